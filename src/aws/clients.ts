@@ -1,0 +1,82 @@
+import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { STSClient } from "@aws-sdk/client-sts";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  Pluggable,
+} from "@smithy/types";
+
+/** The SDK clients the tool uses, built once per run. */
+export interface Clients {
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  lambda: LambdaClient;
+  apigateway: APIGatewayClient;
+  iam: IAMClient;
+  cloudwatch: CloudWatchClient;
+  logs: CloudWatchLogsClient;
+  sts: STSClient;
+  sns: SNSClient;
+}
+
+export interface ClientOptions {
+  region: string;
+  profile?: string | undefined;
+  /** A custom endpoint for every service (AWS_ENDPOINT_URL), e.g. LocalStack. */
+  endpoint?: string | undefined;
+  /** Overrides the standard credential chain (tests). */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
+  /** Middleware plugged into every client (tests plug the fake AWS in here). */
+  plugins?: Pluggable<object, object>[] | undefined;
+}
+
+/**
+ * API Gateway's control plane has per-account quotas as low as one DeleteRestApi per 30 s, so
+ * it gets more attempts than the SDK's default three; everything else keeps the SDK's standard
+ * retry strategy (throttling, 5xx, timeouts, with jittered exponential backoff).
+ */
+export const MAX_ATTEMPTS = { default: 5, apigateway: 10 } as const;
+
+export function createClients(options: ClientOptions): Clients {
+  const credentials =
+    options.credentials ??
+    fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
+  const base = {
+    region: options.region,
+    credentials,
+    maxAttempts: MAX_ATTEMPTS.default,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  };
+  const clients: Clients = {
+    // Path-style addressing: LocalStack-style endpoints don't resolve bucket subdomains.
+    s3: new S3Client({ ...base, forcePathStyle: options.endpoint !== undefined }),
+    dynamodb: new DynamoDBClient(base),
+    lambda: new LambdaClient(base),
+    apigateway: new APIGatewayClient({ ...base, maxAttempts: MAX_ATTEMPTS.apigateway }),
+    iam: new IAMClient(base),
+    cloudwatch: new CloudWatchClient(base),
+    logs: new CloudWatchLogsClient(base),
+    sts: new STSClient(base),
+    sns: new SNSClient(base),
+  };
+  for (const plugin of options.plugins ?? []) {
+    for (const client of Object.values(clients) as {
+      middlewareStack: { use(p: unknown): void };
+    }[]) {
+      client.middlewareStack.use(plugin);
+    }
+  }
+  return clients;
+}
+
+export function destroyClients(clients: Clients): void {
+  for (const client of Object.values(clients) as { destroy(): void }[]) client.destroy();
+}

@@ -1,0 +1,64 @@
+import { down, type DownResult, type DownTarget } from "../../commands/down.js";
+import { UserError } from "../../engine/errors.js";
+import { seconds } from "../../report/format.js";
+import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
+import { ask, configInput, environment, makeReporter, printJson } from "../output.js";
+
+export default async function downCommand(
+  opts: GlobalOptions & { yes?: boolean },
+  io: Io,
+): Promise<number> {
+  const reporter = await makeReporter(io, opts);
+  const style = styleFor(io, "stderr");
+  const confirm = async (targets: readonly DownTarget[]): Promise<boolean> => {
+    if (opts.yes) return true;
+    const list = targets
+      .map((t) => `  - ${t.label} ${t.id}${t.note ? ` (${t.note})` : ""}`)
+      .join("\n");
+    if (!io.stdin?.isTTY) {
+      throw new UserError(
+        `down would delete ${targets.length} resource(s), including all data in the table; refusing without confirmation.\n${list}`,
+        { hint: "Run it in a terminal to confirm, or pass --yes." },
+      );
+    }
+    reporter.close();
+    io.stderr.write(
+      `This deletes ${style.bold(String(targets.length))} resource(s) and all their data:\n${list}\n`,
+    );
+    return ask(io, "Delete them? [y/N] ");
+  };
+  let result: DownResult;
+  try {
+    result = await down(configInput(opts), environment(io, reporter), { confirm });
+  } finally {
+    reporter.close();
+  }
+  if (opts.json) printJson(io, { command: "down", ...result });
+  else printHuman(io, result);
+  if (result.cancelled) return EXIT.error;
+  return result.ok ? EXIT.ok : EXIT.error;
+}
+
+function printHuman(io: Io, r: DownResult): void {
+  const style = styleFor(io, "stdout");
+  const w = (s = "") => io.stdout.write(`${s}\n`);
+  if (r.cancelled) {
+    w("Cancelled: nothing was deleted.");
+    return;
+  }
+  for (const k of r.kept) w(`${style.yellow("kept")} ${k.label} ${k.id}: ${k.reason}`);
+  if (r.ok) {
+    w(
+      r.deleted.length
+        ? `${style.green("✓")} Stack ${style.bold(r.stack)} removed (${r.deleted.length} resource(s) deleted) in ${seconds(r.durationMs)}.`
+        : `${style.green("✓")} Nothing to delete: stack ${style.bold(r.stack)} does not exist in ${r.region}.`,
+    );
+    return;
+  }
+  w(`${style.red("✗")} Stack ${style.bold(r.stack)} was not fully removed.`);
+  for (const e of r.errors) {
+    io.stderr.write(`${style.red("error:")} ${e.message}\n`);
+    if (e.hint) io.stderr.write(`${style.dim(e.hint)}\n`);
+  }
+  io.stderr.write(`${style.dim("What is left is recorded in the state file; run down again.")}\n`);
+}

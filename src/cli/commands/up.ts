@@ -1,0 +1,73 @@
+import { up, type UpResult } from "../../commands/up.js";
+import { seconds, table } from "../../report/format.js";
+import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
+import { configInput, environment, makeReporter, printJson } from "../output.js";
+
+export default async function upCommand(
+  opts: GlobalOptions & { dryRun?: boolean },
+  io: Io,
+): Promise<number> {
+  const reporter = await makeReporter(io, opts);
+  let result: UpResult;
+  try {
+    result = await up(configInput(opts), environment(io, reporter), {
+      dryRun: opts.dryRun === true,
+    });
+  } finally {
+    reporter.close();
+  }
+  if (opts.json) {
+    printJson(io, { command: "up", ...result });
+  } else {
+    printHuman(io, result);
+  }
+  return result.ok ? EXIT.ok : EXIT.error;
+}
+
+function printHuman(io: Io, r: UpResult): void {
+  const style = styleFor(io, "stdout");
+  const w = (s = "") => io.stdout.write(`${s}\n`);
+  if (r.dryRun) {
+    w(`Plan for ${style.bold(r.stack)} in ${r.region} (account ${r.account}):`);
+    w(
+      table(
+        r.resources.map((x) => [
+          x.action === "noop" ? style.dim("noop") : style.yellow(x.action),
+          x.label,
+          x.id,
+          x.fields.join(", "),
+        ]),
+      ),
+    );
+    const changes = r.resources.filter((x) => x.action !== "noop").length;
+    w(changes ? `${changes} change(s); run without --dry-run to apply.` : "No changes.");
+    return;
+  }
+  const count = (a: string) => r.resources.filter((x) => x.action === a).length;
+  const summary = [
+    ["created", count("create")],
+    ["updated", count("update")],
+    ["replaced", count("replace")],
+    ["deleted", count("delete")],
+    ["unchanged", count("noop")],
+  ]
+    .filter(([, n]) => n)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(", ");
+  if (r.ok) {
+    w(
+      `${style.green("✓")} Stack ${style.bold(r.stack)} is up to date in ${r.region} (${summary}) in ${seconds(r.durationMs)}.`,
+    );
+  } else {
+    w(`${style.red("✗")} Stack ${style.bold(r.stack)} is not complete (${summary}).`);
+    for (const e of r.errors) {
+      io.stderr.write(`${style.red("error:")} ${e.message}\n`);
+      if (e.hint) io.stderr.write(`${style.dim(e.hint)}\n`);
+    }
+    io.stderr.write(
+      `${style.dim("Everything made so far is recorded in the state file; fix the cause and run up again.")}\n`,
+    );
+  }
+  if (r.endpoint) w(`Endpoint: ${style.bold(r.endpoint)}`);
+  for (const warning of r.warnings) io.stderr.write(`${style.yellow("warning:")} ${warning}\n`);
+}

@@ -1,0 +1,157 @@
+import { Command, CommanderError, Option } from "commander";
+import type { Clients } from "../aws/clients.js";
+import type { Timing } from "../engine/types.js";
+import { COLOR, PLAIN, useColor, type Style } from "../report/format.js";
+import type { Sink } from "../report/plain.js";
+import { handleError } from "./errors.js";
+
+/** Everything main() touches outside itself, so tests can drive it end to end. */
+export interface Io {
+  readonly stdout: Sink & { isTTY?: boolean };
+  readonly stderr: Sink & { isTTY?: boolean };
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  readonly env: Record<string, string | undefined>;
+  readonly cwd: string;
+  /** Test hooks. */
+  readonly clients?: Clients;
+  readonly timing?: Timing;
+  readonly concurrency?: number;
+  readonly handlerEntry?: string;
+}
+
+export interface GlobalOptions {
+  stage: string;
+  region?: string;
+  profile?: string;
+  state?: string;
+  json: boolean;
+  verbose: boolean;
+  quiet: boolean;
+}
+
+export const EXIT = { ok: 0, error: 1, drift: 2, interrupted: 130 } as const;
+
+const VERSION = "0.1.0";
+
+type CommandModule = {
+  default: (opts: GlobalOptions & Record<string, unknown>, io: Io) => Promise<number>;
+};
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  up: () => import("./commands/up.js"),
+  status: () => import("./commands/status.js"),
+  down: () => import("./commands/down.js"),
+};
+
+function addGlobalOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("-s, --stage <name>", "stage to work on").default("production"))
+    .addOption(new Option("-r, --region <region>", "AWS region (default: AWS_REGION)"))
+    .addOption(new Option("-p, --profile <name>", "AWS profile (default: AWS_PROFILE)"))
+    .addOption(
+      new Option("--state <file>", "state file (default: .serverless-automation/<stage>.json)"),
+    )
+    .addOption(
+      new Option("--json", "print one JSON document on stdout; progress on stderr").default(false),
+    )
+    .addOption(
+      new Option("-v, --verbose", "show every step and stack traces of unexpected errors").default(
+        false,
+      ),
+    )
+    .addOption(new Option("-q, --quiet", "print only the result and errors").default(false));
+}
+
+export function styleFor(io: Io, stream: "stdout" | "stderr"): Style {
+  return useColor(io[stream].isTTY === true, io.env) ? COLOR : PLAIN;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let json = argv.includes("--json");
+  const program = new Command()
+    .name("serverless-automation")
+    .description(
+      "Provision a serverless stack on AWS (S3, DynamoDB, Lambda, API Gateway, CloudWatch)\ndirectly through the AWS SDK: idempotent up, honest status, complete down.",
+    )
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(s),
+    });
+
+  const run =
+    (name: string) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      const opts = cmd.opts() as GlobalOptions & Record<string, unknown>;
+      json = opts.json;
+      // Loaded on demand so --help never loads the AWS SDK.
+      const command = await (COMMANDS[name] as () => Promise<CommandModule>)();
+      exitCode = await command.default(opts, io);
+    };
+
+  addGlobalOptions(
+    program
+      .command("up")
+      .description("create or update every resource of the stack, idempotently")
+      .option("--dry-run", "print the plan and change nothing", false),
+  ).action(run("up"));
+  addGlobalOptions(
+    program.command("status").description("show what exists and what drifted (read-only)"),
+  ).action(run("status"));
+  addGlobalOptions(
+    program
+      .command("down")
+      .description("delete everything the stack made")
+      .option("-y, --yes", "do not ask for confirmation", false),
+  ).action(run("down"));
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here too.
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+      ) {
+        return EXIT.ok;
+      }
+      if (err.code === "commander.executeSubCommandAsync") return EXIT.ok;
+      return EXIT.error;
+    }
+    return handleError(err, io, {
+      json,
+      verbose: argv.includes("--verbose") || argv.includes("-v"),
+    });
+  }
+}
+
+/** The bin shim's entry: real process streams, exit code on the process. */
+export async function run(argv: readonly string[]): Promise<void> {
+  quietNodeVersionNotice();
+  const code = await main(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+  process.exitCode = code;
+}
+
+/**
+ * The SDK warns on every run that its 2027 releases will need Node 22. This tool supports
+ * Node 20 today (package.json engines), so the notice is off unless the user set the variable.
+ */
+function quietNodeVersionNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}

@@ -1,0 +1,53 @@
+import { createInterface } from "node:readline/promises";
+import type { ConfigInput } from "../config.js";
+import type { Environment } from "../commands/session.js";
+import { PlainReporter } from "../report/plain.js";
+import { silentReporter, type Reporter } from "../report/reporter.js";
+import { TtyReporter } from "../report/tty.js";
+import type { GlobalOptions, Io } from "./main.js";
+import { styleFor } from "./main.js";
+
+export function configInput(opts: GlobalOptions): ConfigInput {
+  return { stage: opts.stage, region: opts.region, profile: opts.profile, state: opts.state };
+}
+
+/** Spinners in a terminal; plain lines in CI, pipes and with --json (always on stderr). */
+export async function makeReporter(io: Io, opts: GlobalOptions): Promise<Reporter> {
+  if (opts.quiet) return silentReporter;
+  const style = styleFor(io, "stderr");
+  const ci = io.env.CI !== undefined && io.env.CI !== "" && io.env.CI !== "false";
+  if (io.stderr.isTTY && !ci && !opts.json && !opts.verbose) {
+    return TtyReporter.create(io.stderr as NodeJS.WriteStream, style);
+  }
+  return new PlainReporter(io.stderr, style, opts.verbose);
+}
+
+export function environment(io: Io, reporter: Reporter): Environment {
+  return {
+    env: io.env,
+    cwd: io.cwd,
+    reporter,
+    clients: io.clients,
+    timing: io.timing,
+    concurrency: io.concurrency,
+    handlerEntry: io.handlerEntry,
+  };
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Asks a yes/no question on the terminal; only called when stdin is a TTY. */
+export async function ask(io: Io, question: string): Promise<boolean> {
+  const rl = createInterface({
+    input: io.stdin as NodeJS.ReadableStream,
+    output: io.stderr as unknown as NodeJS.WritableStream,
+  });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

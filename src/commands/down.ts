@@ -1,0 +1,117 @@
+import type { ConfigInput } from "../config.js";
+import {
+  destroyAll,
+  entryOf,
+  observeAll,
+  reverseEdges,
+  type DestroyTarget,
+  type Observation,
+} from "../engine/pipeline.js";
+import { HANDLERS } from "../resources/registry.js";
+import { removeState } from "../state/store.js";
+import { errorInfo, type ErrorInfo } from "./up.js";
+import { openSession, openState, type Environment } from "./session.js";
+
+export interface DownTarget {
+  readonly key: string;
+  readonly label: string;
+  readonly id: string;
+  /** Extra facts for the confirmation (e.g. the table's item count). */
+  readonly note?: string | undefined;
+}
+
+export interface DownResult {
+  readonly ok: boolean;
+  readonly stack: string;
+  readonly stage: string;
+  readonly region: string;
+  readonly account: string;
+  readonly durationMs: number;
+  readonly deleted: readonly DownTarget[];
+  readonly kept: readonly (DownTarget & { reason: string })[];
+  readonly errors: readonly ErrorInfo[];
+  readonly cancelled: boolean;
+}
+
+export interface DownOptions {
+  /** Asked with the list of what will be deleted; false cancels. */
+  confirm(targets: readonly DownTarget[]): Promise<boolean>;
+}
+
+/** `down` is a plan with nothing desired: everything recorded or found is deleted. */
+export async function down(
+  input: ConfigInput,
+  e: Environment,
+  opts: DownOptions,
+): Promise<DownResult> {
+  const started = Date.now();
+  const s = await openSession(input, e, { artifact: false });
+  const { store, lock } = await openState(s, "down", e.reporter);
+  const base = {
+    stack: s.stackName,
+    stage: s.config.stage,
+    region: s.config.region,
+    account: s.ctx.account,
+  };
+  try {
+    const observations = observeAll(s.ctx, s.specs, store.resources, s.limiter);
+    const edges = reverseEdges(s.specs);
+    const targets: DestroyTarget[] = [];
+    const described: DownTarget[] = [];
+    for (const spec of s.specs) {
+      const o: Observation = await (observations.get(spec.key) as Promise<Observation>);
+      const h = spec.handler;
+      // Found in AWS, or recorded but not findable without a dependency that is gone.
+      const entry = o.observed
+        ? entryOf(h, o.observed)
+        : o.props === undefined
+          ? o.recorded
+          : undefined;
+      if (!entry) {
+        if (o.recorded) await store.forget(spec.key);
+        continue;
+      }
+      targets.push({ key: spec.key, handler: h, entry, after: edges.get(spec.key) ?? [] });
+      const count = (o.observed?.current as { itemCount?: number } | undefined)?.itemCount;
+      described.push({
+        key: spec.key,
+        label: h.label,
+        id: entry.id,
+        note: count !== undefined ? `about ${count} item${count === 1 ? "" : "s"}` : undefined,
+      });
+    }
+    const wanted = new Set(s.specs.map((x) => x.key));
+    for (const [key, entry] of Object.entries(store.resources)) {
+      const handler = HANDLERS.get(entry.kind);
+      if (wanted.has(key) || !handler) continue;
+      targets.push({ key, handler, entry, after: [] });
+      described.push({ key, label: handler.label, id: entry.id });
+    }
+    const visible = described.filter((d) => d.key !== "artifact");
+    if (targets.length && !(await opts.confirm(visible))) {
+      return {
+        ...base,
+        ok: false,
+        cancelled: true,
+        durationMs: Date.now() - started,
+        deleted: [],
+        kept: [],
+        errors: [],
+      };
+    }
+    const r = await destroyAll(s.ctx, targets, store, e.reporter, s.limiter);
+    if (r.errors.length === 0) await removeState(s.config.statePath);
+    const find = (k: string) => described.find((d) => d.key === k) as DownTarget;
+    return {
+      ...base,
+      ok: r.errors.length === 0,
+      cancelled: false,
+      durationMs: Date.now() - started,
+      deleted: r.deleted.filter((k) => k !== "artifact").map(find),
+      kept: r.kept.map((k) => ({ ...find(k.key), reason: k.reason })),
+      errors: r.errors.map(errorInfo),
+    };
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,177 @@
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { createClients, type Clients } from "../aws/clients.js";
+import { errorName, isCredentialsError } from "../aws/errors.js";
+import {
+  resolveConfig,
+  resourceNames,
+  stackTags,
+  type Config,
+  type ConfigInput,
+  type Names,
+} from "../config.js";
+import { UserError } from "../engine/errors.js";
+import { Limiter } from "../engine/limit.js";
+import { DEFAULT_TIMING, type Ctx, type Timing } from "../engine/types.js";
+import { bundleHandler, DEFAULT_HANDLER_ENTRY } from "../package/bundle.js";
+import { deterministicZip, type Artifact } from "../package/zip.js";
+import type { Reporter } from "../report/reporter.js";
+import { desiredStack } from "../stack.js";
+import type { AnySpec } from "../engine/types.js";
+import {
+  acquireLock,
+  checkIdentity,
+  emptyState,
+  readState,
+  StateStore,
+  type Lock,
+  type StackState,
+} from "../state/store.js";
+
+/** What the CLI hands every command; tests inject clients and timing here. */
+export interface Environment {
+  readonly env: Record<string, string | undefined>;
+  readonly cwd: string;
+  readonly reporter: Reporter;
+  /** Pre-built clients (tests); otherwise built from the config. */
+  readonly clients?: Clients | undefined;
+  readonly timing?: Timing | undefined;
+  /** Resources worked on at once. */
+  readonly concurrency?: number | undefined;
+  /** The handler entry to bundle (tests); otherwise the packaged handler/. */
+  readonly handlerEntry?: string | undefined;
+}
+
+export const DEFAULT_CONCURRENCY = 8;
+
+export interface Session {
+  readonly config: Config;
+  readonly names: Names;
+  readonly ctx: Ctx;
+  readonly specs: AnySpec[];
+  readonly artifact: Artifact | undefined;
+  readonly limiter: Limiter;
+  /** The state as read from disk (undefined: no state file). */
+  readonly stored: StackState | undefined;
+  readonly stackName: string;
+}
+
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
+export async function buildArtifact(handlerEntry: string, runtime: string): Promise<Artifact> {
+  return deterministicZip({ "index.mjs": await bundleHandler(handlerEntry, runtime) });
+}
+
+/**
+ * Everything a command needs, in the order that keeps bad input cheap: validate config, build
+ * the bundle, then the first AWS call (STS) to learn the account.
+ */
+export async function openSession(
+  input: ConfigInput,
+  e: Environment,
+  options: { artifact: boolean },
+): Promise<Session> {
+  const config = resolveConfig(input, e.env, e.cwd);
+  const artifact = options.artifact
+    ? await buildArtifact(e.handlerEntry ?? DEFAULT_HANDLER_ENTRY, config.settings.runtime)
+    : undefined;
+  const clients =
+    e.clients ??
+    createClients({ region: config.region, profile: config.profile, endpoint: config.endpoint });
+  const account = await accountId(clients, config);
+  const stored = await readState(config.statePath);
+  if (stored)
+    checkIdentity(config.statePath, stored, {
+      account,
+      region: config.region,
+      stage: config.stage,
+    });
+  const names = resourceNames(config.stage, account, config.region);
+  const partition = partitionOf(config.region);
+  const tags = stackTags(config.stage, config.settings.extraTags);
+  const ctx: Ctx = {
+    clients,
+    account,
+    region: config.region,
+    partition,
+    config,
+    names,
+    tags,
+    timing: e.timing ?? DEFAULT_TIMING,
+    progress: () => undefined,
+  };
+  const specs = desiredStack({
+    config,
+    names,
+    account,
+    region: config.region,
+    partition,
+    tags,
+    artifact,
+  });
+  return {
+    config,
+    names,
+    ctx,
+    specs,
+    artifact,
+    limiter: new Limiter(e.concurrency ?? DEFAULT_CONCURRENCY),
+    stored,
+    stackName: names.stack,
+  };
+}
+
+async function accountId(clients: Clients, config: Config): Promise<string> {
+  try {
+    const id = await clients.sts.send(new GetCallerIdentityCommand({}));
+    if (!id.Account) throw new Error("STS returned no account id");
+    return id.Account;
+  } catch (err) {
+    if (isCredentialsError(err)) {
+      const profile = config.profile ? ` (profile "${config.profile}")` : "";
+      throw new UserError(`No usable AWS credentials${profile}: ${firstLine(err)}`, {
+        cause: err,
+        hint: "Set AWS_PROFILE (or pass --profile) to a configured profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `aws sso login` if you use SSO.",
+      });
+    }
+    if (errorName(err) === "" && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT/.test(String(err))) {
+      throw new UserError(
+        `Cannot reach AWS${config.endpoint ? ` at ${config.endpoint}` : ""}: ${firstLine(err)}`,
+        {
+          cause: err,
+          hint: config.endpoint
+            ? "Check that the endpoint in AWS_ENDPOINT_URL is running."
+            : "Check your network connection.",
+        },
+      );
+    }
+    throw err;
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+}
+
+/** Takes the stack's lock and opens (or starts) its state. */
+export async function openState(
+  s: Session,
+  command: string,
+  reporter: Reporter,
+): Promise<{ store: StateStore; lock: Lock }> {
+  const lock = await acquireLock(s.config.statePath, command);
+  if (lock.staleWarning) reporter.warn(lock.staleWarning);
+  try {
+    // Re-read under the lock: another run may have finished in between.
+    const stored = await readState(s.config.statePath);
+    const ident = { account: s.ctx.account, region: s.config.region, stage: s.config.stage };
+    if (stored) checkIdentity(s.config.statePath, stored, ident);
+    return { store: new StateStore(s.config.statePath, stored ?? emptyState(ident)), lock };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}

@@ -1,0 +1,125 @@
+import { apply, destroyAll, plan, type PlanItem } from "../engine/pipeline.js";
+import type { DestroyTarget } from "../engine/pipeline.js";
+import type { ConfigInput } from "../config.js";
+import { HANDLERS } from "../resources/registry.js";
+import { openSession, openState, type Environment } from "./session.js";
+
+export interface ResourceRow {
+  readonly key: string;
+  readonly label: string;
+  readonly id: string;
+  readonly action: string;
+  readonly fields: readonly string[];
+}
+
+export interface ErrorInfo {
+  readonly message: string;
+  readonly hint?: string | undefined;
+}
+
+export interface UpResult {
+  readonly ok: boolean;
+  readonly dryRun: boolean;
+  readonly stack: string;
+  readonly stage: string;
+  readonly region: string;
+  readonly account: string;
+  readonly endpoint: string | undefined;
+  readonly codeSha256: string | undefined;
+  readonly durationMs: number;
+  readonly resources: readonly ResourceRow[];
+  readonly errors: readonly ErrorInfo[];
+  readonly warnings: readonly string[];
+  readonly statePath: string;
+}
+
+export function errorInfo(e: Error): ErrorInfo {
+  return { message: e.message, hint: (e as { hint?: string }).hint };
+}
+
+export async function up(
+  input: ConfigInput,
+  e: Environment,
+  opts: { dryRun: boolean },
+): Promise<UpResult> {
+  const started = Date.now();
+  const s = await openSession(input, e, { artifact: true });
+  const base = {
+    stack: s.stackName,
+    stage: s.config.stage,
+    region: s.config.region,
+    account: s.ctx.account,
+    statePath: s.config.statePath,
+    codeSha256: s.artifact?.sha256Hex,
+  };
+  if (opts.dryRun) {
+    const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter);
+    return {
+      ...base,
+      ok: true,
+      dryRun: true,
+      endpoint: s.stored?.endpoint,
+      durationMs: Date.now() - started,
+      resources: items.map(rowOf),
+      errors: [],
+      warnings: [],
+    };
+  }
+  const { store, lock } = await openState(s, "up", e.reporter);
+  const warnings: string[] = [];
+  try {
+    const result = await apply(s.ctx, s.specs, store, e.reporter, s.limiter);
+    const errors = [...result.errors];
+    // What the state holds but the stack no longer wants (e.g. a removed option) goes.
+    const wanted = new Set(s.specs.map((x) => x.key));
+    const orphans: DestroyTarget[] = Object.entries(store.resources)
+      .filter(([key, entry]) => !wanted.has(key) && HANDLERS.has(entry.kind))
+      .map(([key, entry]) => ({
+        key,
+        handler: HANDLERS.get(entry.kind)!,
+        entry,
+        after: [] as string[],
+      }));
+    const rows: ResourceRow[] = s.specs.map((spec) => {
+      const o = result.outcomes.get(spec.key);
+      return {
+        key: spec.key,
+        label: spec.handler.label,
+        id: store.resources[spec.key]?.id ?? "(not created)",
+        action: o ? o.action : "failed",
+        fields: o?.fields ?? [],
+      };
+    });
+    if (errors.length === 0 && orphans.length) {
+      const d = await destroyAll(s.ctx, orphans, store, e.reporter, s.limiter);
+      errors.push(...d.errors);
+      for (const k of d.deleted) {
+        const t = orphans.find((o) => o.key === k)!;
+        rows.push({ key: k, label: t.handler.label, id: t.entry.id, action: "delete", fields: [] });
+      }
+    }
+    const endpoint = result.outputs.get("stage")?.invokeUrl ?? store.state.endpoint;
+    if (
+      errors.length === 0 &&
+      (store.state.codeSha256 !== s.artifact?.sha256Hex || store.state.endpoint !== endpoint)
+    ) {
+      await store.set({ codeSha256: s.artifact?.sha256Hex, endpoint });
+    }
+    return {
+      ...base,
+      ok: errors.length === 0,
+      dryRun: false,
+      endpoint,
+      durationMs: Date.now() - started,
+      resources: rows,
+      errors: errors.map(errorInfo),
+      warnings,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+function rowOf(i: PlanItem): ResourceRow {
+  return { key: i.key, label: i.label, id: i.id, action: i.action, fields: i.fields };
+}

@@ -1,0 +1,280 @@
+import path from "node:path";
+import { UserError } from "./engine/errors.js";
+
+export const PROJECT = "serverless-automation";
+/** The tag key that marks a resource as belonging to one stack (project + stage). */
+export const STACK_TAG_KEY = `${PROJECT}:stack`;
+export const API_STAGE_NAME = "prod";
+
+/** Lambda runtimes we deploy to, with the date AWS deprecates them (Lambda.2). */
+export const SUPPORTED_RUNTIMES: Record<string, string> = {
+  "nodejs22.x": "2027-04-30",
+  "nodejs24.x": "2028-04-30",
+};
+const DEPRECATED_RUNTIMES = ["nodejs20.x", "nodejs18.x", "nodejs16.x", "nodejs14.x", "nodejs12.x"];
+
+/** CloudWatch Logs accepts only these retention values. */
+export const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+];
+
+export const KNOWN_REGIONS = [
+  "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+  "af-south-1",
+  "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+  "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+  "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+  "ca-central-1", "ca-west-1",
+  "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
+  "eu-south-1", "eu-south-2", "eu-north-1",
+  "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+  "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1",
+]; // prettier-ignore
+
+/** Settings a user may change; everything else is derived. */
+export interface Settings {
+  /** Lambda runtime identifier, e.g. nodejs22.x. */
+  runtime: string;
+  /** Lambda memory in MB (128–10240). */
+  memoryMb: number;
+  /** Lambda timeout in seconds (1–900; API Gateway itself gives up after 29 s). */
+  timeoutSeconds: number;
+  /** Retention of every log group, in days (a CloudWatch Logs allowed value). */
+  logRetentionDays: number;
+  /** The handler's LOG_LEVEL. */
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** API Gateway stage throttling: steady requests per second. */
+  throttleRateLimit: number;
+  /** API Gateway stage throttling: burst. */
+  throttleBurstLimit: number;
+  /** Access-Control-Allow-Origin the handler sends. */
+  corsOrigin: string;
+  /** Error-rate alarm threshold, percent of invocations. */
+  errorRateThresholdPercent: number;
+  /** Throttles alarm threshold, count in five minutes. */
+  throttlesThreshold: number;
+  /** Extra tags on every resource. */
+  extraTags: Record<string, string>;
+  /** Address subscribed to alarm notifications, if any. */
+  alarmEmail: string | undefined;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  runtime: "nodejs22.x",
+  memoryMb: 256,
+  timeoutSeconds: 30,
+  logRetentionDays: 14,
+  logLevel: "info",
+  throttleRateLimit: 100,
+  throttleBurstLimit: 200,
+  corsOrigin: "*",
+  errorRateThresholdPercent: 5,
+  throttlesThreshold: 1,
+  extraTags: {},
+  alarmEmail: undefined,
+};
+
+export interface Config {
+  stage: string;
+  region: string;
+  profile: string | undefined;
+  /** A custom endpoint (AWS_ENDPOINT_URL), e.g. LocalStack. */
+  endpoint: string | undefined;
+  /** Absolute path of the state file. */
+  statePath: string;
+  settings: Settings;
+}
+
+export interface ConfigInput {
+  stage?: string | undefined;
+  region?: string | undefined;
+  profile?: string | undefined;
+  state?: string | undefined;
+  settings?: Partial<Settings> | undefined;
+}
+
+const STAGE_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+/** Keeps the bucket name (the longest derived name) within S3's 63 characters in every region. */
+export const MAX_STAGE_LENGTH = 12;
+
+export function validateStage(stage: string): string {
+  if (!STAGE_RE.test(stage) || stage.length > MAX_STAGE_LENGTH) {
+    throw new UserError(`Invalid stage name "${stage}".`, {
+      hint: `A stage is 1-${MAX_STAGE_LENGTH} characters: lowercase letters, digits and single hyphens, starting with a letter (e.g. production, dev, staging-2).`,
+    });
+  }
+  return stage;
+}
+
+export function validateRegion(region: string | undefined): string {
+  if (!region) {
+    throw new UserError("No AWS region is set.", {
+      hint: "Pass --region (e.g. --region eu-west-1) or set AWS_REGION.",
+    });
+  }
+  if (!KNOWN_REGIONS.includes(region)) {
+    throw new UserError(`Unknown AWS region "${region}".`, {
+      hint: `Use a region code such as us-east-1 or eu-west-1.`,
+    });
+  }
+  return region;
+}
+
+export function validateSettings(input: Partial<Settings>, source = "settings"): Settings {
+  const s: Settings = { ...DEFAULT_SETTINGS, ...dropUndefined(input) };
+  const bad = (field: string, why: string): never => {
+    throw new UserError(`Invalid ${source}: ${field} ${why}.`);
+  };
+  if (DEPRECATED_RUNTIMES.includes(s.runtime)) {
+    throw new UserError(`The Lambda runtime ${s.runtime} is deprecated.`, {
+      hint: `Use one of: ${Object.keys(SUPPORTED_RUNTIMES).join(", ")}.`,
+    });
+  }
+  if (!(s.runtime in SUPPORTED_RUNTIMES)) {
+    bad(
+      "runtime",
+      `must be one of ${Object.keys(SUPPORTED_RUNTIMES).join(", ")} (got "${s.runtime}")`,
+    );
+  }
+  if (!isInt(s.memoryMb) || s.memoryMb < 128 || s.memoryMb > 10240) {
+    bad("memoryMb", `must be a whole number from 128 to 10240 (got ${String(s.memoryMb)})`);
+  }
+  if (!isInt(s.timeoutSeconds) || s.timeoutSeconds < 1 || s.timeoutSeconds > 900) {
+    bad("timeoutSeconds", `must be a whole number from 1 to 900 (got ${String(s.timeoutSeconds)})`);
+  }
+  if (!RETENTION_DAYS.includes(s.logRetentionDays)) {
+    bad(
+      "logRetentionDays",
+      `must be one of ${RETENTION_DAYS.join(", ")} (got ${String(s.logRetentionDays)})`,
+    );
+  }
+  if (!["debug", "info", "warn", "error"].includes(s.logLevel)) {
+    bad("logLevel", `must be debug, info, warn or error (got "${String(s.logLevel)}")`);
+  }
+  if (typeof s.throttleRateLimit !== "number" || !(s.throttleRateLimit > 0)) {
+    bad("throttleRateLimit", "must be a positive number");
+  }
+  if (!isInt(s.throttleBurstLimit) || s.throttleBurstLimit < 0) {
+    bad("throttleBurstLimit", "must be a whole number, 0 or more");
+  }
+  if (typeof s.corsOrigin !== "string" || s.corsOrigin.length === 0) {
+    bad("corsOrigin", 'must be an origin such as "https://example.com" or "*"');
+  }
+  if (
+    typeof s.errorRateThresholdPercent !== "number" ||
+    !(s.errorRateThresholdPercent > 0 && s.errorRateThresholdPercent <= 100)
+  ) {
+    bad("errorRateThresholdPercent", "must be a number above 0 and at most 100");
+  }
+  if (!isInt(s.throttlesThreshold) || s.throttlesThreshold < 1) {
+    bad("throttlesThreshold", "must be a whole number, 1 or more");
+  }
+  if (typeof s.extraTags !== "object" || s.extraTags === null || Array.isArray(s.extraTags)) {
+    bad("extraTags", "must be an object of string keys and values");
+  }
+  for (const [k, v] of Object.entries(s.extraTags)) {
+    if (typeof v !== "string" || k.length === 0 || k.length > 128 || v.length > 256) {
+      bad(`extraTags.${k}`, "must be a string (keys up to 128 characters, values up to 256)");
+    }
+    if (k.startsWith("aws:") || k === "project" || k === "environment" || k === STACK_TAG_KEY) {
+      bad(`extraTags.${k}`, "is reserved");
+    }
+  }
+  if (s.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.alarmEmail)) {
+    bad("alarmEmail", `must be an e-mail address (got "${s.alarmEmail}")`);
+  }
+  return s;
+}
+
+export function defaultStatePath(stage: string, cwd: string): string {
+  return path.join(cwd, `.${PROJECT}`, `${stage}.json`);
+}
+
+/** Flags and environment → validated Config. Makes no AWS call. */
+export function resolveConfig(
+  input: ConfigInput,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Config {
+  const stage = validateStage(input.stage ?? "production");
+  const region = validateRegion(input.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION);
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new UserError(`AWS_ENDPOINT_URL "${endpoint}" is not a URL.`, {
+      hint: "Set it to something like http://localhost:4566, or unset it to use AWS.",
+    });
+  }
+  return {
+    stage,
+    region,
+    profile: input.profile ?? (env.AWS_PROFILE || undefined),
+    endpoint,
+    statePath: input.state ? path.resolve(cwd, input.state) : defaultStatePath(stage, cwd),
+    settings: validateSettings(input.settings ?? {}),
+  };
+}
+
+/** Every physical name of the stack, derived in this one place. */
+export interface Names {
+  stack: string;
+  bucket: string;
+  table: string;
+  functionName: string;
+  role: string;
+  rolePolicy: string;
+  functionLogGroup: string;
+  accessLogGroup: string;
+  /** Needs the REST API id, which AWS chooses. */
+  executionLogGroup: (apiId: string) => string;
+  restApi: string;
+  apiStage: string;
+  errorRateAlarm: string;
+  throttlesAlarm: string;
+  alarmTopic: string;
+  /** The region-wide role API Gateway uses to write logs (only created if none is set). */
+  apiGatewayCloudWatchRole: string;
+}
+
+export function resourceNames(stage: string, account: string, region: string): Names {
+  const stack = `${PROJECT}-${stage}`;
+  const functionName = `${stack}-api`;
+  return {
+    stack,
+    bucket: `${stack}-${account}-${region}`,
+    table: `${stack}-items`,
+    functionName,
+    role: `${stack}-function`,
+    rolePolicy: `${stack}-function-policy`,
+    functionLogGroup: `/aws/lambda/${functionName}`,
+    accessLogGroup: `/aws/apigateway/${stack}-access`,
+    executionLogGroup: (apiId) => `API-Gateway-Execution-Logs_${apiId}/${API_STAGE_NAME}`,
+    restApi: stack,
+    apiStage: API_STAGE_NAME,
+    errorRateAlarm: `${stack}-error-rate`,
+    throttlesAlarm: `${stack}-throttles`,
+    alarmTopic: `${stack}-alarms`,
+    apiGatewayCloudWatchRole: `${PROJECT}-apigateway-cloudwatch-${region}`,
+  };
+}
+
+/** The tags every resource carries. */
+export function stackTags(
+  stage: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...extra,
+    project: PROJECT,
+    environment: stage,
+    [STACK_TAG_KEY]: `${PROJECT}-${stage}`,
+  };
+}
+
+function isInt(n: unknown): n is number {
+  return typeof n === "number" && Number.isInteger(n);
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

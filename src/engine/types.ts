@@ -1,0 +1,109 @@
+import type { Clients } from "../aws/clients.js";
+import type { Config, Names } from "../config.js";
+
+/** What a resource exposes to resources that depend on it, and to the state file. */
+export type Outputs = Readonly<Record<string, string>>;
+
+/** One resource as recorded in the state file. */
+export interface StateEntry {
+  /** The handler kind that made it, e.g. "s3-bucket". */
+  readonly kind: string;
+  /** The physical id (name, ARN or AWS-chosen id). */
+  readonly id: string;
+  /** ids/ARNs dependents and users need. */
+  readonly outputs: Outputs;
+}
+
+/** A resource as it is in AWS now. */
+export interface Observed<O extends Outputs = Outputs, C = unknown> {
+  /** The physical id. */
+  readonly id: string;
+  readonly outputs: O;
+  /** What the handler read, in the handler's own shape; only diff and update look at it. */
+  readonly current: C;
+}
+
+/** What differs between desired and observed. */
+export interface Change {
+  /** Names of the fields that differ; empty means in sync. */
+  readonly fields: readonly string[];
+  /** The difference cannot be updated in place: the resource must be deleted and created again. */
+  readonly replace?: boolean;
+}
+
+/** How long to wait between polls and for how long to retry propagation errors. */
+export interface Timing {
+  /** Smallest delay between polls/retries, in ms. */
+  readonly minDelayMs: number;
+  /** Largest delay between polls/retries, in ms. */
+  readonly maxDelayMs: number;
+  /** Give up waiting for a resource to settle after this long, in ms. */
+  readonly maxWaitMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = { minDelayMs: 1000, maxDelayMs: 5000, maxWaitMs: 600_000 };
+
+export interface Ctx {
+  readonly clients: Clients;
+  readonly account: string;
+  readonly region: string;
+  /** aws, aws-cn or aws-us-gov. */
+  readonly partition: string;
+  readonly config: Config;
+  readonly names: Names;
+  /** Tags every resource carries. */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly timing: Timing;
+  /** Reports what a long step is waiting for ("waiting for the IAM role to propagate…"). */
+  progress(message: string): void;
+}
+
+/**
+ * One resource kind. Contracts (as Pulumi's dynamic providers state them):
+ * - observe is read-only and returns undefined when the resource does not exist;
+ * - diff is pure;
+ * - if create fails, nothing it made is left untracked: it either cleans up or the next
+ *   observe finds what it made by name;
+ * - destroy treats not-found as success; if it fails, the resource still exists.
+ */
+export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = unknown> {
+  readonly kind: string;
+  /** Human label, e.g. "DynamoDB table". */
+  readonly label: string;
+  /** The physical id a resource with these props has or will have, for display. */
+  displayId(props: P): string;
+  observe(
+    ctx: Ctx,
+    props: P,
+    recorded: StateEntry | undefined,
+  ): Promise<Observed<O, C> | undefined>;
+  diff(props: P, observed: Observed<O, C>): Change;
+  create(ctx: Ctx, props: P): Promise<Observed<O, C>>;
+  update(ctx: Ctx, props: P, observed: Observed<O, C>, change: Change): Promise<Observed<O, C>>;
+  /** Returns a reason when it deliberately keeps the resource (e.g. shared by other stacks). */
+  destroy(ctx: Ctx, entry: StateEntry): Promise<{ kept: string } | void>;
+}
+
+/** Reads the outputs of a resource this one depends on. */
+export type Refs = (key: string) => Outputs;
+
+/** One resource of the desired stack. */
+export interface ResourceSpec<P = unknown, O extends Outputs = Outputs, C = unknown> {
+  /** Logical id, unique in the stack and stable across runs (the state file's key). */
+  readonly key: string;
+  readonly handler: ResourceHandler<P, O, C>;
+  /** Keys that must exist before this one is created, and be deleted after it. */
+  readonly dependsOn: readonly string[];
+  /** Desired properties; may read dependencies' outputs through refs. Pure. */
+  props(refs: Refs): P;
+}
+
+// Specs of different prop types live in one list.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySpec = ResourceSpec<any, any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyHandler = ResourceHandler<any, any, any>;
+
+export function spec<P, O extends Outputs, C>(s: ResourceSpec<P, O, C>): ResourceSpec<P, O, C> {
+  return s;
+}

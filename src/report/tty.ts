@@ -1,0 +1,75 @@
+import type { Ora } from "ora";
+import { outcomeLine, type Sink } from "./plain.js";
+import type { Reporter, StepReporter } from "./reporter.js";
+import type { Style } from "./format.js";
+
+/** A spinner naming what is in progress, with finished steps printed above it. */
+export class TtyReporter implements Reporter {
+  private readonly active = new Map<number, string>();
+  private next = 0;
+
+  private constructor(
+    private readonly spinner: Ora,
+    private readonly style: Style,
+  ) {}
+
+  static async create(stream: NodeJS.WriteStream, style: Style): Promise<TtyReporter> {
+    const { default: ora } = await import("ora");
+    return new TtyReporter(ora({ stream, discardStdin: false }), style);
+  }
+
+  private refresh(): void {
+    const texts = [...this.active.values()];
+    if (texts.length === 0) {
+      this.spinner.stop();
+      return;
+    }
+    this.spinner.text =
+      texts.length > 3
+        ? `${texts.slice(0, 3).join(" · ")} · +${texts.length - 3} more`
+        : texts.join(" · ");
+    if (!this.spinner.isSpinning) this.spinner.start();
+  }
+
+  private persist(line: string): void {
+    const wasSpinning = this.spinner.isSpinning;
+    this.spinner.stop();
+    (this.spinner as unknown as { stream: Sink }).stream.write(`${line}\n`);
+    if (wasSpinning) this.spinner.start();
+  }
+
+  step(verb: string, label: string, id: string): StepReporter {
+    const n = this.next++;
+    const started = Date.now();
+    const base = `${verb} ${label} ${id}`;
+    this.active.set(n, base);
+    this.refresh();
+    const finish = (line: string) => {
+      this.active.delete(n);
+      this.persist(line);
+      this.refresh();
+    };
+    return {
+      progress: (message) => {
+        this.active.set(n, `${label}: ${message}`);
+        this.refresh();
+      },
+      done: (outcome, detail) =>
+        finish(outcomeLine(this.style, outcome, label, id, detail, Date.now() - started)),
+      fail: (message) => finish(`${this.style.red(`✗ failed ${label} ${id}`)}: ${message}`),
+    };
+  }
+
+  info(message: string): void {
+    this.persist(message);
+  }
+
+  warn(message: string): void {
+    this.persist(`${this.style.yellow("warning:")} ${message}`);
+  }
+
+  close(): void {
+    this.active.clear();
+    this.spinner.stop();
+  }
+}

@@ -1,0 +1,350 @@
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  ListObjectVersionsCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  waitUntilBucketExists,
+  type BucketLocationConstraint,
+  type LifecycleRule,
+  type PublicAccessBlockConfiguration,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { errorName, httpStatus, isNamed, isNotFound } from "../aws/errors.js";
+import { deepEqual, hasTags, sameJson } from "../engine/equal.js";
+import { UserError } from "../engine/errors.js";
+import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
+
+export interface BucketProps {
+  readonly name: string;
+  readonly region: string;
+  readonly partition: string;
+  readonly tags: TagMap;
+  /** Days before a replaced (noncurrent) object version is removed. */
+  readonly noncurrentVersionDays: number;
+}
+
+export interface BucketOutputs extends Record<string, string> {
+  name: string;
+  arn: string;
+}
+
+interface BucketCurrent {
+  encryption: string | undefined;
+  publicAccessBlock: PublicAccessBlockConfiguration | undefined;
+  ownership: string | undefined;
+  policy: string | undefined;
+  versioning: string | undefined;
+  lifecycle: LifecycleRule[] | undefined;
+  tags: Record<string, string>;
+}
+
+const BLOCK_ALL: PublicAccessBlockConfiguration = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
+
+export function bucketArn(p: Pick<BucketProps, "name" | "partition">): string {
+  return `arn:${p.partition}:s3:::${p.name}`;
+}
+
+/** S3.5: deny every request that does not use TLS. */
+export function tlsOnlyPolicy(p: Pick<BucketProps, "name" | "partition">): string {
+  const arn = bucketArn(p);
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [arn, `${arn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  });
+}
+
+/** S3.10/S3.13: old versions of replaced objects expire; abandoned uploads are cleaned up. */
+export function lifecycleRules(p: Pick<BucketProps, "noncurrentVersionDays">): LifecycleRule[] {
+  return [
+    {
+      ID: "expire-noncurrent-versions",
+      Status: "Enabled",
+      Filter: { Prefix: "" },
+      NoncurrentVersionExpiration: { NoncurrentDays: p.noncurrentVersionDays },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+    },
+  ];
+}
+
+/** Reads a bucket sub-resource; its "not configured" error means undefined. */
+async function optional<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isNotFound(err) && !isNamed(err, "NoSuchBucket")) return undefined;
+    throw err;
+  }
+}
+
+async function readCurrent(s3: S3Client, Bucket: string): Promise<BucketCurrent> {
+  const [enc, pab, own, pol, ver, life, tags] = await Promise.all([
+    optional(() => s3.send(new GetBucketEncryptionCommand({ Bucket }))),
+    optional(() => s3.send(new GetPublicAccessBlockCommand({ Bucket }))),
+    optional(() => s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))),
+    optional(() => s3.send(new GetBucketPolicyCommand({ Bucket }))),
+    s3.send(new GetBucketVersioningCommand({ Bucket })),
+    optional(() => s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))),
+    optional(() => s3.send(new GetBucketTaggingCommand({ Bucket }))),
+  ]);
+  return {
+    encryption:
+      enc?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+        ?.SSEAlgorithm,
+    publicAccessBlock: pab?.PublicAccessBlockConfiguration,
+    ownership: own?.OwnershipControls?.Rules?.[0]?.ObjectOwnership,
+    policy: pol?.Policy,
+    versioning: ver.Status,
+    lifecycle: life?.Rules,
+    tags: fromKeyValueList(tags?.TagSet),
+  };
+}
+
+function sameRules(a: LifecycleRule[] | undefined, b: LifecycleRule[]): boolean {
+  const norm = (r: LifecycleRule) => ({
+    ID: r.ID,
+    Status: r.Status,
+    Prefix: r.Filter?.Prefix ?? r.Prefix ?? "",
+    Noncurrent: r.NoncurrentVersionExpiration?.NoncurrentDays,
+    Abort: r.AbortIncompleteMultipartUpload?.DaysAfterInitiation,
+  });
+  return !!a && deepEqual(a.map(norm), b.map(norm));
+}
+
+function outputsOf(p: BucketProps): BucketOutputs {
+  return { name: p.name, arn: bucketArn(p) };
+}
+
+type Field =
+  "encryption" | "publicAccessBlock" | "ownership" | "policy" | "versioning" | "lifecycle" | "tags";
+const ALL_FIELDS: Field[] = ["ownership", "publicAccessBlock", "encryption", "policy", "versioning", "lifecycle", "tags"]; // prettier-ignore
+
+async function applyFields(s3: S3Client, p: BucketProps, fields: readonly string[]): Promise<void> {
+  const Bucket = p.name;
+  // One at a time: S3 answers concurrent configuration changes to one bucket with
+  // OperationAborted.
+  for (const f of ALL_FIELDS.filter((x) => fields.includes(x))) {
+    switch (f) {
+      case "ownership":
+        await s3.send(
+          new PutBucketOwnershipControlsCommand({
+            Bucket,
+            OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+          }),
+        );
+        break;
+      case "publicAccessBlock":
+        await s3.send(
+          new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: BLOCK_ALL }),
+        );
+        break;
+      case "encryption":
+        await s3.send(
+          new PutBucketEncryptionCommand({
+            Bucket,
+            ServerSideEncryptionConfiguration: {
+              Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+            },
+          }),
+        );
+        break;
+      case "policy":
+        await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: tlsOnlyPolicy(p) }));
+        break;
+      case "versioning":
+        await s3.send(
+          new PutBucketVersioningCommand({
+            Bucket,
+            VersioningConfiguration: { Status: "Enabled" },
+          }),
+        );
+        break;
+      case "lifecycle":
+        await s3.send(
+          new PutBucketLifecycleConfigurationCommand({
+            Bucket,
+            LifecycleConfiguration: { Rules: lifecycleRules(p) },
+          }),
+        );
+        break;
+      case "tags": {
+        const current = await optional(() => s3.send(new GetBucketTaggingCommand({ Bucket })));
+        // PutBucketTagging replaces the whole set: keep tags others added.
+        const merged = { ...fromKeyValueList(current?.TagSet), ...p.tags };
+        await s3.send(
+          new PutBucketTaggingCommand({ Bucket, Tagging: { TagSet: toKeyValueList(merged) } }),
+        );
+        break;
+      }
+    }
+  }
+}
+
+export const bucketHandler: ResourceHandler<BucketProps, BucketOutputs, BucketCurrent> = {
+  kind: "s3-bucket",
+  label: "S3 bucket",
+  displayId: (p) => p.name,
+
+  async observe(ctx, p) {
+    try {
+      await ctx.clients.s3.send(new HeadBucketCommand({ Bucket: p.name }));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      if (httpStatus(err) === 403) throw ownedElsewhere(p.name, err);
+      throw err;
+    }
+    return {
+      id: p.name,
+      outputs: outputsOf(p),
+      current: await readCurrent(ctx.clients.s3, p.name),
+    };
+  },
+
+  diff(p, o): Change {
+    const c = o.current;
+    const fields: string[] = [];
+    if (c.encryption !== "AES256") fields.push("encryption");
+    if (!deepEqual(c.publicAccessBlock, BLOCK_ALL)) fields.push("publicAccessBlock");
+    if (c.ownership !== "BucketOwnerEnforced") fields.push("ownership");
+    if (!sameJson(c.policy, tlsOnlyPolicy(p))) fields.push("policy");
+    if (c.versioning !== "Enabled") fields.push("versioning");
+    if (!sameRules(c.lifecycle, lifecycleRules(p))) fields.push("lifecycle");
+    if (!hasTags(c.tags, p.tags)) fields.push("tags");
+    return { fields };
+  },
+
+  async create(ctx, p) {
+    const s3 = ctx.clients.s3;
+    try {
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: p.name,
+          ObjectOwnership: "BucketOwnerEnforced",
+          // us-east-1 rejects a LocationConstraint naming itself.
+          ...(p.region === "us-east-1"
+            ? {}
+            : {
+                CreateBucketConfiguration: {
+                  LocationConstraint: p.region as BucketLocationConstraint,
+                },
+              }),
+        }),
+      );
+    } catch (err) {
+      // Ours already (an earlier run that crashed before recording it): adopt it.
+      if (!isNamed(err, "BucketAlreadyOwnedByYou")) {
+        if (isNamed(err, "BucketAlreadyExists")) throw ownedElsewhere(p.name, err);
+        throw err;
+      }
+    }
+    await waitUntilBucketExists(
+      {
+        client: s3,
+        minDelay: ctx.timing.minDelayMs / 1000,
+        maxDelay: ctx.timing.maxDelayMs / 1000,
+        maxWaitTime: ctx.timing.maxWaitMs / 1000,
+      },
+      { Bucket: p.name },
+    );
+    const current = await readCurrent(s3, p.name);
+    const { fields } = this.diff(p, { id: p.name, outputs: outputsOf(p), current });
+    await applyFields(s3, p, fields);
+    return { id: p.name, outputs: outputsOf(p), current: await readCurrent(s3, p.name) };
+  },
+
+  async update(ctx, p, _o, change) {
+    await applyFields(ctx.clients.s3, p, change.fields);
+    return {
+      id: p.name,
+      outputs: outputsOf(p),
+      current: await readCurrent(ctx.clients.s3, p.name),
+    };
+  },
+
+  async destroy(ctx, entry: StateEntry) {
+    const s3 = ctx.clients.s3;
+    const Bucket = entry.id;
+    try {
+      await emptyBucket(s3, Bucket, ctx);
+      await s3.send(new DeleteBucketCommand({ Bucket }));
+    } catch (err) {
+      if (isNamed(err, "NoSuchBucket") || (isNotFound(err) && errorName(err) !== "NoSuchKey")) {
+        return;
+      }
+      throw err;
+    }
+  },
+};
+
+/** Removes every object version and delete marker (a versioned bucket deletes only when empty). */
+async function emptyBucket(s3: S3Client, Bucket: string, ctx: Ctx): Promise<void> {
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  let removed = 0;
+  for (;;) {
+    const page = await s3.send(
+      new ListObjectVersionsCommand({ Bucket, KeyMarker, VersionIdMarker, MaxKeys: 1000 }),
+    );
+    const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
+      .filter((v) => v.Key !== undefined)
+      .map((v) => ({ Key: v.Key as string, VersionId: v.VersionId }));
+    if (objects.length) {
+      const res = await s3.send(
+        new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects, Quiet: true } }),
+      );
+      const failed = res.Errors ?? [];
+      if (failed.length) {
+        const f = failed[0];
+        throw new Error(
+          `could not delete ${failed.length} object version(s), e.g. ${f?.Key}: ${f?.Code} ${f?.Message}`,
+        );
+      }
+      removed += objects.length;
+      ctx.progress(`emptying: ${removed} object version(s) removed`);
+    }
+    if (!page.IsTruncated) return;
+    KeyMarker = page.NextKeyMarker;
+    VersionIdMarker = page.NextVersionIdMarker;
+  }
+}
+
+function ownedElsewhere(name: string, cause: unknown): UserError {
+  return new UserError(
+    `The S3 bucket name ${name} is taken by another AWS account (bucket names are global).`,
+    {
+      cause,
+      hint: "Deploy with another --stage, or ask the owner of that bucket to delete it.",
+    },
+  );
+}
+
+export type { Observed };

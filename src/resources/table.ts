@@ -1,0 +1,248 @@
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  ListTagsOfResourceCommand,
+  TagResourceCommand,
+  UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
+  waitUntilTableExists,
+  waitUntilTableNotExists,
+  type DynamoDBClient,
+  type TableDescription,
+} from "@aws-sdk/client-dynamodb";
+import { isNamed, isNotFound } from "../aws/errors.js";
+import { hasTags } from "../engine/equal.js";
+import { UserError } from "../engine/errors.js";
+import { retryWhile, waitFor } from "../engine/retry.js";
+import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
+
+export interface TableProps {
+  readonly name: string;
+  readonly arn: string;
+  readonly tags: TagMap;
+}
+
+export interface TableOutputs extends Record<string, string> {
+  name: string;
+  arn: string;
+}
+
+interface TableCurrent {
+  status: string | undefined;
+  keySchema: string;
+  billingMode: string | undefined;
+  deletionProtection: boolean;
+  pitr: boolean;
+  tags: Record<string, string>;
+  itemCount: number | undefined;
+}
+
+const KEY_SCHEMA = "id:S:HASH";
+
+function keySchemaOf(t: TableDescription): string {
+  return (t.KeySchema ?? [])
+    .map((k) => {
+      const type = t.AttributeDefinitions?.find((a) => a.AttributeName === k.AttributeName);
+      return `${k.AttributeName}:${type?.AttributeType}:${k.KeyType}`;
+    })
+    .join(",");
+}
+
+async function describe(db: DynamoDBClient, name: string): Promise<TableDescription | undefined> {
+  try {
+    return (await db.send(new DescribeTableCommand({ TableName: name }))).Table;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function readCurrent(ctx: Ctx, p: TableProps): Promise<TableCurrent | undefined> {
+  const db = ctx.clients.dynamodb;
+  const [table, backups, tags] = await Promise.all([
+    describe(db, p.name),
+    db.send(new DescribeContinuousBackupsCommand({ TableName: p.name })).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }),
+    db.send(new ListTagsOfResourceCommand({ ResourceArn: p.arn })).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }),
+  ]);
+  if (!table) return undefined;
+  return {
+    status: table.TableStatus,
+    keySchema: keySchemaOf(table),
+    // Tables created on demand report no BillingModeSummary in some regions' older responses.
+    billingMode: table.BillingModeSummary?.BillingMode ?? "PROVISIONED",
+    deletionProtection: table.DeletionProtectionEnabled === true,
+    pitr:
+      backups?.ContinuousBackupsDescription?.PointInTimeRecoveryDescription
+        ?.PointInTimeRecoveryStatus === "ENABLED",
+    tags: fromKeyValueList(tags?.Tags),
+    itemCount: table.ItemCount,
+  };
+}
+
+function waiterOptions(ctx: Ctx) {
+  return {
+    client: ctx.clients.dynamodb,
+    minDelay: ctx.timing.minDelayMs / 1000,
+    maxDelay: ctx.timing.maxDelayMs / 1000,
+    maxWaitTime: ctx.timing.maxWaitMs / 1000,
+  };
+}
+
+async function waitActive(ctx: Ctx, name: string): Promise<void> {
+  await waitFor(
+    ctx,
+    "waiting for the table to become ACTIVE",
+    () => describe(ctx.clients.dynamodb, name),
+    (t) => (t?.TableStatus === "ACTIVE" ? "done" : "pending"),
+  );
+}
+
+/** ResourceInUseException: the table is CREATING/UPDATING; LimitExceeded: too many at once. */
+function tableBusy(err: unknown): string | undefined {
+  if (isNamed(err, "ResourceInUseException", "LimitExceededException")) {
+    return "waiting for the table to finish its current change";
+  }
+  // Enabling PITR right after CreateTable: "Backups are being enabled for the table".
+  if (isNamed(err, "ContinuousBackupsUnavailableException")) {
+    return "waiting for the table's backups to become available";
+  }
+  return undefined;
+}
+
+async function applyFields(ctx: Ctx, p: TableProps, fields: readonly string[]): Promise<void> {
+  const db = ctx.clients.dynamodb;
+  if (fields.includes("billingMode") || fields.includes("deletionProtection")) {
+    await waitActive(ctx, p.name);
+    await retryWhile(
+      ctx,
+      () =>
+        db.send(
+          new UpdateTableCommand({
+            TableName: p.name,
+            ...(fields.includes("billingMode") ? { BillingMode: "PAY_PER_REQUEST" } : {}),
+            ...(fields.includes("deletionProtection") ? { DeletionProtectionEnabled: true } : {}),
+          }),
+        ),
+      tableBusy,
+    );
+  }
+  if (fields.includes("pitr")) {
+    await retryWhile(
+      ctx,
+      () =>
+        db.send(
+          new UpdateContinuousBackupsCommand({
+            TableName: p.name,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ),
+      tableBusy,
+    );
+  }
+  if (fields.includes("tags")) {
+    await db.send(new TagResourceCommand({ ResourceArn: p.arn, Tags: toKeyValueList(p.tags) }));
+  }
+}
+
+export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurrent> = {
+  kind: "dynamodb-table",
+  label: "DynamoDB table",
+  displayId: (p) => p.name,
+
+  async observe(ctx, p) {
+    const current = await readCurrent(ctx, p);
+    return current && { id: p.name, outputs: { name: p.name, arn: p.arn }, current };
+  },
+
+  diff(_p, o): Change {
+    const c = o.current;
+    const fields: string[] = [];
+    if (c.keySchema !== KEY_SCHEMA) fields.push("keySchema");
+    if (c.billingMode !== "PAY_PER_REQUEST") fields.push("billingMode");
+    if (!c.deletionProtection) fields.push("deletionProtection");
+    if (!c.pitr) fields.push("pitr");
+    if (!hasTags(c.tags, _p.tags)) fields.push("tags");
+    return { fields };
+  },
+
+  async create(ctx, p) {
+    const db = ctx.clients.dynamodb;
+    try {
+      await db.send(
+        new CreateTableCommand({
+          TableName: p.name,
+          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+          BillingMode: "PAY_PER_REQUEST",
+          DeletionProtectionEnabled: true,
+          Tags: toKeyValueList(p.tags),
+        }),
+      );
+    } catch (err) {
+      // Made by an earlier run that stopped before recording it: adopt it.
+      if (!isNamed(err, "ResourceInUseException")) throw err;
+    }
+    ctx.progress("waiting for the table to become ACTIVE");
+    await waitUntilTableExists(waiterOptions(ctx), { TableName: p.name });
+    const current = (await readCurrent(ctx, p)) as TableCurrent;
+    const observed = { id: p.name, outputs: { name: p.name, arn: p.arn }, current };
+    const { fields } = this.diff(p, observed);
+    if (fields.length) return this.update(ctx, p, observed, { fields });
+    return observed;
+  },
+
+  async update(ctx, p, _o, change) {
+    if (change.fields.includes("keySchema")) {
+      throw new UserError(
+        `The DynamoDB table ${p.name} exists with another key schema (${_o.current.keySchema}, expected ${KEY_SCHEMA}).`,
+        {
+          hint: "The tool never deletes data on its own: back up and delete that table, then run up again.",
+        },
+      );
+    }
+    await applyFields(ctx, p, change.fields);
+    const current = await readCurrent(ctx, p);
+    if (!current) throw new Error("the table disappeared while it was being updated");
+    return { id: p.name, outputs: { name: p.name, arn: p.arn }, current };
+  },
+
+  async destroy(ctx, entry: StateEntry) {
+    const db = ctx.clients.dynamodb;
+    const TableName = entry.id;
+    const table = await describe(db, TableName);
+    if (!table || table.TableStatus === "DELETING") {
+      if (table) await waitUntilTableNotExists(waiterOptions(ctx), { TableName });
+      return;
+    }
+    if (table.DeletionProtectionEnabled) {
+      if (table.TableStatus !== "ACTIVE") await waitActive(ctx, TableName);
+      await retryWhile(
+        ctx,
+        () => db.send(new UpdateTableCommand({ TableName, DeletionProtectionEnabled: false })),
+        tableBusy,
+      );
+    }
+    try {
+      await retryWhile(ctx, () => db.send(new DeleteTableCommand({ TableName })), tableBusy);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    ctx.progress("waiting for the table to be deleted");
+    await waitUntilTableNotExists(waiterOptions(ctx), { TableName });
+  },
+};
+
+/** The table's approximate item count, for the confirmation before `down`. */
+export async function approximateItemCount(ctx: Ctx, name: string): Promise<number | undefined> {
+  return (await describe(ctx.clients.dynamodb, name))?.ItemCount;
+}

@@ -1,0 +1,263 @@
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PROJECT } from "../config.js";
+import { UserError } from "../engine/errors.js";
+import type { StateEntry } from "../engine/types.js";
+
+export const SCHEMA_VERSION = 1;
+
+/** The state file: what this tool made, so that `down` can remove it. Never holds secrets. */
+export interface StackState {
+  schemaVersion: number;
+  project: string;
+  stage: string;
+  account: string;
+  region: string;
+  updatedAt: string;
+  /** sha256 (hex) of the deployed handler zip. */
+  codeSha256?: string | undefined;
+  /** The API's invoke URL. */
+  endpoint?: string | undefined;
+  /** Logical key → what exists. */
+  resources: Record<string, StateEntry>;
+}
+
+export interface StackIdentity {
+  stage: string;
+  account: string;
+  region: string;
+}
+
+export function emptyState(id: StackIdentity): StackState {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    project: PROJECT,
+    stage: id.stage,
+    account: id.account,
+    region: id.region,
+    updatedAt: new Date().toISOString(),
+    resources: {},
+  };
+}
+
+/** Reads and checks a state file; undefined when there is none. Never modifies it. */
+export async function readState(file: string): Promise<StackState | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new UserError(`Cannot read the state file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw corrupt(file, "it is not valid JSON");
+  }
+  return checkShape(file, parsed);
+}
+
+function checkShape(file: string, v: unknown): StackState {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw corrupt(file, "not an object");
+  const s = v as Partial<StackState>;
+  if (s.project !== PROJECT) throw corrupt(file, `it was not written by ${PROJECT}`);
+  if (typeof s.schemaVersion !== "number") throw corrupt(file, "schemaVersion is missing");
+  if (s.schemaVersion > SCHEMA_VERSION) {
+    throw new UserError(
+      `The state file ${file} has schema version ${s.schemaVersion}, newer than this version of ${PROJECT} understands (${SCHEMA_VERSION}).`,
+      { hint: `Upgrade ${PROJECT} and run the command again.` },
+    );
+  }
+  for (const field of ["stage", "account", "region"] as const) {
+    if (typeof s[field] !== "string") throw corrupt(file, `${field} is missing`);
+  }
+  if (typeof s.resources !== "object" || s.resources === null) {
+    throw corrupt(file, "resources is missing");
+  }
+  for (const [key, e] of Object.entries(s.resources)) {
+    if (
+      typeof e !== "object" ||
+      e === null ||
+      typeof e.kind !== "string" ||
+      typeof e.id !== "string" ||
+      typeof e.outputs !== "object"
+    ) {
+      throw corrupt(file, `resource ${key} is malformed`);
+    }
+  }
+  return s as StackState;
+}
+
+function corrupt(file: string, why: string): UserError {
+  return new UserError(`The state file ${file} is unreadable: ${why}. It was left untouched.`, {
+    hint: "Restore it from a backup, or move it aside: the tool finds the stack's resources again by name and tag.",
+  });
+}
+
+/** Refuses a state file that belongs to another stack; it is never overwritten. */
+export function checkIdentity(file: string, state: StackState, id: StackIdentity): void {
+  for (const field of ["account", "region", "stage"] as const) {
+    if (state[field] !== id[field]) {
+      throw new UserError(
+        `The state file ${file} belongs to ${field} ${state[field]}, but this run targets ${field} ${id[field]}. It was left untouched.`,
+        {
+          hint:
+            field === "account"
+              ? "Check AWS_PROFILE / your credentials, or pass --state with another file."
+              : `Pass --${field === "region" ? "region" : "stage"} ${state[field]}, or --state with another file.`,
+        },
+      );
+    }
+  }
+}
+
+/** Writes through a temp file and rename, so a crash leaves the old file or the new one, whole. */
+export async function writeStateAtomic(file: string, state: StackState): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const handle = await fs.open(tmp, "w", 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Holds the state in memory and persists it after every change, one write at a time and in
+ * order, so the file always reflects a prefix of what happened.
+ */
+export class StateStore {
+  private chain: Promise<void> = Promise.resolve();
+  private failed: unknown;
+
+  constructor(
+    readonly file: string,
+    readonly state: StackState,
+  ) {}
+
+  get resources(): Readonly<Record<string, StateEntry>> {
+    return this.state.resources;
+  }
+
+  record(key: string, entry: StateEntry): Promise<void> {
+    this.state.resources[key] = entry;
+    return this.flush();
+  }
+
+  forget(key: string): Promise<void> {
+    delete this.state.resources[key];
+    return this.flush();
+  }
+
+  set(fields: Partial<Pick<StackState, "codeSha256" | "endpoint">>): Promise<void> {
+    Object.assign(this.state, fields);
+    return this.flush();
+  }
+
+  flush(): Promise<void> {
+    const next = this.chain.then(async () => {
+      if (this.failed) throw this.failed;
+      this.state.updatedAt = new Date().toISOString();
+      try {
+        await writeStateAtomic(this.file, this.state);
+      } catch (err) {
+        this.failed = new UserError(
+          `Cannot write the state file ${this.file}: ${(err as Error).message}`,
+          { hint: "Check the directory is writable, then run the command again." },
+        );
+        throw this.failed;
+      }
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export async function removeState(file: string): Promise<void> {
+  await fs.rm(file, { force: true });
+}
+
+interface LockInfo {
+  pid: number;
+  hostname: string;
+  command: string;
+  startedAt: string;
+}
+
+export interface Lock {
+  release(): Promise<void>;
+  /** Set when a lock left by a dead process was found and replaced. */
+  readonly staleWarning: string | undefined;
+}
+
+/**
+ * An exclusive lock next to the state file (O_EXCL create). A lock whose process is gone (same
+ * host) is stale: it is reported and replaced.
+ */
+export async function acquireLock(stateFile: string, command: string): Promise<Lock> {
+  const lockFile = `${stateFile}.lock`;
+  await fs.mkdir(path.dirname(lockFile), { recursive: true });
+  const mine: LockInfo = {
+    pid: process.pid,
+    hostname: os.hostname(),
+    command,
+    startedAt: new Date().toISOString(),
+  };
+  let staleWarning: string | undefined;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fs.writeFile(lockFile, JSON.stringify(mine), { flag: "wx", mode: 0o600 });
+      return {
+        staleWarning,
+        release: () => fs.rm(lockFile, { force: true }),
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const holder = await readLock(lockFile);
+    if (holder && holder.hostname === os.hostname() && !processAlive(holder.pid)) {
+      staleWarning = `Removed a stale lock left by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running.`;
+      await fs.rm(lockFile, { force: true });
+      continue;
+    }
+    const who = holder
+      ? `process ${holder.pid} on ${holder.hostname} (${holder.command}, started ${holder.startedAt})`
+      : "another process";
+    throw new UserError(`Another ${PROJECT} run is working on this stack: ${who}.`, {
+      hint: `Wait for it to finish. If it is not running any more, delete ${lockFile}.`,
+    });
+  }
+  throw new UserError(`Could not take the lock ${lockFile}.`, {
+    hint: "Run the command again.",
+  });
+}
+
+async function readLock(file: string): Promise<LockInfo | undefined> {
+  try {
+    const v = JSON.parse(await fs.readFile(file, "utf8")) as Partial<LockInfo>;
+    if (typeof v.pid === "number" && typeof v.hostname === "string") return v as LockInfo;
+  } catch {
+    // A lock being written right now, or garbage: treat as held by an unknown process.
+  }
+  return undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

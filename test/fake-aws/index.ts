@@ -1,0 +1,21 @@
+import { FakeAws, type FakeOptions } from "./core.js";
+import { FakeDynamoDb } from "./dynamodb.js";
+import { FakeS3 } from "./s3.js";
+import { FakeSts } from "./sts.js";
+
+export { awsError } from "./errors.js";
+export type { CallRecord, Fault } from "./core.js";
+
+/** A fake AWS account with every service the tool uses. */
+export class FakeAccount extends FakeAws {
+  readonly s3 = new FakeS3();
+  readonly dynamodb: FakeDynamoDb;
+  readonly sts: FakeSts;
+
+  constructor(options: FakeOptions = {}) {
+    super(options);
+    this.dynamodb = new FakeDynamoDb(this.account);
+    this.sts = new FakeSts(this.account);
+    for (const s of [this.s3, this.dynamodb, this.sts]) this.register(s);
+  }
+}
