@@ -1,5 +1,6 @@
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
+import { FakeIam } from "./iam.js";
 import { FakeS3 } from "./s3.js";
 import { FakeSts } from "./sts.js";
 
@@ -11,11 +12,13 @@ export class FakeAccount extends FakeAws {
   readonly s3 = new FakeS3();
   readonly dynamodb: FakeDynamoDb;
   readonly sts: FakeSts;
+  readonly iam: FakeIam;
 
   constructor(options: FakeOptions = {}) {
     super(options);
     this.dynamodb = new FakeDynamoDb(this.account);
     this.sts = new FakeSts(this.account);
-    for (const s of [this.s3, this.dynamodb, this.sts]) this.register(s);
+    this.iam = new FakeIam(this.account);
+    for (const s of [this.s3, this.dynamodb, this.sts, this.iam]) this.register(s);
   }
 }
