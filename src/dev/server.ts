@@ -1,0 +1,237 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { build, type Plugin } from "esbuild";
+import { ensureTable, startLocalDynamo } from "./dynalite.js";
+import { fromProxyResult, routeOf, toProxyEvent, type RawResponse } from "./event.js";
+
+export interface DevServerOptions {
+  /** Default 3000; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: the API has no authentication, so it is not exposed by default. */
+  host?: string;
+  /** Persist the table in this directory; in memory (lost on close) when absent. */
+  dataDir?: string;
+  /** Access-Control-Allow-Origin for the handler; default "*". */
+  corsOrigin?: string;
+  /** Receives the handler's JSON request lines; the server itself prints nothing. */
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  /** e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const DEV_TABLE = "dev-items";
+const STAGE = "dev";
+/** API Gateway's own payload limit; the handler enforces its smaller one. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+type CreateHandler = (deps: {
+  clientConfig: object;
+  env: Record<string, string | undefined>;
+  log: (line: string) => void;
+}) => (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Serves the Lambda's own code over HTTP against a local DynamoDB (dynalite), so `dev` exercises
+ * exactly what `up` deploys. Needs no AWS account, credentials or network.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const log = options.log ?? (() => undefined);
+  const bundleDir = await mkdtemp(join(tmpdir(), "serverless-automation-dev-"));
+  const cleanups: (() => Promise<void>)[] = [() => rm(bundleDir, { recursive: true, force: true })];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+
+  try {
+    const [createHandler, dynamo] = await Promise.all([
+      loadHandler(bundleDir),
+      startLocalDynamo(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ]);
+    cleanups.push(dynamo.close);
+    await ensureTable(dynamo.clientConfig, DEV_TABLE);
+
+    const handler = createHandler({
+      clientConfig: dynamo.clientConfig,
+      env: {
+        TABLE_NAME: DEV_TABLE,
+        ENVIRONMENT: STAGE,
+        LOG_LEVEL: "info",
+        CORS_ORIGIN: options.corsOrigin ?? "*",
+      },
+      log,
+    });
+
+    const server = createServer((req, res) => {
+      serve(req, res, handler, log).catch((err: unknown) => {
+        log(JSON.stringify({ level: "error", msg: "dev server failure", error: String(err) }));
+        if (!res.headersSent) send(res, gatewayMessage(502, "Internal server error"));
+        else res.destroy();
+      });
+    });
+    // Defaults (5 s keep-alive) outlive quick test runs; closeAllConnections covers the rest.
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+
+    const { port, address, family } = server.address() as AddressInfo;
+    const hostPart = family === "IPv6" ? `[${address}]` : address;
+    let closed: Promise<void> | undefined;
+    return {
+      url: `http://${hostPart}:${port}`,
+      port,
+      close: () => (closed ??= cleanup()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/**
+ * Bundles handler/index.ts with esbuild into a private temp directory and imports it: the same
+ * path works from dist/ (Node cannot import .ts) and from source under vitest. The AWS SDK stays
+ * external but is pinned to this package's own copy by absolute URL, so the bundle resolves it
+ * from any directory and shares the loaded modules with the CLI.
+ */
+async function loadHandler(outDir: string): Promise<CreateHandler> {
+  const entry = fileURLToPath(new URL("../../handler/index.ts", import.meta.url));
+  const require = createRequire(entry);
+  const pinSdk: Plugin = {
+    name: "pin-aws-sdk",
+    setup(b) {
+      b.onResolve({ filter: /^@(aws-sdk|smithy)\// }, (args) => ({
+        path: pathToFileURL(require.resolve(args.path)).href,
+        external: true,
+      }));
+    },
+  };
+  const outfile = join(outDir, "handler.mjs");
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    outfile,
+    plugins: [pinSdk],
+    logLevel: "silent",
+  });
+  const mod = (await import(pathToFileURL(outfile).href)) as { createHandler: CreateHandler };
+  return mod.createHandler;
+}
+
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: ReturnType<CreateHandler>,
+  log: (line: string) => void,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const route = routeOf(url.pathname);
+  if (!route) {
+    req.resume();
+    // API Gateway answers unknown paths itself, without invoking the function.
+    send(res, gatewayMessage(404, `No resource at ${url.pathname}`));
+    return;
+  }
+  const body = await readBody(req);
+  if (body === undefined) {
+    send(res, gatewayMessage(413, "Request Entity Too Large"));
+    return;
+  }
+  const requestId = randomUUID();
+  const event = toProxyEvent(
+    {
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      rawHeaders: req.rawHeaders,
+      body,
+      sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+      requestId,
+      now: new Date(),
+      stage: STAGE,
+    },
+    route,
+  );
+  let result: APIGatewayProxyResult;
+  try {
+    result = await handler(event, lambdaContext(requestId));
+  } catch (err) {
+    // API Gateway turns a function error into a bare 502; the handler is built never to throw.
+    log(JSON.stringify({ level: "error", msg: "handler threw", requestId, error: String(err) }));
+    send(res, gatewayMessage(502, "Internal server error"));
+    return;
+  }
+  send(res, fromProxyResult(result));
+}
+
+function send(res: ServerResponse, out: RawResponse): void {
+  for (const [name, values] of Object.entries(out.headers)) res.setHeader(name, values);
+  res.setHeader("Content-Length", out.body.length);
+  res.statusCode = out.status;
+  res.end(out.body);
+}
+
+function gatewayMessage(status: number, message: string): RawResponse {
+  return {
+    status,
+    headers: { "Content-Type": ["application/json"] },
+    body: Buffer.from(JSON.stringify({ message })),
+  };
+}
+
+/** Resolves undefined once the body passes the limit, without buffering the rest. */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function lambdaContext(requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: "dev",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:dev",
+    memoryLimitInMB: "256",
+    awsRequestId: requestId,
+    logGroupName: "/aws/lambda/dev",
+    logStreamName: "dev",
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
