@@ -1,8 +1,13 @@
 import type { Config, Names } from "./config.js";
 import { spec, type AnySpec } from "./engine/types.js";
 import type { Artifact } from "./package/zip.js";
-import { artifactHandler } from "./resources/artifact.js";
+import { errorRateAlarm, throttlesAlarm, alarmHandler } from "./resources/alarm.js";
+import { artifactHandler, artifactKey } from "./resources/artifact.js";
 import { bucketHandler } from "./resources/bucket.js";
+import { functionHandler } from "./resources/function.js";
+import { logGroupArn, logGroupHandler } from "./resources/log-group.js";
+import { functionRolePolicy, trustPolicy } from "./resources/policies.js";
+import { roleHandler } from "./resources/role.js";
 import { tableHandler } from "./resources/table.js";
 
 export interface StackInput {
@@ -19,10 +24,31 @@ export interface StackInput {
 /** Noncurrent object versions (replaced bundles) are kept this long for rollback. */
 const NONCURRENT_VERSION_DAYS = 30;
 
-/** The desired stack: every resource, its properties and dependencies. Pure. */
+/**
+ * The desired stack: every resource, its properties and dependencies. Pure. Ids that AWS
+ * derives from names (ARNs) are computed here rather than read from dependencies, so
+ * observation runs in parallel; dependsOn still orders creation and deletion.
+ */
 export function desiredStack(i: StackInput): AnySpec[] {
-  const { names, tags } = i;
-  const tableArn = `arn:${i.partition}:dynamodb:${i.region}:${i.account}:table/${names.table}`;
+  const { names, tags, partition, region, account } = i;
+  const s = i.config.settings;
+  const arn = (service: string, resource: string) =>
+    `arn:${partition}:${service}:${region}:${account}:${resource}`;
+  const tableArn = arn("dynamodb", `table/${names.table}`);
+  const logGroup = (key: string, name: string, dependsOn: string[] = []) =>
+    spec({
+      key,
+      handler: logGroupHandler,
+      dependsOn,
+      props: () => ({
+        name,
+        arn: logGroupArn(partition, region, account, name),
+        retentionDays: s.logRetentionDays,
+        tags,
+      }),
+    });
+  const alarmActions: string[] = [];
+
   const specs: AnySpec[] = [
     spec({
       key: "bucket",
@@ -30,8 +56,8 @@ export function desiredStack(i: StackInput): AnySpec[] {
       dependsOn: [],
       props: () => ({
         name: names.bucket,
-        region: i.region,
-        partition: i.partition,
+        region,
+        partition,
         tags,
         noncurrentVersionDays: NONCURRENT_VERSION_DAYS,
       }),
@@ -42,9 +68,56 @@ export function desiredStack(i: StackInput): AnySpec[] {
       dependsOn: [],
       props: () => ({ name: names.table, arn: tableArn, tags }),
     }),
+    logGroup("functionLogGroup", names.functionLogGroup),
+    logGroup("accessLogGroup", names.accessLogGroup),
+    spec({
+      key: "role",
+      handler: roleHandler,
+      dependsOn: [],
+      props: () => ({
+        name: names.role,
+        description: `Execution role of the ${names.functionName} Lambda function`,
+        trust: trustPolicy("lambda.amazonaws.com"),
+        inline: {
+          name: names.rolePolicy,
+          document: functionRolePolicy({
+            partition,
+            region,
+            account,
+            functionLogGroup: names.functionLogGroup,
+            tableArn,
+          }),
+        },
+        managed: [],
+        tags,
+      }),
+    }),
+    spec({
+      key: "errorRateAlarm",
+      handler: alarmHandler,
+      dependsOn: [],
+      props: () => ({
+        name: names.errorRateAlarm,
+        arn: arn("cloudwatch", `alarm:${names.errorRateAlarm}`),
+        definition: errorRateAlarm(names.functionName, s.errorRateThresholdPercent, alarmActions),
+        tags,
+      }),
+    }),
+    spec({
+      key: "throttlesAlarm",
+      handler: alarmHandler,
+      dependsOn: [],
+      props: () => ({
+        name: names.throttlesAlarm,
+        arn: arn("cloudwatch", `alarm:${names.throttlesAlarm}`),
+        definition: throttlesAlarm(names.functionName, s.throttlesThreshold, alarmActions),
+        tags,
+      }),
+    }),
   ];
-  if (i.artifact) {
-    const artifact = i.artifact;
+
+  const artifact = i.artifact;
+  if (artifact) {
     specs.push(
       spec({
         key: "artifact",
@@ -54,5 +127,34 @@ export function desiredStack(i: StackInput): AnySpec[] {
       }),
     );
   }
+  specs.push(
+    spec({
+      key: "function",
+      handler: functionHandler,
+      // Without the artifact (down) nothing is created, so the order only matters for deletion.
+      dependsOn: ["role", "functionLogGroup", "table", ...(artifact ? ["artifact"] : ["bucket"])],
+      props: () => ({
+        name: names.functionName,
+        roleArn: `arn:${partition}:iam::${account}:role/${names.role}`,
+        runtime: s.runtime,
+        handler: "index.handler",
+        memoryMb: s.memoryMb,
+        timeoutSeconds: s.timeoutSeconds,
+        environment: {
+          TABLE_NAME: names.table,
+          ENVIRONMENT: i.config.stage,
+          LOG_LEVEL: s.logLevel,
+          CORS_ORIGIN: s.corsOrigin,
+        },
+        code: {
+          bucket: names.bucket,
+          key: artifact ? artifactKey(artifact) : "",
+          sha256Base64: artifact?.sha256Base64 ?? "",
+        },
+        logGroup: names.functionLogGroup,
+        tags,
+      }),
+    }),
+  );
   return specs;
 }

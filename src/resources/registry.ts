@@ -1,9 +1,23 @@
 import type { AnyHandler } from "../engine/types.js";
+import { alarmHandler } from "./alarm.js";
 import { artifactHandler } from "./artifact.js";
 import { bucketHandler } from "./bucket.js";
+import { functionHandler } from "./function.js";
+import { logGroupHandler } from "./log-group.js";
+import { permissionHandler } from "./permission.js";
+import { roleHandler } from "./role.js";
 import { tableHandler } from "./table.js";
 
 /** Every handler by kind, so state entries the stack no longer wants can still be deleted. */
 export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
-  [bucketHandler, artifactHandler, tableHandler].map((h) => [h.kind, h as AnyHandler]),
+  [
+    bucketHandler,
+    artifactHandler,
+    tableHandler,
+    logGroupHandler,
+    roleHandler,
+    functionHandler,
+    permissionHandler,
+    alarmHandler,
+  ].map((h) => [h.kind, h as AnyHandler]),
 );

@@ -42,6 +42,13 @@ export interface Fault {
   delayMs?: number;
 }
 
+export interface CallFilter {
+  mutating?: boolean;
+  service?: string;
+  /** true: only calls that succeeded; false: only calls that failed. */
+  ok?: boolean;
+}
+
 const READ_PREFIXES = ["Get", "List", "Describe", "Head"];
 
 export function isMutating(operation: string): boolean {
@@ -89,16 +96,17 @@ export class FakeAws {
   }
 
   /** Calls so far, optionally only the mutating ones or one service's. */
-  callLog(filter: { mutating?: boolean; service?: string } = {}): CallRecord[] {
+  callLog(filter: CallFilter = {}): CallRecord[] {
     return this.calls.filter(
       (c) =>
         (filter.mutating === undefined || c.mutating === filter.mutating) &&
-        (filter.service === undefined || c.service === filter.service),
+        (filter.service === undefined || c.service === filter.service) &&
+        (filter.ok === undefined || (c.error === undefined) === filter.ok),
     );
   }
 
   /** "Service.Operation" names of the calls so far, e.g. to assert what was (not) called. */
-  operations(filter: { mutating?: boolean; service?: string } = {}): string[] {
+  operations(filter: CallFilter = {}): string[] {
     return this.callLog(filter).map((c) => `${c.service}.${c.operation}`);
   }
 

@@ -1,6 +1,9 @@
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
 import { FakeIam } from "./iam.js";
+import { FakeLambda } from "./lambda.js";
+import { FakeLogs } from "./logs.js";
+import { FakeCloudWatch } from "./cloudwatch.js";
 import { FakeS3 } from "./s3.js";
 import { FakeSts } from "./sts.js";
 
@@ -13,12 +16,28 @@ export class FakeAccount extends FakeAws {
   readonly dynamodb: FakeDynamoDb;
   readonly sts: FakeSts;
   readonly iam: FakeIam;
+  readonly lambda: FakeLambda;
+  readonly logs: FakeLogs;
+  readonly cloudwatch: FakeCloudWatch;
 
   constructor(options: FakeOptions = {}) {
     super(options);
     this.dynamodb = new FakeDynamoDb(this.account);
     this.sts = new FakeSts(this.account);
     this.iam = new FakeIam(this.account);
-    for (const s of [this.s3, this.dynamodb, this.sts, this.iam]) this.register(s);
+    this.lambda = new FakeLambda(this.account, this.iam, this.s3);
+    this.logs = new FakeLogs(this.account);
+    this.cloudwatch = new FakeCloudWatch(this.account);
+    for (const s of [
+      this.s3,
+      this.dynamodb,
+      this.sts,
+      this.iam,
+      this.lambda,
+      this.logs,
+      this.cloudwatch,
+    ]) {
+      this.register(s);
+    }
   }
 }

@@ -1,0 +1,200 @@
+import {
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  ListTagsForResourceCommand,
+  PutMetricAlarmCommand,
+  TagResourceCommand,
+  type MetricAlarm,
+  type MetricDataQuery,
+  type PutMetricAlarmCommandInput,
+} from "@aws-sdk/client-cloudwatch";
+import { isNotFound } from "../aws/errors.js";
+import { deepEqual, hasTags } from "../engine/equal.js";
+import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
+
+/** Everything PutMetricAlarm takes except the name and tags. */
+export type AlarmDefinition = Omit<PutMetricAlarmCommandInput, "AlarmName" | "Tags">;
+
+export interface AlarmProps {
+  readonly name: string;
+  readonly arn: string;
+  readonly definition: AlarmDefinition;
+  readonly tags: TagMap;
+}
+
+export interface AlarmOutputs extends Record<string, string> {
+  name: string;
+  arn: string;
+}
+
+interface AlarmCurrent {
+  alarm: MetricAlarm;
+  tags: Record<string, string>;
+}
+
+const lambdaMetric = (functionName: string, metricName: string, id: string): MetricDataQuery => ({
+  Id: id,
+  MetricStat: {
+    Metric: {
+      Namespace: "AWS/Lambda",
+      MetricName: metricName,
+      Dimensions: [{ Name: "FunctionName", Value: functionName }],
+    },
+    Period: 300,
+    Stat: "Sum",
+  },
+  ReturnData: false,
+});
+
+/** 100 × Errors / Invocations above the threshold for 2 of 2 five-minute periods. */
+export function errorRateAlarm(
+  functionName: string,
+  thresholdPercent: number,
+  actions: string[],
+): AlarmDefinition {
+  return {
+    AlarmDescription: `Error rate of ${functionName} above ${thresholdPercent}% for 10 minutes`,
+    ActionsEnabled: true,
+    AlarmActions: actions,
+    OKActions: actions,
+    ComparisonOperator: "GreaterThanThreshold",
+    Threshold: thresholdPercent,
+    EvaluationPeriods: 2,
+    DatapointsToAlarm: 2,
+    // No invocations is no data: not an outage.
+    TreatMissingData: "notBreaching",
+    Metrics: [
+      lambdaMetric(functionName, "Errors", "errors"),
+      lambdaMetric(functionName, "Invocations", "invocations"),
+      {
+        Id: "errorRate",
+        Expression: "100 * errors / invocations",
+        Label: "Error rate (%)",
+        ReturnData: true,
+      },
+    ],
+  };
+}
+
+/** Any throttled invocation in five minutes. */
+export function throttlesAlarm(
+  functionName: string,
+  threshold: number,
+  actions: string[],
+): AlarmDefinition {
+  return {
+    AlarmDescription: `${functionName} was throttled`,
+    ActionsEnabled: true,
+    AlarmActions: actions,
+    OKActions: actions,
+    Namespace: "AWS/Lambda",
+    MetricName: "Throttles",
+    Dimensions: [{ Name: "FunctionName", Value: functionName }],
+    Statistic: "Sum",
+    Period: 300,
+    EvaluationPeriods: 1,
+    DatapointsToAlarm: 1,
+    Threshold: threshold,
+    ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    TreatMissingData: "notBreaching",
+  };
+}
+
+/** The comparable part of an alarm, as DescribeAlarms reports it. */
+function shape(d: AlarmDefinition | MetricAlarm): unknown {
+  return {
+    AlarmDescription: d.AlarmDescription,
+    ActionsEnabled: d.ActionsEnabled ?? true,
+    AlarmActions: [...(d.AlarmActions ?? [])].sort(),
+    OKActions: [...(d.OKActions ?? [])].sort(),
+    ComparisonOperator: d.ComparisonOperator,
+    Threshold: d.Threshold,
+    EvaluationPeriods: d.EvaluationPeriods,
+    DatapointsToAlarm: d.DatapointsToAlarm,
+    TreatMissingData: d.TreatMissingData,
+    Namespace: d.Namespace,
+    MetricName: d.MetricName,
+    Statistic: d.Statistic,
+    Period: d.Period,
+    Dimensions: d.Dimensions?.map((x) => ({ Name: x.Name, Value: x.Value })),
+    Metrics: d.Metrics?.map((m) => ({
+      Id: m.Id,
+      Expression: m.Expression,
+      Label: m.Label,
+      ReturnData: m.ReturnData ?? true,
+      MetricStat: m.MetricStat && {
+        Namespace: m.MetricStat.Metric?.Namespace,
+        MetricName: m.MetricStat.Metric?.MetricName,
+        Dimensions: m.MetricStat.Metric?.Dimensions?.map((x) => ({ Name: x.Name, Value: x.Value })),
+        Period: m.MetricStat.Period,
+        Stat: m.MetricStat.Stat,
+      },
+    })),
+  };
+}
+
+async function read(ctx: Ctx, p: AlarmProps): Promise<AlarmCurrent | undefined> {
+  const cw = ctx.clients.cloudwatch;
+  const [alarms, tags] = await Promise.all([
+    cw.send(new DescribeAlarmsCommand({ AlarmNames: [p.name], AlarmTypes: ["MetricAlarm"] })),
+    cw.send(new ListTagsForResourceCommand({ ResourceARN: p.arn })).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }),
+  ]);
+  const alarm = alarms.MetricAlarms?.find((a) => a.AlarmName === p.name);
+  return alarm && { alarm, tags: fromKeyValueList(tags?.Tags) };
+}
+
+const outputsOf = (p: AlarmProps): AlarmOutputs => ({ name: p.name, arn: p.arn });
+
+export const alarmHandler: ResourceHandler<AlarmProps, AlarmOutputs, AlarmCurrent> = {
+  kind: "cloudwatch-alarm",
+  label: "CloudWatch alarm",
+  displayId: (p) => p.name,
+
+  async observe(ctx, p) {
+    const current = await read(ctx, p);
+    return current && { id: p.name, outputs: outputsOf(p), current };
+  },
+
+  diff(p, o): Change {
+    const fields: string[] = [];
+    if (!deepEqual(shape(o.current.alarm), shape(p.definition))) fields.push("definition");
+    if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
+    return { fields };
+  },
+
+  async create(ctx, p) {
+    await ctx.clients.cloudwatch.send(
+      new PutMetricAlarmCommand({
+        ...p.definition,
+        AlarmName: p.name,
+        Tags: toKeyValueList(p.tags),
+      }),
+    );
+    const current = await read(ctx, p);
+    if (!current) throw new Error("the alarm is not readable right after it was created");
+    return { id: p.name, outputs: outputsOf(p), current };
+  },
+
+  async update(ctx, p, o, change) {
+    const cw = ctx.clients.cloudwatch;
+    if (change.fields.includes("definition")) {
+      await cw.send(new PutMetricAlarmCommand({ ...p.definition, AlarmName: p.name }));
+    }
+    if (change.fields.includes("tags")) {
+      await cw.send(new TagResourceCommand({ ResourceARN: p.arn, Tags: toKeyValueList(p.tags) }));
+    }
+    return { id: p.name, outputs: outputsOf(p), current: (await read(ctx, p)) ?? o.current };
+  },
+
+  async destroy(ctx, entry: StateEntry) {
+    try {
+      await ctx.clients.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [entry.id] }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+};

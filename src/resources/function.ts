@@ -1,0 +1,282 @@
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  GetFunctionCommand,
+  TagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type FunctionConfiguration,
+  type Runtime,
+} from "@aws-sdk/client-lambda";
+import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
+import { deepEqual, hasTags } from "../engine/equal.js";
+import { retryWhile } from "../engine/retry.js";
+import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import type { TagMap } from "./tags.js";
+
+export interface FunctionProps {
+  readonly name: string;
+  readonly roleArn: string;
+  readonly runtime: string;
+  readonly handler: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** Configuration, never secrets: the function's environment is readable by anyone with GetFunction. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly code: { readonly bucket: string; readonly key: string; readonly sha256Base64: string };
+  readonly logGroup: string;
+  readonly tags: TagMap;
+}
+
+export interface FunctionOutputs extends Record<string, string> {
+  name: string;
+  arn: string;
+}
+
+interface FunctionCurrent {
+  codeSha256: string | undefined;
+  runtime: string | undefined;
+  handler: string | undefined;
+  memoryMb: number | undefined;
+  timeoutSeconds: number | undefined;
+  roleArn: string | undefined;
+  environment: Record<string, string>;
+  tracing: string | undefined;
+  logFormat: string | undefined;
+  logGroup: string | undefined;
+  state: string | undefined;
+  lastUpdateStatus: string | undefined;
+  tags: Record<string, string>;
+}
+
+/**
+ * Right after its role or policy changes, Lambda cannot assume the role yet (IAM is eventually
+ * consistent); these two messages are the only InvalidParameterValueExceptions worth waiting for.
+ */
+export function iamPropagation(err: unknown): string | undefined {
+  if (!isNamed(err, "InvalidParameterValueException")) return undefined;
+  const m = errorMessage(err);
+  if (
+    m.includes("cannot be assumed by Lambda") ||
+    m.includes("does not have permissions to call PutTraceSegments") ||
+    m.includes("The provided execution role does not have permissions")
+  ) {
+    return "waiting for the IAM role to propagate…";
+  }
+  return undefined;
+}
+
+/** An update started by someone (or something) else is still running. */
+function updateInProgress(err: unknown): string | undefined {
+  if (isNamed(err, "ResourceConflictException") && /in progress|Pending/i.test(errorMessage(err))) {
+    return "waiting for the function's previous update to finish…";
+  }
+  return iamPropagation(err);
+}
+
+function currentOf(
+  c: FunctionConfiguration,
+  tags: Record<string, string> | undefined,
+): FunctionCurrent {
+  return {
+    codeSha256: c.CodeSha256,
+    runtime: c.Runtime,
+    handler: c.Handler,
+    memoryMb: c.MemorySize,
+    timeoutSeconds: c.Timeout,
+    roleArn: c.Role,
+    environment: c.Environment?.Variables ?? {},
+    tracing: c.TracingConfig?.Mode,
+    logFormat: c.LoggingConfig?.LogFormat,
+    logGroup: c.LoggingConfig?.LogGroup,
+    state: c.State,
+    lastUpdateStatus: c.LastUpdateStatus,
+    tags: tags ?? {},
+  };
+}
+
+async function read(
+  ctx: Ctx,
+  name: string,
+): Promise<{ arn: string; current: FunctionCurrent } | undefined> {
+  try {
+    const f = await ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    const c = f.Configuration;
+    if (!c?.FunctionArn) return undefined;
+    return { arn: c.FunctionArn, current: currentOf(c, f.Tags) };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function waiter(ctx: Ctx) {
+  return {
+    client: ctx.clients.lambda,
+    minDelay: ctx.timing.minDelayMs / 1000,
+    maxDelay: ctx.timing.maxDelayMs / 1000,
+    maxWaitTime: ctx.timing.maxWaitMs / 1000,
+  };
+}
+
+/** Waits until no update is running: a second update during one fails with ResourceConflictException. */
+async function waitSettled(ctx: Ctx, name: string, current: FunctionCurrent): Promise<void> {
+  if (current.state === "Pending") {
+    ctx.progress("waiting for the function to become Active");
+    await waitUntilFunctionActiveV2(waiter(ctx), { FunctionName: name });
+  }
+  if (current.lastUpdateStatus === "InProgress") {
+    ctx.progress("waiting for the function's previous update to finish");
+    await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: name });
+  }
+}
+
+const CONFIG_FIELDS = [
+  "runtime",
+  "handler",
+  "memorySize",
+  "timeout",
+  "role",
+  "environment",
+  "tracing",
+  "logging",
+];
+
+function configuration(p: FunctionProps) {
+  return {
+    FunctionName: p.name,
+    Role: p.roleArn,
+    Runtime: p.runtime as Runtime,
+    Handler: p.handler,
+    MemorySize: p.memoryMb,
+    Timeout: p.timeoutSeconds,
+    Environment: { Variables: { ...p.environment } },
+    TracingConfig: { Mode: "Active" as const },
+    LoggingConfig: { LogFormat: "JSON" as const, LogGroup: p.logGroup },
+  };
+}
+
+export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, FunctionCurrent> = {
+  kind: "lambda-function",
+  label: "Lambda function",
+  displayId: (p) => p.name,
+
+  async observe(ctx, p) {
+    const r = await read(ctx, p.name);
+    return r && { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
+  },
+
+  diff(p, o): Change {
+    const c = o.current;
+    const fields: string[] = [];
+    if (c.codeSha256 !== p.code.sha256Base64) fields.push("code");
+    if (c.runtime !== p.runtime) fields.push("runtime");
+    if (c.handler !== p.handler) fields.push("handler");
+    if (c.memoryMb !== p.memoryMb) fields.push("memorySize");
+    if (c.timeoutSeconds !== p.timeoutSeconds) fields.push("timeout");
+    if (c.roleArn !== p.roleArn) fields.push("role");
+    if (!deepEqual(c.environment, { ...p.environment })) fields.push("environment");
+    if (c.tracing !== "Active") fields.push("tracing");
+    if (c.logFormat !== "JSON" || c.logGroup !== p.logGroup) fields.push("logging");
+    if (!hasTags(c.tags, p.tags)) fields.push("tags");
+    return { fields };
+  },
+
+  async create(ctx, p) {
+    const lambda = ctx.clients.lambda;
+    try {
+      await retryWhile(
+        ctx,
+        () =>
+          lambda.send(
+            new CreateFunctionCommand({
+              ...configuration(p),
+              Code: { S3Bucket: p.code.bucket, S3Key: p.code.key },
+              PackageType: "Zip",
+              Architectures: ["x86_64"],
+              Tags: { ...p.tags },
+            }),
+          ),
+        iamPropagation,
+      );
+    } catch (err) {
+      // Made by an earlier run that stopped before recording it: adopt and converge it.
+      if (!isNamed(err, "ResourceConflictException") || !/already exist/i.test(errorMessage(err)))
+        throw err;
+      const r = await read(ctx, p.name);
+      if (!r) throw err;
+      const observed = { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
+      return this.update(ctx, p, observed, this.diff(p, observed));
+    }
+    ctx.progress("waiting for the function to become Active");
+    await waitUntilFunctionActiveV2(waiter(ctx), { FunctionName: p.name });
+    const r = await read(ctx, p.name);
+    if (!r) throw new Error("the function is not readable right after it was created");
+    return { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
+  },
+
+  async update(ctx, p, o, change) {
+    const lambda = ctx.clients.lambda;
+    const FunctionName = p.name;
+    await waitSettled(ctx, FunctionName, o.current);
+    if (change.fields.includes("code")) {
+      await retryWhile(
+        ctx,
+        () =>
+          lambda.send(
+            new UpdateFunctionCodeCommand({
+              FunctionName,
+              S3Bucket: p.code.bucket,
+              S3Key: p.code.key,
+            }),
+          ),
+        updateInProgress,
+      );
+      ctx.progress("waiting for the code update to finish");
+      await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName });
+    }
+    const config = configuration(p);
+    const changed = CONFIG_FIELDS.filter((f) => change.fields.includes(f));
+    if (changed.length) {
+      const only: Record<string, unknown> = { FunctionName };
+      const map: Record<string, keyof typeof config> = {
+        runtime: "Runtime",
+        handler: "Handler",
+        memorySize: "MemorySize",
+        timeout: "Timeout",
+        role: "Role",
+        environment: "Environment",
+        tracing: "TracingConfig",
+        logging: "LoggingConfig",
+      };
+      for (const f of changed) only[map[f] as string] = config[map[f] as keyof typeof config];
+      await retryWhile(
+        ctx,
+        () => lambda.send(new UpdateFunctionConfigurationCommand(only as { FunctionName: string })),
+        updateInProgress,
+      );
+      ctx.progress("waiting for the configuration update to finish");
+      await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName });
+    }
+    if (change.fields.includes("tags")) {
+      await lambda.send(new TagResourceCommand({ Resource: o.outputs.arn, Tags: { ...p.tags } }));
+    }
+    const r = await read(ctx, FunctionName);
+    if (!r) throw new Error("the function disappeared while it was being updated");
+    return { id: FunctionName, outputs: { name: FunctionName, arn: r.arn }, current: r.current };
+  },
+
+  async destroy(ctx, entry: StateEntry) {
+    try {
+      await retryWhile(
+        ctx,
+        () => ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: entry.id })),
+        updateInProgress,
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * Every IAM document the stack uses, built in one place (least privilege: AWS-NOTES.md).
+ */
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: {
+    Sid?: string;
+    Effect: "Allow" | "Deny";
+    Principal?: { Service: string };
+    Action: string | string[];
+    Resource?: string | string[];
+  }[];
+}
+
+/**
+ * The DynamoDB item actions the handler calls (handler/items.ts: Scan, GetItem, PutItem,
+ * UpdateItem, DeleteItem) — no more. A test keeps this list and the handler in step.
+ */
+export const HANDLER_DYNAMODB_ACTIONS = [
+  "dynamodb:DeleteItem",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Scan",
+  "dynamodb:UpdateItem",
+] as const;
+
+/** A role only this AWS service can assume. */
+export function trustPolicy(service: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  };
+}
+
+export interface FunctionPolicyInput {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly functionLogGroup: string;
+  readonly tableArn: string;
+}
+
+/**
+ * The function's one inline policy: write to its own (pre-created) log group, send traces,
+ * and the handler's item actions on its table. No CreateLogGroup: a deleted group is not
+ * silently re-created outside the tool's control.
+ */
+export function functionRolePolicy(i: FunctionPolicyInput): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: `arn:${i.partition}:logs:${i.region}:${i.account}:log-group:${i.functionLogGroup}:*`,
+      },
+      {
+        // X-Ray has no resource-level permissions: "*" is the only resource it accepts.
+        Sid: "WriteTraces",
+        Effect: "Allow",
+        Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        Resource: "*",
+      },
+      {
+        Sid: "ItemsTable",
+        Effect: "Allow",
+        Action: [...HANDLER_DYNAMODB_ACTIONS],
+        Resource: i.tableArn,
+      },
+    ],
+  };
+}
+
+export const API_GATEWAY_LOGS_MANAGED_POLICY = (partition: string) =>
+  `arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`;
