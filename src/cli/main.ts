@@ -17,6 +17,8 @@ export interface Io {
   readonly timing?: Timing;
   readonly concurrency?: number;
   readonly handlerEntry?: string;
+  /** Stops long-running commands (dev) in tests; otherwise SIGINT/SIGTERM do. */
+  readonly signal?: AbortSignal;
 }
 
 export interface GlobalOptions {
@@ -33,13 +35,14 @@ export const EXIT = { ok: 0, error: 1, drift: 2, interrupted: 130 } as const;
 
 const VERSION = "0.1.0";
 
-type CommandModule = {
-  default: (opts: GlobalOptions & Record<string, unknown>, io: Io) => Promise<number>;
-};
+// Each command declares its own options type; commander hands them over untyped.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type CommandModule = { default: (opts: any, io: Io) => Promise<number> };
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   up: () => import("./commands/up.js"),
   status: () => import("./commands/status.js"),
   down: () => import("./commands/down.js"),
+  dev: () => import("./commands/dev.js"),
 };
 
 function addGlobalOptions(cmd: Command): Command {
@@ -89,8 +92,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     (name: string) =>
     async (...args: unknown[]): Promise<void> => {
       const cmd = args[args.length - 1] as Command;
-      const opts = cmd.opts() as GlobalOptions & Record<string, unknown>;
-      json = opts.json;
+      const opts = cmd.opts();
+      json = opts.json === true;
       // Loaded on demand so --help never loads the AWS SDK.
       const command = await (COMMANDS[name] as () => Promise<CommandModule>)();
       exitCode = await command.default(opts, io);
@@ -111,6 +114,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       .description("delete everything the stack made")
       .option("-y, --yes", "do not ask for confirmation", false),
   ).action(run("down"));
+
+  program
+    .command("dev")
+    .description("run the API locally against an in-memory DynamoDB (no AWS account needed)")
+    .option("--port <port>", "port to listen on (0 picks a free one)", "3000")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--data <dir>", "keep the table's data in this directory between runs")
+    .option("-q, --quiet", "do not print request logs", false)
+    .action(run("dev"));
 
   try {
     await program.parseAsync([...argv], { from: "user" });
