@@ -22,7 +22,8 @@ export interface Io {
 }
 
 export interface GlobalOptions {
-  stage: string;
+  stage?: string;
+  config?: string;
   region?: string;
   profile?: string;
   state?: string;
@@ -47,11 +48,22 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 
 function addGlobalOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("-s, --stage <name>", "stage to work on").default("production"))
+    .addOption(
+      new Option(
+        "-s, --stage <name>",
+        "stage to work on (default: SERVERLESS_AUTOMATION_STAGE or production)",
+      ),
+    )
     .addOption(new Option("-r, --region <region>", "AWS region (default: AWS_REGION)"))
     .addOption(new Option("-p, --profile <name>", "AWS profile (default: AWS_PROFILE)"))
     .addOption(
       new Option("--state <file>", "state file (default: .serverless-automation/<stage>.json)"),
+    )
+    .addOption(
+      new Option(
+        "-c, --config <file>",
+        "config file (default: ./serverless-automation.config.json)",
+      ),
     )
     .addOption(
       new Option("--json", "print one JSON document on stdout; progress on stderr").default(false),
@@ -103,10 +115,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     program
       .command("up")
       .description("create or update every resource of the stack, idempotently")
-      .option("--dry-run", "print the plan and change nothing", false),
+      .option("--dry-run", "print the plan and change nothing", false)
+      .option("--alarm-email <address>", "send alarm notifications to this address"),
   ).action(run("up"));
   addGlobalOptions(
-    program.command("status").description("show what exists and what drifted (read-only)"),
+    program
+      .command("status")
+      .description("show what exists and what drifted (read-only)")
+      .option("--alarm-email <address>", "as given to up, so it is not reported as drift"),
   ).action(run("status"));
   addGlobalOptions(
     program

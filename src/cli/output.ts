@@ -7,8 +7,15 @@ import { TtyReporter } from "../report/tty.js";
 import type { GlobalOptions, Io } from "./main.js";
 import { styleFor } from "./main.js";
 
-export function configInput(opts: GlobalOptions): ConfigInput {
-  return { stage: opts.stage, region: opts.region, profile: opts.profile, state: opts.state };
+export function configInput(opts: GlobalOptions & { alarmEmail?: string }): ConfigInput {
+  return {
+    stage: opts.stage,
+    region: opts.region,
+    profile: opts.profile,
+    state: opts.state,
+    config: opts.config,
+    settings: { alarmEmail: opts.alarmEmail },
+  };
 }
 
 /** Spinners in a terminal; plain lines in CI, pipes and with --json (always on stderr). */

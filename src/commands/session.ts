@@ -1,8 +1,10 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { createClients, type Clients } from "../aws/clients.js";
 import { errorName, isCredentialsError } from "../aws/errors.js";
+import { loadConfigFile } from "../config-file.js";
 import {
   resolveConfig,
+  resolveStage,
   resourceNames,
   stackTags,
   type Config,
@@ -74,7 +76,13 @@ export async function openSession(
   e: Environment,
   options: { artifact: boolean },
 ): Promise<Session> {
-  const config = resolveConfig(input, e.env, e.cwd);
+  const stage = resolveStage(input, e.env);
+  const file = await loadConfigFile(
+    e.cwd,
+    input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
+    stage,
+  );
+  const config = resolveConfig(input, e.env, e.cwd, file);
   const artifact = options.artifact
     ? await buildArtifact(e.handlerEntry ?? DEFAULT_HANDLER_ENTRY, config.settings.runtime)
     : undefined;
