@@ -244,3 +244,23 @@ describe("up --dry-run", () => {
     expect(await w.readState()).toBeUndefined();
   });
 });
+
+describe("interrupting", () => {
+  it("up stops starting steps, records what finished, exits 130; the next up converges", async () => {
+    const w = world();
+    const stop = new AbortController();
+    // Interrupt right after the role exists, while other steps are in flight.
+    w.fake.inject({ service: "IAM", operation: "CreateRole", times: 1, after: () => stop.abort() });
+    const r = await w.run(["up"], { signal: stop.signal });
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain("Interrupted");
+    expect(w.fake.lambda.functions.size).toBe(0);
+    const state = (await w.readState()) as { resources: Record<string, unknown> };
+    expect(Object.keys(state.resources)).toContain("role");
+    w.fake.resetCalls();
+    const again = await w.run(["up"]);
+    expect(again.code).toBe(0);
+    expect(w.fake.operations({ mutating: true, ok: true })).not.toContain("IAM.CreateRole");
+    expect(w.fake.iam.roles.size).toBe(1);
+  });
+});

@@ -41,6 +41,8 @@ export interface Environment {
   readonly concurrency?: number | undefined;
   /** The handler entry to bundle (tests); otherwise the packaged handler/. */
   readonly handlerEntry?: string | undefined;
+  /** Aborted on Ctrl-C: steps in flight finish and are recorded, no new one starts. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export const DEFAULT_CONCURRENCY = 8;

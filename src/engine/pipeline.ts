@@ -161,6 +161,18 @@ export interface ApplyResult {
 
 class Skipped extends Error {}
 
+/** Raised in place of a step that was not started because the run was interrupted. */
+export class Interrupted extends Error {
+  override readonly name = "Interrupted";
+  constructor() {
+    super("interrupted before this step started");
+  }
+}
+
+function checkInterrupt(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Interrupted();
+}
+
 /**
  * Creates or updates every resource over the dependency graph, concurrently where the graph
  * allows, and records each result in the state file as soon as it exists. A failure stops its
@@ -172,6 +184,7 @@ export async function apply(
   store: StateStore,
   reporter: Reporter,
   limiter: Limiter,
+  signal?: AbortSignal,
 ): Promise<ApplyResult> {
   const byKey = new Map(specs.map((s) => [s.key, s]));
   const observations = observeAll(ctx, specs, store.resources, limiter);
@@ -198,6 +211,8 @@ export async function apply(
       try {
         const seen = await (observations.get(key) as Promise<Observation>);
         return await limiter.run(async () => {
+          // A step in flight finishes and is recorded; no new one starts after an interrupt.
+          checkInterrupt(signal);
           const recorded = store.resources[key];
           // Dependencies created or changed in this run invalidate what was observed.
           const observed =
@@ -242,6 +257,7 @@ export async function apply(
           return result.outputs;
         });
       } catch (err) {
+        if (err instanceof Interrupted) throw err;
         const e = wrap(verb, h, id, err);
         step?.fail(e.message);
         errors.push(e);
@@ -253,6 +269,7 @@ export async function apply(
   };
 
   await Promise.allSettled(topoOrder(specs).map(node));
+  if (signal?.aborted) errors.push(new Interrupted());
   // Observation failures of nodes never reached are already reported through their dependents.
   return { outcomes, outputs, errors };
 }
@@ -285,6 +302,7 @@ export async function destroyAll(
   store: StateStore | undefined,
   reporter: Reporter,
   limiter: Limiter,
+  signal?: AbortSignal,
 ): Promise<DestroyResult> {
   const byKey = new Map(targets.map((t) => [t.key, t]));
   const deleted: string[] = [];
@@ -301,9 +319,13 @@ export async function destroyAll(
       } catch {
         throw new Skipped(key);
       }
+      checkInterrupt(signal);
       const step = reporter.step("deleting", t.handler.label, t.entry.id);
       try {
-        const r = await limiter.run(() => t.handler.destroy(nodeCtx(ctx, step), t.entry));
+        const r = await limiter.run(() => {
+          checkInterrupt(signal);
+          return t.handler.destroy(nodeCtx(ctx, step), t.entry);
+        });
         if (r && "kept" in r) {
           kept.push({ key, id: t.entry.id, label: t.handler.label, reason: r.kept });
           step.done("kept", r.kept);
@@ -313,6 +335,10 @@ export async function destroyAll(
         }
         if (store?.resources[key]) await store.forget(key);
       } catch (err) {
+        if (err instanceof Interrupted) {
+          step.fail("not started: interrupted");
+          throw err;
+        }
         const e = wrap("deleting", t.handler, t.entry.id, err);
         step.fail(e.message);
         errors.push(e);
@@ -323,6 +349,7 @@ export async function destroyAll(
     return p;
   };
   await Promise.allSettled(targets.map((t) => node(t.key)));
+  if (signal?.aborted) errors.push(new Interrupted());
   return { deleted, kept, errors };
 }
 
