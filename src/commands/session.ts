@@ -43,6 +43,8 @@ export interface Environment {
   readonly handlerEntry?: string | undefined;
   /** Aborted on Ctrl-C: steps in flight finish and are recorded, no new one starts. */
   readonly signal?: AbortSignal | undefined;
+  /** Per-resource timings (benchmarks). */
+  readonly trace?: Ctx["trace"];
 }
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -112,6 +114,7 @@ export async function openSession(
     tags,
     timing: e.timing ?? DEFAULT_TIMING,
     progress: () => undefined,
+    trace: e.trace,
   };
   const specs = desiredStack({
     config,

@@ -95,9 +95,12 @@ export function observeAll(
       if (props === undefined) return { spec, props, observed: undefined, recorded: rec };
       const id = spec.handler.displayId(props);
       try {
-        const observed = await limiter.run(() =>
-          spec.handler.observe(nodeCtx(ctx, undefined), props, rec),
-        );
+        const observed = await limiter.run(async () => {
+          const start = Date.now();
+          const o = await spec.handler.observe(nodeCtx(ctx, undefined), props, rec);
+          ctx.trace?.({ key, phase: "observe", start, end: Date.now() });
+          return o;
+        });
         return { spec, props, observed, recorded: rec };
       } catch (err) {
         throw wrap("reading", spec.handler, id, err);
@@ -213,6 +216,7 @@ export async function apply(
         return await limiter.run(async () => {
           // A step in flight finishes and is recorded; no new one starts after an interrupt.
           checkInterrupt(signal);
+          const start = Date.now();
           const recorded = store.resources[key];
           // Dependencies created or changed in this run invalidate what was observed.
           const observed =
@@ -252,6 +256,7 @@ export async function apply(
           }
           const entry = entryOf(h, result);
           if (!deepEqual(recorded, entry)) await store.record(key, entry);
+          ctx.trace?.({ key, phase: "change", start, end: Date.now() });
           outcomes.set(key, { action, fields });
           outputs.set(key, result.outputs);
           return result.outputs;
@@ -322,9 +327,12 @@ export async function destroyAll(
       checkInterrupt(signal);
       const step = reporter.step("deleting", t.handler.label, t.entry.id);
       try {
-        const r = await limiter.run(() => {
+        const r = await limiter.run(async () => {
           checkInterrupt(signal);
-          return t.handler.destroy(nodeCtx(ctx, step), t.entry);
+          const start = Date.now();
+          const out = await t.handler.destroy(nodeCtx(ctx, step), t.entry);
+          ctx.trace?.({ key, phase: "destroy", start, end: Date.now() });
+          return out;
         });
         if (r && "kept" in r) {
           kept.push({ key, id: t.entry.id, label: t.handler.label, reason: r.kept });
