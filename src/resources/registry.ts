@@ -1,9 +1,19 @@
 import type { AnyHandler } from "../engine/types.js";
+import { apiAccountHandler } from "./api-account.js";
+import { stageHandler } from "./api-stage.js";
 import { artifactHandler } from "./artifact.js";
 import { bucketHandler } from "./bucket.js";
+import { restApiHandler } from "./rest-api.js";
 import { tableHandler } from "./table.js";
 
 /** Every handler by kind, so state entries the stack no longer wants can still be deleted. */
 export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
-  [bucketHandler, artifactHandler, tableHandler].map((h) => [h.kind, h as AnyHandler]),
+  [
+    bucketHandler,
+    artifactHandler,
+    tableHandler,
+    restApiHandler,
+    stageHandler,
+    apiAccountHandler,
+  ].map((h) => [h.kind, h as AnyHandler]),
 );

@@ -1,3 +1,4 @@
+import { FakeApiGateway } from "./apigateway.js";
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
 import { FakeIam } from "./iam.js";
@@ -13,12 +14,14 @@ export class FakeAccount extends FakeAws {
   readonly dynamodb: FakeDynamoDb;
   readonly sts: FakeSts;
   readonly iam: FakeIam;
+  readonly apigateway: FakeApiGateway;
 
   constructor(options: FakeOptions = {}) {
     super(options);
     this.dynamodb = new FakeDynamoDb(this.account);
     this.sts = new FakeSts(this.account);
     this.iam = new FakeIam(this.account);
-    for (const s of [this.s3, this.dynamodb, this.sts, this.iam]) this.register(s);
+    this.apigateway = new FakeApiGateway(this.iam);
+    for (const s of [this.s3, this.dynamodb, this.sts, this.iam, this.apigateway]) this.register(s);
   }
 }
