@@ -317,6 +317,23 @@ describe("up: the API Gateway half", () => {
     expect(stage?.methodSettings.get("*/*")?.loggingLevel).toBe("INFO");
   });
 
+  it("restores the endpoint type and tags without redeploying", async () => {
+    const w = world();
+    await up(w);
+    const api = theApi(w);
+    api.endpointTypes = ["EDGE"];
+    api.tags.delete("environment");
+    w.fake.resetCalls();
+    await up(w);
+    const calls = w.fake.callLog({ mutating: true });
+    expect(calls.map((c) => c.operation).sort()).toEqual(["TagResource", "UpdateRestApi"]);
+    expect(calls.find((c) => c.operation === "UpdateRestApi")?.input.patchOperations).toEqual([
+      { op: "replace", path: "/endpointConfiguration/types/EDGE", value: "REGIONAL" },
+    ]);
+    expect(api.endpointTypes).toEqual(["REGIONAL"]);
+    expect(Object.fromEntries(api.tags)).toEqual(TAGS);
+  });
+
   it("adopts its API by name and stack tag when the state file is lost", async () => {
     const w = world();
     await up(w);

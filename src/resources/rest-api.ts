@@ -87,7 +87,7 @@ interface RestApiCurrent {
 
 const ENDPOINT_TYPE = "REGIONAL";
 
-function desiredMethod(p: RestApiProps): MethodState {
+function desiredMethod(p: Pick<RestApiProps, "integrationUri">): MethodState {
   return {
     authorizationType: "NONE",
     integration: { type: "AWS_PROXY", httpMethod: "POST", uri: p.integrationUri },
@@ -96,7 +96,7 @@ function desiredMethod(p: RestApiProps): MethodState {
 
 /** Stable across runs and key order: changes only when a route or its integration does. */
 export function routesHash(p: Pick<RestApiProps, "routes" | "integrationUri">): string {
-  const m = desiredMethod(p as RestApiProps);
+  const m = desiredMethod(p);
   const canonical = [...p.routes]
     .map((r) => ({ path: r.path, methods: [...r.methods].sort() }))
     .sort((a, b) => a.path.localeCompare(b.path))
