@@ -1,10 +1,13 @@
 import type { AnyHandler } from "../engine/types.js";
 import { alarmHandler } from "./alarm.js";
+import { apiAccountHandler } from "./api-account.js";
+import { stageHandler } from "./api-stage.js";
 import { artifactHandler } from "./artifact.js";
 import { bucketHandler } from "./bucket.js";
 import { functionHandler } from "./function.js";
 import { logGroupHandler } from "./log-group.js";
 import { permissionHandler } from "./permission.js";
+import { restApiHandler } from "./rest-api.js";
 import { roleHandler } from "./role.js";
 import { tableHandler } from "./table.js";
 
@@ -19,5 +22,8 @@ export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
     functionHandler,
     permissionHandler,
     alarmHandler,
+    restApiHandler,
+    stageHandler,
+    apiAccountHandler,
   ].map((h) => [h.kind, h as AnyHandler]),
 );

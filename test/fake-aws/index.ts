@@ -1,3 +1,4 @@
+import { FakeApiGateway } from "./apigateway.js";
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
 import { FakeIam } from "./iam.js";
@@ -19,6 +20,7 @@ export class FakeAccount extends FakeAws {
   readonly lambda: FakeLambda;
   readonly logs: FakeLogs;
   readonly cloudwatch: FakeCloudWatch;
+  readonly apigateway: FakeApiGateway;
 
   constructor(options: FakeOptions = {}) {
     super(options);
@@ -28,6 +30,7 @@ export class FakeAccount extends FakeAws {
     this.lambda = new FakeLambda(this.account, this.iam, this.s3);
     this.logs = new FakeLogs(this.account);
     this.cloudwatch = new FakeCloudWatch(this.account);
+    this.apigateway = new FakeApiGateway(this.iam);
     for (const s of [
       this.s3,
       this.dynamodb,
@@ -36,6 +39,7 @@ export class FakeAccount extends FakeAws {
       this.lambda,
       this.logs,
       this.cloudwatch,
+      this.apigateway,
     ]) {
       this.register(s);
     }
