@@ -3,24 +3,14 @@ import {
   GetRestApisCommand,
   UpdateAccountCommand,
 } from "@aws-sdk/client-api-gateway";
-import {
-  AttachRolePolicyCommand,
-  CreateRoleCommand,
-  DeleteRoleCommand,
-  DeleteRolePolicyCommand,
-  DetachRolePolicyCommand,
-  GetRoleCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  UpdateAssumeRolePolicyCommand,
-} from "@aws-sdk/client-iam";
-import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
+import { errorMessage, isNamed } from "../aws/errors.js";
 import { STACK_TAG_KEY } from "../config.js";
-import { sameJson } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import { allPages, apiBusy } from "./api-common.js";
-import { toKeyValueList, type TagMap } from "./tags.js";
+import { API_GATEWAY_LOGS_MANAGED_POLICY, trustPolicy } from "./policies.js";
+import { deleteRole, roleHandler } from "./role.js";
+import type { TagMap } from "./tags.js";
 
 export interface ApiAccountProps {
   /** The role to create when the region has none set. */
@@ -40,24 +30,6 @@ interface ApiAccountCurrent {
   roleArn: string;
 }
 
-export function pushToCloudWatchPolicyArn(partition: string): string {
-  return `arn:${partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`;
-}
-
-/** Only API Gateway may assume the role. */
-export function apiGatewayTrustPolicy(): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "apigateway.amazonaws.com" },
-        Action: "sts:AssumeRole",
-      },
-    ],
-  });
-}
-
 /** UpdateAccount rejects a role IAM has not yet propagated to API Gateway. */
 function notPropagated(err: unknown): string | undefined {
   if (
@@ -74,58 +46,17 @@ async function accountRole(ctx: Ctx): Promise<string | undefined> {
   return a.cloudwatchRoleArn || undefined;
 }
 
-/** Creates the role, or adopts the one an earlier run made under this name. */
+/** Creates the role (or adopts and converges the one an earlier run made under this name). */
 async function ensureRole(ctx: Ctx, p: ApiAccountProps): Promise<string> {
-  const iam = ctx.clients.iam;
-  let arn: string | undefined;
-  try {
-    const r = await iam.send(
-      new CreateRoleCommand({
-        RoleName: p.roleName,
-        AssumeRolePolicyDocument: apiGatewayTrustPolicy(),
-        Description: "Lets API Gateway write execution and access logs in this region.",
-        Tags: toKeyValueList(p.tags),
-      }),
-    );
-    arn = r.Role?.Arn;
-  } catch (err) {
-    if (!isNamed(err, "EntityAlreadyExists")) throw err;
-    const r = await iam.send(new GetRoleCommand({ RoleName: p.roleName }));
-    arn = r.Role?.Arn;
-    if (!sameJson(r.Role?.AssumeRolePolicyDocument, apiGatewayTrustPolicy())) {
-      await iam.send(
-        new UpdateAssumeRolePolicyCommand({
-          RoleName: p.roleName,
-          PolicyDocument: apiGatewayTrustPolicy(),
-        }),
-      );
-    }
-  }
-  await iam.send(
-    new AttachRolePolicyCommand({
-      RoleName: p.roleName,
-      PolicyArn: pushToCloudWatchPolicyArn(p.partition),
-    }),
-  );
-  if (!arn) throw new Error(`IAM returned no ARN for the role ${p.roleName}`);
-  return arn;
-}
-
-async function deleteRole(ctx: Ctx, roleName: string): Promise<void> {
-  const iam = ctx.clients.iam;
-  try {
-    const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }));
-    for (const a of attached.AttachedPolicies ?? []) {
-      await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: a.PolicyArn }));
-    }
-    const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
-    for (const PolicyName of inline.PolicyNames ?? []) {
-      await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }));
-    }
-    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  const role = await roleHandler.create(ctx, {
+    name: p.roleName,
+    description: "Lets API Gateway write execution and access logs in this region.",
+    trust: trustPolicy("apigateway.amazonaws.com"),
+    inline: undefined,
+    managed: [API_GATEWAY_LOGS_MANAGED_POLICY(p.partition)],
+    tags: p.tags,
+  });
+  return role.outputs.arn;
 }
 
 /**
@@ -203,6 +134,7 @@ export const apiAccountHandler: ResourceHandler<
     }
     // Only the role under this stack's derived name: never a role it did not create.
     const roleName = entry.id.slice(entry.id.lastIndexOf("/") + 1);
-    if (roleName === ctx.names.apiGatewayCloudWatchRole) await deleteRole(ctx, roleName);
+    if (roleName === ctx.names.apiGatewayCloudWatchRole)
+      await deleteRole(ctx.clients.iam, roleName);
   },
 };
