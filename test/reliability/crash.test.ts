@@ -2,8 +2,16 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { world, type World } from "../helpers.js";
-import { inventory, nonEmpty, snapshot, tinyHandler, writeDeadLock } from "./support.js";
+import type { World } from "../helpers.js";
+import {
+  inventory,
+  nonEmpty,
+  snapshot,
+  tinyHandler,
+  writeDeadLock,
+  quickWorld,
+  SETTLE_MS,
+} from "./support.js";
 
 /**
  * Crash safety: the process may die right after any AWS call succeeds, before anything else
@@ -20,20 +28,20 @@ const CRASH_IO = { ...ORDERED, timing: { minDelayMs: 2, maxDelayMs: 10, maxWaitM
 
 /** Lambda and DynamoDB settle lazily in the fake; `status` reads everything, and must agree. */
 async function settled(w: World): Promise<Record<string, unknown>> {
-  await sleep(60);
+  await sleep(SETTLE_MS);
   const s = await w.run(["status"], { handlerEntry: entry });
   expect(s.code, `status after recovery:\n${s.stdout}${s.stderr}`).toBe(0);
   return snapshot(w.fake);
 }
 
 // The reference: a cold `up` in a fresh account, and what it leaves there.
-const ref = world();
+const ref = quickWorld();
 const cold = await ref.run(["up"], ORDERED);
 if (cold.code !== 0) throw new Error(`the reference up failed:\n${cold.stderr}`);
 const UP_CALLS = ref.fake
   .callLog({ mutating: true, ok: true })
   .map((c) => `${c.service}.${c.operation}`);
-await sleep(60);
+await sleep(SETTLE_MS);
 await ref.run(["status"], { handlerEntry: entry });
 const REFERENCE = snapshot(ref.fake);
 const REFERENCE_COUNTS = inventory(ref.fake);
@@ -111,7 +119,7 @@ describe("crash safety of up", () => {
   it.each(UP_CALLS.map((call, i) => [i + 1, call] as const))(
     "crash right after mutating call %i (%s): up again converges, down removes everything",
     async (n, call) => {
-      const w = world();
+      const w = quickWorld();
       const armed = armCrash(w, n);
       await w.run(["up"], CRASH_IO);
       const crash = armed.crash;
@@ -141,7 +149,7 @@ describe("crash safety of down", () => {
   it.each(DOWN_CALLS.map((call, i) => [i + 1, call] as const))(
     "crash right after mutating call %i of down (%s): down again removes everything",
     async (n, call) => {
-      const w = world();
+      const w = quickWorld();
       expect((await w.run(["up"], { handlerEntry: entry })).code).toBe(0);
       const armed = armCrash(w, n);
       await w.run(["down", "--yes"], CRASH_IO);

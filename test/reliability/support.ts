@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { FakeAccount } from "../fake-aws/index.js";
+import { world, type World } from "../helpers.js";
 
 export const ACCOUNT = "123456789012";
 export const STACK = "serverless-automation-production";
@@ -18,6 +19,22 @@ export function tinyHandler(): string {
   writeFileSync(entry, "export const handler = async () => ({ statusCode: 200, body: 'ok' });\n");
   return entry;
 }
+
+/**
+ * A fresh world whose async windows (IAM propagation, table CREATING, function Pending…) are a
+ * few ms: still there, so every wait and retry path runs, but dozens of runs stay fast. Tests
+ * about a window set it longer themselves.
+ */
+export function quickWorld(): World {
+  const w = world();
+  w.fake.iam.timings.propagationMs = 5;
+  w.fake.dynamodb.timings = { creatingMs: 5, updatingMs: 5, deletingMs: 5, backupsDelayMs: 3 };
+  w.fake.lambda.timings = { pendingMs: 5, updatingMs: 5 };
+  return w;
+}
+
+/** Longer than every quickWorld window: the fake settles lazily, on the next read after it. */
+export const SETTLE_MS = 15;
 
 /** A pid that belonged to a process that has exited: what a crashed run leaves in its lock. */
 export function deadPid(): number {
