@@ -188,22 +188,35 @@ export const roleHandler: ResourceHandler<RoleProps, RoleOutputs, RoleCurrent> =
   },
 };
 
-/** Inline policies and attachments first: DeleteRole fails with DeleteConflict until then. */
+/**
+ * Inline policies and attachments first: DeleteRole fails with DeleteConflict until then.
+ * Each step treats its own not-found as done: a policy already gone (deleted by hand, or a
+ * retried call whose first response was lost) must not end the teardown with the role left.
+ */
 export async function deleteRole(iam: IAMClient, RoleName: string): Promise<void> {
+  const gone = async (step: () => Promise<unknown>): Promise<void> => {
+    try {
+      await step();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  };
+  let names;
+  let attached;
   try {
-    const [names, attached] = await Promise.all([
+    [names, attached] = await Promise.all([
       iam.send(new ListRolePoliciesCommand({ RoleName })),
       iam.send(new ListAttachedRolePoliciesCommand({ RoleName })),
     ]);
-    for (const PolicyName of names.PolicyNames ?? []) {
-      await iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }));
-    }
-    for (const p of attached.AttachedPolicies ?? []) {
-      await iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: p.PolicyArn }));
-    }
-    await iam.send(new DeleteRoleCommand({ RoleName }));
   } catch (err) {
     if (isNotFound(err)) return;
     throw err;
   }
+  for (const PolicyName of names.PolicyNames ?? []) {
+    await gone(() => iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+  }
+  for (const p of attached.AttachedPolicies ?? []) {
+    await gone(() => iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: p.PolicyArn })));
+  }
+  await gone(() => iam.send(new DeleteRoleCommand({ RoleName })));
 }
