@@ -3,7 +3,8 @@ import {
   GetRestApisCommand,
   UpdateAccountCommand,
 } from "@aws-sdk/client-api-gateway";
-import { errorMessage, isNamed } from "../aws/errors.js";
+import { GetRoleCommand } from "@aws-sdk/client-iam";
+import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
 import { STACK_TAG_KEY } from "../config.js";
 import { retryWhile } from "../engine/retry.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
@@ -27,7 +28,8 @@ export interface ApiAccountOutputs extends Record<string, string> {
 }
 
 interface ApiAccountCurrent {
-  roleArn: string;
+  /** The role set for the region; undefined when none is. */
+  roleArn: string | undefined;
 }
 
 /** UpdateAccount rejects a role IAM has not yet propagated to API Gateway. */
@@ -39,6 +41,29 @@ function notPropagated(err: unknown): string | undefined {
     return "waiting for the IAM role to propagate…";
   }
   return apiBusy()(err);
+}
+
+async function setAccountRole(ctx: Ctx, roleArn: string): Promise<void> {
+  await retryWhile(
+    ctx,
+    () =>
+      ctx.clients.apigateway.send(
+        new UpdateAccountCommand({
+          patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: roleArn }],
+        }),
+      ),
+    notPropagated,
+  );
+}
+
+/** The ARN of the role under this tool's derived name, if it exists. */
+async function ourRoleArn(ctx: Ctx, roleName: string): Promise<string | undefined> {
+  try {
+    return (await ctx.clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.Arn;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 async function accountRole(ctx: Ctx): Promise<string | undefined> {
@@ -73,10 +98,23 @@ export const apiAccountHandler: ResourceHandler<
   label: "API Gateway logging role",
   displayId: (p) => p.roleName,
 
-  async observe(ctx, _p, recorded) {
-    const roleArn = await accountRole(ctx);
-    if (!roleArn) return undefined;
-    const ours = recorded?.outputs.createdByStack === "true" && recorded.id === roleArn;
+  async observe(ctx, p, recorded) {
+    const [roleArn, ownRole] = await Promise.all([accountRole(ctx), ourRoleArn(ctx, p.roleName)]);
+    if (!roleArn) {
+      if (!ownRole) return undefined;
+      // Our role exists but is not set: a run stopped between creating and setting it, or a
+      // down stopped between unsetting and deleting it. Ours either way, and to be converged.
+      return {
+        id: ownRole,
+        outputs: { roleArn: ownRole, createdByStack: "true" },
+        current: { roleArn: undefined },
+      };
+    }
+    // The role under the derived name was made by this tool (by some stage of it), even when
+    // the run that set it stopped before recording so.
+    const ours =
+      roleArn === ownRole ||
+      (recorded?.outputs.createdByStack === "true" && recorded.id === roleArn);
     return {
       id: roleArn,
       outputs: { roleArn, createdByStack: ours ? "true" : "false" },
@@ -85,25 +123,20 @@ export const apiAccountHandler: ResourceHandler<
   },
 
   // Whoever set the role owns it; any role set is good enough for logging.
-  diff: (): Change => ({ fields: [] }),
+  diff: (_p, o): Change => ({ fields: o.current.roleArn ? [] : ["cloudwatchRoleArn"] }),
 
   async create(ctx, p) {
     const roleArn = await ensureRole(ctx, p);
-    await retryWhile(
-      ctx,
-      () =>
-        ctx.clients.apigateway.send(
-          new UpdateAccountCommand({
-            patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: roleArn }],
-          }),
-        ),
-      notPropagated,
-    );
+    await setAccountRole(ctx, roleArn);
     return { id: roleArn, outputs: { roleArn, createdByStack: "true" }, current: { roleArn } };
   },
 
-  async update(_ctx, _p, o) {
-    return o;
+  async update(ctx, p, o, change) {
+    if (!change.fields.includes("cloudwatchRoleArn")) return o;
+    // Converge the role too (policy attached, trust), then set it.
+    const roleArn = await ensureRole(ctx, p);
+    await setAccountRole(ctx, roleArn);
+    return { id: roleArn, outputs: { roleArn, createdByStack: "true" }, current: { roleArn } };
   },
 
   async destroy(ctx, entry: StateEntry) {

@@ -18,7 +18,7 @@ import {
   type Deployment,
   type RestApi,
 } from "@aws-sdk/client-api-gateway";
-import { isNotFound } from "../aws/errors.js";
+import { isNamed, isNotFound } from "../aws/errors.js";
 import { PROJECT } from "../config.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
@@ -137,13 +137,17 @@ async function findApi(ctx: Ctx, p: RestApiProps, recordedId: string | undefined
       if (!isNotFound(err)) throw err;
     }
   }
+  return (await findOurs(ctx, p))[0];
+}
+
+/** Every REST API with our name and stack tag, oldest first (the one observe adopts). */
+async function findOurs(ctx: Ctx, p: RestApiProps): Promise<RestApi[]> {
   const all = await allPages((position) =>
-    api.send(new GetRestApisCommand({ position, limit: 500 })),
+    ctx.clients.apigateway.send(new GetRestApisCommand({ position, limit: 500 })),
   );
-  // The oldest wins should an earlier bug ever have made two.
   return all
     .filter((a) => a.name === p.name && a.tags?.[p.stackTag.key] === p.stackTag.value)
-    .sort((a, b) => (a.createdDate?.getTime() ?? 0) - (b.createdDate?.getTime() ?? 0))[0];
+    .sort((a, b) => (a.createdDate?.getTime() ?? 0) - (b.createdDate?.getTime() ?? 0));
 }
 
 async function readResources(api: APIGatewayClient, restApiId: string): Promise<ResourceState[]> {
@@ -263,8 +267,13 @@ async function repairRoutes(
   const d = routeDrift(p, c);
   const busy = apiBusy();
   const send = <T>(f: () => Promise<T>) => retryWhile(ctx, f, busy);
+  // A retried delete whose first response was lost meets "not found": already done.
+  const remove = (f: () => Promise<unknown>) =>
+    send(f).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   for (const r of d.extraTops) {
-    await send(() => api.send(new DeleteResourceCommand({ restApiId, resourceId: r.id })));
+    await remove(() => api.send(new DeleteResourceCommand({ restApiId, resourceId: r.id })));
   }
   const ids = new Map(
     c.resources
@@ -274,16 +283,26 @@ async function repairRoutes(
   for (const path of d.missingPaths) {
     const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
     const parentId = ids.get(parentPath) ?? "";
-    const created = await send(() =>
-      api.send(
-        new CreateResourceCommand({
-          restApiId,
-          parentId,
-          pathPart: path.slice(path.lastIndexOf("/") + 1),
-        }),
-      ),
-    );
-    ids.set(path, created.id ?? "");
+    let id: string | undefined;
+    try {
+      const created = await send(() =>
+        api.send(
+          new CreateResourceCommand({
+            restApiId,
+            parentId,
+            pathPart: path.slice(path.lastIndexOf("/") + 1),
+          }),
+        ),
+      );
+      id = created.id;
+    } catch (err) {
+      // "Another resource with the same parent already has this name": made by a retried
+      // call whose first response was lost. It is the one we wanted.
+      if (!isNamed(err, "ConflictException")) throw err;
+      id = (await readResources(api, restApiId)).find((r) => r.path === path)?.id;
+      if (!id) throw err;
+    }
+    ids.set(path, id ?? "");
   }
   const want = desiredMethod(p);
   const putIntegration = (resourceId: string, httpMethod: string) =>
@@ -304,17 +323,21 @@ async function repairRoutes(
       api.send(
         new PutMethodCommand({ restApiId, resourceId, httpMethod, authorizationType: "NONE" }),
       ),
-    );
+    ).catch((err: unknown) => {
+      // "Method already exists for this resource": a retried call whose response was lost.
+      if (!isNamed(err, "ConflictException")) throw err;
+    });
+    // PutIntegration replaces whatever integration the method has, so this converges either way.
     await putIntegration(resourceId, httpMethod);
   };
   const idOf = (path: string) => ids.get(path) ?? "";
   for (const [path, verb] of d.extraMethods) {
-    await send(() =>
+    await remove(() =>
       api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod: verb })),
     );
   }
   for (const [path, verb] of d.wrongAuth) {
-    await send(() =>
+    await remove(() =>
       api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod: verb })),
     );
     await putMethod(idOf(path), verb);
@@ -379,8 +402,14 @@ export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestA
         tags: { ...p.tags },
       }),
     );
-    const id = a.id ?? "";
-    const o = observed(p, id, await readCurrent(ctx, p, a));
+    // CreateRestApi takes no idempotency token: had the SDK retried it after a lost response,
+    // there would now be two. Keep the oldest (the one observe adopts), delete the others.
+    const ours = await findOurs(ctx, p);
+    const keep = ours[0] ?? a;
+    for (const extra of ours.slice(1)) {
+      if (extra.id) await this.destroy(ctx, { kind: this.kind, id: extra.id, outputs: {} });
+    }
+    const o = observed(p, keep.id ?? "", await readCurrent(ctx, p, keep));
     return this.update(ctx, p, o, this.diff(p, o));
   },
 

@@ -34,6 +34,8 @@ export interface Fault {
   operation?: string | RegExp;
   /** How many matching calls it affects; Infinity for all. */
   times: number;
+  /** Only calls whose input passes this (e.g. one role of several). */
+  when?: (input: Record<string, unknown>) => boolean;
   /** Throws instead of running the operation (the operation does not happen). */
   error?: () => Error;
   /** Runs after the operation succeeded (e.g. a simulated crash). */
@@ -166,7 +168,7 @@ export class FakeAws {
   ): Promise<unknown> {
     const startedAt = Date.now();
     const mutating = isMutating(operation);
-    const active = this.faults.filter((f) => f.times > 0 && matches(f, service, operation));
+    const active = this.faults.filter((f) => f.times > 0 && matches(f, service, operation, input));
     const record = (error?: string): CallRecord => {
       const r: CallRecord = {
         service,
@@ -215,8 +217,14 @@ export class FakeAws {
   }
 }
 
-function matches(f: Fault, service: string, operation: string): boolean {
+function matches(
+  f: Fault,
+  service: string,
+  operation: string,
+  input: Record<string, unknown>,
+): boolean {
   if (f.service !== undefined && f.service !== service) return false;
+  if (f.when && !f.when(input)) return false;
   if (f.operation === undefined) return true;
   return typeof f.operation === "string" ? f.operation === operation : f.operation.test(operation);
 }

@@ -109,10 +109,13 @@ describe("crash safety of up", () => {
       "S3.buckets": 1,
       "DynamoDB.tables": 1,
       "Lambda.functions": 1,
-      "IAM.roles": 1,
-      "CloudWatchLogs.groups": 2,
+      // The function's role and the region's API Gateway logging role.
+      "IAM.roles": 2,
+      // The function's, the access-log and the execution-log groups.
+      "CloudWatchLogs.groups": 3,
       "CloudWatch.alarms": 2,
       "S3.objectVersions": 1,
+      "APIGateway.apis": 1,
     });
   });
 

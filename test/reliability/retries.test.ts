@@ -303,11 +303,20 @@ describe("a permanent AccessDenied stops cleanly", () => {
 
   it("exits 1 naming the resource and the action, records exactly what was made, and the next up converges", async () => {
     const w = quickWorld();
-    w.fake.inject({ service: "IAM", operation: "CreateRole", times: Infinity, error: denied });
+    w.fake.inject({
+      service: "IAM",
+      operation: "CreateRole",
+      times: Infinity,
+      when: (i) => i.RoleName === ROLE,
+      error: denied,
+    });
     const r = await w.run(["up"], IO);
     expect(r.code).toBe(1);
     // Not retried: AccessDenied is not transient.
-    expect(attempts(w, "IAM", "CreateRole")).toEqual(["AccessDenied"]);
+    const mine = w.fake
+      .callLog({ service: "IAM" })
+      .filter((c) => c.operation === "CreateRole" && c.input.RoleName === ROLE);
+    expect(mine.map((c) => c.error)).toEqual(["AccessDenied"]);
     expect(r.stderr).toContain(`creating IAM role (${ROLE})`);
     expect(r.stderr).toContain("iam:CreateRole");
     expect(r.stderr).toMatch(/Grant iam:CreateRole to the credentials you deploy with/);
@@ -321,6 +330,7 @@ describe("a permanent AccessDenied stops cleanly", () => {
     expect(Object.keys(state.resources).sort()).toEqual(
       [
         "accessLogGroup",
+        "apiGatewayAccount",
         "artifact",
         "bucket",
         "errorRateAlarm",
@@ -330,7 +340,7 @@ describe("a permanent AccessDenied stops cleanly", () => {
       ].sort(),
     );
     // Everything recorded exists, and everything that exists is recorded.
-    expect(w.fake.iam.roles.size).toBe(0);
+    expect(w.fake.iam.roles.has(ROLE)).toBe(false);
     expect(w.fake.lambda.functions.size).toBe(0);
     expect(w.fake.s3.buckets.has(state.resources.bucket?.id ?? "")).toBe(true);
     expect(w.fake.dynamodb.tables.has(state.resources.table?.id ?? "")).toBe(true);
@@ -355,6 +365,7 @@ describe("a permanent AccessDenied stops cleanly", () => {
       service: "IAM",
       operation: "DeleteRole",
       times: Infinity,
+      when: (i) => i.RoleName === ROLE,
       error: () =>
         awsError(
           "IAM",
