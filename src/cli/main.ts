@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import type { Clients } from "../aws/clients.js";
+import type { Settings } from "../config.js";
 import type { Timing } from "../engine/types.js";
 import { COLOR, PLAIN, useColor, type Style } from "../report/format.js";
 import type { Sink } from "../report/plain.js";
@@ -17,6 +18,8 @@ export interface Io {
   readonly timing?: Timing;
   readonly concurrency?: number;
   readonly handlerEntry?: string;
+  /** Settings merged over the command line's (tests; until the options/config file exist). */
+  readonly settings?: Partial<Settings>;
   /** Stops long-running commands (dev) in tests; otherwise SIGINT/SIGTERM do. */
   readonly signal?: AbortSignal;
 }

@@ -31,6 +31,7 @@ export function environment(io: Io, reporter: Reporter): Environment {
     timing: io.timing,
     concurrency: io.concurrency,
     handlerEntry: io.handlerEntry,
+    settings: io.settings,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   type Config,
   type ConfigInput,
   type Names,
+  type Settings,
 } from "../config.js";
 import { UserError } from "../engine/errors.js";
 import { Limiter } from "../engine/limit.js";
@@ -39,6 +40,8 @@ export interface Environment {
   readonly concurrency?: number | undefined;
   /** The handler entry to bundle (tests); otherwise the packaged handler/. */
   readonly handlerEntry?: string | undefined;
+  /** Settings merged over the input's (test hook). */
+  readonly settings?: Partial<Settings> | undefined;
 }
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -74,7 +77,11 @@ export async function openSession(
   e: Environment,
   options: { artifact: boolean },
 ): Promise<Session> {
-  const config = resolveConfig(input, e.env, e.cwd);
+  const config = resolveConfig(
+    e.settings ? { ...input, settings: { ...input.settings, ...e.settings } } : input,
+    e.env,
+    e.cwd,
+  );
   const artifact = options.artifact
     ? await buildArtifact(e.handlerEntry ?? DEFAULT_HANDLER_ENTRY, config.settings.runtime)
     : undefined;

@@ -1,10 +1,12 @@
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
 import { FakeIam } from "./iam.js";
+import { FakeKms } from "./kms.js";
 import { FakeLambda } from "./lambda.js";
 import { FakeLogs } from "./logs.js";
 import { FakeCloudWatch } from "./cloudwatch.js";
 import { FakeS3 } from "./s3.js";
+import { FakeSns } from "./sns.js";
 import { FakeSts } from "./sts.js";
 
 export { awsError } from "./errors.js";
@@ -19,6 +21,8 @@ export class FakeAccount extends FakeAws {
   readonly lambda: FakeLambda;
   readonly logs: FakeLogs;
   readonly cloudwatch: FakeCloudWatch;
+  readonly sns: FakeSns;
+  readonly kms: FakeKms;
 
   constructor(options: FakeOptions = {}) {
     super(options);
@@ -28,6 +32,8 @@ export class FakeAccount extends FakeAws {
     this.lambda = new FakeLambda(this.account, this.iam, this.s3);
     this.logs = new FakeLogs(this.account);
     this.cloudwatch = new FakeCloudWatch(this.account);
+    this.sns = new FakeSns(this.account);
+    this.kms = new FakeKms(this.account);
     for (const s of [
       this.s3,
       this.dynamodb,
@@ -36,6 +42,8 @@ export class FakeAccount extends FakeAws {
       this.lambda,
       this.logs,
       this.cloudwatch,
+      this.sns,
+      this.kms,
     ]) {
       this.register(s);
     }
