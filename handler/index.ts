@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Tracer } from "@aws-lambda-powertools/tracer";
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
@@ -18,7 +19,6 @@ import {
   validateCreate,
   validateReplace,
 } from "./validate.js";
-import { traceDynamoDB } from "./xray.js";
 
 export type { Item } from "./items.js";
 
@@ -34,6 +34,15 @@ export interface HandlerDeps {
   readonly now?: () => Date;
   readonly newId?: () => string;
 }
+
+/*
+ * X-Ray subsegments for DynamoDB calls when the function runs with Active tracing. The tracer turns
+ * itself off outside Lambda (no AWS_EXECUTION_ENV: dev server, tests), under SAM local, and with
+ * POWERTOOLS_TRACE_ENABLED=false; captureAWSv3Client then returns the client untouched.
+ * captureHTTPsRequests is off because DynamoDB is the only thing this function calls: patching
+ * http/https/fetch globally would only add a second, "remote" subsegment for each DynamoDB request.
+ */
+const tracer = new Tracer({ captureHTTPsRequests: false });
 
 type LambdaHandler = (
   event: APIGatewayProxyEvent,
@@ -58,8 +67,7 @@ export function createHandler(deps: HandlerDeps = {}): LambdaHandler {
   // DynamoDB latency from Lambda.
   const getClient = (): DocClient => {
     if (!client) {
-      const base = new DynamoDBClient(deps.clientConfig ?? {});
-      traceDynamoDB(base);
+      const base = tracer.captureAWSv3Client(new DynamoDBClient(deps.clientConfig ?? {}));
       client = DynamoDBDocumentClient.from(base, {
         // JSON.parse already rounded such numbers; refusing them here would turn valid JSON into a 500.
         marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },

@@ -91,7 +91,16 @@ export interface ConfigInput {
   region?: string | undefined;
   profile?: string | undefined;
   state?: string | undefined;
+  /** Path of the config file (--config). */
+  config?: string | undefined;
+  /** Settings given as flags; they win over the environment and the config file. */
   settings?: Partial<Settings> | undefined;
+}
+
+/** What the config file says for the stage (see config-file.ts). */
+export interface FileInput {
+  region?: string | undefined;
+  settings: Partial<Settings>;
 }
 
 const STAGE_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -191,14 +200,25 @@ export function defaultStatePath(stage: string, cwd: string): string {
   return path.join(cwd, `.${PROJECT}`, `${stage}.json`);
 }
 
-/** Flags and environment → validated Config. Makes no AWS call. */
+/** The stage: --stage, else SERVERLESS_AUTOMATION_STAGE, else production. */
+export function resolveStage(input: ConfigInput, env: Record<string, string | undefined>): string {
+  return validateStage(input.stage ?? (env.SERVERLESS_AUTOMATION_STAGE || "production"));
+}
+
+/**
+ * Flags, environment and config file → validated Config; precedence flag > environment >
+ * file > default. Makes no AWS call.
+ */
 export function resolveConfig(
   input: ConfigInput,
   env: Record<string, string | undefined>,
   cwd: string,
+  file: FileInput = { settings: {} },
 ): Config {
-  const stage = validateStage(input.stage ?? "production");
-  const region = validateRegion(input.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION);
+  const stage = resolveStage(input, env);
+  const region = validateRegion(
+    input.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined) ?? file.region,
+  );
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
     throw new UserError(`AWS_ENDPOINT_URL "${endpoint}" is not a URL.`, {
@@ -211,7 +231,11 @@ export function resolveConfig(
     profile: input.profile ?? (env.AWS_PROFILE || undefined),
     endpoint,
     statePath: input.state ? path.resolve(cwd, input.state) : defaultStatePath(stage, cwd),
-    settings: validateSettings(input.settings ?? {}),
+    settings: validateSettings({
+      ...file.settings,
+      ...dropUndefined(input.settings ?? {}),
+      extraTags: { ...(file.settings.extraTags ?? {}), ...(input.settings?.extraTags ?? {}) },
+    }),
   };
 }
 

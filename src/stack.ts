@@ -1,13 +1,17 @@
-import type { Config, Names } from "./config.js";
+import { STACK_TAG_KEY, type Config, type Names } from "./config.js";
 import { spec, type AnySpec } from "./engine/types.js";
 import type { Artifact } from "./package/zip.js";
 import { errorRateAlarm, throttlesAlarm, alarmHandler } from "./resources/alarm.js";
+import { apiAccountHandler } from "./resources/api-account.js";
+import { accessLogFormat, invokeUrl, stageHandler } from "./resources/api-stage.js";
 import { artifactHandler, artifactKey } from "./resources/artifact.js";
 import { bucketHandler } from "./resources/bucket.js";
 import { functionHandler } from "./resources/function.js";
 import { alarmKeyPolicy, kmsKeyHandler } from "./resources/kms-key.js";
 import { logGroupArn, logGroupHandler } from "./resources/log-group.js";
+import { permissionHandler } from "./resources/permission.js";
 import { functionRolePolicy, trustPolicy } from "./resources/policies.js";
+import { API_ROUTES, restApiHandler, type RestApiOutputs } from "./resources/rest-api.js";
 import { roleHandler } from "./resources/role.js";
 import { emailSubscriptionHandler } from "./resources/subscription.js";
 import { tableHandler } from "./resources/table.js";
@@ -58,6 +62,9 @@ export function desiredStack(i: StackInput): AnySpec[] {
   const withTopic = email !== undefined || !i.artifact;
   const alarmActions: string[] = email !== undefined ? [topicArn] : [];
   const alarmDeps = withTopic ? ["alarmTopic"] : [];
+  // Deterministic, so the API's integrations need not wait for the function to exist.
+  const functionArn = arn("lambda", `function:${names.functionName}`);
+  const accessLogGroupArn = logGroupArn(partition, region, account, names.accessLogGroup);
 
   const specs: AnySpec[] = [
     spec({
@@ -123,6 +130,93 @@ export function desiredStack(i: StackInput): AnySpec[] {
         definition: throttlesAlarm(names.functionName, s.throttlesThreshold, alarmActions),
         tags,
       }),
+    }),
+    spec({
+      key: "apiGatewayAccount",
+      handler: apiAccountHandler,
+      dependsOn: [],
+      props: () => ({
+        roleName: names.apiGatewayCloudWatchRole,
+        partition: i.partition,
+        tags,
+      }),
+    }),
+    spec({
+      key: "restApi",
+      handler: restApiHandler,
+      dependsOn: ["function"],
+      props: () => ({
+        name: names.restApi,
+        stackTag: { key: STACK_TAG_KEY, value: names.stack },
+        tags,
+        region: i.region,
+        partition: i.partition,
+        routes: API_ROUTES,
+        integrationUri: `arn:${i.partition}:apigateway:${i.region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+      }),
+    }),
+    spec({
+      key: "stage",
+      handler: stageHandler,
+      // Logging needs the account's role and both log groups first.
+      dependsOn: ["restApi", "apiGatewayAccount", "accessLogGroup", "executionLogGroup"],
+      props: (refs) => {
+        const api = refs("restApi") as RestApiOutputs;
+        return {
+          restApiId: api.id,
+          deploymentId: api.deploymentId,
+          name: names.apiStage,
+          region: i.region,
+          partition: i.partition,
+          throttlingRateLimit: i.config.settings.throttleRateLimit,
+          throttlingBurstLimit: i.config.settings.throttleBurstLimit,
+          accessLogDestinationArn: accessLogGroupArn,
+          accessLogFormat: accessLogFormat(),
+          tags,
+          invokeUrl: invokeUrl({
+            apiId: api.id,
+            stage: names.apiStage,
+            region: i.region,
+            partition: i.partition,
+            endpoint: i.config.endpoint,
+          }),
+        };
+      },
+    }),
+    spec({
+      key: "executionLogGroup",
+      handler: logGroupHandler,
+      dependsOn: ["restApi"],
+      props: (refs) => {
+        const name = names.executionLogGroup((refs("restApi") as RestApiOutputs).id);
+        return {
+          name,
+          arn: logGroupArn(partition, region, account, name),
+          retentionDays: s.logRetentionDays,
+          tags,
+        };
+      },
+    }),
+    spec({
+      key: "permissions",
+      handler: permissionHandler,
+      dependsOn: ["function", "restApi"],
+      props: (refs) => {
+        const apiId = (refs("restApi") as RestApiOutputs).id;
+        return {
+          functionName: names.functionName,
+          account,
+          statements: API_ROUTES.flatMap((r) =>
+            r.methods.map((method) => {
+              const path = r.path === "/" ? "" : r.path.slice(1).replace(/\{[^}]+\}/g, "*");
+              return {
+                sid: `apigateway-${method.toLowerCase()}-${r.path === "/" ? "root" : "item"}`,
+                sourceArn: arn("execute-api", `${apiId}/${names.apiStage}/${method}/${path}`),
+              };
+            }),
+          ),
+        };
+      },
     }),
   ];
 

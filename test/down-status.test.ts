@@ -1,7 +1,11 @@
 import { promises as fs } from "node:fs";
 import { PassThrough } from "node:stream";
 import { DeleteAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import { UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
+import {
+  RemovePermissionCommand,
+  UpdateFunctionConfigurationCommand,
+} from "@aws-sdk/client-lambda";
+import { UpdateStageCommand } from "@aws-sdk/client-api-gateway";
 import { PutBucketVersioningCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { awsError } from "./fake-aws/index.js";
@@ -21,10 +25,24 @@ function leftovers(fake: FakeAccount, stage = "production"): Record<string, stri
     roles: [...fake.iam.roles.keys()].filter(mine),
     logGroups: [...fake.logs.groups.keys()].filter(mine),
     alarms: [...fake.cloudwatch.alarms.keys()].filter(mine),
+    restApis: [...fake.apigateway.apis.values()].map((a) => a.name).filter(mine),
+    // The execution-log group is named by API id, not by stage: any left counts.
+    executionLogGroups: [...fake.logs.groups.keys()].filter((g) =>
+      g.startsWith("API-Gateway-Execution-Logs_"),
+    ),
   };
 }
 
-const EMPTY = { buckets: [], tables: [], functions: [], roles: [], logGroups: [], alarms: [] };
+const EMPTY = {
+  buckets: [],
+  tables: [],
+  functions: [],
+  roles: [],
+  logGroups: [],
+  alarms: [],
+  restApis: [],
+  executionLogGroups: [],
+};
 
 describe("down", () => {
   it("removes everything up made, service by service, and the state file", async () => {
@@ -121,7 +139,9 @@ describe("down", () => {
     await w.run(["up", "--stage", "dev"]);
     await w.run(["up"]);
     expect((await w.run(["down", "--yes"])).code).toBe(0);
-    expect(leftovers(w.fake)).toEqual(EMPTY);
+    expect({ ...leftovers(w.fake), executionLogGroups: [] }).toEqual(EMPTY);
+    expect(leftovers(w.fake).executionLogGroups).toHaveLength(1);
+    expect(leftovers(w.fake, "dev").restApis).toEqual(["serverless-automation-dev"]);
     expect(leftovers(w.fake, "dev").functions).toEqual(["serverless-automation-dev-api"]);
     expect(leftovers(w.fake, "dev").tables).toHaveLength(1);
   });
@@ -188,6 +208,17 @@ describe("status", () => {
         VersioningConfiguration: { Status: "Suspended" },
       }),
     );
+    await c.lambda.send(
+      new RemovePermissionCommand({ FunctionName: FN, StatementId: "apigateway-get-root" }),
+    );
+    const state = (await w.readState()) as { resources: { restApi: { id: string } } };
+    await c.apigateway.send(
+      new UpdateStageCommand({
+        restApiId: state.resources.restApi.id,
+        stageName: "prod",
+        patchOperations: [{ op: "replace", path: "/*/*/logging/loglevel", value: "ERROR" }],
+      }),
+    );
     w.fake.resetCalls();
     const r = await w.run(["status", "--json"]);
     expect(r.code).toBe(2);
@@ -198,6 +229,9 @@ describe("status", () => {
     expect(row("function")).toMatchObject({ state: "drifted", fields: ["memorySize"] });
     expect(row("bucket")).toMatchObject({ state: "drifted", fields: ["versioning"] });
     expect(row("table")).toMatchObject({ state: "in sync" });
+    expect(row("permissions")).toMatchObject({ state: "drifted", fields: ["apigateway-get-root"] });
+    expect(row("stage")?.state).toBe("drifted");
+    expect(row("stage")?.fields.join(" ")).toMatch(/logging/i);
     const human = await w.run(["status"]);
     expect(human.code).toBe(2);
     expect(human.stdout).toMatch(/drifted: memorySize/);
@@ -242,5 +276,25 @@ describe("up --dry-run", () => {
     expect(rows.every((x) => x.action === "create")).toBe(true);
     expect(w.fake.operations({ mutating: true })).toEqual([]);
     expect(await w.readState()).toBeUndefined();
+  });
+});
+
+describe("interrupting", () => {
+  it("up stops starting steps, records what finished, exits 130; the next up converges", async () => {
+    const w = world();
+    const stop = new AbortController();
+    // Interrupt right after the role exists, while other steps are in flight.
+    w.fake.inject({ service: "IAM", operation: "CreateRole", times: 1, after: () => stop.abort() });
+    const r = await w.run(["up"], { signal: stop.signal });
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain("Interrupted");
+    expect(w.fake.lambda.functions.size).toBe(0);
+    const state = (await w.readState()) as { resources: Record<string, unknown> };
+    expect(Object.keys(state.resources)).toContain("role");
+    w.fake.resetCalls();
+    const again = await w.run(["up"]);
+    expect(again.code).toBe(0);
+    expect(w.fake.operations({ mutating: true, ok: true })).not.toContain("IAM.CreateRole");
+    expect([...w.fake.iam.roles.keys()].filter((r) => r.endsWith("-function"))).toHaveLength(1);
   });
 });

@@ -16,9 +16,6 @@ const TAGS = {
 };
 const EMAIL = "oncall@example.com";
 
-/** Until the lead's --alarm-email flag lands, the e-mail is set through the Io test hook. */
-const withEmail = (email: string | undefined) => ({ settings: { alarmEmail: email } });
-
 function alarmActions(w: World): Record<string, unknown> {
   return Object.fromEntries(
     ALARMS.map((name) => {
@@ -31,7 +28,7 @@ function alarmActions(w: World): Record<string, unknown> {
 describe("alarm notifications by e-mail", () => {
   it("a cold up makes a rotating key CloudWatch may use, an encrypted topic, a pending subscription, and points both alarms at it", async () => {
     const w = world();
-    const r = await w.run(["up", "--json"], withEmail(EMAIL));
+    const r = await w.run(["up", "--json", "--alarm-email", EMAIL]);
     expect(r.code).toBe(0);
 
     const key = w.fake.kms.byAlias(ALIAS);
@@ -95,26 +92,26 @@ describe("alarm notifications by e-mail", () => {
 
   it("says to check the inbox while pending, and nothing once confirmed", async () => {
     const w = world();
-    const first = await w.run(["up"], withEmail(EMAIL));
+    const first = await w.run(["up", "--alarm-email", EMAIL]);
     expect(first.stdout).toContain(`Alarm e-mails go to ${EMAIL} once confirmed`);
     expect(first.stdout).toContain("check your inbox to confirm");
     w.fake.sns.confirm(EMAIL);
-    const again = await w.run(["up", "--json"], withEmail(EMAIL));
+    const again = await w.run(["up", "--json", "--alarm-email", EMAIL]);
     expect(again.json.alarmNotifications).toEqual({ email: EMAIL, status: "confirmed" });
-    const human = await w.run(["up"], withEmail(EMAIL));
+    const human = await w.run(["up", "--alarm-email", EMAIL]);
     expect(human.stdout).toContain(`Alarm e-mails go to ${EMAIL}.`);
     expect(human.stdout).not.toContain("inbox");
   });
 
   it("a second up makes zero mutating calls and does not re-send the confirmation e-mail", async () => {
     const w = world();
-    expect((await w.run(["up"], withEmail(EMAIL))).code).toBe(0);
+    expect((await w.run(["up", "--alarm-email", EMAIL])).code).toBe(0);
     w.fake.resetCalls();
-    const r = await w.run(["up"], withEmail(EMAIL));
+    const r = await w.run(["up", "--alarm-email", EMAIL]);
     expect(r.code).toBe(0);
     expect(w.fake.operations({ mutating: true })).toEqual([]);
     expect(w.fake.sns.topics.get(TOPIC_ARN)?.subscriptions[0]?.confirmationsSent).toBe(1);
-    const status = await w.run(["status"], withEmail(EMAIL));
+    const status = await w.run(["status", "--alarm-email", EMAIL]);
     expect(status.code).toBe(0);
   });
 
@@ -134,7 +131,7 @@ describe("alarm notifications by e-mail", () => {
 
   it("removing the e-mail detaches the alarms first, then removes subscription, topic and key", async () => {
     const w = world();
-    await w.run(["up"], withEmail(EMAIL));
+    await w.run(["up", "--alarm-email", EMAIL]);
     w.fake.sns.confirm(EMAIL);
     const keyId = w.fake.kms.byAlias(ALIAS)?.keyId ?? "";
     w.fake.resetCalls();
@@ -166,10 +163,10 @@ describe("alarm notifications by e-mail", () => {
 
   it("a changed address subscribes the new one and unsubscribes the old confirmed one", async () => {
     const w = world();
-    await w.run(["up"], withEmail(EMAIL));
+    await w.run(["up", "--alarm-email", EMAIL]);
     w.fake.sns.confirm(EMAIL);
     w.fake.resetCalls();
-    const r = await w.run(["up", "--json"], withEmail("new@example.com"));
+    const r = await w.run(["up", "--json", "--alarm-email", "new@example.com"]);
     expect(r.code).toBe(0);
     expect(w.fake.operations({ mutating: true })).toEqual(["SNS.Subscribe", "SNS.Unsubscribe"]);
     expect(w.fake.sns.topics.get(TOPIC_ARN)?.subscriptions).toMatchObject([
@@ -183,32 +180,32 @@ describe("alarm notifications by e-mail", () => {
 
   it("an old address still pending cannot be unsubscribed: it says so and does not retry", async () => {
     const w = world();
-    await w.run(["up"], withEmail(EMAIL));
-    const r = await w.run(["up"], withEmail("new@example.com"));
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const r = await w.run(["up", "--alarm-email", "new@example.com"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/oncall@example\.com is still pending confirmation.*3 days/);
     expect(w.fake.operations({ mutating: true })).not.toContain("SNS.Unsubscribe");
     w.fake.resetCalls();
-    await w.run(["up"], withEmail("new@example.com"));
+    await w.run(["up", "--alarm-email", "new@example.com"]);
     expect(w.fake.operations({ mutating: true })).toEqual([]);
   });
 
   it("recreates a topic deleted behind its back and subscribes again", async () => {
     const w = world();
-    await w.run(["up"], withEmail(EMAIL));
+    await w.run(["up", "--alarm-email", EMAIL]);
     w.fake.sns.topics.delete(TOPIC_ARN);
     w.fake.resetCalls();
-    expect((await w.run(["up"], withEmail(EMAIL))).code).toBe(0);
+    expect((await w.run(["up", "--alarm-email", EMAIL])).code).toBe(0);
     expect(w.fake.operations({ mutating: true })).toEqual(["SNS.CreateTopic", "SNS.Subscribe"]);
   });
 
   it("recovers a key scheduled for deletion behind its back", async () => {
     const w = world();
-    await w.run(["up"], withEmail(EMAIL));
+    await w.run(["up", "--alarm-email", EMAIL]);
     const key = w.fake.kms.byAlias(ALIAS);
     if (key) key.state = "PendingDeletion";
     w.fake.resetCalls();
-    expect((await w.run(["up"], withEmail(EMAIL))).code).toBe(0);
+    expect((await w.run(["up", "--alarm-email", EMAIL])).code).toBe(0);
     expect(w.fake.kms.byAlias(ALIAS)?.state).toBe("Enabled");
     expect(w.fake.operations({ mutating: true })).toEqual([
       "KMS.CancelKeyDeletion",
@@ -218,7 +215,7 @@ describe("alarm notifications by e-mail", () => {
 
   it("down removes them, reports the key's deletion window, and a second down does nothing", async () => {
     const w = world();
-    await w.run(["up"], withEmail(EMAIL));
+    await w.run(["up", "--alarm-email", EMAIL]);
     const keyId = w.fake.kms.byAlias(ALIAS)?.keyId ?? "";
     // Down is usually run without the option: it still finds the topic and the key.
     const r = await w.run(["down", "--yes", "--json"]);
@@ -237,7 +234,7 @@ describe("alarm notifications by e-mail", () => {
       }),
     ]);
     expect(await w.readState()).toBeUndefined();
-    const human = await w.run(["up"], withEmail(EMAIL));
+    const human = await w.run(["up", "--alarm-email", EMAIL]);
     expect(human.code).toBe(0);
     const again = await w.run(["down", "--yes"]);
     expect(again.stdout).toMatch(/kept KMS key .* scheduled for deletion/);
@@ -249,7 +246,7 @@ describe("alarm notifications by e-mail", () => {
 
   it("down with the state file lost still finds the topic and key by name", async () => {
     const w = world();
-    await w.run(["up"], withEmail(EMAIL));
+    await w.run(["up", "--alarm-email", EMAIL]);
     const { rm } = await import("node:fs/promises");
     await rm(w.statePath());
     expect((await w.run(["down", "--yes"])).code).toBe(0);
@@ -259,7 +256,7 @@ describe("alarm notifications by e-mail", () => {
 
   it("a key already pending deletion counts as gone", async () => {
     const w = world();
-    await w.run(["up"], withEmail(EMAIL));
+    await w.run(["up", "--alarm-email", EMAIL]);
     const key = w.fake.kms.byAlias(ALIAS);
     if (key) key.state = "PendingDeletion";
     const r = await w.run(["down", "--yes"]);

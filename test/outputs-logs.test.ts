@@ -11,7 +11,7 @@ const GROUP = `/aws/lambda/${FN}`;
 describe("outputs", () => {
   it("prints aligned key/value lines from the state file and makes no AWS call", async () => {
     const w = world();
-    expect((await w.run(["up"], { settings: { alarmEmail: "oncall@example.com" } })).code).toBe(0);
+    expect((await w.run(["up", "--alarm-email", "oncall@example.com"])).code).toBe(0);
     w.fake.resetCalls();
     const r = await w.run(["outputs"]);
     expect(r.code).toBe(0);
@@ -40,6 +40,9 @@ describe("outputs", () => {
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({
       command: "outputs",
+      endpoint: expect.stringMatching(
+        /^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod/,
+      ),
       stage: "production",
       region: "us-east-1",
       account: ACCOUNT,

@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
 import type { Clients } from "../aws/clients.js";
-import type { Settings } from "../config.js";
 import type { Timing } from "../engine/types.js";
 import { COLOR, PLAIN, useColor, type Style } from "../report/format.js";
 import type { Sink } from "../report/plain.js";
@@ -18,14 +17,13 @@ export interface Io {
   readonly timing?: Timing;
   readonly concurrency?: number;
   readonly handlerEntry?: string;
-  /** Settings merged over the command line's (tests; until the options/config file exist). */
-  readonly settings?: Partial<Settings>;
   /** Stops long-running commands (dev) in tests; otherwise SIGINT/SIGTERM do. */
   readonly signal?: AbortSignal;
 }
 
 export interface GlobalOptions {
-  stage: string;
+  stage?: string;
+  config?: string;
   region?: string;
   profile?: string;
   state?: string;
@@ -52,11 +50,22 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 
 function addGlobalOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("-s, --stage <name>", "stage to work on").default("production"))
+    .addOption(
+      new Option(
+        "-s, --stage <name>",
+        "stage to work on (default: SERVERLESS_AUTOMATION_STAGE or production)",
+      ),
+    )
     .addOption(new Option("-r, --region <region>", "AWS region (default: AWS_REGION)"))
     .addOption(new Option("-p, --profile <name>", "AWS profile (default: AWS_PROFILE)"))
     .addOption(
       new Option("--state <file>", "state file (default: .serverless-automation/<stage>.json)"),
+    )
+    .addOption(
+      new Option(
+        "-c, --config <file>",
+        "config file (default: ./serverless-automation.config.json)",
+      ),
     )
     .addOption(
       new Option("--json", "print one JSON document on stdout; progress on stderr").default(false),
@@ -108,10 +117,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     program
       .command("up")
       .description("create or update every resource of the stack, idempotently")
-      .option("--dry-run", "print the plan and change nothing", false),
+      .option("--dry-run", "print the plan and change nothing", false)
+      .option("--alarm-email <address>", "send alarm notifications to this address"),
   ).action(run("up"));
   addGlobalOptions(
-    program.command("status").description("show what exists and what drifted (read-only)"),
+    program
+      .command("status")
+      .description("show what exists and what drifted (read-only)")
+      .option("--alarm-email <address>", "as given to up, so it is not reported as drift"),
   ).action(run("status"));
   addGlobalOptions(
     program

@@ -7,8 +7,15 @@ import { TtyReporter } from "../report/tty.js";
 import type { GlobalOptions, Io } from "./main.js";
 import { styleFor } from "./main.js";
 
-export function configInput(opts: GlobalOptions): ConfigInput {
-  return { stage: opts.stage, region: opts.region, profile: opts.profile, state: opts.state };
+export function configInput(opts: GlobalOptions & { alarmEmail?: string }): ConfigInput {
+  return {
+    stage: opts.stage,
+    region: opts.region,
+    profile: opts.profile,
+    state: opts.state,
+    config: opts.config,
+    settings: { alarmEmail: opts.alarmEmail },
+  };
 }
 
 /** Spinners in a terminal; plain lines in CI, pipes and with --json (always on stderr). */
@@ -22,8 +29,9 @@ export async function makeReporter(io: Io, opts: GlobalOptions): Promise<Reporte
   return new PlainReporter(io.stderr, style, opts.verbose);
 }
 
-export function environment(io: Io, reporter: Reporter): Environment {
+export function environment(io: Io, reporter: Reporter, signal?: AbortSignal): Environment {
   return {
+    signal,
     env: io.env,
     cwd: io.cwd,
     reporter,
@@ -31,7 +39,6 @@ export function environment(io: Io, reporter: Reporter): Environment {
     timing: io.timing,
     concurrency: io.concurrency,
     handlerEntry: io.handlerEntry,
-    settings: io.settings,
   };
 }
 
@@ -50,5 +57,38 @@ export async function ask(io: Io, question: string): Promise<boolean> {
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();
+  }
+}
+
+/**
+ * Ctrl-C once: steps in flight finish and are recorded, nothing new starts. Twice: stop now
+ * (the state file is still whole: it is written atomically after every step).
+ */
+export async function interruptible<T>(
+  io: Io,
+  reporter: Reporter,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const forward = () => controller.abort();
+  io.signal?.addEventListener("abort", forward, { once: true });
+  let presses = 0;
+  const onSigint = () => {
+    presses++;
+    if (presses === 1) {
+      reporter.warn(
+        "Interrupted: finishing the steps in flight, then stopping (Ctrl-C again to stop now).",
+      );
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  if (!io.signal) process.on("SIGINT", onSigint);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    io.signal?.removeEventListener("abort", forward);
+    if (!io.signal) process.off("SIGINT", onSigint);
   }
 }

@@ -2,6 +2,7 @@ import type { ConfigInput } from "../config.js";
 import {
   destroyAll,
   entryOf,
+  Interrupted,
   observeAll,
   reverseEdges,
   type DestroyTarget,
@@ -31,6 +32,8 @@ export interface DownResult {
   readonly kept: readonly (DownTarget & { reason: string })[];
   readonly errors: readonly ErrorInfo[];
   readonly cancelled: boolean;
+  /** Stopped by Ctrl-C; what is left is recorded. */
+  readonly interrupted: boolean;
 }
 
 export interface DownOptions {
@@ -93,23 +96,25 @@ export async function down(
         ...base,
         ok: false,
         cancelled: true,
+        interrupted: false,
         durationMs: Date.now() - started,
         deleted: [],
         kept: [],
         errors: [],
       };
     }
-    const r = await destroyAll(s.ctx, targets, store, e.reporter, s.limiter);
+    const r = await destroyAll(s.ctx, targets, store, e.reporter, s.limiter, e.signal);
     if (r.errors.length === 0) await removeState(s.config.statePath);
     const find = (k: string) => described.find((d) => d.key === k) as DownTarget;
     return {
       ...base,
       ok: r.errors.length === 0,
       cancelled: false,
+      interrupted: r.errors.some((x) => x instanceof Interrupted),
       durationMs: Date.now() - started,
       deleted: r.deleted.filter((k) => k !== "artifact").map(find),
       kept: r.kept.map((k) => ({ ...find(k.key), reason: k.reason })),
-      errors: r.errors.map(errorInfo),
+      errors: r.errors.filter((x) => !(x instanceof Interrupted)).map(errorInfo),
     };
   } finally {
     await lock.release();

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { defaultStatePath, PROJECT, validateStage, type ConfigInput } from "../config.js";
+import { defaultStatePath, PROJECT, resolveStage, type ConfigInput } from "../config.js";
 import { UserError } from "../engine/errors.js";
 import { readState } from "../state/store.js";
 
@@ -27,9 +27,9 @@ export interface OutputsResult {
  */
 export async function outputs(
   input: ConfigInput,
-  e: { readonly cwd: string },
+  e: { readonly cwd: string; readonly env: Record<string, string | undefined> },
 ): Promise<OutputsResult> {
-  const stage = validateStage(input.stage ?? "production");
+  const stage = resolveStage(input, e.env);
   const statePath = input.state ? path.resolve(e.cwd, input.state) : defaultStatePath(stage, e.cwd);
   const state = await readState(statePath);
   const stack = `${PROJECT}-${stage}`;

@@ -1,14 +1,15 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { createClients, type Clients } from "../aws/clients.js";
 import { errorName, isCredentialsError } from "../aws/errors.js";
+import { loadConfigFile } from "../config-file.js";
 import {
   resolveConfig,
+  resolveStage,
   resourceNames,
   stackTags,
   type Config,
   type ConfigInput,
   type Names,
-  type Settings,
 } from "../config.js";
 import { UserError } from "../engine/errors.js";
 import { Limiter } from "../engine/limit.js";
@@ -40,8 +41,10 @@ export interface Environment {
   readonly concurrency?: number | undefined;
   /** The handler entry to bundle (tests); otherwise the packaged handler/. */
   readonly handlerEntry?: string | undefined;
-  /** Settings merged over the input's (test hook). */
-  readonly settings?: Partial<Settings> | undefined;
+  /** Aborted on Ctrl-C: steps in flight finish and are recorded, no new one starts. */
+  readonly signal?: AbortSignal | undefined;
+  /** Per-resource timings (benchmarks). */
+  readonly trace?: Ctx["trace"];
 }
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -77,11 +80,13 @@ export async function openSession(
   e: Environment,
   options: { artifact: boolean },
 ): Promise<Session> {
-  const config = resolveConfig(
-    e.settings ? { ...input, settings: { ...input.settings, ...e.settings } } : input,
-    e.env,
+  const stage = resolveStage(input, e.env);
+  const file = await loadConfigFile(
     e.cwd,
+    input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
+    stage,
   );
+  const config = resolveConfig(input, e.env, e.cwd, file);
   const artifact = options.artifact
     ? await buildArtifact(e.handlerEntry ?? DEFAULT_HANDLER_ENTRY, config.settings.runtime)
     : undefined;
@@ -109,6 +114,7 @@ export async function openSession(
     tags,
     timing: e.timing ?? DEFAULT_TIMING,
     progress: () => undefined,
+    trace: e.trace,
   };
   const specs = desiredStack({
     config,

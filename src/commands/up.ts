@@ -1,4 +1,4 @@
-import { apply, destroyAll, plan, type PlanItem } from "../engine/pipeline.js";
+import { apply, destroyAll, Interrupted, plan, type PlanItem } from "../engine/pipeline.js";
 import type { DestroyTarget } from "../engine/pipeline.js";
 import type { ConfigInput } from "../config.js";
 import type { StateEntry } from "../engine/types.js";
@@ -20,6 +20,8 @@ export interface ErrorInfo {
 
 export interface UpResult {
   readonly ok: boolean;
+  /** Stopped by Ctrl-C; what was made is recorded. */
+  readonly interrupted: boolean;
   readonly dryRun: boolean;
   readonly stack: string;
   readonly stage: string;
@@ -66,6 +68,7 @@ export async function up(
     return {
       ...base,
       ok: true,
+      interrupted: false,
       dryRun: true,
       endpoint: s.stored?.endpoint,
       durationMs: Date.now() - started,
@@ -81,7 +84,7 @@ export async function up(
   const { store, lock } = await openState(s, "up", e.reporter);
   const warnings: string[] = [];
   try {
-    const result = await apply(s.ctx, s.specs, store, e.reporter, s.limiter);
+    const result = await apply(s.ctx, s.specs, store, e.reporter, s.limiter, e.signal);
     const errors = [...result.errors];
     // What the state holds but the stack no longer wants (e.g. a removed option) goes.
     const wanted = new Set(s.specs.map((x) => x.key));
@@ -104,7 +107,7 @@ export async function up(
       };
     });
     if (errors.length === 0 && orphans.length) {
-      const d = await destroyAll(s.ctx, orphans, store, e.reporter, s.limiter);
+      const d = await destroyAll(s.ctx, orphans, store, e.reporter, s.limiter, e.signal);
       errors.push(...d.errors);
       for (const k of d.deleted) {
         const t = orphans.find((o) => o.key === k)!;
@@ -127,11 +130,12 @@ export async function up(
     return {
       ...base,
       ok: errors.length === 0,
+      interrupted: errors.some((x) => x instanceof Interrupted),
       dryRun: false,
       endpoint,
       durationMs: Date.now() - started,
       resources: rows,
-      errors: errors.map(errorInfo),
+      errors: errors.filter((x) => !(x instanceof Interrupted)).map(errorInfo),
       warnings,
       alarmNotifications: notifications(s.config.settings.alarmEmail, subscription),
     };

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { build, type Plugin } from "esbuild";
+import { handlerBuildOptions } from "../package/bundle.js";
 import { ensureTable, startLocalDynamo } from "./dynalite.js";
 import { fromProxyResult, routeOf, toProxyEvent, type RawResponse } from "./event.js";
 
@@ -111,10 +112,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 }
 
 /**
- * Bundles handler/index.ts with esbuild into a private temp directory and imports it: the same
- * path works from dist/ (Node cannot import .ts) and from source under vitest. The AWS SDK stays
- * external but is pinned to this package's own copy by absolute URL, so the bundle resolves it
- * from any directory and shares the loaded modules with the CLI.
+ * Bundles handler/index.ts with the deploy settings (handlerBuildOptions) into a private temp
+ * directory and imports it: the same path works from dist/ (Node cannot import .ts) and from
+ * source under vitest. Where dev genuinely differs:
+ * - the target is the Node running the CLI, not the configured Lambda runtime, since that is what
+ *   executes the bundle here;
+ * - the output is written to a file to import, not kept in memory to zip;
+ * - the external AWS SDK is pinned to this package's own copy by absolute path, because nothing
+ *   resolves bare imports from a temp directory (Lambda's runtime provides the SDK instead). It
+ *   also shares the loaded modules with the CLI.
  */
 async function loadHandler(outDir: string): Promise<CreateHandler> {
   const entry = fileURLToPath(new URL("../../handler/index.ts", import.meta.url));
@@ -122,23 +128,19 @@ async function loadHandler(outDir: string): Promise<CreateHandler> {
   const pinSdk: Plugin = {
     name: "pin-aws-sdk",
     setup(b) {
-      b.onResolve({ filter: /^@(aws-sdk|smithy)\// }, (args) => ({
-        path: pathToFileURL(require.resolve(args.path)).href,
-        external: true,
-      }));
+      b.onResolve({ filter: /^@aws-sdk\// }, (args) => {
+        const file = require.resolve(args.path);
+        // import needs a URL; the banner's require() takes a path.
+        return {
+          path: args.kind === "require-call" ? file : pathToFileURL(file).href,
+          external: true,
+        };
+      });
     },
   };
   const outfile = join(outDir, "handler.mjs");
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    outfile,
-    plugins: [pinSdk],
-    logLevel: "silent",
-  });
+  const localRuntime = `nodejs${process.versions.node.split(".")[0]}.x`;
+  await build({ ...handlerBuildOptions(entry, localRuntime), outfile, plugins: [pinSdk] });
   const mod = (await import(pathToFileURL(outfile).href)) as { createHandler: CreateHandler };
   return mod.createHandler;
 }

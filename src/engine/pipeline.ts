@@ -95,9 +95,12 @@ export function observeAll(
       if (props === undefined) return { spec, props, observed: undefined, recorded: rec };
       const id = spec.handler.displayId(props);
       try {
-        const observed = await limiter.run(() =>
-          spec.handler.observe(nodeCtx(ctx, undefined), props, rec),
-        );
+        const observed = await limiter.run(async () => {
+          const start = Date.now();
+          const o = await spec.handler.observe(nodeCtx(ctx, undefined), props, rec);
+          ctx.trace?.({ key, phase: "observe", start, end: Date.now() });
+          return o;
+        });
         return { spec, props, observed, recorded: rec };
       } catch (err) {
         throw wrap("reading", spec.handler, id, err);
@@ -161,6 +164,18 @@ export interface ApplyResult {
 
 class Skipped extends Error {}
 
+/** Raised in place of a step that was not started because the run was interrupted. */
+export class Interrupted extends Error {
+  override readonly name = "Interrupted";
+  constructor() {
+    super("interrupted before this step started");
+  }
+}
+
+function checkInterrupt(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new Interrupted();
+}
+
 /**
  * Creates or updates every resource over the dependency graph, concurrently where the graph
  * allows, and records each result in the state file as soon as it exists. A failure stops its
@@ -172,6 +187,7 @@ export async function apply(
   store: StateStore,
   reporter: Reporter,
   limiter: Limiter,
+  signal?: AbortSignal,
 ): Promise<ApplyResult> {
   const byKey = new Map(specs.map((s) => [s.key, s]));
   const observations = observeAll(ctx, specs, store.resources, limiter);
@@ -198,6 +214,9 @@ export async function apply(
       try {
         const seen = await (observations.get(key) as Promise<Observation>);
         return await limiter.run(async () => {
+          // A step in flight finishes and is recorded; no new one starts after an interrupt.
+          checkInterrupt(signal);
+          const start = Date.now();
           const recorded = store.resources[key];
           // Dependencies created or changed in this run invalidate what was observed.
           const observed =
@@ -237,11 +256,13 @@ export async function apply(
           }
           const entry = entryOf(h, result);
           if (!deepEqual(recorded, entry)) await store.record(key, entry);
+          ctx.trace?.({ key, phase: "change", start, end: Date.now() });
           outcomes.set(key, { action, fields });
           outputs.set(key, result.outputs);
           return result.outputs;
         });
       } catch (err) {
+        if (err instanceof Interrupted) throw err;
         const e = wrap(verb, h, id, err);
         step?.fail(e.message);
         errors.push(e);
@@ -253,6 +274,7 @@ export async function apply(
   };
 
   await Promise.allSettled(topoOrder(specs).map(node));
+  if (signal?.aborted) errors.push(new Interrupted());
   // Observation failures of nodes never reached are already reported through their dependents.
   return { outcomes, outputs, errors };
 }
@@ -285,6 +307,7 @@ export async function destroyAll(
   store: StateStore | undefined,
   reporter: Reporter,
   limiter: Limiter,
+  signal?: AbortSignal,
 ): Promise<DestroyResult> {
   const byKey = new Map(targets.map((t) => [t.key, t]));
   const deleted: string[] = [];
@@ -301,9 +324,16 @@ export async function destroyAll(
       } catch {
         throw new Skipped(key);
       }
+      checkInterrupt(signal);
       const step = reporter.step("deleting", t.handler.label, t.entry.id);
       try {
-        const r = await limiter.run(() => t.handler.destroy(nodeCtx(ctx, step), t.entry));
+        const r = await limiter.run(async () => {
+          checkInterrupt(signal);
+          const start = Date.now();
+          const out = await t.handler.destroy(nodeCtx(ctx, step), t.entry);
+          ctx.trace?.({ key, phase: "destroy", start, end: Date.now() });
+          return out;
+        });
         if (r && "kept" in r) {
           kept.push({ key, id: t.entry.id, label: t.handler.label, reason: r.kept });
           step.done("kept", r.kept);
@@ -313,6 +343,10 @@ export async function destroyAll(
         }
         if (store?.resources[key]) await store.forget(key);
       } catch (err) {
+        if (err instanceof Interrupted) {
+          step.fail("not started: interrupted");
+          throw err;
+        }
         const e = wrap("deleting", t.handler, t.entry.id, err);
         step.fail(e.message);
         errors.push(e);
@@ -323,6 +357,7 @@ export async function destroyAll(
     return p;
   };
   await Promise.allSettled(targets.map((t) => node(t.key)));
+  if (signal?.aborted) errors.push(new Interrupted());
   return { deleted, kept, errors };
 }
 

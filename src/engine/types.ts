@@ -56,6 +56,16 @@ export interface Ctx {
   readonly timing: Timing;
   /** Reports what a long step is waiting for ("waiting for the IAM role to propagate…"). */
   progress(message: string): void;
+  /** Receives when each resource's reads and changes started and ended (benchmarks). */
+  readonly trace?: ((event: TraceEvent) => void) | undefined;
+}
+
+export interface TraceEvent {
+  readonly key: string;
+  readonly phase: "observe" | "change" | "destroy";
+  /** ms epoch. */
+  readonly start: number;
+  readonly end: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { BuildOptions } from "esbuild";
 import { UserError } from "../engine/errors.js";
 
 /** handler/index.ts, shipped next to dist/ and src/ (both two levels below the package root). */
@@ -14,9 +15,36 @@ export function esbuildTarget(runtime: string): string {
 }
 
 /**
- * Bundles the handler into one ES module for the Lambda Node runtime. The AWS SDK v3 stays
- * external: the runtime provides it, and leaving it out keeps the zip (and cold starts) small.
+ * Gives the ES module bundle a real `require`. Tracing (Powertools Tracer → aws-xray-sdk-core) is
+ * CommonJS that require()s Node built-ins; esbuild's ESM output turns those into a stub that throws
+ * "Dynamic require of "util" is not supported" at import unless a `require` is in scope.
  */
+export const REQUIRE_BANNER =
+  'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);';
+
+/**
+ * The esbuild settings for the deployed handler, shared with the dev server so that `dev` runs
+ * the same code `up` deploys. The AWS SDK v3 clients stay external: the runtime provides them, and
+ * leaving them out keeps the zip (and cold starts) small. @smithy/* is bundled: the handler imports
+ * none itself, and the one the X-Ray SDK require()s (service-error-classification, a few hundred
+ * bytes zipped) then ships at the major it was built for instead of whatever the runtime holds.
+ */
+export function handlerBuildOptions(entry: string, runtime: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: esbuildTarget(runtime),
+    format: "esm",
+    minify: true,
+    legalComments: "none",
+    external: ["@aws-sdk/*"],
+    banner: { js: REQUIRE_BANNER },
+    logLevel: "silent",
+  };
+}
+
+/** Bundles the handler into one ES module (index.mjs) for the Lambda Node runtime. */
 export async function bundleHandler(entry: string, runtime: string): Promise<Uint8Array> {
   try {
     await fs.access(entry);
@@ -29,16 +57,8 @@ export async function bundleHandler(entry: string, runtime: string): Promise<Uin
   let result;
   try {
     result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      platform: "node",
-      target: esbuildTarget(runtime),
-      format: "esm",
-      minify: true,
-      legalComments: "none",
-      external: ["@aws-sdk/*", "@smithy/*"],
+      ...handlerBuildOptions(entry, runtime),
       write: false,
-      logLevel: "silent",
       outfile: "index.mjs",
     });
   } catch (err) {

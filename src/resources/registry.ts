@@ -1,11 +1,14 @@
 import type { AnyHandler } from "../engine/types.js";
 import { alarmHandler } from "./alarm.js";
+import { apiAccountHandler } from "./api-account.js";
+import { stageHandler } from "./api-stage.js";
 import { artifactHandler } from "./artifact.js";
 import { bucketHandler } from "./bucket.js";
 import { functionHandler } from "./function.js";
 import { kmsKeyHandler } from "./kms-key.js";
 import { logGroupHandler } from "./log-group.js";
 import { permissionHandler } from "./permission.js";
+import { restApiHandler } from "./rest-api.js";
 import { roleHandler } from "./role.js";
 import { emailSubscriptionHandler } from "./subscription.js";
 import { tableHandler } from "./table.js";
@@ -25,5 +28,8 @@ export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
     kmsKeyHandler,
     topicHandler,
     emailSubscriptionHandler,
+    restApiHandler,
+    stageHandler,
+    apiAccountHandler,
   ].map((h) => [h.kind, h as AnyHandler]),
 );

@@ -1,4 +1,4 @@
-import type { CallContext, FakeService } from "./core.js";
+import { partitionOf, type CallContext, type FakeService } from "./core.js";
 import { errorsFor } from "./errors.js";
 
 const err = errorsFor("CloudWatch");
@@ -82,7 +82,7 @@ export class FakeCloudWatch implements FakeService {
       );
     this.alarms.set(name, {
       name,
-      arn: `arn:aws:cloudwatch:${c.region}:${this.account}:alarm:${name}`,
+      arn: `arn:${partitionOf(c.region)}:cloudwatch:${c.region}:${this.account}:alarm:${name}`,
       definition,
       tags,
     });

@@ -49,6 +49,13 @@ export interface CallFilter {
   ok?: boolean;
 }
 
+/** The ARN partition of a region, as AWS names it. */
+export function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
 const READ_PREFIXES = ["Get", "List", "Describe", "Head"];
 
 export function isMutating(operation: string): boolean {

@@ -1,4 +1,4 @@
-import type { CallContext, FakeService } from "./core.js";
+import { partitionOf, type CallContext, type FakeService } from "./core.js";
 import { errorsFor } from "./errors.js";
 
 const err = errorsFor("DynamoDB");
@@ -190,7 +190,7 @@ export class FakeDynamoDb implements FakeService {
       );
     const t: Table = {
       name,
-      arn: `arn:aws:dynamodb:${c.region}:${this.account}:table/${name}`,
+      arn: `arn:${partitionOf(c.region)}:dynamodb:${c.region}:${this.account}:table/${name}`,
       status: "CREATING",
       settlesAt: c.now + this.timings.creatingMs,
       backupsReadyAt: Infinity,

@@ -1,4 +1,4 @@
-import type { CallContext, FakeService } from "./core.js";
+import { partitionOf, type CallContext, type FakeService } from "./core.js";
 import { errorsFor } from "./errors.js";
 
 const err = errorsFor("IAM");
@@ -101,7 +101,7 @@ export class FakeIam implements FakeService {
       AttachRolePolicy: (i, c) => {
         const r = this.role(i);
         const arn = i.PolicyArn as string;
-        if (!MANAGED_POLICIES.has(arn))
+        if (!MANAGED_POLICIES.has(arn.replace(/^arn:aws(-cn|-us-gov)?:/, "arn:aws:")))
           throw err("NoSuchEntity", `Policy ${arn} does not exist or is not attachable.`, 404);
         r.attached.add(arn);
         r.propagatedAt = c.now + this.timings.propagationMs;
@@ -165,7 +165,7 @@ export class FakeIam implements FakeService {
       );
     const role: Role = {
       name,
-      arn: `arn:aws:iam::${this.account}:role${(i.Path as string | undefined) ?? "/"}${name}`,
+      arn: `arn:${partitionOf(c.region)}:iam::${this.account}:role${(i.Path as string | undefined) ?? "/"}${name}`,
       roleId: `AROAFAKE${String(this.nextId++).padStart(12, "0")}`,
       assumeRolePolicyDocument: this.checkDocument(i.AssumeRolePolicyDocument as string),
       createdAt: c.now,

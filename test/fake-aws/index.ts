@@ -1,3 +1,4 @@
+import { FakeApiGateway } from "./apigateway.js";
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
 import { FakeIam } from "./iam.js";
@@ -23,6 +24,7 @@ export class FakeAccount extends FakeAws {
   readonly cloudwatch: FakeCloudWatch;
   readonly sns: FakeSns;
   readonly kms: FakeKms;
+  readonly apigateway: FakeApiGateway;
 
   constructor(options: FakeOptions = {}) {
     super(options);
@@ -34,6 +36,7 @@ export class FakeAccount extends FakeAws {
     this.cloudwatch = new FakeCloudWatch(this.account);
     this.sns = new FakeSns(this.account);
     this.kms = new FakeKms(this.account);
+    this.apigateway = new FakeApiGateway(this.iam);
     for (const s of [
       this.s3,
       this.dynamodb,
@@ -44,6 +47,7 @@ export class FakeAccount extends FakeAws {
       this.cloudwatch,
       this.sns,
       this.kms,
+      this.apigateway,
     ]) {
       this.register(s);
     }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { CallContext, FakeService } from "./core.js";
+import { partitionOf, type CallContext, type FakeService } from "./core.js";
 import { errorsFor } from "./errors.js";
 import type { FakeIam } from "./iam.js";
 import type { FakeS3 } from "./s3.js";
@@ -167,7 +167,7 @@ export class FakeLambda implements FakeService {
     if (!f)
       throw err(
         "ResourceNotFoundException",
-        `Function not found: arn:aws:lambda:${c.region}:${this.account}:function:${name}`,
+        `Function not found: arn:${partitionOf(c.region)}:lambda:${c.region}:${this.account}:function:${name}`,
         404,
       );
     this.settle(f, c);
@@ -248,7 +248,7 @@ export class FakeLambda implements FakeService {
     for (const k of CONFIG_KEYS) if (i[k] !== undefined) config[k] = structuredClone(i[k]);
     const f: LambdaFunction = {
       name,
-      arn: `arn:aws:lambda:${c.region}:${this.account}:function:${name}`,
+      arn: `arn:${partitionOf(c.region)}:lambda:${c.region}:${this.account}:function:${name}`,
       config,
       codeSha256: sha256,
       codeSize: size,

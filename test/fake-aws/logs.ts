@@ -1,4 +1,4 @@
-import type { CallContext, FakeService } from "./core.js";
+import { partitionOf, type CallContext, type FakeService } from "./core.js";
 import { errorsFor } from "./errors.js";
 
 const err = errorsFor("CloudWatchLogs");
@@ -105,7 +105,7 @@ export class FakeLogs implements FakeService {
   }
 
   private arn(name: string, c: CallContext): string {
-    return `arn:aws:logs:${c.region}:${this.account}:log-group:${name}`;
+    return `arn:${partitionOf(c.region)}:logs:${c.region}:${this.account}:log-group:${name}`;
   }
 
   private group(name: string): LogGroup {

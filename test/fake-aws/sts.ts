@@ -1,4 +1,4 @@
-import type { FakeService } from "./core.js";
+import { partitionOf, type FakeService } from "./core.js";
 
 export class FakeSts implements FakeService {
   readonly name = "STS";
@@ -6,9 +6,9 @@ export class FakeSts implements FakeService {
 
   constructor(account: string) {
     this.operations = {
-      GetCallerIdentity: () => ({
+      GetCallerIdentity: (_i, c) => ({
         Account: account,
-        Arn: `arn:aws:iam::${account}:user/deployer`,
+        Arn: `arn:${partitionOf(c.region)}:iam::${account}:user/deployer`,
         UserId: "AIDAFAKEDEPLOYER",
       }),
     };

@@ -2,7 +2,14 @@ import { down, type DownResult, type DownTarget } from "../../commands/down.js";
 import { UserError } from "../../engine/errors.js";
 import { seconds } from "../../report/format.js";
 import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
-import { ask, configInput, environment, makeReporter, printJson } from "../output.js";
+import {
+  ask,
+  configInput,
+  environment,
+  interruptible,
+  makeReporter,
+  printJson,
+} from "../output.js";
 
 export default async function downCommand(
   opts: GlobalOptions & { yes?: boolean },
@@ -29,13 +36,16 @@ export default async function downCommand(
   };
   let result: DownResult;
   try {
-    result = await down(configInput(opts), environment(io, reporter), { confirm });
+    result = await interruptible(io, reporter, (signal) =>
+      down(configInput(opts), environment(io, reporter, signal), { confirm }),
+    );
   } finally {
     reporter.close();
   }
   if (opts.json) printJson(io, { command: "down", ...result });
   else printHuman(io, result);
   if (result.cancelled) return EXIT.error;
+  if (result.interrupted) return EXIT.interrupted;
   return result.ok ? EXIT.ok : EXIT.error;
 }
 
@@ -44,6 +54,12 @@ function printHuman(io: Io, r: DownResult): void {
   const w = (s = "") => io.stdout.write(`${s}\n`);
   if (r.cancelled) {
     w("Cancelled: nothing was deleted.");
+    return;
+  }
+  if (r.interrupted) {
+    w(
+      `${style.yellow("!")} Interrupted after deleting ${r.deleted.length} resource(s): what is left is recorded; run down again.`,
+    );
     return;
   }
   for (const k of r.kept) w(`${style.yellow("kept")} ${k.label} ${k.id}: ${k.reason}`);

@@ -1,7 +1,7 @@
 import { up, type UpResult } from "../../commands/up.js";
 import { seconds, table } from "../../report/format.js";
 import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
-import { configInput, environment, makeReporter, printJson } from "../output.js";
+import { configInput, environment, interruptible, makeReporter, printJson } from "../output.js";
 
 export default async function upCommand(
   opts: GlobalOptions & { dryRun?: boolean },
@@ -10,9 +10,9 @@ export default async function upCommand(
   const reporter = await makeReporter(io, opts);
   let result: UpResult;
   try {
-    result = await up(configInput(opts), environment(io, reporter), {
-      dryRun: opts.dryRun === true,
-    });
+    result = await interruptible(io, reporter, (signal) =>
+      up(configInput(opts), environment(io, reporter, signal), { dryRun: opts.dryRun === true }),
+    );
   } finally {
     reporter.close();
   }
@@ -21,6 +21,7 @@ export default async function upCommand(
   } else {
     printHuman(io, result);
   }
+  if (result.interrupted) return EXIT.interrupted;
   return result.ok ? EXIT.ok : EXIT.error;
 }
 
@@ -54,7 +55,11 @@ function printHuman(io: Io, r: UpResult): void {
     .filter(([, n]) => n)
     .map(([k, n]) => `${n} ${k}`)
     .join(", ");
-  if (r.ok) {
+  if (r.interrupted) {
+    w(
+      `${style.yellow("!")} Interrupted (${summary}): what was made is recorded; run up again to finish.`,
+    );
+  } else if (r.ok) {
     w(
       `${style.green("✓")} Stack ${style.bold(r.stack)} is up to date in ${r.region} (${summary}) in ${seconds(r.durationMs)}.`,
     );

@@ -1,0 +1,112 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { PROJECT, validateSettings, type Settings } from "./config.js";
+import { UserError } from "./engine/errors.js";
+
+export const CONFIG_FILE_NAME = `${PROJECT}.config.json`;
+
+/** What a config file may set, per stage or for every stage. */
+export interface FileSettings {
+  region?: string;
+  settings: Partial<Settings>;
+}
+
+/** File field → Settings field (the file says `tags`, the code says extraTags). */
+const FIELDS: Record<string, keyof Settings | "region"> = {
+  region: "region",
+  runtime: "runtime",
+  memoryMb: "memoryMb",
+  timeoutSeconds: "timeoutSeconds",
+  logRetentionDays: "logRetentionDays",
+  logLevel: "logLevel",
+  throttleRateLimit: "throttleRateLimit",
+  throttleBurstLimit: "throttleBurstLimit",
+  corsOrigin: "corsOrigin",
+  errorRateThresholdPercent: "errorRateThresholdPercent",
+  throttlesThreshold: "throttlesThreshold",
+  tags: "extraTags",
+  alarmEmail: "alarmEmail",
+};
+
+/**
+ * Finds the config file: an explicit path (must exist), else serverless-automation.config.json
+ * in the working directory (optional).
+ */
+export async function loadConfigFile(
+  cwd: string,
+  explicit: string | undefined,
+  stage: string,
+): Promise<(FileSettings & { file: string }) | undefined> {
+  const file = path.resolve(cwd, explicit ?? CONFIG_FILE_NAME);
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" && explicit === undefined)
+      return undefined;
+    throw new UserError(`Cannot read the config file ${file}: ${(err as Error).message}`, {
+      hint: "Check the path given with --config.",
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`The config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return { file, ...parseConfig(raw, stage, path.basename(file)) };
+}
+
+/** Validates a parsed config file and returns the settings for one stage (stage over top level). */
+export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME): FileSettings {
+  const fail = (where: string, why: string): never => {
+    throw new UserError(`Invalid ${name}: ${where} ${why}.`, {
+      hint: `Known fields: ${Object.keys(FIELDS).join(", ")}, and "stages" with the same fields per stage.`,
+    });
+  };
+  if (!isObject(raw)) return fail("the file", "must hold a JSON object");
+  const pick = (o: Record<string, unknown>, where: string): FileSettings => {
+    const out: FileSettings = { settings: {} };
+    for (const [k, v] of Object.entries(o)) {
+      if (k === "$schema" || (k === "stages" && where === "")) continue;
+      const target = FIELDS[k];
+      if (!target) fail(`${where}${k}`, "is not a known field");
+      if (target === "region") {
+        if (typeof v !== "string") fail(`${where}${k}`, "must be a string");
+        out.region = v as string;
+      } else {
+        (out.settings as Record<string, unknown>)[target as string] = v;
+      }
+    }
+    // Type and range checks, naming the field as it is written in the file.
+    try {
+      validateSettings(out.settings);
+    } catch (err) {
+      const m = /^Invalid settings: (\w+)(\.\S+)? (.*)\.$/.exec((err as Error).message);
+      if (m) {
+        const field = Object.entries(FIELDS).find(([, t]) => t === m[1])?.[0] ?? m[1];
+        fail(`${where}${field}${m[2] ?? ""}`, m[3] ?? "");
+      }
+      throw err;
+    }
+    return out;
+  };
+  const top = pick(raw, "");
+  const stages = raw.stages;
+  if (stages !== undefined && !isObject(stages)) fail("stages", "must be an object of stage names");
+  const perStage = isObject(stages) ? stages[stage] : undefined;
+  if (perStage !== undefined && !isObject(perStage)) fail(`stages.${stage}`, "must be an object");
+  const own = isObject(perStage) ? pick(perStage, `stages.${stage}.`) : { settings: {} };
+  return {
+    region: own.region ?? top.region,
+    settings: {
+      ...top.settings,
+      ...own.settings,
+      extraTags: { ...(top.settings.extraTags ?? {}), ...(own.settings.extraTags ?? {}) },
+    },
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,140 @@
+import {
+  GetAccountCommand,
+  GetRestApisCommand,
+  UpdateAccountCommand,
+} from "@aws-sdk/client-api-gateway";
+import { errorMessage, isNamed } from "../aws/errors.js";
+import { STACK_TAG_KEY } from "../config.js";
+import { retryWhile } from "../engine/retry.js";
+import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { allPages, apiBusy } from "./api-common.js";
+import { API_GATEWAY_LOGS_MANAGED_POLICY, trustPolicy } from "./policies.js";
+import { deleteRole, roleHandler } from "./role.js";
+import type { TagMap } from "./tags.js";
+
+export interface ApiAccountProps {
+  /** The role to create when the region has none set. */
+  readonly roleName: string;
+  readonly partition: string;
+  readonly tags: TagMap;
+}
+
+export interface ApiAccountOutputs extends Record<string, string> {
+  /** The role API Gateway writes logs with, in this region. */
+  roleArn: string;
+  /** "true" only when this stack set it; only then may `down` unset it. */
+  createdByStack: string;
+}
+
+interface ApiAccountCurrent {
+  roleArn: string;
+}
+
+/** UpdateAccount rejects a role IAM has not yet propagated to API Gateway. */
+function notPropagated(err: unknown): string | undefined {
+  if (
+    isNamed(err, "BadRequestException") &&
+    /role ARN does not have required permissions/i.test(errorMessage(err))
+  ) {
+    return "waiting for the IAM role to propagate…";
+  }
+  return apiBusy()(err);
+}
+
+async function accountRole(ctx: Ctx): Promise<string | undefined> {
+  const a = await ctx.clients.apigateway.send(new GetAccountCommand({}));
+  return a.cloudwatchRoleArn || undefined;
+}
+
+/** Creates the role (or adopts and converges the one an earlier run made under this name). */
+async function ensureRole(ctx: Ctx, p: ApiAccountProps): Promise<string> {
+  const role = await roleHandler.create(ctx, {
+    name: p.roleName,
+    description: "Lets API Gateway write execution and access logs in this region.",
+    trust: trustPolicy("apigateway.amazonaws.com"),
+    inline: undefined,
+    managed: [API_GATEWAY_LOGS_MANAGED_POLICY(p.partition)],
+    tags: p.tags,
+  });
+  return role.outputs.arn;
+}
+
+/**
+ * The region's API Gateway CloudWatch Logs role: one per account and region, shared by every
+ * REST API there. A role already set is reused and never touched; CDK once deleted it with a
+ * stack and broke logging for every other API in the account.
+ */
+export const apiAccountHandler: ResourceHandler<
+  ApiAccountProps,
+  ApiAccountOutputs,
+  ApiAccountCurrent
+> = {
+  kind: "apigateway-account",
+  label: "API Gateway logging role",
+  displayId: (p) => p.roleName,
+
+  async observe(ctx, _p, recorded) {
+    const roleArn = await accountRole(ctx);
+    if (!roleArn) return undefined;
+    const ours = recorded?.outputs.createdByStack === "true" && recorded.id === roleArn;
+    return {
+      id: roleArn,
+      outputs: { roleArn, createdByStack: ours ? "true" : "false" },
+      current: { roleArn },
+    };
+  },
+
+  // Whoever set the role owns it; any role set is good enough for logging.
+  diff: (): Change => ({ fields: [] }),
+
+  async create(ctx, p) {
+    const roleArn = await ensureRole(ctx, p);
+    await retryWhile(
+      ctx,
+      () =>
+        ctx.clients.apigateway.send(
+          new UpdateAccountCommand({
+            patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: roleArn }],
+          }),
+        ),
+      notPropagated,
+    );
+    return { id: roleArn, outputs: { roleArn, createdByStack: "true" }, current: { roleArn } };
+  },
+
+  async update(_ctx, _p, o) {
+    return o;
+  },
+
+  async destroy(ctx, entry: StateEntry) {
+    if (entry.outputs.createdByStack !== "true") {
+      return { kept: "it was set before this stack; other APIs in the region may rely on it" };
+    }
+    // This stack's own API may still be on its way out (deleted concurrently): it does not count.
+    const apis = await allPages((position) =>
+      ctx.clients.apigateway.send(new GetRestApisCommand({ position, limit: 500 })),
+    );
+    const others = apis.filter((a) => a.tags?.[STACK_TAG_KEY] !== ctx.names.stack);
+    if (others.length) {
+      return {
+        kept: `${others.length} other REST API(s) in ${ctx.region} may log through it`,
+      };
+    }
+    if ((await accountRole(ctx)) === entry.id) {
+      await retryWhile(
+        ctx,
+        () =>
+          ctx.clients.apigateway.send(
+            new UpdateAccountCommand({
+              patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: "" }],
+            }),
+          ),
+        apiBusy({ quota: true }),
+      );
+    }
+    // Only the role under this stack's derived name: never a role it did not create.
+    const roleName = entry.id.slice(entry.id.lastIndexOf("/") + 1);
+    if (roleName === ctx.names.apiGatewayCloudWatchRole)
+      await deleteRole(ctx.clients.iam, roleName);
+  },
+};

@@ -1,0 +1,437 @@
+import { createHash } from "node:crypto";
+import {
+  CreateDeploymentCommand,
+  CreateResourceCommand,
+  CreateRestApiCommand,
+  DeleteMethodCommand,
+  DeleteResourceCommand,
+  DeleteRestApiCommand,
+  GetDeploymentsCommand,
+  GetResourcesCommand,
+  GetRestApiCommand,
+  GetRestApisCommand,
+  PutIntegrationCommand,
+  PutMethodCommand,
+  TagResourceCommand,
+  UpdateRestApiCommand,
+  type APIGatewayClient,
+  type RestApi,
+} from "@aws-sdk/client-api-gateway";
+import { isNotFound } from "../aws/errors.js";
+import { PROJECT } from "../config.js";
+import { deepEqual, hasTags } from "../engine/equal.js";
+import { retryWhile } from "../engine/retry.js";
+import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import { allPages, apiBusy, restApiArn } from "./api-common.js";
+import type { TagMap } from "./tags.js";
+
+/** One path of the API and the HTTP methods it answers. */
+export interface RouteSpec {
+  readonly path: string;
+  readonly methods: readonly string[];
+}
+
+/** The routes the handler serves; every method goes to the one Lambda function. */
+export const API_ROUTES: readonly RouteSpec[] = [
+  { path: "/", methods: ["GET", "POST", "OPTIONS"] },
+  { path: "/{id}", methods: ["GET", "PUT", "DELETE", "OPTIONS"] },
+];
+
+export interface RestApiProps {
+  readonly name: string;
+  /** REST API names are not unique: only an API carrying this tag is ours to adopt. */
+  readonly stackTag: { readonly key: string; readonly value: string };
+  readonly tags: TagMap;
+  readonly region: string;
+  readonly partition: string;
+  readonly routes: readonly RouteSpec[];
+  /** The AWS_PROXY integration target (the function's invocation URI). */
+  readonly integrationUri: string;
+}
+
+export interface RestApiOutputs extends Record<string, string> {
+  id: string;
+  rootResourceId: string;
+  name: string;
+  /** Hash of the desired routes and integrations; a deployment's description records it. */
+  routesHash: string;
+  /** The newest deployment made from exactly these routes; the stage serves it. */
+  deploymentId: string;
+}
+
+/** A method as the stack cares about it. */
+interface MethodState {
+  authorizationType: string | undefined;
+  integration: {
+    type: string | undefined;
+    httpMethod: string | undefined;
+    uri: string | undefined;
+  };
+}
+
+interface ResourceState {
+  id: string;
+  parentId: string | undefined;
+  path: string;
+  methods: Record<string, MethodState>;
+}
+
+interface RestApiCurrent {
+  endpointTypes: string[];
+  tags: Record<string, string>;
+  rootResourceId: string;
+  resources: ResourceState[];
+  /** Newest deployment whose description names the desired routes hash. */
+  deploymentId: string | undefined;
+}
+
+const ENDPOINT_TYPE = "REGIONAL";
+
+function desiredMethod(p: Pick<RestApiProps, "integrationUri">): MethodState {
+  return {
+    authorizationType: "NONE",
+    integration: { type: "AWS_PROXY", httpMethod: "POST", uri: p.integrationUri },
+  };
+}
+
+/** Stable across runs and key order: changes only when a route or its integration does. */
+export function routesHash(p: Pick<RestApiProps, "routes" | "integrationUri">): string {
+  const m = desiredMethod(p);
+  const canonical = [...p.routes]
+    .map((r) => ({ path: r.path, methods: [...r.methods].sort() }))
+    .sort((a, b) => a.path.localeCompare(b.path))
+    .map((r) => [r.path, r.methods.map((x) => [x, m.authorizationType, m.integration])]);
+  return createHash("sha256").update(JSON.stringify(canonical)).digest("hex").slice(0, 16);
+}
+
+/** What a deployment's description says; how the next run recognises it. */
+export function deploymentDescription(hash: string): string {
+  return `${PROJECT} routes ${hash}`;
+}
+
+/** Every path the API must have, ancestors included, parents before children. */
+function desiredPaths(routes: readonly RouteSpec[]): string[] {
+  const paths = new Set<string>(["/"]);
+  for (const r of routes) {
+    const parts = r.path.split("/").filter(Boolean);
+    for (let k = 1; k <= parts.length; k++) paths.add(`/${parts.slice(0, k).join("/")}`);
+  }
+  return [...paths].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+}
+
+function depth(path: string): number {
+  return path === "/" ? 0 : path.split("/").length - 1;
+}
+
+function methodsAt(p: RestApiProps, path: string): string[] {
+  return [...new Set(p.routes.filter((r) => r.path === path).flatMap((r) => r.methods))];
+}
+
+async function findApi(ctx: Ctx, p: RestApiProps, recordedId: string | undefined) {
+  const api = ctx.clients.apigateway;
+  if (recordedId) {
+    try {
+      return await api.send(new GetRestApiCommand({ restApiId: recordedId }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  const all = await allPages((position) =>
+    api.send(new GetRestApisCommand({ position, limit: 500 })),
+  );
+  // The oldest wins should an earlier bug ever have made two.
+  return all
+    .filter((a) => a.name === p.name && a.tags?.[p.stackTag.key] === p.stackTag.value)
+    .sort((a, b) => (a.createdDate?.getTime() ?? 0) - (b.createdDate?.getTime() ?? 0))[0];
+}
+
+async function readResources(api: APIGatewayClient, restApiId: string): Promise<ResourceState[]> {
+  const items = await allPages((position) =>
+    api.send(new GetResourcesCommand({ restApiId, position, limit: 500, embed: ["methods"] })),
+  );
+  return items.map((r) => ({
+    id: r.id ?? "",
+    parentId: r.parentId,
+    path: r.path ?? "",
+    methods: Object.fromEntries(
+      Object.entries(r.resourceMethods ?? {}).map(([verb, m]) => [
+        verb,
+        {
+          authorizationType: m.authorizationType,
+          integration: {
+            type: m.methodIntegration?.type,
+            httpMethod: m.methodIntegration?.httpMethod,
+            uri: m.methodIntegration?.uri,
+          },
+        },
+      ]),
+    ),
+  }));
+}
+
+async function readCurrent(ctx: Ctx, p: RestApiProps, a: RestApi): Promise<RestApiCurrent> {
+  const api = ctx.clients.apigateway;
+  const restApiId = a.id ?? "";
+  const [resources, deployments] = await Promise.all([
+    readResources(api, restApiId),
+    allPages((position) =>
+      api.send(new GetDeploymentsCommand({ restApiId, position, limit: 500 })),
+    ),
+  ]);
+  const description = deploymentDescription(routesHash(p));
+  const newest = deployments
+    .filter((d) => d.description === description)
+    .sort((x, y) => (y.createdDate?.getTime() ?? 0) - (x.createdDate?.getTime() ?? 0))[0];
+  return {
+    endpointTypes: a.endpointConfiguration?.types ?? [],
+    tags: a.tags ?? {},
+    rootResourceId: a.rootResourceId ?? resources.find((r) => r.path === "/")?.id ?? "",
+    resources,
+    deploymentId: newest?.id,
+  };
+}
+
+function observed(
+  p: RestApiProps,
+  id: string,
+  current: RestApiCurrent,
+): Observed<RestApiOutputs, RestApiCurrent> {
+  return {
+    id,
+    outputs: {
+      id,
+      rootResourceId: current.rootResourceId,
+      name: p.name,
+      routesHash: routesHash(p),
+      deploymentId: current.deploymentId ?? "",
+    },
+    current,
+  };
+}
+
+/** What the routes lack or have too much of. Pure. */
+function routeDrift(p: RestApiProps, c: RestApiCurrent) {
+  const byPath = new Map(c.resources.map((r) => [r.path, r]));
+  const wanted = new Set(desiredPaths(p.routes));
+  const missingPaths = [...wanted].filter((x) => !byPath.has(x));
+  // Deleting a resource deletes its subtree: only the top-most extra ones need a call.
+  const extra = c.resources.filter((r) => !wanted.has(r.path));
+  const extraIds = new Set(extra.map((r) => r.id));
+  const extraTops = extra.filter((r) => !r.parentId || !extraIds.has(r.parentId));
+  const want = desiredMethod(p);
+  const missingMethods: [string, string][] = [];
+  const wrongAuth: [string, string][] = [];
+  const wrongIntegration: [string, string][] = [];
+  const extraMethods: [string, string][] = [];
+  for (const path of wanted) {
+    const r = byPath.get(path);
+    const verbs = methodsAt(p, path);
+    for (const verb of verbs) {
+      const m = r?.methods[verb];
+      if (!m) missingMethods.push([path, verb]);
+      else if (m.authorizationType !== want.authorizationType) wrongAuth.push([path, verb]);
+      else if (!deepEqual(m.integration, want.integration)) wrongIntegration.push([path, verb]);
+    }
+    for (const verb of Object.keys(r?.methods ?? {})) {
+      if (!verbs.includes(verb)) extraMethods.push([path, verb]);
+    }
+  }
+  return { missingPaths, extraTops, missingMethods, wrongAuth, wrongIntegration, extraMethods };
+}
+
+const ROUTE_FIELDS = ["resources", "methods", "integrations"];
+
+/** Repairs only what differs; returns true when a route or integration was changed. */
+async function repairRoutes(
+  ctx: Ctx,
+  p: RestApiProps,
+  restApiId: string,
+  c: RestApiCurrent,
+): Promise<boolean> {
+  const api = ctx.clients.apigateway;
+  const d = routeDrift(p, c);
+  const busy = apiBusy();
+  const send = <T>(f: () => Promise<T>) => retryWhile(ctx, f, busy);
+  for (const r of d.extraTops) {
+    await send(() => api.send(new DeleteResourceCommand({ restApiId, resourceId: r.id })));
+  }
+  const ids = new Map(
+    c.resources
+      .filter((r) => !d.extraTops.some((x) => r.path === x.path || r.path.startsWith(`${x.path}/`)))
+      .map((r) => [r.path, r.id]),
+  );
+  for (const path of d.missingPaths) {
+    const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
+    const parentId = ids.get(parentPath) ?? "";
+    const created = await send(() =>
+      api.send(
+        new CreateResourceCommand({
+          restApiId,
+          parentId,
+          pathPart: path.slice(path.lastIndexOf("/") + 1),
+        }),
+      ),
+    );
+    ids.set(path, created.id ?? "");
+  }
+  const want = desiredMethod(p);
+  const putIntegration = (resourceId: string, httpMethod: string) =>
+    send(() =>
+      api.send(
+        new PutIntegrationCommand({
+          restApiId,
+          resourceId,
+          httpMethod,
+          type: "AWS_PROXY",
+          integrationHttpMethod: want.integration.httpMethod,
+          uri: p.integrationUri,
+        }),
+      ),
+    );
+  const putMethod = async (resourceId: string, httpMethod: string) => {
+    await send(() =>
+      api.send(
+        new PutMethodCommand({ restApiId, resourceId, httpMethod, authorizationType: "NONE" }),
+      ),
+    );
+    await putIntegration(resourceId, httpMethod);
+  };
+  const idOf = (path: string) => ids.get(path) ?? "";
+  for (const [path, verb] of d.extraMethods) {
+    await send(() =>
+      api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod: verb })),
+    );
+  }
+  for (const [path, verb] of d.wrongAuth) {
+    await send(() =>
+      api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod: verb })),
+    );
+    await putMethod(idOf(path), verb);
+  }
+  // Methods of a path created above are among the missing ones.
+  for (const [path, verb] of d.missingMethods) await putMethod(idOf(path), verb);
+  for (const [path, verb] of d.wrongIntegration) await putIntegration(idOf(path), verb);
+  return (
+    d.extraTops.length +
+      d.missingPaths.length +
+      d.extraMethods.length +
+      d.wrongAuth.length +
+      d.missingMethods.length +
+      d.wrongIntegration.length >
+    0
+  );
+}
+
+export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestApiCurrent> = {
+  kind: "apigateway-rest-api",
+  label: "API Gateway REST API",
+  displayId: (p) => p.name,
+
+  async observe(ctx, p, recorded) {
+    const a = await findApi(ctx, p, recorded?.id);
+    if (!a?.id) return undefined;
+    return observed(p, a.id, await readCurrent(ctx, p, a));
+  },
+
+  diff(p, o): Change {
+    const c = o.current;
+    const fields: string[] = [];
+    if (!deepEqual(c.endpointTypes, [ENDPOINT_TYPE])) fields.push("endpointType");
+    if (!hasTags(c.tags, p.tags)) fields.push("tags");
+    const d = routeDrift(p, c);
+    if (d.missingPaths.length || d.extraTops.length) fields.push("resources");
+    if (d.missingMethods.length || d.extraMethods.length || d.wrongAuth.length)
+      fields.push("methods");
+    if (d.wrongIntegration.length) fields.push("integrations");
+    if (!c.deploymentId) fields.push("deployment");
+    return { fields };
+  },
+
+  async create(ctx, p) {
+    const a = await ctx.clients.apigateway.send(
+      new CreateRestApiCommand({
+        name: p.name,
+        endpointConfiguration: { types: [ENDPOINT_TYPE] },
+        // Tagged at birth: should this run stop before recording it, the next one adopts it.
+        tags: { ...p.tags },
+      }),
+    );
+    const id = a.id ?? "";
+    const o = observed(p, id, await readCurrent(ctx, p, a));
+    return this.update(ctx, p, o, this.diff(p, o));
+  },
+
+  async update(ctx, p, o, change) {
+    const api = ctx.clients.apigateway;
+    const restApiId = o.id;
+    const c = o.current;
+    const busy = apiBusy();
+    if (change.fields.includes("endpointType")) {
+      // Only one endpoint type at a time: replace whatever it is now.
+      const from = c.endpointTypes[0] ?? "EDGE";
+      await retryWhile(
+        ctx,
+        () =>
+          api.send(
+            new UpdateRestApiCommand({
+              restApiId,
+              patchOperations: [
+                {
+                  op: "replace",
+                  path: `/endpointConfiguration/types/${from}`,
+                  value: ENDPOINT_TYPE,
+                },
+              ],
+            }),
+          ),
+        busy,
+      );
+    }
+    if (change.fields.includes("tags")) {
+      await api.send(
+        new TagResourceCommand({
+          resourceArn: restApiArn(p.partition, p.region, restApiId),
+          tags: { ...p.tags },
+        }),
+      );
+    }
+    const repaired = ROUTE_FIELDS.some((f) => change.fields.includes(f))
+      ? await repairRoutes(ctx, p, restApiId, c)
+      : false;
+    let deploymentId = c.deploymentId;
+    // A deployment is a snapshot: routes repaired here reach callers only through a new one.
+    if (repaired || !deploymentId) {
+      const d = await retryWhile(
+        ctx,
+        () =>
+          api.send(
+            new CreateDeploymentCommand({
+              restApiId,
+              description: deploymentDescription(routesHash(p)),
+            }),
+          ),
+        busy,
+      );
+      deploymentId = d.id;
+    }
+    const a = await api.send(new GetRestApiCommand({ restApiId }));
+    const current = await readCurrent(ctx, p, a);
+    return observed(p, restApiId, {
+      ...current,
+      deploymentId: deploymentId ?? current.deploymentId,
+    });
+  },
+
+  async destroy(ctx, entry: StateEntry) {
+    try {
+      await retryWhile(
+        ctx,
+        () => ctx.clients.apigateway.send(new DeleteRestApiCommand({ restApiId: entry.id })),
+        apiBusy({ quota: true }),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+  },
+};

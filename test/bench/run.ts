@@ -1,0 +1,195 @@
+/**
+ * `npm run bench`: the CLI against the fake AWS with a latency model resembling AWS (round trips,
+ * IAM propagation, table creation, Lambda states, API Gateway quotas), scaled down so the whole
+ * bench takes well under a minute. Everything is measured side by side in one run.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { main } from "../../src/cli/main.js";
+import { dependents } from "../../src/engine/graph.js";
+import type { TraceEvent } from "../../src/engine/types.js";
+import { desiredStack } from "../../src/stack.js";
+import { resolveConfig, resourceNames, stackTags } from "../../src/config.js";
+import { buildArtifact } from "../../src/commands/session.js";
+import { DEFAULT_HANDLER_ENTRY } from "../../src/package/bundle.js";
+import { FakeAccount } from "../fake-aws/index.js";
+import { applyModel, AWS_MODEL, criticalPathMs, roundTripDepth } from "./model.js";
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 0.1);
+const ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+interface Row {
+  scenario: string;
+  concurrency: number;
+  wallMs: number;
+  criticalPathMs: number;
+  calls: number;
+  mutating: number;
+  depth: number;
+}
+
+/** The graph's edges: key → keys that must finish first; for teardown, reversed. */
+function edges(teardown: boolean): Map<string, string[]> {
+  const config = resolveConfig({ region: "us-east-1" }, {}, "/");
+  const specs = desiredStack({
+    config,
+    names: resourceNames("production", "123456789012", "us-east-1"),
+    account: "123456789012",
+    region: "us-east-1",
+    partition: "aws",
+    tags: stackTags("production"),
+    artifact: { zip: Buffer.alloc(0), sha256Hex: "", sha256Base64: "" },
+  });
+  return teardown ? dependents(specs) : new Map(specs.map((s) => [s.key, [...s.dependsOn]]));
+}
+
+async function scenario(
+  fake: FakeAccount,
+  cwd: string,
+  concurrency: number,
+  name: string,
+  argv: string[],
+  handlerEntry: string,
+): Promise<Row> {
+  const events: TraceEvent[] = [];
+  fake.resetCalls();
+  const started = performance.now();
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: { write: () => undefined },
+    stderr: { write: (s: string) => void (stderr += s) },
+    env: { AWS_REGION: "us-east-1" },
+    cwd,
+    clients: fake.clients(),
+    concurrency,
+    handlerEntry,
+    // Poll and retry delays scaled like everything else (production: 250 ms to 1 s).
+    timing: { minDelayMs: 250 * SCALE, maxDelayMs: 1000 * SCALE, maxWaitMs: 600_000 },
+    trace: (e) => events.push(e),
+  });
+  const wallMs = performance.now() - started;
+  const expected = name === "status" ? 0 : 0;
+  if (code !== expected) throw new Error(`${name} exited ${code}:\n${stderr}`);
+  return {
+    scenario: name,
+    concurrency,
+    wallMs,
+    criticalPathMs: criticalPathMs(events, edges(name === "down")),
+    calls: fake.calls.length,
+    mutating: fake.callLog({ mutating: true }).length,
+    depth: roundTripDepth(fake.calls),
+  };
+}
+
+async function suite(concurrency: number): Promise<Row[]> {
+  const fake = new FakeAccount({ region: "us-east-1" });
+  applyModel(fake, SCALE);
+  const cwd = mkdtempSync(path.join(os.tmpdir(), "sa-bench-"));
+  const entry = path.join(cwd, "handler.ts");
+  await fs.copyFile(DEFAULT_HANDLER_ENTRY, entry);
+  const source = await fs.readFile(DEFAULT_HANDLER_ENTRY, "utf8");
+  // The handler imports siblings: bundle it from its own directory, changed by one comment.
+  const changed = path.join(path.dirname(DEFAULT_HANDLER_ENTRY), ".bench-entry.ts");
+  const rows: Row[] = [];
+  try {
+    rows.push(await scenario(fake, cwd, concurrency, "cold up", ["up"], DEFAULT_HANDLER_ENTRY));
+    rows.push(await scenario(fake, cwd, concurrency, "no-op up", ["up"], DEFAULT_HANDLER_ENTRY));
+    await fs.writeFile(changed, `${source}\n// bench ${Date.now()}\n`);
+    rows.push(await scenario(fake, cwd, concurrency, "code-only up", ["up"], changed));
+    rows.push(await scenario(fake, cwd, concurrency, "status", ["status"], changed));
+    rows.push(await scenario(fake, cwd, concurrency, "down", ["down", "--yes"], changed));
+  } finally {
+    await fs.rm(changed, { force: true });
+  }
+  return rows;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function timeCommand(args: string[], runs = 7): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "ignore" });
+    if (r.status !== 0) throw new Error(`node ${args.join(" ")} exited ${r.status}`);
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+function ms(n: number): string {
+  return `${Math.round(n)} ms`;
+}
+
+async function handlerFigures(): Promise<{ zipBytes: number; initMs: number }> {
+  const artifact = await buildArtifact(DEFAULT_HANDLER_ENTRY, "nodejs22.x");
+  const dir = mkdtempSync(path.join(ROOT, "node_modules", ".bench-"));
+  try {
+    const { build } = await import("esbuild");
+    const out = path.join(dir, "index.mjs");
+    const { bundleOptions } = (await import("../../src/package/bundle.js")) as unknown as {
+      bundleOptions?: (entry: string, runtime: string) => object;
+    };
+    const options = bundleOptions ? bundleOptions(DEFAULT_HANDLER_ENTRY, "nodejs22.x") : {};
+    await build({ ...options, entryPoints: [DEFAULT_HANDLER_ENTRY], bundle: true, platform: "node", format: "esm", external: ["@aws-sdk/*", "@smithy/*"], minify: true, write: true, outfile: out, logLevel: "silent" });
+    const initMs = median(
+      Array.from({ length: 5 }, () =>
+        Number(
+          execFileSync(process.execPath, ["-e", `const t=performance.now();import(${JSON.stringify(out)}).then(()=>console.log(performance.now()-t))`], {
+            env: { ...process.env, TABLE_NAME: "bench", AWS_REGION: "us-east-1" },
+          }).toString(),
+        ),
+      ),
+    );
+    return { zipBytes: artifact.zip.length, initMs };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function run(): Promise<void> {
+  const t0 = performance.now();
+  console.log(`Latency model (×${SCALE}): ${JSON.stringify(AWS_MODEL)} and API Gateway's quotas.\n`);
+  const parallel = await suite(8);
+  const serial = await suite(1);
+  const lines = [
+    "| run | wall | critical path | wall / critical path | calls (mutating) | round trips deep | concurrency 1 wall | speed-up |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  parallel.forEach((p, i) => {
+    const s = serial[i] as Row;
+    const ratio = p.criticalPathMs > 0 ? (p.wallMs / p.criticalPathMs).toFixed(2) : "–";
+    lines.push(
+      `| ${p.scenario} | ${ms(p.wallMs)} | ${ms(p.criticalPathMs)} | ${ratio} | ${p.calls} (${p.mutating}) | ${p.depth} | ${ms(s.wallMs)} | ${(s.wallMs / p.wallMs).toFixed(2)}× |`,
+    );
+  });
+  console.log(lines.join("\n"));
+
+  const help = timeCommand([path.join(ROOT, "bin/serverless-automation.js"), "--help"]);
+  const bare = timeCommand(["-e", ""]);
+  console.log(`\nStart-up: \`--help\` ${ms(help)} vs bare \`node -e ''\` ${ms(bare)} (${(help / bare).toFixed(2)}×).`);
+  const loaded = execFileSync(process.execPath, [
+    "--input-type=module",
+    "-e",
+    `import { main } from ${JSON.stringify(path.join(ROOT, "dist/cli/main.js"))}; await main(["--help"], { stdout: { write() {} }, stderr: { write() {} }, env: {}, cwd: "/" }); const { createRequire } = await import("node:module"); console.log(Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes("@aws-sdk")).length);`,
+  ]).toString().trim();
+  console.log(`AWS SDK modules loaded by --help: ${loaded}.`);
+
+  const h = await handlerFigures();
+  console.log(`Handler: ${h.zipBytes} bytes zipped; module initialisation ${ms(h.initMs)} (median of 5).`);
+
+  if (process.env.BENCH_SKIP_DEV !== "1") {
+    const { devLoad } = await import("./dev-load.js");
+    const d = await devLoad({ durationS: 3, connections: 10 });
+    console.log(`dev: ${Math.round(d.rps)} requests/s, p50 ${d.latencyP50Ms} ms, p99 ${d.latencyP99Ms} ms, ${d.errors} errors (3 s, 10 connections, loopback).`);
+  }
+  console.log(`\nBench took ${(performance.now() - t0) / 1000 | 0} s.`);
+}
+
+await run();

@@ -1,0 +1,124 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { KNOWN_REGIONS, MAX_STAGE_LENGTH, resolveConfig, resourceNames } from "../src/config.js";
+import { parseConfig } from "../src/config-file.js";
+import { world } from "./helpers.js";
+
+describe("naming", () => {
+  it("derives names within AWS limits for the longest stage in every region", () => {
+    const stage = "a".repeat(MAX_STAGE_LENGTH);
+    for (const region of KNOWN_REGIONS) {
+      const n = resourceNames(stage, "123456789012", region);
+      expect(n.bucket.length, n.bucket).toBeLessThanOrEqual(63);
+      expect(n.bucket).toMatch(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/);
+      expect(n.role.length).toBeLessThanOrEqual(64);
+      expect(n.apiGatewayCloudWatchRole.length).toBeLessThanOrEqual(64);
+      expect(n.functionName.length).toBeLessThanOrEqual(64);
+      expect(n.rolePolicy.length).toBeLessThanOrEqual(128);
+      expect(n.table.length).toBeLessThanOrEqual(255);
+    }
+  });
+
+  it("gives two stages disjoint names", () => {
+    const a = resourceNames("production", "123456789012", "us-east-1");
+    const b = resourceNames("dev", "123456789012", "us-east-1");
+    for (const k of [
+      "bucket",
+      "table",
+      "functionName",
+      "role",
+      "restApi",
+      "errorRateAlarm",
+    ] as const) {
+      expect(a[k]).not.toBe(b[k]);
+    }
+  });
+});
+
+describe("configuration precedence: flag > environment > file > default", () => {
+  const file = { region: "eu-west-1", settings: { memoryMb: 512 } };
+  it("region", () => {
+    expect(resolveConfig({}, {}, "/w", file).region).toBe("eu-west-1");
+    expect(resolveConfig({}, { AWS_REGION: "us-west-2" }, "/w", file).region).toBe("us-west-2");
+    expect(
+      resolveConfig({ region: "ap-south-1" }, { AWS_REGION: "us-west-2" }, "/w", file).region,
+    ).toBe("ap-south-1");
+  });
+  it("stage", () => {
+    expect(resolveConfig({}, { AWS_REGION: "us-east-1" }, "/w").stage).toBe("production");
+    const env = { AWS_REGION: "us-east-1", SERVERLESS_AUTOMATION_STAGE: "staging" };
+    expect(resolveConfig({}, env, "/w").stage).toBe("staging");
+    expect(resolveConfig({ stage: "dev" }, env, "/w").stage).toBe("dev");
+  });
+  it("settings", () => {
+    expect(resolveConfig({}, {}, "/w", file).settings.memoryMb).toBe(512);
+    expect(resolveConfig({ region: "us-east-1" }, {}, "/w").settings.memoryMb).toBe(256);
+    expect(
+      resolveConfig({ settings: { alarmEmail: "a@b.co" } }, {}, "/w", file).settings.alarmEmail,
+    ).toBe("a@b.co");
+  });
+});
+
+describe("config file", () => {
+  it("applies per-stage settings over the top level", () => {
+    const raw = {
+      memoryMb: 512,
+      tags: { team: "api" },
+      stages: { dev: { memoryMb: 128, logRetentionDays: 7, tags: { cost: "low" } } },
+    };
+    expect(parseConfig(raw, "dev").settings).toMatchObject({
+      memoryMb: 128,
+      logRetentionDays: 7,
+      extraTags: { team: "api", cost: "low" },
+    });
+    expect(parseConfig(raw, "production").settings).toMatchObject({ memoryMb: 512 });
+  });
+
+  it("names the bad field", () => {
+    expect(() => parseConfig({ stages: { dev: { memoryMb: 99 } } }, "dev")).toThrow(
+      /stages\.dev\.memoryMb must be a whole number from 128 to 10240/,
+    );
+    expect(() => parseConfig({ memory: 512 }, "dev")).toThrow(/memory is not a known field/);
+    expect(() => parseConfig({ logRetentionDays: 13 }, "dev")).toThrow(
+      /logRetentionDays must be one of/,
+    );
+    expect(() => parseConfig({ tags: { project: "x" } }, "dev")).toThrow(
+      /tags\.project is reserved/,
+    );
+  });
+
+  it("is read from the working directory and shapes the deployed stack", async () => {
+    const w = world();
+    await fs.writeFile(
+      path.join(w.cwd, "serverless-automation.config.json"),
+      JSON.stringify({ memoryMb: 512, logRetentionDays: 30, tags: { team: "payments" } }),
+    );
+    expect((await w.run(["up"])).code).toBe(0);
+    const fn = w.fake.lambda.functions.get("serverless-automation-production-api");
+    expect(fn?.config.MemorySize).toBe(512);
+    expect(fn?.tags.get("team")).toBe("payments");
+    expect(
+      w.fake.logs.groups.get("/aws/lambda/serverless-automation-production-api")?.retentionInDays,
+    ).toBe(30);
+    w.fake.resetCalls();
+    const status = await w.run(["status"]);
+    expect(status.code).toBe(0);
+  });
+
+  it("a bad file stops before any AWS call, naming the field", async () => {
+    const w = world();
+    const file = path.join(w.cwd, "custom.json");
+    await fs.writeFile(file, JSON.stringify({ stages: { production: { timeoutSeconds: 0 } } }));
+    const r = await w.run(["up", "--config", file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "stages.production.timeoutSeconds must be a whole number from 1 to 900",
+    );
+    expect(w.fake.calls).toEqual([]);
+    expect(await w.readState()).toBeUndefined();
+    const missing = await w.run(["up", "--config", path.join(w.cwd, "nope.json")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Cannot read the config file");
+  });
+});

@@ -1,0 +1,697 @@
+import type { CallContext, FakeService, OperationHandler } from "./core.js";
+import { errorsFor } from "./errors.js";
+import type { FakeIam } from "./iam.js";
+
+const err = errorsFor("APIGateway");
+
+export interface Integration {
+  type: string;
+  httpMethod: string | undefined;
+  uri: string | undefined;
+}
+
+export interface Method {
+  httpMethod: string;
+  authorizationType: string;
+  integration: Integration | undefined;
+}
+
+export interface ApiResource {
+  id: string;
+  parentId: string | undefined;
+  pathPart: string | undefined;
+  path: string;
+  methods: Map<string, Method>;
+}
+
+/** What a deployment froze: path → method → integration. */
+export type RouteSnapshot = Record<string, Record<string, Method>>;
+
+export interface Deployment {
+  id: string;
+  description: string | undefined;
+  createdAt: number;
+  routes: RouteSnapshot;
+}
+
+export interface MethodSetting {
+  loggingLevel: string;
+  dataTraceEnabled: boolean;
+  metricsEnabled: boolean;
+  throttlingRateLimit: number;
+  throttlingBurstLimit: number;
+}
+
+export interface Stage {
+  name: string;
+  deploymentId: string;
+  tracingEnabled: boolean;
+  methodSettings: Map<string, MethodSetting>;
+  accessLogSettings: { destinationArn?: string; format?: string } | undefined;
+  tags: Map<string, string>;
+  createdAt: number;
+}
+
+export interface RestApi {
+  id: string;
+  region: string;
+  name: string;
+  description: string | undefined;
+  endpointTypes: string[];
+  createdAt: number;
+  tags: Map<string, string>;
+  rootResourceId: string;
+  resources: Map<string, ApiResource>;
+  deployments: Map<string, Deployment>;
+  stages: Map<string, Stage>;
+}
+
+/** One operation's token bucket: `perSecond` refill, `burst` capacity. */
+interface Bucket {
+  perSecond: number;
+  burst: number;
+  tokens: number;
+  at: number;
+}
+
+/** AWS's fixed control-plane quotas (per account); everything not named gets 10 rps. */
+export const API_GATEWAY_QUOTAS: Record<string, { perSecond: number; burst: number }> = {
+  CreateRestApi: { perSecond: 1 / 3, burst: 1 },
+  DeleteRestApi: { perSecond: 1 / 30, burst: 1 },
+  CreateDeployment: { perSecond: 1 / 5, burst: 1 },
+  UpdateAccount: { perSecond: 1 / 20, burst: 1 },
+  CreateResource: { perSecond: 5, burst: 5 },
+};
+const DEFAULT_QUOTA = { perSecond: 10, burst: 10 };
+
+export interface QuotaModel {
+  /** Off by default so tests stay fast. */
+  enabled: boolean;
+  /** Multiplies every refill rate: 10 makes the 30 s DeleteRestApi quota 3 s. */
+  scale: number;
+}
+
+type In = Record<string, unknown>;
+interface PatchOp {
+  op: string;
+  path: string;
+  value?: string;
+}
+
+const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+const LOGGING_ROLE_MISSING =
+  "CloudWatch Logs role ARN must be set in account settings to enable logging";
+const ROLE_NOT_USABLE = "The role ARN does not have required permissions set to API Gateway";
+
+/**
+ * The API Gateway (REST, v1) control plane: APIs, their resource tree, methods, integrations,
+ * deployments (snapshots of the routes), stages, tags and the per-region account settings.
+ */
+export class FakeApiGateway implements FakeService {
+  readonly name = "APIGateway";
+  readonly apis = new Map<string, RestApi>();
+  /** region → the account's CloudWatch Logs role ARN. */
+  readonly accountRoles = new Map<string, string>();
+  readonly quota: QuotaModel = { enabled: false, scale: 1 };
+  readonly operations: FakeService["operations"];
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly iam: FakeIam) {
+    const ops: Record<string, OperationHandler> = {
+      CreateRestApi: (i, c) => this.createRestApi(i, c),
+      GetRestApi: (i, c) => this.describeApi(this.api(i, c)),
+      GetRestApis: (i, c) =>
+        this.page(
+          [...this.apis.values()]
+            .filter((a) => a.region === c.region)
+            .map((a) => this.describeApi(a)),
+          i,
+        ),
+      UpdateRestApi: (i, c) => {
+        const a = this.api(i, c);
+        for (const p of patches(i)) {
+          const m = /^\/endpointConfiguration\/types\/(\w+)$/.exec(p.path);
+          if (m && p.op === "replace" && p.value) {
+            a.endpointTypes = a.endpointTypes.map((t) => (t === m[1] ? (p.value as string) : t));
+          } else if (p.path === "/description" && p.op === "replace") {
+            a.description = p.value;
+          } else if (p.path === "/name" && p.op === "replace" && p.value) {
+            a.name = p.value;
+          } else {
+            throw err("BadRequestException", `Invalid patch path ${p.path}`);
+          }
+        }
+        return this.describeApi(a);
+      },
+      DeleteRestApi: (i, c) => {
+        this.apis.delete(this.api(i, c).id);
+        return {};
+      },
+      GetResources: (i, c) => {
+        const a = this.api(i, c);
+        const embed = ((i.embed as string[] | undefined) ?? []).includes("methods");
+        return this.page(
+          [...a.resources.values()].map((r) => this.describeResource(r, embed)),
+          i,
+        );
+      },
+      GetResource: (i, c) => {
+        const embed = ((i.embed as string[] | undefined) ?? []).includes("methods");
+        return this.describeResource(this.resource(this.api(i, c), i), embed);
+      },
+      CreateResource: (i, c) => {
+        const a = this.api(i, c);
+        const parent = a.resources.get(i.parentId as string);
+        if (!parent) throw err("NotFoundException", "Invalid Resource identifier specified", 404);
+        const pathPart = i.pathPart as string;
+        if (
+          [...a.resources.values()].some((r) => r.parentId === parent.id && r.pathPart === pathPart)
+        )
+          throw err(
+            "ConflictException",
+            `Another resource with the same parent already has this name: ${pathPart}`,
+            409,
+          );
+        const r: ApiResource = {
+          id: newId(10),
+          parentId: parent.id,
+          pathPart,
+          path: parent.path === "/" ? `/${pathPart}` : `${parent.path}/${pathPart}`,
+          methods: new Map(),
+        };
+        a.resources.set(r.id, r);
+        return this.describeResource(r, false);
+      },
+      DeleteResource: (i, c) => {
+        const a = this.api(i, c);
+        const r = this.resource(a, i);
+        if (r.id === a.rootResourceId)
+          throw err("BadRequestException", "Cannot delete root resource", 400);
+        // Deleting a resource deletes its whole subtree.
+        const doomed = new Set([r.id]);
+        for (let grew = true; grew;) {
+          grew = false;
+          for (const x of a.resources.values()) {
+            if (x.parentId && doomed.has(x.parentId) && !doomed.has(x.id)) {
+              doomed.add(x.id);
+              grew = true;
+            }
+          }
+        }
+        for (const id of doomed) a.resources.delete(id);
+        return {};
+      },
+      PutMethod: (i, c) => {
+        const r = this.resource(this.api(i, c), i);
+        const httpMethod = i.httpMethod as string;
+        if (r.methods.has(httpMethod))
+          throw err("ConflictException", "Method already exists for this resource", 409);
+        const m: Method = {
+          httpMethod,
+          authorizationType: i.authorizationType as string,
+          integration: undefined,
+        };
+        r.methods.set(httpMethod, m);
+        return describeMethod(m);
+      },
+      GetMethod: (i, c) => describeMethod(this.method(i, c)),
+      DeleteMethod: (i, c) => {
+        const r = this.resource(this.api(i, c), i);
+        if (!r.methods.delete(i.httpMethod as string))
+          throw err("NotFoundException", "Invalid Method identifier specified", 404);
+        return {};
+      },
+      PutIntegration: (i, c) => {
+        const m = this.method(i, c);
+        const type = i.type as string;
+        if ((type === "AWS" || type === "AWS_PROXY") && !i.integrationHttpMethod)
+          throw err("BadRequestException", "Enumeration value for HttpMethod must be non-empty");
+        if (type !== "MOCK" && !i.uri)
+          throw err("BadRequestException", "Invalid integration URI specified");
+        m.integration = {
+          type,
+          httpMethod: i.integrationHttpMethod as string | undefined,
+          uri: i.uri as string | undefined,
+        };
+        return describeIntegration(m.integration);
+      },
+      GetIntegration: (i, c) => {
+        const m = this.method(i, c);
+        if (!m.integration)
+          throw err("NotFoundException", "No integration defined for method", 404);
+        return describeIntegration(m.integration);
+      },
+      DeleteIntegration: (i, c) => {
+        const m = this.method(i, c);
+        if (!m.integration)
+          throw err("NotFoundException", "No integration defined for method", 404);
+        m.integration = undefined;
+        return {};
+      },
+      CreateDeployment: (i, c) => this.createDeployment(i, c),
+      GetDeployment: (i, c) => {
+        const d = this.deployment(this.api(i, c), i.deploymentId as string);
+        return describeDeployment(
+          d,
+          ((i.embed as string[] | undefined) ?? []).includes("apisummary"),
+        );
+      },
+      GetDeployments: (i, c) =>
+        this.page(
+          [...this.api(i, c).deployments.values()].map((d) => describeDeployment(d, false)),
+          i,
+        ),
+      DeleteDeployment: (i, c) => {
+        const a = this.api(i, c);
+        const d = this.deployment(a, i.deploymentId as string);
+        if ([...a.stages.values()].some((s) => s.deploymentId === d.id))
+          throw err(
+            "BadRequestException",
+            "Active stages pointing to this deployment must be moved or deleted",
+          );
+        a.deployments.delete(d.id);
+        return {};
+      },
+      CreateStage: (i, c) => {
+        const a = this.api(i, c);
+        const name = i.stageName as string;
+        if (a.stages.has(name)) throw err("ConflictException", "Stage already exists", 409);
+        this.deployment(a, i.deploymentId as string);
+        const s: Stage = {
+          name,
+          deploymentId: i.deploymentId as string,
+          tracingEnabled: i.tracingEnabled === true,
+          methodSettings: new Map(),
+          accessLogSettings: undefined,
+          tags: new Map(Object.entries((i.tags as Record<string, string> | undefined) ?? {})),
+          createdAt: c.now,
+        };
+        a.stages.set(name, s);
+        return describeStage(s);
+      },
+      GetStage: (i, c) => describeStage(this.stage(this.api(i, c), i)),
+      GetStages: (i, c) => ({
+        item: [...this.api(i, c).stages.values()].map(describeStage),
+      }),
+      UpdateStage: (i, c) => this.updateStage(i, c),
+      DeleteStage: (i, c) => {
+        const a = this.api(i, c);
+        a.stages.delete(this.stage(a, i).name);
+        return {};
+      },
+      TagResource: (i, c) => {
+        const tags = this.taggable(i.resourceArn as string, c);
+        for (const [k, v] of Object.entries(i.tags as Record<string, string>)) tags.set(k, v);
+        return {};
+      },
+      UntagResource: (i, c) => {
+        const tags = this.taggable(i.resourceArn as string, c);
+        for (const k of i.tagKeys as string[]) tags.delete(k);
+        return {};
+      },
+      GetTags: (i, c) => ({
+        tags: Object.fromEntries(this.taggable(i.resourceArn as string, c)),
+      }),
+      GetAccount: (_i, c) => this.describeAccount(c.region),
+      UpdateAccount: (i, c) => {
+        for (const p of patches(i)) {
+          if (p.path !== "/cloudwatchRoleArn")
+            throw err("BadRequestException", `Invalid patch path ${p.path}`);
+          if (p.op === "remove" || (p.op === "replace" && !p.value)) {
+            this.accountRoles.delete(c.region);
+            continue;
+          }
+          const role = this.iam.usableRole(p.value as string, c.now);
+          if (!role || !this.iam.trusts(role, "apigateway.amazonaws.com"))
+            throw err("BadRequestException", ROLE_NOT_USABLE);
+          this.accountRoles.set(c.region, p.value as string);
+        }
+        return this.describeAccount(c.region);
+      },
+    };
+    this.operations = Object.fromEntries(
+      Object.entries(ops).map(([name, impl]) => [
+        name,
+        (i: In, c: CallContext) => {
+          this.throttle(name, c.now);
+          return impl(i, c);
+        },
+      ]),
+    );
+  }
+
+  /** The API's routes as they are now, path → method → integration (for assertions). */
+  routes(apiId: string): RouteSnapshot {
+    const a = this.apis.get(apiId);
+    if (!a) throw new Error(`no REST API ${apiId}`);
+    return snapshot(a);
+  }
+
+  private throttle(operation: string, now: number): void {
+    if (!this.quota.enabled) return;
+    const q = API_GATEWAY_QUOTAS[operation] ?? DEFAULT_QUOTA;
+    let b = this.buckets.get(operation);
+    if (!b) {
+      b = { ...q, tokens: q.burst, at: now };
+      this.buckets.set(operation, b);
+    }
+    b.tokens = Math.min(b.burst, b.tokens + ((now - b.at) / 1000) * b.perSecond * this.quota.scale);
+    b.at = now;
+    if (b.tokens < 1) throw err("TooManyRequestsException", "Too Many Requests", 429);
+    b.tokens -= 1;
+  }
+
+  private page<T>(items: T[], i: In): { items: T[]; position?: string } {
+    const limit = Math.min((i.limit as number | undefined) ?? 25, 500);
+    const start = i.position
+      ? Number(Buffer.from(i.position as string, "base64url").toString())
+      : 0;
+    if (!Number.isInteger(start) || start < 0)
+      throw err("BadRequestException", "Invalid pagination position");
+    const end = start + limit;
+    return {
+      items: items.slice(start, end),
+      ...(end < items.length ? { position: Buffer.from(String(end)).toString("base64url") } : {}),
+    };
+  }
+
+  private createRestApi(i: In, c: CallContext): object {
+    const types = (
+      (i.endpointConfiguration as { types?: string[] } | undefined)?.types ?? ["EDGE"]
+    ).slice();
+    const rootId = newId(10);
+    const a: RestApi = {
+      id: newId(10),
+      region: c.region,
+      name: i.name as string,
+      description: i.description as string | undefined,
+      endpointTypes: types,
+      createdAt: c.now,
+      tags: new Map(Object.entries((i.tags as Record<string, string> | undefined) ?? {})),
+      rootResourceId: rootId,
+      resources: new Map([
+        [
+          rootId,
+          { id: rootId, parentId: undefined, pathPart: undefined, path: "/", methods: new Map() },
+        ],
+      ]),
+      deployments: new Map(),
+      stages: new Map(),
+    };
+    this.apis.set(a.id, a);
+    return this.describeApi(a);
+  }
+
+  private createDeployment(i: In, c: CallContext): object {
+    const a = this.api(i, c);
+    const routes = snapshot(a);
+    if (!Object.values(routes).some((m) => Object.keys(m).length))
+      throw err("BadRequestException", "The REST API doesn't contain any methods");
+    for (const [path, methods] of Object.entries(routes)) {
+      for (const m of Object.values(methods)) {
+        if (!m.integration)
+          throw err(
+            "BadRequestException",
+            `No integration defined for method ${m.httpMethod} ${path}`,
+          );
+      }
+    }
+    const d: Deployment = {
+      id: newId(6),
+      description: i.description as string | undefined,
+      createdAt: c.now,
+      routes,
+    };
+    a.deployments.set(d.id, d);
+    const stageName = i.stageName as string | undefined;
+    if (stageName) {
+      const s = a.stages.get(stageName);
+      if (s) s.deploymentId = d.id;
+      else
+        a.stages.set(stageName, {
+          name: stageName,
+          deploymentId: d.id,
+          tracingEnabled: i.tracingEnabled === true,
+          methodSettings: new Map(),
+          accessLogSettings: undefined,
+          tags: new Map(),
+          createdAt: c.now,
+        });
+    }
+    return describeDeployment(d, false);
+  }
+
+  private updateStage(i: In, c: CallContext): object {
+    const a = this.api(i, c);
+    const s = this.stage(a, i);
+    // AWS applies the whole patch or nothing: work on a copy.
+    const next: Stage = {
+      ...s,
+      methodSettings: new Map([...s.methodSettings].map(([k, v]) => [k, { ...v }])),
+      accessLogSettings: s.accessLogSettings && { ...s.accessLogSettings },
+    };
+    for (const p of patches(i)) {
+      const value = p.value ?? "";
+      const setting =
+        /^\/([^/]+)\/([^/]+)\/(logging\/loglevel|logging\/dataTrace|metrics\/enabled|throttling\/rateLimit|throttling\/burstLimit)$/.exec(
+          p.path,
+        );
+      if (p.path === "/tracingEnabled") next.tracingEnabled = bool(value, p.path);
+      else if (p.path === "/deploymentId") {
+        this.deployment(a, value);
+        next.deploymentId = value;
+      } else if (p.path === "/accessLogSettings/destinationArn" && p.op === "replace") {
+        if (!/^arn:aws[\w-]*:(logs|firehose):/.test(value))
+          throw err("BadRequestException", "Invalid ARN specified in the request");
+        next.accessLogSettings = { ...next.accessLogSettings, destinationArn: value };
+      } else if (p.path === "/accessLogSettings/format" && p.op === "replace") {
+        next.accessLogSettings = { ...next.accessLogSettings, format: value };
+      } else if (p.path === "/accessLogSettings" && p.op === "remove") {
+        next.accessLogSettings = undefined;
+      } else if (setting) {
+        const key = `${unescapePath(setting[1] as string)}/${unescapePath(setting[2] as string)}`;
+        const ms = next.methodSettings.get(key) ?? {
+          loggingLevel: "OFF",
+          dataTraceEnabled: false,
+          metricsEnabled: false,
+          throttlingRateLimit: 10000,
+          throttlingBurstLimit: 5000,
+        };
+        switch (setting[3]) {
+          case "logging/loglevel":
+            if (!["OFF", "ERROR", "INFO"].includes(value))
+              throw err("BadRequestException", `Invalid logging level: ${value}`);
+            ms.loggingLevel = value;
+            break;
+          case "logging/dataTrace":
+            ms.dataTraceEnabled = bool(value, p.path);
+            break;
+          case "metrics/enabled":
+            ms.metricsEnabled = bool(value, p.path);
+            break;
+          case "throttling/rateLimit":
+            ms.throttlingRateLimit = num(value, p.path);
+            break;
+          case "throttling/burstLimit":
+            ms.throttlingBurstLimit = num(value, p.path);
+            break;
+        }
+        next.methodSettings.set(key, ms);
+      } else {
+        throw err("BadRequestException", `Invalid patch path ${p.path}`);
+      }
+    }
+    const logs =
+      [...next.methodSettings.values()].some((m) => m.loggingLevel !== "OFF") ||
+      !!next.accessLogSettings?.destinationArn;
+    if (logs && !this.accountRoles.get(c.region))
+      throw err("BadRequestException", LOGGING_ROLE_MISSING);
+    a.stages.set(s.name, next);
+    return describeStage(next);
+  }
+
+  private describeAccount(region: string): object {
+    const arn = this.accountRoles.get(region);
+    return {
+      ...(arn ? { cloudwatchRoleArn: arn } : {}),
+      throttleSettings: { burstLimit: 5000, rateLimit: 10000 },
+      features: ["UsagePlans"],
+      apiKeyVersion: "4",
+    };
+  }
+
+  private api(i: In, c: CallContext): RestApi {
+    const a = this.apis.get(i.restApiId as string);
+    if (!a || a.region !== c.region)
+      throw err("NotFoundException", "Invalid REST API identifier specified", 404);
+    return a;
+  }
+
+  private resource(a: RestApi, i: In): ApiResource {
+    const r = a.resources.get(i.resourceId as string);
+    if (!r) throw err("NotFoundException", "Invalid Resource identifier specified", 404);
+    return r;
+  }
+
+  private method(i: In, c: CallContext): Method {
+    const m = this.resource(this.api(i, c), i).methods.get(i.httpMethod as string);
+    if (!m) throw err("NotFoundException", "Invalid Method identifier specified", 404);
+    return m;
+  }
+
+  private deployment(a: RestApi, id: string): Deployment {
+    const d = a.deployments.get(id);
+    if (!d) throw err("NotFoundException", "Invalid Deployment identifier specified", 404);
+    return d;
+  }
+
+  private stage(a: RestApi, i: In): Stage {
+    const s = a.stages.get(i.stageName as string);
+    if (!s) throw err("NotFoundException", "Invalid Stage identifier specified", 404);
+    return s;
+  }
+
+  /** `arn:aws:apigateway:REGION::/restapis/ID[/stages/NAME]` → that resource's tags. */
+  private taggable(arn: string, c: CallContext): Map<string, string> {
+    const m = /^arn:aws[\w-]*:apigateway:([\w-]+)::\/restapis\/(\w+)(?:\/stages\/([\w-]+))?$/.exec(
+      arn,
+    );
+    if (!m) throw err("BadRequestException", `Invalid ARN specified in the request: ${arn}`);
+    const a = this.api({ restApiId: m[2] }, { ...c, region: m[1] as string });
+    return m[3] ? this.stage(a, { stageName: m[3] }).tags : a.tags;
+  }
+
+  private describeApi(a: RestApi): object {
+    return {
+      id: a.id,
+      name: a.name,
+      ...(a.description !== undefined ? { description: a.description } : {}),
+      createdDate: new Date(a.createdAt),
+      apiKeySource: "HEADER",
+      endpointConfiguration: { types: [...a.endpointTypes] },
+      disableExecuteApiEndpoint: false,
+      rootResourceId: a.rootResourceId,
+      tags: Object.fromEntries(a.tags),
+    };
+  }
+
+  private describeResource(r: ApiResource, embed: boolean): object {
+    return {
+      id: r.id,
+      ...(r.parentId ? { parentId: r.parentId, pathPart: r.pathPart } : {}),
+      path: r.path,
+      // Without embed, AWS lists the methods' names with empty bodies.
+      ...(r.methods.size
+        ? {
+            resourceMethods: Object.fromEntries(
+              [...r.methods].map(([k, m]) => [k, embed ? describeMethod(m) : {}]),
+            ),
+          }
+        : {}),
+    };
+  }
+}
+
+function describeMethod(m: Method): object {
+  return {
+    httpMethod: m.httpMethod,
+    authorizationType: m.authorizationType,
+    apiKeyRequired: false,
+    ...(m.integration ? { methodIntegration: describeIntegration(m.integration) } : {}),
+  };
+}
+
+function describeIntegration(x: Integration): object {
+  return {
+    type: x.type,
+    ...(x.httpMethod ? { httpMethod: x.httpMethod } : {}),
+    ...(x.uri ? { uri: x.uri } : {}),
+    passthroughBehavior: "WHEN_NO_MATCH",
+    timeoutInMillis: 29000,
+    cacheKeyParameters: [],
+  };
+}
+
+function describeDeployment(d: Deployment, apiSummary: boolean): object {
+  return {
+    id: d.id,
+    ...(d.description !== undefined ? { description: d.description } : {}),
+    createdDate: new Date(d.createdAt),
+    ...(apiSummary
+      ? {
+          apiSummary: Object.fromEntries(
+            Object.entries(d.routes).map(([p, ms]) => [
+              p,
+              Object.fromEntries(
+                Object.keys(ms).map((k) => [
+                  k,
+                  { authorizationType: ms[k]?.authorizationType, apiKeyRequired: false },
+                ]),
+              ),
+            ]),
+          ),
+        }
+      : {}),
+  };
+}
+
+function describeStage(s: Stage): object {
+  return {
+    stageName: s.name,
+    deploymentId: s.deploymentId,
+    tracingEnabled: s.tracingEnabled,
+    cacheClusterEnabled: false,
+    cacheClusterStatus: "NOT_AVAILABLE",
+    methodSettings: Object.fromEntries(
+      [...s.methodSettings].map(([k, m]) => [
+        k,
+        { ...m, cachingEnabled: false, cacheTtlInSeconds: 300, cacheDataEncrypted: false },
+      ]),
+    ),
+    ...(s.accessLogSettings ? { accessLogSettings: { ...s.accessLogSettings } } : {}),
+    tags: Object.fromEntries(s.tags),
+    createdDate: new Date(s.createdAt),
+    lastUpdatedDate: new Date(s.createdAt),
+  };
+}
+
+function snapshot(a: RestApi): RouteSnapshot {
+  const out: RouteSnapshot = {};
+  for (const r of a.resources.values()) {
+    out[r.path] = Object.fromEntries(
+      [...r.methods].map(([k, m]) => [
+        k,
+        { ...m, integration: m.integration && { ...m.integration } },
+      ]),
+    );
+  }
+  return out;
+}
+
+function patches(i: In): PatchOp[] {
+  return (i.patchOperations as PatchOp[] | undefined) ?? [];
+}
+
+/** Patch paths escape "/" in resource paths as "~1". */
+function unescapePath(s: string): string {
+  return s.replace(/~1/g, "/");
+}
+
+function bool(v: string, path: string): boolean {
+  if (v !== "true" && v !== "false")
+    throw err("BadRequestException", `Invalid boolean value for ${path}: ${v}`);
+  return v === "true";
+}
+
+function num(v: string, path: string): number {
+  const n = Number(v);
+  if (v === "" || !Number.isFinite(n))
+    throw err("BadRequestException", `Invalid number value for ${path}: ${v}`);
+  return n;
+}
+
+function newId(length: number): string {
+  let s = "";
+  for (let k = 0; k < length; k++) s += ALNUM[Math.floor(Math.random() * ALNUM.length)];
+  return s;
+}
