@@ -2,6 +2,8 @@
 
 const NOT_FOUND = new Set([
   "ResourceNotFoundException",
+  // CloudWatch DeleteAlarms/DescribeAlarmHistory spell it without "Exception".
+  "ResourceNotFound",
   "NoSuchEntity",
   "NoSuchEntityException",
   "NoSuchBucket",

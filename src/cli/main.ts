@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import type { Clients } from "../aws/clients.js";
-import type { Timing } from "../engine/types.js";
+import type { Timing, TraceEvent } from "../engine/types.js";
 import { COLOR, PLAIN, useColor, type Style } from "../report/format.js";
 import type { Sink } from "../report/plain.js";
 import { handleError } from "./errors.js";
@@ -19,6 +19,8 @@ export interface Io {
   readonly handlerEntry?: string;
   /** Stops long-running commands (dev) in tests; otherwise SIGINT/SIGTERM do. */
   readonly signal?: AbortSignal;
+  /** Receives per-resource timings (benchmarks). */
+  readonly trace?: (event: TraceEvent) => void;
 }
 
 export interface GlobalOptions {

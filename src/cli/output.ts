@@ -39,6 +39,7 @@ export function environment(io: Io, reporter: Reporter, signal?: AbortSignal): E
     timing: io.timing,
     concurrency: io.concurrency,
     handlerEntry: io.handlerEntry,
+    trace: io.trace,
   };
 }
 

@@ -215,18 +215,19 @@ export const bucketHandler: ResourceHandler<BucketProps, BucketOutputs, BucketCu
   displayId: (p) => p.name,
 
   async observe(ctx, p) {
-    try {
-      await ctx.clients.s3.send(new HeadBucketCommand({ Bucket: p.name }));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      if (httpStatus(err) === 403) throw ownedElsewhere(p.name, err);
-      throw err;
+    // Existence and configuration in one round trip: the configuration reads fail with
+    // NoSuchBucket when there is no bucket, and that answer is then discarded.
+    const [head, current] = await Promise.allSettled([
+      ctx.clients.s3.send(new HeadBucketCommand({ Bucket: p.name })),
+      readCurrent(ctx.clients.s3, p.name),
+    ]);
+    if (head.status === "rejected") {
+      if (isNotFound(head.reason)) return undefined;
+      if (httpStatus(head.reason) === 403) throw ownedElsewhere(p.name, head.reason);
+      throw head.reason;
     }
-    return {
-      id: p.name,
-      outputs: outputsOf(p),
-      current: await readCurrent(ctx.clients.s3, p.name),
-    };
+    if (current.status === "rejected") throw current.reason;
+    return { id: p.name, outputs: outputsOf(p), current: current.value };
   },
 
   diff(p, o): Change {

@@ -15,6 +15,7 @@ import {
   TagResourceCommand,
   UpdateRestApiCommand,
   type APIGatewayClient,
+  type Deployment,
   type RestApi,
 } from "@aws-sdk/client-api-gateway";
 import { isNotFound } from "../aws/errors.js";
@@ -169,15 +170,25 @@ async function readResources(api: APIGatewayClient, restApiId: string): Promise<
   }));
 }
 
-async function readCurrent(ctx: Ctx, p: RestApiProps, a: RestApi): Promise<RestApiCurrent> {
+type Parts = [ResourceState[], Deployment[]];
+
+function readParts(ctx: Ctx, restApiId: string): Promise<Parts> {
   const api = ctx.clients.apigateway;
-  const restApiId = a.id ?? "";
-  const [resources, deployments] = await Promise.all([
+  return Promise.all([
     readResources(api, restApiId),
     allPages((position) =>
       api.send(new GetDeploymentsCommand({ restApiId, position, limit: 500 })),
     ),
   ]);
+}
+
+async function readCurrent(
+  ctx: Ctx,
+  p: RestApiProps,
+  a: RestApi,
+  parts?: Parts,
+): Promise<RestApiCurrent> {
+  const [resources, deployments] = parts ?? (await readParts(ctx, a.id ?? ""));
   const description = deploymentDescription(routesHash(p));
   const newest = deployments
     .filter((d) => d.description === description)
@@ -328,7 +339,19 @@ export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestA
   displayId: (p) => p.name,
 
   async observe(ctx, p, recorded) {
-    const a = await findApi(ctx, p, recorded?.id);
+    if (recorded?.id) {
+      // The usual case: the API and its routes in one round trip.
+      const [got, parts] = await Promise.allSettled([
+        ctx.clients.apigateway.send(new GetRestApiCommand({ restApiId: recorded.id })),
+        readParts(ctx, recorded.id),
+      ]);
+      if (got.status === "fulfilled" && got.value.id) {
+        if (parts.status === "rejected") throw parts.reason;
+        return observed(p, got.value.id, await readCurrent(ctx, p, got.value, parts.value));
+      }
+      if (got.status === "rejected" && !isNotFound(got.reason)) throw got.reason;
+    }
+    const a = await findApi(ctx, p, undefined);
     if (!a?.id) return undefined;
     return observed(p, a.id, await readCurrent(ctx, p, a));
   },

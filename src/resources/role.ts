@@ -42,29 +42,39 @@ interface RoleCurrent {
   tags: Record<string, string>;
 }
 
+/** undefined when the role does not exist. */
+function missingAsUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  return p.catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+}
+
+/**
+ * Everything about the role in one round trip. Only the document of the policy we manage is
+ * read; other inline policies need only be known by name (they are drift, to be removed).
+ */
 async function readRole(
   iam: IAMClient,
   name: string,
+  policyName: string | undefined,
 ): Promise<{ arn: string; current: RoleCurrent } | undefined> {
-  let role;
-  try {
-    role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  if (!role?.Arn) return undefined;
-  const [names, attached] = await Promise.all([
-    iam.send(new ListRolePoliciesCommand({ RoleName: name })),
-    iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })),
+  const [got, names, attached, doc] = await Promise.all([
+    missingAsUndefined(iam.send(new GetRoleCommand({ RoleName: name }))),
+    missingAsUndefined(iam.send(new ListRolePoliciesCommand({ RoleName: name }))),
+    missingAsUndefined(iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))),
+    policyName
+      ? missingAsUndefined(
+          iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
+        )
+      : undefined,
   ]);
+  const role = got?.Role;
+  if (!role?.Arn || !names || !attached) return undefined;
   const inline = new Map<string, string>();
-  await Promise.all(
-    (names.PolicyNames ?? []).map(async (p) => {
-      const doc = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: p }));
-      inline.set(p, decodeURIComponent(doc.PolicyDocument ?? ""));
-    }),
-  );
+  for (const n of names.PolicyNames ?? []) {
+    inline.set(n, n === policyName && doc ? decodeURIComponent(doc.PolicyDocument ?? "") : "");
+  }
   return {
     arn: role.Arn,
     current: {
@@ -136,7 +146,7 @@ export const roleHandler: ResourceHandler<RoleProps, RoleOutputs, RoleCurrent> =
   displayId: (p) => p.name,
 
   async observe(ctx, p) {
-    const r = await readRole(ctx.clients.iam, p.name);
+    const r = await readRole(ctx.clients.iam, p.name, p.inline?.name);
     return r && { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
   },
 
@@ -159,7 +169,7 @@ export const roleHandler: ResourceHandler<RoleProps, RoleOutputs, RoleCurrent> =
       // Made by an earlier run that stopped before recording it: adopt and converge it.
       if (!isNamed(err, "EntityAlreadyExists")) throw err;
     }
-    const r = await readRole(iam, p.name);
+    const r = await readRole(iam, p.name, p.inline?.name);
     if (!r) throw new Error("the role is not readable right after it was created");
     const observed = { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
     const fields = diffRole(p, r.current);
@@ -168,7 +178,7 @@ export const roleHandler: ResourceHandler<RoleProps, RoleOutputs, RoleCurrent> =
 
   async update(ctx, p, o, change) {
     await applyFields(ctx, p, o.current, change.fields);
-    const r = await readRole(ctx.clients.iam, p.name);
+    const r = await readRole(ctx.clients.iam, p.name, p.inline?.name);
     if (!r) throw new Error("the role disappeared while it was being updated");
     return { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
   },
@@ -178,22 +188,35 @@ export const roleHandler: ResourceHandler<RoleProps, RoleOutputs, RoleCurrent> =
   },
 };
 
-/** Inline policies and attachments first: DeleteRole fails with DeleteConflict until then. */
+/**
+ * Inline policies and attachments first: DeleteRole fails with DeleteConflict until then.
+ * Each step treats its own not-found as done: a policy already gone (deleted by hand, or a
+ * retried call whose first response was lost) must not end the teardown with the role left.
+ */
 export async function deleteRole(iam: IAMClient, RoleName: string): Promise<void> {
+  const gone = async (step: () => Promise<unknown>): Promise<void> => {
+    try {
+      await step();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  };
+  let names;
+  let attached;
   try {
-    const [names, attached] = await Promise.all([
+    [names, attached] = await Promise.all([
       iam.send(new ListRolePoliciesCommand({ RoleName })),
       iam.send(new ListAttachedRolePoliciesCommand({ RoleName })),
     ]);
-    for (const PolicyName of names.PolicyNames ?? []) {
-      await iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }));
-    }
-    for (const p of attached.AttachedPolicies ?? []) {
-      await iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: p.PolicyArn }));
-    }
-    await iam.send(new DeleteRoleCommand({ RoleName }));
   } catch (err) {
     if (isNotFound(err)) return;
     throw err;
   }
+  for (const PolicyName of names.PolicyNames ?? []) {
+    await gone(() => iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+  }
+  for (const p of attached.AttachedPolicies ?? []) {
+    await gone(() => iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: p.PolicyArn })));
+  }
+  await gone(() => iam.send(new DeleteRoleCommand({ RoleName })));
 }

@@ -25,7 +25,10 @@ export function applyModel(fake: FakeAccount, scale: number): void {
     updatingMs: m.tableUpdatingMs * scale,
     backupsDelayMs: m.pitrDelayMs * scale,
   };
-  fake.lambda.timings = { pendingMs: m.lambdaPendingMs * scale, updatingMs: m.lambdaUpdatingMs * scale };
+  fake.lambda.timings = {
+    pendingMs: m.lambdaPendingMs * scale,
+    updatingMs: m.lambdaUpdatingMs * scale,
+  };
   // API Gateway's per-account quotas (1 CreateRestApi / 3 s, 1 DeleteRestApi / 30 s, …), sped up alike.
   fake.apigateway.quota.enabled = true;
   fake.apigateway.quota.scale = 1 / scale;
@@ -36,13 +39,17 @@ export function applyModel(fake: FakeAccount, scale: number): void {
  * takes the time its own reads and changes took in that run and nothing waits for anything else.
  * `deps` maps a key to the keys that must finish first (reversed for teardown).
  */
-export function criticalPathMs(events: readonly TraceEvent[], deps: ReadonlyMap<string, readonly string[]>): number {
+export function criticalPathMs(
+  events: readonly TraceEvent[],
+  deps: ReadonlyMap<string, readonly string[]>,
+): number {
   if (events.length === 0) return 0;
   const t0 = Math.min(...events.map((e) => e.start));
   const observedBy = new Map<string, number>();
   const work = new Map<string, number>();
   for (const e of events) {
-    if (e.phase === "observe") observedBy.set(e.key, Math.max(observedBy.get(e.key) ?? 0, e.end - t0));
+    if (e.phase === "observe")
+      observedBy.set(e.key, Math.max(observedBy.get(e.key) ?? 0, e.end - t0));
     else work.set(e.key, (work.get(e.key) ?? 0) + (e.end - e.start));
   }
   const keys = new Set([...observedBy.keys(), ...work.keys()]);
@@ -52,7 +59,10 @@ export function criticalPathMs(events: readonly TraceEvent[], deps: ReadonlyMap<
     if (known !== undefined) return known;
     if (seen.has(k)) return 0;
     seen.add(k);
-    const ready = Math.max(observedBy.get(k) ?? 0, ...(deps.get(k) ?? []).filter((d) => keys.has(d)).map((d) => visit(d, seen)));
+    const ready = Math.max(
+      observedBy.get(k) ?? 0,
+      ...(deps.get(k) ?? []).filter((d) => keys.has(d)).map((d) => visit(d, seen)),
+    );
     const f = ready + (work.get(k) ?? 0);
     finish.set(k, f);
     return f;

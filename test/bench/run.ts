@@ -14,7 +14,7 @@ import type { TraceEvent } from "../../src/engine/types.js";
 import { desiredStack } from "../../src/stack.js";
 import { resolveConfig, resourceNames, stackTags } from "../../src/config.js";
 import { buildArtifact } from "../../src/commands/session.js";
-import { DEFAULT_HANDLER_ENTRY } from "../../src/package/bundle.js";
+import { DEFAULT_HANDLER_ENTRY, handlerBuildOptions } from "../../src/package/bundle.js";
 import { FakeAccount } from "../fake-aws/index.js";
 import { applyModel, AWS_MODEL, criticalPathMs, roundTripDepth } from "./model.js";
 
@@ -133,17 +133,24 @@ async function handlerFigures(): Promise<{ zipBytes: number; initMs: number }> {
   try {
     const { build } = await import("esbuild");
     const out = path.join(dir, "index.mjs");
-    const { bundleOptions } = (await import("../../src/package/bundle.js")) as unknown as {
-      bundleOptions?: (entry: string, runtime: string) => object;
-    };
-    const options = bundleOptions ? bundleOptions(DEFAULT_HANDLER_ENTRY, "nodejs22.x") : {};
-    await build({ ...options, entryPoints: [DEFAULT_HANDLER_ENTRY], bundle: true, platform: "node", format: "esm", external: ["@aws-sdk/*", "@smithy/*"], minify: true, write: true, outfile: out, logLevel: "silent" });
+    await build({
+      ...handlerBuildOptions(DEFAULT_HANDLER_ENTRY, "nodejs22.x"),
+      write: true,
+      outfile: out,
+    });
     const initMs = median(
       Array.from({ length: 5 }, () =>
         Number(
-          execFileSync(process.execPath, ["-e", `const t=performance.now();import(${JSON.stringify(out)}).then(()=>console.log(performance.now()-t))`], {
-            env: { ...process.env, TABLE_NAME: "bench", AWS_REGION: "us-east-1" },
-          }).toString(),
+          execFileSync(
+            process.execPath,
+            [
+              "-e",
+              `const t=performance.now();import(${JSON.stringify(out)}).then(()=>console.log(performance.now()-t))`,
+            ],
+            {
+              env: { ...process.env, TABLE_NAME: "bench", AWS_REGION: "us-east-1" },
+            },
+          ).toString(),
         ),
       ),
     );
@@ -155,7 +162,9 @@ async function handlerFigures(): Promise<{ zipBytes: number; initMs: number }> {
 
 async function run(): Promise<void> {
   const t0 = performance.now();
-  console.log(`Latency model (×${SCALE}): ${JSON.stringify(AWS_MODEL)} and API Gateway's quotas.\n`);
+  console.log(
+    `Latency model (×${SCALE}): ${JSON.stringify(AWS_MODEL)} and API Gateway's quotas.\n`,
+  );
   const parallel = await suite(8);
   const serial = await suite(1);
   const lines = [
@@ -173,23 +182,31 @@ async function run(): Promise<void> {
 
   const help = timeCommand([path.join(ROOT, "bin/serverless-automation.js"), "--help"]);
   const bare = timeCommand(["-e", ""]);
-  console.log(`\nStart-up: \`--help\` ${ms(help)} vs bare \`node -e ''\` ${ms(bare)} (${(help / bare).toFixed(2)}×).`);
+  console.log(
+    `\nStart-up: \`--help\` ${ms(help)} vs bare \`node -e ''\` ${ms(bare)} (${(help / bare).toFixed(2)}×).`,
+  );
   const loaded = execFileSync(process.execPath, [
     "--input-type=module",
     "-e",
     `import { main } from ${JSON.stringify(path.join(ROOT, "dist/cli/main.js"))}; await main(["--help"], { stdout: { write() {} }, stderr: { write() {} }, env: {}, cwd: "/" }); const { createRequire } = await import("node:module"); console.log(Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes("@aws-sdk")).length);`,
-  ]).toString().trim();
+  ])
+    .toString()
+    .trim();
   console.log(`AWS SDK modules loaded by --help: ${loaded}.`);
 
   const h = await handlerFigures();
-  console.log(`Handler: ${h.zipBytes} bytes zipped; module initialisation ${ms(h.initMs)} (median of 5).`);
+  console.log(
+    `Handler: ${h.zipBytes} bytes zipped; module initialisation ${ms(h.initMs)} (median of 5).`,
+  );
 
   if (process.env.BENCH_SKIP_DEV !== "1") {
     const { devLoad } = await import("./dev-load.js");
     const d = await devLoad({ durationS: 3, connections: 10 });
-    console.log(`dev: ${Math.round(d.rps)} requests/s, p50 ${d.latencyP50Ms} ms, p99 ${d.latencyP99Ms} ms, ${d.errors} errors (3 s, 10 connections, loopback).`);
+    console.log(
+      `dev: ${Math.round(d.rps)} requests/s, p50 ${d.latencyP50Ms} ms, p99 ${d.latencyP99Ms} ms, ${d.errors} errors (3 s, 10 connections, loopback).`,
+    );
   }
-  console.log(`\nBench took ${(performance.now() - t0) / 1000 | 0} s.`);
+  console.log(`\nBench took ${((performance.now() - t0) / 1000) | 0} s.`);
 }
 
 await run();

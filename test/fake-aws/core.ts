@@ -183,7 +183,8 @@ export class FakeAws {
     const delay = this.latencyMs + active.reduce((n, f) => n + (f.delayMs ?? 0), 0);
     if (delay > 0) await sleep(delay);
     for (const f of active) {
-      if (f.error) {
+      // Concurrent calls all saw the fault before any used it up: honour `times` exactly.
+      if (f.error && f.times > 0) {
         f.times--;
         const err = f.error();
         record(err.name);
@@ -205,7 +206,7 @@ export class FakeAws {
     }
     const r = record();
     for (const f of active) {
-      if (f.after) {
+      if (f.after && f.times > 0) {
         f.times--;
         f.after(r);
       }
