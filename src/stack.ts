@@ -7,12 +7,15 @@ import { accessLogFormat, invokeUrl, stageHandler } from "./resources/api-stage.
 import { artifactHandler, artifactKey } from "./resources/artifact.js";
 import { bucketHandler } from "./resources/bucket.js";
 import { functionHandler } from "./resources/function.js";
+import { alarmKeyPolicy, kmsKeyHandler } from "./resources/kms-key.js";
 import { logGroupArn, logGroupHandler } from "./resources/log-group.js";
 import { permissionHandler } from "./resources/permission.js";
 import { functionRolePolicy, trustPolicy } from "./resources/policies.js";
 import { API_ROUTES, restApiHandler, type RestApiOutputs } from "./resources/rest-api.js";
 import { roleHandler } from "./resources/role.js";
+import { emailSubscriptionHandler } from "./resources/subscription.js";
 import { tableHandler } from "./resources/table.js";
+import { alarmTopicPolicy, topicHandler } from "./resources/topic.js";
 
 export interface StackInput {
   readonly config: Config;
@@ -51,7 +54,14 @@ export function desiredStack(i: StackInput): AnySpec[] {
         tags,
       }),
     });
-  const alarmActions: string[] = [];
+  const email = s.alarmEmail;
+  const topicArn = arn("sns", names.alarmTopic);
+  const keyAlias = `alias/${names.alarmTopic}`;
+  // `down` is run without the option as often as with it: it still looks for the topic and key
+  // by name so that nothing is left behind (the subscription goes with the topic).
+  const withTopic = email !== undefined || !i.artifact;
+  const alarmActions: string[] = email !== undefined ? [topicArn] : [];
+  const alarmDeps = withTopic ? ["alarmTopic"] : [];
   // Deterministic, so the API's integrations need not wait for the function to exist.
   const functionArn = arn("lambda", `function:${names.functionName}`);
   const accessLogGroupArn = logGroupArn(partition, region, account, names.accessLogGroup);
@@ -102,7 +112,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
     spec({
       key: "errorRateAlarm",
       handler: alarmHandler,
-      dependsOn: [],
+      dependsOn: alarmDeps,
       props: () => ({
         name: names.errorRateAlarm,
         arn: arn("cloudwatch", `alarm:${names.errorRateAlarm}`),
@@ -113,7 +123,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
     spec({
       key: "throttlesAlarm",
       handler: alarmHandler,
-      dependsOn: [],
+      dependsOn: alarmDeps,
       props: () => ({
         name: names.throttlesAlarm,
         arn: arn("cloudwatch", `alarm:${names.throttlesAlarm}`),
@@ -209,6 +219,52 @@ export function desiredStack(i: StackInput): AnySpec[] {
       },
     }),
   ];
+
+  if (withTopic) {
+    specs.push(
+      spec({
+        key: "alarmKey",
+        handler: kmsKeyHandler,
+        dependsOn: [],
+        props: () => ({
+          alias: keyAlias,
+          description: `Encrypts the alarm notifications of ${names.stack}`,
+          policy: alarmKeyPolicy(partition, account),
+          tags,
+        }),
+      }),
+      spec({
+        key: "alarmTopic",
+        handler: topicHandler,
+        dependsOn: ["alarmKey"],
+        // By its alias ARN, known before the key exists: the topic is observed in parallel and
+        // found by `down` even when the key is gone; SNS resolves the alias when it encrypts.
+        props: () => ({
+          name: names.alarmTopic,
+          arn: topicArn,
+          kmsKeyArn: arn("kms", keyAlias),
+          policy: alarmTopicPolicy({
+            topicArn,
+            partition,
+            region,
+            account,
+            alarmNamePrefix: `${names.stack}-`,
+          }),
+          tags,
+        }),
+      }),
+    );
+  }
+  if (email !== undefined) {
+    specs.push(
+      spec({
+        key: "alarmSubscription",
+        handler: emailSubscriptionHandler,
+        dependsOn: ["alarmTopic"],
+        props: () => ({ topicArn, email }),
+      }),
+    );
+  }
 
   const artifact = i.artifact;
   if (artifact) {

@@ -3,6 +3,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IAMClient } from "@aws-sdk/client-iam";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -25,6 +26,7 @@ export interface Clients {
   logs: CloudWatchLogsClient;
   sts: STSClient;
   sns: SNSClient;
+  kms: KMSClient;
 }
 
 export interface ClientOptions {
@@ -66,6 +68,7 @@ export function createClients(options: ClientOptions): Clients {
     logs: new CloudWatchLogsClient(base),
     sts: new STSClient(base),
     sns: new SNSClient(base),
+    kms: new KMSClient(base),
   };
   for (const plugin of options.plugins ?? []) {
     for (const client of Object.values(clients) as {

@@ -46,6 +46,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   status: () => import("./commands/status.js"),
   down: () => import("./commands/down.js"),
   dev: () => import("./commands/dev.js"),
+  outputs: () => import("./commands/outputs.js"),
+  logs: () => import("./commands/logs.js"),
 };
 
 function addGlobalOptions(cmd: Command): Command {
@@ -132,6 +134,27 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       .description("delete everything the stack made")
       .option("-y, --yes", "do not ask for confirmation", false),
   ).action(run("down"));
+
+  addGlobalOptions(
+    program
+      .command("outputs")
+      .description("print the endpoint and resource names from the state file (no AWS call)"),
+  ).action(run("outputs"));
+  addGlobalOptions(
+    program
+      .command("logs")
+      .description("print the function's log events; --follow keeps printing new ones")
+      .option("-f, --follow", "keep polling for new events (every 2 s) until Ctrl-C", false)
+      .option("--since <when>", "how far back: 30s, 10m, 2h, 1d or an ISO timestamp", "10m")
+      .option(
+        "--filter <pattern>",
+        "a CloudWatch Logs filter pattern, e.g. ERROR or '{ $.status >= 500 }'",
+      )
+      .addHelpText(
+        "after",
+        "\nWith --json: one JSON array of events; with --follow --json, one JSON object per line (NDJSON).",
+      ),
+  ).action(run("logs"));
 
   program
     .command("dev")

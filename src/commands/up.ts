@@ -1,6 +1,7 @@
 import { apply, destroyAll, Interrupted, plan, type PlanItem } from "../engine/pipeline.js";
 import type { DestroyTarget } from "../engine/pipeline.js";
 import type { ConfigInput } from "../config.js";
+import type { StateEntry } from "../engine/types.js";
 import { HANDLERS } from "../resources/registry.js";
 import { openSession, openState, type Environment } from "./session.js";
 
@@ -33,6 +34,14 @@ export interface UpResult {
   readonly errors: readonly ErrorInfo[];
   readonly warnings: readonly string[];
   readonly statePath: string;
+  /** Where alarm notifications go; null: nobody is notified. */
+  readonly alarmNotifications: AlarmNotifications | null;
+}
+
+export interface AlarmNotifications {
+  readonly email: string;
+  /** "pending confirmation" until the recipient clicks the link AWS e-mailed; "not subscribed" in a dry run. */
+  readonly status: string;
 }
 
 export function errorInfo(e: Error): ErrorInfo {
@@ -66,6 +75,10 @@ export async function up(
       resources: items.map(rowOf),
       errors: [],
       warnings: [],
+      alarmNotifications: notifications(
+        s.config.settings.alarmEmail,
+        s.stored?.resources.alarmSubscription?.outputs,
+      ),
     };
   }
   const { store, lock } = await openState(s, "up", e.reporter);
@@ -77,11 +90,11 @@ export async function up(
     const wanted = new Set(s.specs.map((x) => x.key));
     const orphans: DestroyTarget[] = Object.entries(store.resources)
       .filter(([key, entry]) => !wanted.has(key) && HANDLERS.has(entry.kind))
-      .map(([key, entry]) => ({
+      .map(([key, entry], _n, all) => ({
         key,
         handler: HANDLERS.get(entry.kind)!,
         entry,
-        after: [] as string[],
+        after: referencedBy(entry, all),
       }));
     const rows: ResourceRow[] = s.specs.map((spec) => {
       const o = result.outcomes.get(spec.key);
@@ -100,6 +113,10 @@ export async function up(
         const t = orphans.find((o) => o.key === k)!;
         rows.push({ key: k, label: t.handler.label, id: t.entry.id, action: "delete", fields: [] });
       }
+      for (const k of d.kept) {
+        rows.push({ key: k.key, label: k.label, id: k.id, action: "delete", fields: [] });
+        warnings.push(`${k.label} ${k.id}: ${k.reason}`);
+      }
     }
     const endpoint = result.outputs.get("stage")?.invokeUrl ?? store.state.endpoint;
     if (
@@ -108,6 +125,8 @@ export async function up(
     ) {
       await store.set({ codeSha256: s.artifact?.sha256Hex, endpoint });
     }
+    const subscription = result.outputs.get("alarmSubscription");
+    if (subscription?.note) warnings.push(subscription.note);
     return {
       ...base,
       ok: errors.length === 0,
@@ -118,10 +137,33 @@ export async function up(
       resources: rows,
       errors: errors.filter((x) => !(x instanceof Interrupted)).map(errorInfo),
       warnings,
+      alarmNotifications: notifications(s.config.settings.alarmEmail, subscription),
     };
   } finally {
     await lock.release();
   }
+}
+
+function notifications(
+  email: string | undefined,
+  subscription: Readonly<Record<string, string>> | undefined,
+): AlarmNotifications | null {
+  if (email === undefined) return null;
+  const status = subscription?.endpoint === email ? subscription.status : undefined;
+  return { email, status: status ?? "not subscribed" };
+}
+
+/**
+ * Keys of the other leftovers whose outputs name this one (a subscription names its topic, a
+ * topic its key): they are deleted first, as the stack's dependencies would order them.
+ */
+function referencedBy(entry: StateEntry, all: readonly [string, StateEntry][]): string[] {
+  const ids = new Set(
+    [entry.id, entry.outputs.arn, entry.outputs.aliasArn].filter((x): x is string => !!x),
+  );
+  return all
+    .filter(([, e]) => e !== entry && Object.values(e.outputs).some((v) => ids.has(v)))
+    .map(([k]) => k);
 }
 
 function rowOf(i: PlanItem): ResourceRow {

@@ -5,11 +5,14 @@ import { stageHandler } from "./api-stage.js";
 import { artifactHandler } from "./artifact.js";
 import { bucketHandler } from "./bucket.js";
 import { functionHandler } from "./function.js";
+import { kmsKeyHandler } from "./kms-key.js";
 import { logGroupHandler } from "./log-group.js";
 import { permissionHandler } from "./permission.js";
 import { restApiHandler } from "./rest-api.js";
 import { roleHandler } from "./role.js";
+import { emailSubscriptionHandler } from "./subscription.js";
 import { tableHandler } from "./table.js";
+import { topicHandler } from "./topic.js";
 
 /** Every handler by kind, so state entries the stack no longer wants can still be deleted. */
 export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
@@ -22,6 +25,9 @@ export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
     functionHandler,
     permissionHandler,
     alarmHandler,
+    kmsKeyHandler,
+    topicHandler,
+    emailSubscriptionHandler,
     restApiHandler,
     stageHandler,
     apiAccountHandler,

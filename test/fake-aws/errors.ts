@@ -3,6 +3,7 @@ import * as cloudwatch from "@aws-sdk/client-cloudwatch";
 import * as logs from "@aws-sdk/client-cloudwatch-logs";
 import * as dynamodb from "@aws-sdk/client-dynamodb";
 import * as iam from "@aws-sdk/client-iam";
+import * as kms from "@aws-sdk/client-kms";
 import * as lambda from "@aws-sdk/client-lambda";
 import * as s3 from "@aws-sdk/client-s3";
 import * as sns from "@aws-sdk/client-sns";
@@ -25,6 +26,7 @@ const MODULES: Record<string, { module: Record<string, unknown>; base: string }>
   CloudWatch: { module: cloudwatch, base: "CloudWatchServiceException" },
   CloudWatchLogs: { module: logs, base: "CloudWatchLogsServiceException" },
   SNS: { module: sns, base: "SNSServiceException" },
+  KMS: { module: kms, base: "KMSServiceException" },
 };
 
 /**

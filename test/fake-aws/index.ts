@@ -2,10 +2,12 @@ import { FakeApiGateway } from "./apigateway.js";
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
 import { FakeIam } from "./iam.js";
+import { FakeKms } from "./kms.js";
 import { FakeLambda } from "./lambda.js";
 import { FakeLogs } from "./logs.js";
 import { FakeCloudWatch } from "./cloudwatch.js";
 import { FakeS3 } from "./s3.js";
+import { FakeSns } from "./sns.js";
 import { FakeSts } from "./sts.js";
 
 export { awsError } from "./errors.js";
@@ -20,6 +22,8 @@ export class FakeAccount extends FakeAws {
   readonly lambda: FakeLambda;
   readonly logs: FakeLogs;
   readonly cloudwatch: FakeCloudWatch;
+  readonly sns: FakeSns;
+  readonly kms: FakeKms;
   readonly apigateway: FakeApiGateway;
 
   constructor(options: FakeOptions = {}) {
@@ -30,6 +34,8 @@ export class FakeAccount extends FakeAws {
     this.lambda = new FakeLambda(this.account, this.iam, this.s3);
     this.logs = new FakeLogs(this.account);
     this.cloudwatch = new FakeCloudWatch(this.account);
+    this.sns = new FakeSns(this.account);
+    this.kms = new FakeKms(this.account);
     this.apigateway = new FakeApiGateway(this.iam);
     for (const s of [
       this.s3,
@@ -39,6 +45,8 @@ export class FakeAccount extends FakeAws {
       this.lambda,
       this.logs,
       this.cloudwatch,
+      this.sns,
+      this.kms,
       this.apigateway,
     ]) {
       this.register(s);

@@ -4,6 +4,8 @@ import { errorsFor } from "./errors.js";
 const err = errorsFor("CloudWatchLogs");
 
 export interface LogEvent {
+  /** Unique and stable, as AWS's are: `logs --follow` de-duplicates by it across polls. */
+  eventId: string;
   timestamp: number;
   message: string;
   logStreamName: string;
@@ -29,6 +31,7 @@ export class FakeLogs implements FakeService {
   readonly name = "CloudWatchLogs";
   readonly groups = new Map<string, LogGroup>();
   readonly operations: FakeService["operations"];
+  private nextEventId = 1;
 
   constructor(private readonly account: string) {
     this.operations = {
@@ -134,7 +137,7 @@ export class FakeLogs implements FakeService {
     const from = i.nextToken ? Number(i.nextToken) : 0;
     const page = events.slice(from, from + limit);
     return {
-      events: page.map((e, n) => ({ ...e, eventId: String(from + n), ingestionTime: e.timestamp })),
+      events: page.map((e) => ({ ...e, ingestionTime: e.timestamp })),
       ...(from + limit < events.length ? { nextToken: String(from + limit) } : {}),
     };
   }
@@ -146,6 +149,7 @@ export class FakeLogs implements FakeService {
     timestamp = Date.now(),
     stream = "2026/01/01/[$LATEST]fake",
   ): void {
-    this.group(group).events.push({ timestamp, message, logStreamName: stream });
+    const eventId = String(this.nextEventId++).padStart(20, "0");
+    this.group(group).events.push({ eventId, timestamp, message, logStreamName: stream });
   }
 }

@@ -74,5 +74,17 @@ function printHuman(io: Io, r: UpResult): void {
     );
   }
   if (r.endpoint) w(`Endpoint: ${style.bold(r.endpoint)}`);
+  const n = r.alarmNotifications;
+  if (!n) {
+    w(
+      `${style.yellow("!")} The alarms notify nobody: pass ${style.bold("--alarm-email you@example.com")} to get an e-mail when they fire.`,
+    );
+  } else if (n.status === "confirmed") {
+    w(`Alarm e-mails go to ${n.email}.`);
+  } else if (n.status === "pending confirmation") {
+    w(
+      `${style.yellow("!")} Alarm e-mails go to ${n.email} once confirmed: check your inbox to confirm the subscription.`,
+    );
+  }
   for (const warning of r.warnings) io.stderr.write(`${style.yellow("warning:")} ${warning}\n`);
 }

@@ -1,0 +1,83 @@
+import {
+  DEFAULT_SINCE,
+  FOLLOW_POLL_MS,
+  formatMessage,
+  logs,
+  type LogLine,
+} from "../../commands/logs.js";
+import { silentReporter } from "../../report/reporter.js";
+import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
+import { configInput, environment } from "../output.js";
+
+export interface LogsCommandOptions extends GlobalOptions {
+  follow: boolean;
+  since: string;
+  filter?: string;
+}
+
+/**
+ * Plain: `TIMESTAMP  message` per event (JSON messages shown compactly, see formatMessage).
+ * --json: one JSON array of events; with --follow, one JSON object per line (NDJSON) as events
+ * arrive, since a single document would never end.
+ */
+export default async function logsCommand(opts: LogsCommandOptions, io: Io): Promise<number> {
+  const style = styleFor(io, "stdout");
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  if (io.signal) {
+    if (io.signal.aborted) stop.abort();
+    else io.signal.addEventListener("abort", onSignal, { once: true });
+  } else {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  }
+  const collected: ReturnType<typeof jsonOf>[] = [];
+  const onEvent = (e: LogLine) => {
+    if (opts.json) {
+      if (opts.follow) io.stdout.write(`${JSON.stringify(jsonOf(e))}\n`);
+      else collected.push(jsonOf(e));
+      return;
+    }
+    io.stdout.write(
+      `${style.dim(new Date(e.timestamp).toISOString())}  ${formatMessage(e.message)}\n`,
+    );
+  };
+  try {
+    const r = await logs(configInput(opts), environment(io, silentReporter), {
+      since: opts.since ?? DEFAULT_SINCE,
+      filter: opts.filter,
+      follow: opts.follow === true,
+      signal: stop.signal,
+      // Tests inject fast timing; a person watching gets a poll every two seconds.
+      pollMs: io.timing ? io.timing.maxDelayMs : FOLLOW_POLL_MS,
+      onEvent,
+    });
+    if (opts.json && !opts.follow) io.stdout.write(`${JSON.stringify(collected, null, 2)}\n`);
+    else if (!opts.json && !opts.quiet && r.count === 0 && !opts.follow) {
+      io.stderr.write(
+        `${style.dim(`No events in ${r.logGroup} since ${new Date(r.since).toISOString()}.`)}\n`,
+      );
+    }
+    return EXIT.ok;
+  } finally {
+    io.signal?.removeEventListener("abort", onSignal);
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+}
+
+function jsonOf(e: LogLine) {
+  let data: unknown;
+  try {
+    data = e.message.trimStart().startsWith("{") ? JSON.parse(e.message) : undefined;
+  } catch {
+    data = undefined;
+  }
+  return {
+    timestamp: new Date(e.timestamp).toISOString(),
+    eventId: e.eventId,
+    logStream: e.logStream,
+    message: e.message,
+    ...(data !== undefined ? { data } : {}),
+  };
+}

@@ -1,0 +1,78 @@
+import path from "node:path";
+import { defaultStatePath, PROJECT, resolveStage, type ConfigInput } from "../config.js";
+import { UserError } from "../engine/errors.js";
+import { readState } from "../state/store.js";
+
+/** What a user (or a script) needs to use the deployed stack. */
+export interface OutputsResult {
+  readonly stack: string;
+  readonly stage: string;
+  readonly region: string;
+  readonly account: string;
+  /** The API's invoke URL; null until the API is deployed. */
+  readonly endpoint: string | null;
+  readonly table: string | null;
+  readonly function: string | null;
+  readonly bucket: string | null;
+  readonly logGroup: string | null;
+  readonly alarmTopic: string | null;
+  /** Same shape as up's: where alarm e-mails go; null when nobody is notified. */
+  readonly alarmNotifications: { readonly email: string; readonly status: string } | null;
+  readonly statePath: string;
+}
+
+/**
+ * Reads the state file only: no AWS call, so it works offline and can never change anything.
+ * What it prints is what the last `up` recorded (`status` checks AWS itself).
+ */
+export async function outputs(
+  input: ConfigInput,
+  e: { readonly cwd: string; readonly env: Record<string, string | undefined> },
+): Promise<OutputsResult> {
+  const stage = resolveStage(input, e.env);
+  const statePath = input.state ? path.resolve(e.cwd, input.state) : defaultStatePath(stage, e.cwd);
+  const state = await readState(statePath);
+  const stack = `${PROJECT}-${stage}`;
+  if (!state) {
+    throw new UserError(
+      `The stack ${stack} is not deployed: there is no state file ${statePath}.`,
+      {
+        hint: `Deploy it with \`${PROJECT} up --stage ${stage}\`, or pass --state if the state file is elsewhere.`,
+      },
+    );
+  }
+  // Only an explicit --region is checked: AWS_REGION may well point elsewhere for other work.
+  for (const [field, wanted] of [
+    ["stage", stage],
+    ["region", input.region],
+  ] as const) {
+    if (wanted !== undefined && state[field] !== wanted) {
+      throw new UserError(
+        `The state file ${statePath} belongs to ${field} ${state[field]}, not ${wanted}.`,
+        { hint: `Pass --${field} ${state[field]}, or --state with another file.` },
+      );
+    }
+  }
+  const r = state.resources;
+  const id = (key: string) => r[key]?.id ?? null;
+  return {
+    stack,
+    stage: state.stage,
+    region: state.region,
+    account: state.account,
+    endpoint: state.endpoint ?? null,
+    table: id("table"),
+    function: id("function"),
+    bucket: id("bucket"),
+    logGroup: id("functionLogGroup"),
+    alarmTopic: r.alarmTopic?.outputs.arn ?? null,
+    alarmNotifications: r.alarmSubscription
+      ? {
+          email: r.alarmSubscription.id,
+          // As of the last up: a confirmation since then shows on the next up or status.
+          status: r.alarmSubscription.outputs.status ?? "pending confirmation",
+        }
+      : null,
+    statePath,
+  };
+}

@@ -1,0 +1,270 @@
+import { describe, expect, it } from "vitest";
+import { world, type World } from "./helpers.js";
+
+const ACCOUNT = "123456789012";
+const TOPIC = "serverless-automation-production-alarms";
+const TOPIC_ARN = `arn:aws:sns:us-east-1:${ACCOUNT}:${TOPIC}`;
+const ALIAS = `alias/${TOPIC}`;
+const ALARMS = [
+  "serverless-automation-production-error-rate",
+  "serverless-automation-production-throttles",
+];
+const TAGS = {
+  project: "serverless-automation",
+  environment: "production",
+  "serverless-automation:stack": "serverless-automation-production",
+};
+const EMAIL = "oncall@example.com";
+
+function alarmActions(w: World): Record<string, unknown> {
+  return Object.fromEntries(
+    ALARMS.map((name) => {
+      const d = w.fake.cloudwatch.alarms.get(name)?.definition;
+      return [name, { AlarmActions: d?.AlarmActions, OKActions: d?.OKActions }];
+    }),
+  );
+}
+
+describe("alarm notifications by e-mail", () => {
+  it("a cold up makes a rotating key CloudWatch may use, an encrypted topic, a pending subscription, and points both alarms at it", async () => {
+    const w = world();
+    const r = await w.run(["up", "--json", "--alarm-email", EMAIL]);
+    expect(r.code).toBe(0);
+
+    const key = w.fake.kms.byAlias(ALIAS);
+    expect(key?.state).toBe("Enabled");
+    expect(key?.rotation).toBe(true);
+    expect(Object.fromEntries(key?.tags ?? [])).toEqual(TAGS);
+    const policy = JSON.parse(key?.policy ?? "{}") as { Statement: Record<string, unknown>[] };
+    expect(policy.Statement).toEqual([
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchAlarmsPublish",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+      },
+    ]);
+
+    const topic = w.fake.sns.topics.get(TOPIC_ARN);
+    // Not the AWS-managed alias/aws/sns, which CloudWatch cannot use.
+    expect(topic?.attributes.KmsMasterKeyId).toBe(`arn:aws:kms:us-east-1:${ACCOUNT}:${ALIAS}`);
+    expect(Object.fromEntries(topic?.tags ?? [])).toEqual(TAGS);
+    const topicPolicy = JSON.parse(topic?.attributes.Policy ?? "{}") as {
+      Statement: { Principal: unknown; Action: unknown; Condition: unknown }[];
+    };
+    expect(topicPolicy.Statement).toHaveLength(1);
+    expect(topicPolicy.Statement[0]).toMatchObject({
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: "sns:Publish",
+      Condition: {
+        StringEquals: { "aws:SourceAccount": ACCOUNT },
+        ArnLike: {
+          "aws:SourceArn": `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:serverless-automation-production-*`,
+        },
+      },
+    });
+    expect(JSON.stringify(topicPolicy)).not.toContain('"AWS":"*"');
+
+    expect(topic?.subscriptions).toMatchObject([
+      { protocol: "email", endpoint: EMAIL, confirmed: false, confirmationsSent: 1 },
+    ]);
+    for (const name of ALARMS) {
+      expect(alarmActions(w)[name], name).toEqual({
+        AlarmActions: [TOPIC_ARN],
+        OKActions: [TOPIC_ARN],
+      });
+    }
+    expect(r.json.alarmNotifications).toEqual({ email: EMAIL, status: "pending confirmation" });
+    // The key exists before the topic that uses it; the topic before what publishes to it.
+    const ops = w.fake.operations({ mutating: true, ok: true });
+    expect(ops.indexOf("KMS.CreateAlias")).toBeLessThan(ops.indexOf("SNS.CreateTopic"));
+    expect(ops.indexOf("SNS.CreateTopic")).toBeLessThan(ops.indexOf("CloudWatch.PutMetricAlarm"));
+  });
+
+  it("says to check the inbox while pending, and nothing once confirmed", async () => {
+    const w = world();
+    const first = await w.run(["up", "--alarm-email", EMAIL]);
+    expect(first.stdout).toContain(`Alarm e-mails go to ${EMAIL} once confirmed`);
+    expect(first.stdout).toContain("check your inbox to confirm");
+    w.fake.sns.confirm(EMAIL);
+    const again = await w.run(["up", "--json", "--alarm-email", EMAIL]);
+    expect(again.json.alarmNotifications).toEqual({ email: EMAIL, status: "confirmed" });
+    const human = await w.run(["up", "--alarm-email", EMAIL]);
+    expect(human.stdout).toContain(`Alarm e-mails go to ${EMAIL}.`);
+    expect(human.stdout).not.toContain("inbox");
+  });
+
+  it("a second up makes zero mutating calls and does not re-send the confirmation e-mail", async () => {
+    const w = world();
+    expect((await w.run(["up", "--alarm-email", EMAIL])).code).toBe(0);
+    w.fake.resetCalls();
+    const r = await w.run(["up", "--alarm-email", EMAIL]);
+    expect(r.code).toBe(0);
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    expect(w.fake.sns.topics.get(TOPIC_ARN)?.subscriptions[0]?.confirmationsSent).toBe(1);
+    const status = await w.run(["status", "--alarm-email", EMAIL]);
+    expect(status.code).toBe(0);
+  });
+
+  it("without an e-mail: no topic or key, alarms without actions, and the summary says nobody is notified", async () => {
+    const w = world();
+    const r = await w.run(["up"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/alarms notify nobody.*--alarm-email you@example\.com/);
+    expect(w.fake.sns.topics.size).toBe(0);
+    expect(w.fake.kms.keys.size).toBe(0);
+    for (const name of ALARMS) {
+      expect(alarmActions(w)[name], name).toEqual({ AlarmActions: [], OKActions: [] });
+    }
+    const json = await w.run(["up", "--json"]);
+    expect(json.json.alarmNotifications).toBeNull();
+  });
+
+  it("removing the e-mail detaches the alarms first, then removes subscription, topic and key", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    w.fake.sns.confirm(EMAIL);
+    const keyId = w.fake.kms.byAlias(ALIAS)?.keyId ?? "";
+    w.fake.resetCalls();
+    const r = await w.run(["up", "--json"]);
+    expect(r.code).toBe(0);
+    for (const name of ALARMS) {
+      expect(alarmActions(w)[name], name).toEqual({ AlarmActions: [], OKActions: [] });
+    }
+    expect(w.fake.sns.topics.has(TOPIC_ARN)).toBe(false);
+    expect(w.fake.kms.keys.get(keyId)?.state).toBe("PendingDeletion");
+    expect(w.fake.kms.aliases.has(ALIAS)).toBe(false);
+    const ops = w.fake.operations({ mutating: true, ok: true });
+    const at = (op: string) => ops.indexOf(op);
+    expect(ops.filter((o) => o === "CloudWatch.PutMetricAlarm")).toHaveLength(2);
+    // Alarms stop publishing before the topic goes; the topic goes before its key.
+    expect(at("CloudWatch.PutMetricAlarm")).toBeLessThan(at("SNS.Unsubscribe"));
+    expect(at("SNS.Unsubscribe")).toBeLessThan(at("SNS.DeleteTopic"));
+    expect(at("SNS.DeleteTopic")).toBeLessThan(at("KMS.ScheduleKeyDeletion"));
+    expect(r.json.alarmNotifications).toBeNull();
+    expect((r.json.warnings as string[]).join("\n")).toMatch(/KMS key .*scheduled for deletion/);
+    const state = await w.readState();
+    const recorded = Object.keys(state?.resources as object);
+    for (const k of ["alarmKey", "alarmTopic", "alarmSubscription"])
+      expect(recorded).not.toContain(k);
+    w.fake.resetCalls();
+    expect((await w.run(["up"])).code).toBe(0);
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
+
+  it("a changed address subscribes the new one and unsubscribes the old confirmed one", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    w.fake.sns.confirm(EMAIL);
+    w.fake.resetCalls();
+    const r = await w.run(["up", "--json", "--alarm-email", "new@example.com"]);
+    expect(r.code).toBe(0);
+    expect(w.fake.operations({ mutating: true })).toEqual(["SNS.Subscribe", "SNS.Unsubscribe"]);
+    expect(w.fake.sns.topics.get(TOPIC_ARN)?.subscriptions).toMatchObject([
+      { endpoint: "new@example.com", confirmed: false },
+    ]);
+    expect(r.json.alarmNotifications).toEqual({
+      email: "new@example.com",
+      status: "pending confirmation",
+    });
+  });
+
+  it("an old address still pending cannot be unsubscribed: it says so and does not retry", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const r = await w.run(["up", "--alarm-email", "new@example.com"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/oncall@example\.com is still pending confirmation.*3 days/);
+    expect(w.fake.operations({ mutating: true })).not.toContain("SNS.Unsubscribe");
+    w.fake.resetCalls();
+    await w.run(["up", "--alarm-email", "new@example.com"]);
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
+
+  it("recreates a topic deleted behind its back and subscribes again", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    w.fake.sns.topics.delete(TOPIC_ARN);
+    w.fake.resetCalls();
+    expect((await w.run(["up", "--alarm-email", EMAIL])).code).toBe(0);
+    expect(w.fake.operations({ mutating: true })).toEqual(["SNS.CreateTopic", "SNS.Subscribe"]);
+  });
+
+  it("recovers a key scheduled for deletion behind its back", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const key = w.fake.kms.byAlias(ALIAS);
+    if (key) key.state = "PendingDeletion";
+    w.fake.resetCalls();
+    expect((await w.run(["up", "--alarm-email", EMAIL])).code).toBe(0);
+    expect(w.fake.kms.byAlias(ALIAS)?.state).toBe("Enabled");
+    expect(w.fake.operations({ mutating: true })).toEqual([
+      "KMS.CancelKeyDeletion",
+      "KMS.EnableKey",
+    ]);
+  });
+
+  it("down removes them, reports the key's deletion window, and a second down does nothing", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const keyId = w.fake.kms.byAlias(ALIAS)?.keyId ?? "";
+    // Down is usually run without the option: it still finds the topic and the key.
+    const r = await w.run(["down", "--yes", "--json"]);
+    expect(r.code).toBe(0);
+    expect(w.fake.sns.topics.size).toBe(0);
+    const key = w.fake.kms.keys.get(keyId);
+    expect(key?.state).toBe("PendingDeletion");
+    const sched = w.fake.callLog().find((c) => c.operation === "ScheduleKeyDeletion");
+    expect(sched?.input.PendingWindowInDays).toBe(7);
+    expect(w.fake.kms.aliases.size).toBe(0);
+    expect(r.json.kept).toEqual([
+      expect.objectContaining({
+        label: "KMS key",
+        id: keyId,
+        reason: expect.stringMatching(/scheduled for deletion on \d{4}-\d{2}-\d{2}.*7 days/),
+      }),
+    ]);
+    expect(await w.readState()).toBeUndefined();
+    const human = await w.run(["up", "--alarm-email", EMAIL]);
+    expect(human.code).toBe(0);
+    const again = await w.run(["down", "--yes"]);
+    expect(again.stdout).toMatch(/kept KMS key .* scheduled for deletion/);
+    w.fake.resetCalls();
+    const third = await w.run(["down", "--yes"]);
+    expect(third.code).toBe(0);
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
+
+  it("down with the state file lost still finds the topic and key by name", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const { rm } = await import("node:fs/promises");
+    await rm(w.statePath());
+    expect((await w.run(["down", "--yes"])).code).toBe(0);
+    expect(w.fake.sns.topics.size).toBe(0);
+    expect([...w.fake.kms.keys.values()].map((k) => k.state)).toEqual(["PendingDeletion"]);
+  });
+
+  it("a key already pending deletion counts as gone", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const key = w.fake.kms.byAlias(ALIAS);
+    if (key) key.state = "PendingDeletion";
+    const r = await w.run(["down", "--yes"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("error:");
+    expect(w.fake.callLog({ ok: false }).map((c) => c.operation)).not.toContain(
+      "ScheduleKeyDeletion",
+    );
+    expect(w.fake.kms.aliases.size).toBe(0);
+  });
+});
