@@ -6,7 +6,12 @@ import type { Timing } from "../src/engine/types.js";
 import { FakeAccount } from "./fake-aws/index.js";
 
 /** Polls fast: the fake's async states last milliseconds. */
-export const FAST: Timing = { minDelayMs: 2, maxDelayMs: 10, maxWaitMs: 5_000 };
+export const FAST: Timing = {
+  minDelayMs: 2,
+  maxDelayMs: 10,
+  maxWaitMs: 5_000,
+  iamPropagationMs: 0,
+};
 
 export interface RunResult {
   code: number;

@@ -39,9 +39,20 @@ export interface Timing {
   readonly maxDelayMs: number;
   /** Give up waiting for a resource to settle after this long, in ms. */
   readonly maxWaitMs: number;
+  /**
+   * How long a new IAM role usually takes to reach other services. Only used where an early
+   * attempt is costly: API Gateway's UpdateAccount allows one call per 20 s, failed ones included.
+   */
+  readonly iamPropagationMs: number;
 }
 
-export const DEFAULT_TIMING: Timing = { minDelayMs: 1000, maxDelayMs: 5000, maxWaitMs: 600_000 };
+/** Polls often enough that a wait overshoots what AWS needs by at most a second. */
+export const DEFAULT_TIMING: Timing = {
+  minDelayMs: 250,
+  maxDelayMs: 1000,
+  maxWaitMs: 600_000,
+  iamPropagationMs: 10_000,
+};
 
 export interface Ctx {
   readonly clients: Clients;

@@ -3,6 +3,7 @@ import {
   GetRestApisCommand,
   UpdateAccountCommand,
 } from "@aws-sdk/client-api-gateway";
+import { setTimeout as sleep } from "node:timers/promises";
 import { GetRoleCommand } from "@aws-sdk/client-iam";
 import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
 import { STACK_TAG_KEY } from "../config.js";
@@ -126,7 +127,14 @@ export const apiAccountHandler: ResourceHandler<
   diff: (_p, o): Change => ({ fields: o.current.roleArn ? [] : ["cloudwatchRoleArn"] }),
 
   async create(ctx, p) {
+    const existed = (await ourRoleArn(ctx, p.roleName)) !== undefined;
     const roleArn = await ensureRole(ctx, p);
+    if (!existed) {
+      // A call made before the new role reaches API Gateway fails and still spends the
+      // one-per-20-s UpdateAccount quota: give IAM its usual time first.
+      ctx.progress("waiting for the IAM role to propagate…");
+      await sleep(ctx.timing.iamPropagationMs);
+    }
     await setAccountRole(ctx, roleArn);
     return { id: roleArn, outputs: { roleArn, createdByStack: "true" }, current: { roleArn } };
   },

@@ -18,7 +18,6 @@ import {
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
-  waitUntilBucketExists,
   type BucketLocationConstraint,
   type LifecycleRule,
   type PublicAccessBlockConfiguration,
@@ -27,6 +26,7 @@ import {
 import { errorName, httpStatus, isNamed, isNotFound } from "../aws/errors.js";
 import { deepEqual, hasTags, sameJson } from "../engine/equal.js";
 import { UserError } from "../engine/errors.js";
+import { waitFor } from "../engine/retry.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
@@ -267,14 +267,19 @@ export const bucketHandler: ResourceHandler<BucketProps, BucketOutputs, BucketCu
         throw err;
       }
     }
-    await waitUntilBucketExists(
-      {
-        client: s3,
-        minDelay: ctx.timing.minDelayMs / 1000,
-        maxDelay: ctx.timing.maxDelayMs / 1000,
-        maxWaitTime: ctx.timing.maxWaitMs / 1000,
-      },
-      { Bucket: p.name },
+    // The tool's own waiter: the SDK's retries on any error (a denied HeadBucket would hang).
+    await waitFor(
+      ctx,
+      "waiting for the bucket to exist",
+      () =>
+        s3.send(new HeadBucketCommand({ Bucket: p.name })).then(
+          () => true,
+          (err: unknown) => {
+            if (isNotFound(err)) return false;
+            throw err;
+          },
+        ),
+      (exists) => (exists ? "done" : "pending"),
     );
     const current = await readCurrent(s3, p.name);
     const { fields } = this.diff(p, { id: p.name, outputs: outputsOf(p), current });

@@ -2,17 +2,16 @@ import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   TagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
-  waitUntilFunctionActiveV2,
-  waitUntilFunctionUpdatedV2,
   type FunctionConfiguration,
   type Runtime,
 } from "@aws-sdk/client-lambda";
 import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
-import { retryWhile } from "../engine/retry.js";
+import { retryWhile, waitFor } from "../engine/retry.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import type { TagMap } from "./tags.js";
 
@@ -112,24 +111,44 @@ async function read(
   }
 }
 
-function waiter(ctx: Ctx) {
-  return {
-    client: ctx.clients.lambda,
-    minDelay: ctx.timing.minDelayMs / 1000,
-    maxDelay: ctx.timing.maxDelayMs / 1000,
-    maxWaitTime: ctx.timing.maxWaitMs / 1000,
-  };
+/*
+ * Waits use the tool's own waitFor rather than the SDK's waiters: those retry on any error until
+ * their deadline, so a denied GetFunction would hang for minutes instead of failing at once.
+ */
+
+async function waitActive(ctx: Ctx, name: string): Promise<void> {
+  await waitFor(
+    ctx,
+    "waiting for the function to become Active",
+    () => ctx.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })),
+    (c) =>
+      c.State === "Active"
+        ? "done"
+        : c.State === "Failed" || c.State === "Inactive"
+          ? { failed: `the function is ${c.State}: ${c.StateReason ?? "no reason given"}` }
+          : "pending",
+  );
+}
+
+async function waitUpdated(ctx: Ctx, name: string, what: string): Promise<void> {
+  await waitFor(
+    ctx,
+    `waiting for the ${what} to finish`,
+    () => ctx.clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })),
+    (c) =>
+      c.LastUpdateStatus === "Successful"
+        ? "done"
+        : c.LastUpdateStatus === "Failed"
+          ? { failed: `the ${what} failed: ${c.LastUpdateStatusReason ?? "no reason given"}` }
+          : "pending",
+  );
 }
 
 /** Waits until no update is running: a second update during one fails with ResourceConflictException. */
 async function waitSettled(ctx: Ctx, name: string, current: FunctionCurrent): Promise<void> {
-  if (current.state === "Pending") {
-    ctx.progress("waiting for the function to become Active");
-    await waitUntilFunctionActiveV2(waiter(ctx), { FunctionName: name });
-  }
+  if (current.state === "Pending") await waitActive(ctx, name);
   if (current.lastUpdateStatus === "InProgress") {
-    ctx.progress("waiting for the function's previous update to finish");
-    await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: name });
+    await waitUpdated(ctx, name, "function's previous update");
   }
 }
 
@@ -210,8 +229,7 @@ export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, Fu
       const observed = { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
       return this.update(ctx, p, observed, this.diff(p, observed));
     }
-    ctx.progress("waiting for the function to become Active");
-    await waitUntilFunctionActiveV2(waiter(ctx), { FunctionName: p.name });
+    await waitActive(ctx, p.name);
     const r = await read(ctx, p.name);
     if (!r) throw new Error("the function is not readable right after it was created");
     return { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
@@ -234,8 +252,7 @@ export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, Fu
           ),
         updateInProgress,
       );
-      ctx.progress("waiting for the code update to finish");
-      await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName });
+      await waitUpdated(ctx, FunctionName, "code update");
     }
     const config = configuration(p);
     const changed = CONFIG_FIELDS.filter((f) => change.fields.includes(f));
@@ -257,8 +274,7 @@ export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, Fu
         () => lambda.send(new UpdateFunctionConfigurationCommand(only as { FunctionName: string })),
         updateInProgress,
       );
-      ctx.progress("waiting for the configuration update to finish");
-      await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName });
+      await waitUpdated(ctx, FunctionName, "configuration update");
     }
     if (change.fields.includes("tags")) {
       await lambda.send(new TagResourceCommand({ Resource: o.outputs.arn, Tags: { ...p.tags } }));

@@ -7,8 +7,6 @@ import {
   TagResourceCommand,
   UpdateContinuousBackupsCommand,
   UpdateTableCommand,
-  waitUntilTableExists,
-  waitUntilTableNotExists,
   type DynamoDBClient,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
@@ -88,13 +86,18 @@ async function readCurrent(ctx: Ctx, p: TableProps): Promise<TableCurrent | unde
   };
 }
 
-function waiterOptions(ctx: Ctx) {
-  return {
-    client: ctx.clients.dynamodb,
-    minDelay: ctx.timing.minDelayMs / 1000,
-    maxDelay: ctx.timing.maxDelayMs / 1000,
-    maxWaitTime: ctx.timing.maxWaitMs / 1000,
-  };
+/*
+ * Waits use the tool's own waitFor rather than the SDK's waiters: those retry on any error until
+ * their deadline, so a denied DescribeTable would hang for minutes instead of failing at once.
+ */
+
+async function waitGone(ctx: Ctx, name: string): Promise<void> {
+  await waitFor(
+    ctx,
+    "waiting for the table to be deleted",
+    () => describe(ctx.clients.dynamodb, name),
+    (t) => (t === undefined ? "done" : "pending"),
+  );
 }
 
 async function waitActive(ctx: Ctx, name: string): Promise<void> {
@@ -191,8 +194,7 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
       // Made by an earlier run that stopped before recording it: adopt it.
       if (!isNamed(err, "ResourceInUseException")) throw err;
     }
-    ctx.progress("waiting for the table to become ACTIVE");
-    await waitUntilTableExists(waiterOptions(ctx), { TableName: p.name });
+    await waitActive(ctx, p.name);
     const current = (await readCurrent(ctx, p)) as TableCurrent;
     const observed = { id: p.name, outputs: { name: p.name, arn: p.arn }, current };
     const { fields } = this.diff(p, observed);
@@ -220,7 +222,7 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
     const TableName = entry.id;
     const table = await describe(db, TableName);
     if (!table || table.TableStatus === "DELETING") {
-      if (table) await waitUntilTableNotExists(waiterOptions(ctx), { TableName });
+      if (table) await waitGone(ctx, TableName);
       return;
     }
     if (table.DeletionProtectionEnabled) {
@@ -237,8 +239,7 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
       if (isNotFound(err)) return;
       throw err;
     }
-    ctx.progress("waiting for the table to be deleted");
-    await waitUntilTableNotExists(waiterOptions(ctx), { TableName });
+    await waitGone(ctx, TableName);
   },
 };
 

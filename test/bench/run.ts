@@ -67,7 +67,12 @@ async function scenario(
     concurrency,
     handlerEntry,
     // Poll and retry delays scaled like everything else (production: 250 ms to 1 s).
-    timing: { minDelayMs: 250 * SCALE, maxDelayMs: 1000 * SCALE, maxWaitMs: 600_000 },
+    timing: {
+      minDelayMs: 250 * SCALE,
+      maxDelayMs: 1000 * SCALE,
+      maxWaitMs: 600_000,
+      iamPropagationMs: AWS_MODEL.iamPropagationMs * SCALE,
+    },
     trace: (e) => events.push(e),
   });
   const wallMs = performance.now() - started;

@@ -58,7 +58,7 @@ export function partitionOf(region: string): string {
   return "aws";
 }
 
-const READ_PREFIXES = ["Get", "List", "Describe", "Head"];
+const READ_PREFIXES = ["Get", "List", "Describe", "Head", "Filter"];
 
 export function isMutating(operation: string): boolean {
   return !READ_PREFIXES.some((p) => operation.startsWith(p));

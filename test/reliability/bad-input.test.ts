@@ -151,7 +151,7 @@ describe("missing credentials", () => {
         env: { ...env, AWS_REGION: "us-east-1" },
         cwd: dir,
         handlerEntry: tinyHandler(),
-        timing: { minDelayMs: 1, maxDelayMs: 5, maxWaitMs: 1000 },
+        timing: { minDelayMs: 1, maxDelayMs: 5, maxWaitMs: 1000, iamPropagationMs: 0 },
       });
     } finally {
       for (const k of keys) {

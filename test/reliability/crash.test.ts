@@ -24,7 +24,10 @@ const entry = tinyHandler();
 const ORDERED = { handlerEntry: entry, concurrency: 1 };
 // The crashed run: once every call fails, the SDK's waiters would keep polling until their
 // deadline (they retry on any error); a dead process does not wait, so neither does this run.
-const CRASH_IO = { ...ORDERED, timing: { minDelayMs: 2, maxDelayMs: 10, maxWaitMs: 100 } };
+const CRASH_IO = {
+  ...ORDERED,
+  timing: { minDelayMs: 2, maxDelayMs: 10, maxWaitMs: 100, iamPropagationMs: 0 },
+};
 
 /** Lambda and DynamoDB settle lazily in the fake; `status` reads everything, and must agree. */
 async function settled(w: World): Promise<Record<string, unknown>> {
