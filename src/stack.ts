@@ -159,7 +159,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
       key: "stage",
       handler: stageHandler,
       // Logging needs the account's role and both log groups first.
-      dependsOn: ["restApi", "apiGatewayAccount", "accessLogGroup", "executionLogGroup"],
+      dependsOn: ["restApi", "apiGatewayAccount", "accessLogGroup", "executionLogGroup", "table"],
       props: (refs) => {
         const api = refs("restApi") as RestApiOutputs;
         return {
@@ -282,7 +282,9 @@ export function desiredStack(i: StackInput): AnySpec[] {
       key: "function",
       handler: functionHandler,
       // Without the artifact (down) nothing is created, so the order only matters for deletion.
-      dependsOn: ["role", "functionLogGroup", "table", ...(artifact ? ["artifact"] : ["bucket"])],
+      // Not on the table: the function can be created while the table is still CREATING; the
+      // stage, which opens the API to callers, waits for the table instead.
+      dependsOn: ["role", "functionLogGroup", ...(artifact ? ["artifact"] : ["bucket"])],
       props: () => ({
         name: names.functionName,
         roleArn: `arn:${partition}:iam::${account}:role/${names.role}`,

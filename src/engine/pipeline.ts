@@ -95,7 +95,7 @@ export function observeAll(
       if (props === undefined) return { spec, props, observed: undefined, recorded: rec };
       const id = spec.handler.displayId(props);
       try {
-        const observed = await limiter.run(async () => {
+        const observed = await limiter.reads.run(async () => {
           const start = Date.now();
           const o = await spec.handler.observe(nodeCtx(ctx, undefined), props, rec);
           ctx.trace?.({ key, phase: "observe", start, end: Date.now() });

@@ -37,50 +37,86 @@ export function applyModel(fake: FakeAccount, scale: number): void {
 /**
  * The lower bound for a run: the longest path through the dependency graph when every resource
  * takes the time its own reads and changes took in that run and nothing waits for anything else.
- * `deps` maps a key to the keys that must finish first (reversed for teardown).
+ * `deps` maps a key to the keys that must finish first (reversed for teardown). Returns its
+ * length and the resources on it, first to last.
  */
-export function criticalPathMs(
+export function criticalPath(
   events: readonly TraceEvent[],
   deps: ReadonlyMap<string, readonly string[]>,
-): number {
-  if (events.length === 0) return 0;
+): { ms: number; chain: string[] } {
+  if (events.length === 0) return { ms: 0, chain: [] };
   const t0 = Math.min(...events.map((e) => e.start));
   const observedBy = new Map<string, number>();
   const work = new Map<string, number>();
   for (const e of events) {
-    if (e.phase === "observe")
+    if (e.phase === "observe") {
       observedBy.set(e.key, Math.max(observedBy.get(e.key) ?? 0, e.end - t0));
-    else work.set(e.key, (work.get(e.key) ?? 0) + (e.end - e.start));
+    } else {
+      work.set(e.key, (work.get(e.key) ?? 0) + (e.end - e.start));
+    }
   }
   const keys = new Set([...observedBy.keys(), ...work.keys()]);
   const finish = new Map<string, number>();
+  const via = new Map<string, string | undefined>();
   const visit = (k: string, seen: Set<string>): number => {
     const known = finish.get(k);
     if (known !== undefined) return known;
     if (seen.has(k)) return 0;
     seen.add(k);
-    const ready = Math.max(
-      observedBy.get(k) ?? 0,
-      ...(deps.get(k) ?? []).filter((d) => keys.has(d)).map((d) => visit(d, seen)),
-    );
+    let ready = observedBy.get(k) ?? 0;
+    let from: string | undefined;
+    for (const d of (deps.get(k) ?? []).filter((x) => keys.has(x))) {
+      const f = visit(d, seen);
+      if (f > ready) {
+        ready = f;
+        from = d;
+      }
+    }
     const f = ready + (work.get(k) ?? 0);
     finish.set(k, f);
+    via.set(k, from);
     return f;
   };
-  return Math.max(...[...keys].map((k) => visit(k, new Set())));
+  let last = "";
+  let ms = 0;
+  for (const k of keys) {
+    const f = visit(k, new Set());
+    if (f > ms) [ms, last] = [f, k];
+  }
+  const chain: string[] = [];
+  for (let k: string | undefined = last; k; k = via.get(k)) chain.unshift(k);
+  return { ms, chain };
 }
 
-/** How many round trips deep a run's calls are: the longest chain of calls each started after the previous ended. */
-export function roundTripDepth(calls: readonly CallRecord[]): number {
+/**
+ * How many round trips deep a run's calls are: the longest chain of calls each started after the
+ * previous one ended. Returns the depth and that chain ("Service.Operation", first to last).
+ */
+export function roundTrips(calls: readonly CallRecord[]): { depth: number; chain: string[] } {
   const sorted = [...calls].sort((a, b) => a.startedAt - b.startedAt);
   const depth: number[] = [];
+  const prev: (number | undefined)[] = [];
   sorted.forEach((c, i) => {
     let d = 1;
+    let from: number | undefined;
     for (let j = 0; j < i; j++) {
       const p = sorted[j] as CallRecord;
-      if (p.endedAt <= c.startedAt) d = Math.max(d, (depth[j] ?? 0) + 1);
+      if (p.endedAt <= c.startedAt && (depth[j] ?? 0) + 1 > d) {
+        d = (depth[j] ?? 0) + 1;
+        from = j;
+      }
     }
     depth.push(d);
+    prev.push(from);
   });
-  return Math.max(0, ...depth);
+  let end = -1;
+  depth.forEach((d, i) => {
+    if (end < 0 || d > (depth[end] ?? 0)) end = i;
+  });
+  const chain: string[] = [];
+  for (let k: number | undefined = end < 0 ? undefined : end; k !== undefined; k = prev[k]) {
+    const c = sorted[k] as CallRecord;
+    chain.unshift(`${c.service}.${c.operation}`);
+  }
+  return { depth: end < 0 ? 0 : (depth[end] ?? 0), chain };
 }

@@ -116,6 +116,11 @@ export class FakeApiGateway implements FakeService {
   readonly operations: FakeService["operations"];
   private readonly buckets = new Map<string, Bucket>();
 
+  /** Full quota buckets again, as after a pause between two commands. */
+  resetQuotas(): void {
+    this.buckets.clear();
+  }
+
   constructor(private readonly iam: FakeIam) {
     const ops: Record<string, OperationHandler> = {
       CreateRestApi: (i, c) => this.createRestApi(i, c),
