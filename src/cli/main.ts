@@ -91,7 +91,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const program = new Command()
     .name("serverless-automation")
     .description(
-      "Provision a serverless stack on AWS (S3, DynamoDB, Lambda, API Gateway, CloudWatch)\ndirectly through the AWS SDK: idempotent up, honest status, complete down.",
+      "Provision a serverless stack on AWS (S3, DynamoDB, Lambda, API Gateway, CloudWatch) " +
+        "directly through the AWS SDK: idempotent up, honest status, complete down.",
     )
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
