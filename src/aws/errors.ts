@@ -44,6 +44,14 @@ export function isNotFound(err: unknown): boolean {
   return name === "" || name === "Unknown" ? httpStatus(err) === 404 : false;
 }
 
+/** The promise's value, or undefined when AWS says the thing does not exist. */
+export function orMissing<T>(p: Promise<T>): Promise<T | undefined> {
+  return p.catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+}
+
 export function isNamed(err: unknown, ...names: string[]): boolean {
   return names.includes(errorName(err));
 }

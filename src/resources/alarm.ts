@@ -8,7 +8,7 @@ import {
   type MetricDataQuery,
   type PutMetricAlarmCommandInput,
 } from "@aws-sdk/client-cloudwatch";
-import { isNotFound } from "../aws/errors.js";
+import { isNotFound, orMissing } from "../aws/errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
@@ -138,10 +138,7 @@ async function read(ctx: Ctx, p: AlarmProps): Promise<AlarmCurrent | undefined> 
   const cw = ctx.clients.cloudwatch;
   const [alarms, tags] = await Promise.all([
     cw.send(new DescribeAlarmsCommand({ AlarmNames: [p.name], AlarmTypes: ["MetricAlarm"] })),
-    cw.send(new ListTagsForResourceCommand({ ResourceARN: p.arn })).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }),
+    orMissing(cw.send(new ListTagsForResourceCommand({ ResourceARN: p.arn }))),
   ]);
   const alarm = alarms.MetricAlarms?.find((a) => a.AlarmName === p.name);
   return alarm && { alarm, tags: fromKeyValueList(tags?.Tags) };

@@ -6,7 +6,7 @@ import {
   PutRetentionPolicyCommand,
   TagResourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { isNamed, isNotFound } from "../aws/errors.js";
+import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import type { TagMap } from "./tags.js";
@@ -42,10 +42,7 @@ async function read(ctx: Ctx, p: LogGroupProps): Promise<LogGroupCurrent | undef
   const logs = ctx.clients.logs;
   const [groups, tags] = await Promise.all([
     logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: p.name, limit: 5 })),
-    logs.send(new ListTagsForResourceCommand({ resourceArn: p.arn })).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }),
+    orMissing(logs.send(new ListTagsForResourceCommand({ resourceArn: p.arn }))),
   ]);
   const group = groups.logGroups?.find((g) => g.logGroupName === p.name);
   if (!group) return undefined;

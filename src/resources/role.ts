@@ -13,7 +13,7 @@ import {
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import { isNamed, isNotFound } from "../aws/errors.js";
+import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
 import { hasTags, sameJson } from "../engine/equal.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import type { PolicyDocument } from "./policies.js";
@@ -42,14 +42,6 @@ interface RoleCurrent {
   tags: Record<string, string>;
 }
 
-/** undefined when the role does not exist. */
-function missingAsUndefined<T>(p: Promise<T>): Promise<T | undefined> {
-  return p.catch((err: unknown) => {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  });
-}
-
 /**
  * Everything about the role in one round trip. Only the document of the policy we manage is
  * read; other inline policies need only be known by name (they are drift, to be removed).
@@ -60,13 +52,11 @@ async function readRole(
   policyName: string | undefined,
 ): Promise<{ arn: string; current: RoleCurrent } | undefined> {
   const [got, names, attached, doc] = await Promise.all([
-    missingAsUndefined(iam.send(new GetRoleCommand({ RoleName: name }))),
-    missingAsUndefined(iam.send(new ListRolePoliciesCommand({ RoleName: name }))),
-    missingAsUndefined(iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))),
+    orMissing(iam.send(new GetRoleCommand({ RoleName: name }))),
+    orMissing(iam.send(new ListRolePoliciesCommand({ RoleName: name }))),
+    orMissing(iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))),
     policyName
-      ? missingAsUndefined(
-          iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
-        )
+      ? orMissing(iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })))
       : undefined,
   ]);
   const role = got?.Role;

@@ -10,7 +10,7 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
-import { isNamed, isNotFound } from "../aws/errors.js";
+import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
 import { UserError } from "../engine/errors.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
@@ -62,14 +62,8 @@ async function readCurrent(ctx: Ctx, p: TableProps): Promise<TableCurrent | unde
   const db = ctx.clients.dynamodb;
   const [table, backups, tags] = await Promise.all([
     describe(db, p.name),
-    db.send(new DescribeContinuousBackupsCommand({ TableName: p.name })).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }),
-    db.send(new ListTagsOfResourceCommand({ ResourceArn: p.arn })).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }),
+    orMissing(db.send(new DescribeContinuousBackupsCommand({ TableName: p.name }))),
+    orMissing(db.send(new ListTagsOfResourceCommand({ ResourceArn: p.arn }))),
   ]);
   if (!table) return undefined;
   return {

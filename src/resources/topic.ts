@@ -6,7 +6,7 @@ import {
   SetTopicAttributesCommand,
   TagResourceCommand,
 } from "@aws-sdk/client-sns";
-import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
+import { errorMessage, isNamed, isNotFound, orMissing } from "../aws/errors.js";
 import { hasTags, sameJson } from "../engine/equal.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
@@ -81,14 +81,8 @@ interface TopicCurrent {
 async function read(ctx: Ctx, p: TopicProps): Promise<TopicCurrent | undefined> {
   const sns = ctx.clients.sns;
   const [attrs, tags] = await Promise.all([
-    sns.send(new GetTopicAttributesCommand({ TopicArn: p.arn })).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }),
-    sns.send(new ListTagsForResourceCommand({ ResourceArn: p.arn })).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }),
+    orMissing(sns.send(new GetTopicAttributesCommand({ TopicArn: p.arn }))),
+    orMissing(sns.send(new ListTagsForResourceCommand({ ResourceArn: p.arn }))),
   ]);
   if (!attrs) return undefined;
   return {
