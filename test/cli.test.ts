@@ -61,3 +61,44 @@ describe("CLI", () => {
     expect(w.fake.calls).toEqual([]);
   });
 });
+
+describe("--json", () => {
+  it("keeps stdout one JSON document, for usage errors too", async () => {
+    const w = world();
+    const bad = await w.run(["up", "--json", "--bogus"]);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining("--bogus") },
+    });
+    const badStage = await w.run(["status", "--json", "--stage", "NOPE"]);
+    expect(badStage.code).toBe(1);
+    expect(JSON.parse(badStage.stdout)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining("NOPE") },
+    });
+    const ok = await w.run(["up", "--json"]);
+    expect(ok.code).toBe(0);
+    const doc = JSON.parse(ok.stdout) as { ok: boolean; endpoint: string };
+    expect(doc.ok).toBe(true);
+    expect(doc.endpoint).toMatch(/^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod$/);
+    // Progress went to stderr.
+    expect(ok.stderr).toContain("created");
+  });
+
+  it("never colours with NO_COLOR, even when forced to a terminal", async () => {
+    const w = world();
+    const r = await w.run(["up"], {
+      env: { AWS_REGION: "us-east-1", NO_COLOR: "1", CI: "true" },
+      stdout: Object.assign({ write: () => undefined }, { isTTY: true }),
+    });
+    expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/\u001b\[/);
+    const coloured = await w.run(["status"], {
+      env: { AWS_REGION: "us-east-1", FORCE_COLOR: "1" },
+    });
+    // eslint-disable-next-line no-control-regex
+    expect(coloured.stdout).toMatch(/\u001b\[/);
+  });
+});

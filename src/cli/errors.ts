@@ -14,7 +14,10 @@ export function handleError(
   const known = err instanceof UserError || err instanceof ResourceError;
   const message = err instanceof Error ? err.message : String(err);
   const hint = known
-    ? err.hint
+    ? (err.hint ??
+      (err instanceof ResourceError
+        ? "Fix the cause AWS gives above, then run the command again (--verbose shows more)."
+        : undefined))
     : "This looks like a bug in serverless-automation. Run again with --verbose for details and report it.";
   const code = err instanceof UserError ? err.exitCode : 1;
   if (opts.json) {

@@ -180,6 +180,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return EXIT.ok;
       }
       if (err.code === "commander.executeSubCommandAsync") return EXIT.ok;
+      // The usage error is on stderr already; --json still gets its one document on stdout.
+      if (json) {
+        const message = err.message.replace(/^error: /, "");
+        io.stdout.write(
+          `${JSON.stringify({ ok: false, error: { message, hint: "Run with --help for usage." } }, null, 2)}\n`,
+        );
+      }
       return EXIT.error;
     }
     return handleError(err, io, {
