@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { stripAnsi } from "../src/report/format.js";
 import { world } from "./helpers.js";
 
 describe("CLI", () => {
@@ -100,5 +101,40 @@ describe("--json", () => {
     });
     // eslint-disable-next-line no-control-regex
     expect(coloured.stdout).toMatch(/\u001b\[/);
+  });
+});
+
+describe("in a terminal", () => {
+  it("shows spinners and persists one line per finished resource, and up completes", async () => {
+    const { Writable } = await import("node:stream");
+    let screen = "";
+    const tty = Object.assign(
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          screen += chunk.toString();
+          done();
+        },
+      }),
+      // The tty.WriteStream surface a spinner draws with.
+      {
+        isTTY: true,
+        columns: 120,
+        rows: 40,
+        cursorTo: (_x: number, cb?: () => void) => (cb?.(), true),
+        moveCursor: (_dx: number, _dy: number, cb?: () => void) => (cb?.(), true),
+        clearLine: (_dir: number, cb?: () => void) => (cb?.(), true),
+        clearScreenDown: (cb?: () => void) => (cb?.(), true),
+        getWindowSize: () => [120, 40],
+      },
+    );
+    const w = world();
+    const r = await w.run(["up"], { stderr: tty as never, env: { AWS_REGION: "us-east-1" } });
+    expect(r.code, `${r.stdout}\n${screen}`).toBe(0);
+    expect(r.stdout).toMatch(/up to date in us-east-1 \(\d+ created\)/);
+    const plain = stripAnsi(screen);
+    expect(plain).toContain("⠋");
+    expect(plain).toContain("created S3 bucket");
+    expect(plain).toContain("created Lambda function");
+    expect(w.fake.lambda.functions.size).toBe(1);
   });
 });

@@ -260,7 +260,7 @@ describe("up --dry-run", () => {
     const r = await w.run(["up", "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /update\s+Lambda function\s+serverless-automation-production-api\s+timeout/,
+      /update\s+Lambda function\s+timeout\s+serverless-automation-production-api/,
     );
     expect(r.stdout).toMatch(/noop\s+DynamoDB table/);
     expect(w.fake.operations({ mutating: true })).toEqual([]);

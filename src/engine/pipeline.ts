@@ -1,4 +1,4 @@
-import type { Reporter, StepReporter } from "../report/reporter.js";
+import type { Outcome, Reporter, StepReporter } from "../report/reporter.js";
 import type { StateStore } from "../state/store.js";
 import { deepEqual } from "./equal.js";
 import { ResourceError, UserError } from "./errors.js";
@@ -231,7 +231,6 @@ export async function apply(
             step = reporter.step(verb, h.label, id);
             result = await h.create(nodeCtx(ctx, step), props);
             action = "create";
-            step.done("created");
           } else {
             const change = h.diff(props, observed);
             fields = change.fields;
@@ -242,30 +241,35 @@ export async function apply(
               await store.forget(key);
               result = await h.create(nodeCtx(ctx, step), props);
               action = "replace";
-              step.done("replaced", fields.join(", "));
             } else if (fields.length) {
               verb = "updating";
               step = reporter.step(verb, h.label, observed.id);
               result = await h.update(nodeCtx(ctx, step), props, observed, change);
               action = "update";
-              step.done("updated", fields.join(", "));
             } else {
               result = observed;
               action = "noop";
             }
           }
+          // Recorded before anything else can go wrong: what exists is never forgotten.
           const entry = entryOf(h, result);
           if (!deepEqual(recorded, entry)) await store.record(key, entry);
           ctx.trace?.({ key, phase: "change", start, end: Date.now() });
           outcomes.set(key, { action, fields });
           outputs.set(key, result.outputs);
+          if (action !== "noop") {
+            step?.done(
+              `${action}d` as Outcome,
+              action === "create" ? undefined : fields.join(", "),
+            );
+          }
           return result.outputs;
         });
       } catch (err) {
         if (err instanceof Interrupted) throw err;
         const e = wrap(verb, h, id, err);
-        step?.fail(e.message);
         errors.push(e);
+        step?.fail(e.message);
         throw e;
       }
     })();
@@ -334,6 +338,7 @@ export async function destroyAll(
           ctx.trace?.({ key, phase: "destroy", start, end: Date.now() });
           return out;
         });
+        if (store?.resources[key]) await store.forget(key);
         if (r && "kept" in r) {
           kept.push({ key, id: t.entry.id, label: t.handler.label, reason: r.kept });
           step.done("kept", r.kept);
@@ -341,15 +346,14 @@ export async function destroyAll(
           deleted.push(key);
           step.done("deleted");
         }
-        if (store?.resources[key]) await store.forget(key);
       } catch (err) {
         if (err instanceof Interrupted) {
           step.fail("not started: interrupted");
           throw err;
         }
         const e = wrap("deleting", t.handler, t.entry.id, err);
-        step.fail(e.message);
         errors.push(e);
+        step.fail(e.message);
         throw e;
       }
     })();

@@ -1,5 +1,5 @@
 import type { Ora } from "ora";
-import { outcomeLine, type Sink } from "./plain.js";
+import { outcomeLine } from "./plain.js";
 import type { Reporter, StepReporter } from "./reporter.js";
 import type { Style } from "./format.js";
 
@@ -10,12 +10,13 @@ export class TtyReporter implements Reporter {
 
   private constructor(
     private readonly spinner: Ora,
+    private readonly stream: NodeJS.WriteStream,
     private readonly style: Style,
   ) {}
 
   static async create(stream: NodeJS.WriteStream, style: Style): Promise<TtyReporter> {
     const { default: ora } = await import("ora");
-    return new TtyReporter(ora({ stream, discardStdin: false }), style);
+    return new TtyReporter(ora({ stream, discardStdin: false }), stream, style);
   }
 
   private refresh(): void {
@@ -34,7 +35,7 @@ export class TtyReporter implements Reporter {
   private persist(line: string): void {
     const wasSpinning = this.spinner.isSpinning;
     this.spinner.stop();
-    (this.spinner as unknown as { stream: Sink }).stream.write(`${line}\n`);
+    this.stream.write(`${line}\n`);
     if (wasSpinning) this.spinner.start();
   }
 

@@ -27,9 +27,10 @@ function printHuman(io: Io, r: StatusResult): void {
         : x.state === "drifted"
           ? style.yellow(`drifted: ${x.fields.join(", ")}`)
           : style.red(x.state);
-    return [x.label, x.id, state];
+    // The id last: long ones (ARNs, S3 keys) then wrap without breaking the columns.
+    return [x.label, state, x.id];
   });
-  w(table([["RESOURCE", "ID", "STATE"], ...rows]));
+  w(table([["RESOURCE", "STATE", "ID"], ...rows]));
   if (r.endpoint) w(`Endpoint: ${r.endpoint}`);
   w(
     r.inSync

@@ -35,8 +35,8 @@ function printHuman(io: Io, r: UpResult): void {
         r.resources.map((x) => [
           x.action === "noop" ? style.dim("noop") : style.yellow(x.action),
           x.label,
+          x.action === "update" || x.action === "replace" ? x.fields.join(", ") : "",
           x.id,
-          x.fields.join(", "),
         ]),
       ),
     );
