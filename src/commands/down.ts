@@ -8,6 +8,7 @@ import {
   type DestroyTarget,
   type Observation,
 } from "../engine/pipeline.js";
+import { artifactHandler } from "../resources/artifact.js";
 import { HANDLERS } from "../resources/registry.js";
 import { removeState } from "../state/store.js";
 import { errorInfo, type ErrorInfo } from "./up.js";
@@ -75,23 +76,17 @@ export async function down(
         continue;
       }
       targets.push({ key: spec.key, handler: h, entry, after: edges.get(spec.key) ?? [] });
-      const count = (o.observed?.current as { itemCount?: number } | undefined)?.itemCount;
-      described.push({
-        key: spec.key,
-        label: h.label,
-        id: entry.id,
-        note: count !== undefined ? `about ${count} item${count === 1 ? "" : "s"}` : undefined,
-      });
+      described.push({ key: spec.key, label: h.label, id: entry.id, note: noteFor(spec.key, o) });
     }
     const wanted = new Set(s.specs.map((x) => x.key));
     for (const [key, entry] of Object.entries(store.resources)) {
       const handler = HANDLERS.get(entry.kind);
-      if (wanted.has(key) || !handler) continue;
+      // Code bundles go with their bucket, every version of them.
+      if (wanted.has(key) || !handler || entry.kind === artifactHandler.kind) continue;
       targets.push({ key, handler, entry, after: [] });
       described.push({ key, label: handler.label, id: entry.id });
     }
-    const visible = described.filter((d) => d.key !== "artifact");
-    if (targets.length && !(await opts.confirm(visible))) {
+    if (targets.length && !(await opts.confirm(described))) {
       return {
         ...base,
         ok: false,
@@ -104,6 +99,11 @@ export async function down(
       };
     }
     const r = await destroyAll(s.ctx, targets, store, e.reporter, s.limiter, e.signal);
+    if (!store.resources.bucket) {
+      for (const [key, entry] of Object.entries(store.resources)) {
+        if (entry.kind === artifactHandler.kind) await store.forget(key);
+      }
+    }
     if (r.errors.length === 0) await removeState(s.config.statePath);
     const find = (k: string) => described.find((d) => d.key === k) as DownTarget;
     return {
@@ -112,11 +112,21 @@ export async function down(
       cancelled: false,
       interrupted: r.errors.some((x) => x instanceof Interrupted),
       durationMs: Date.now() - started,
-      deleted: r.deleted.filter((k) => k !== "artifact").map(find),
+      deleted: r.deleted.map(find),
       kept: r.kept.map((k) => ({ ...find(k.key), reason: k.reason })),
       errors: r.errors.filter((x) => !(x instanceof Interrupted)).map(errorInfo),
     };
   } finally {
     await lock.release();
   }
+}
+
+/** What the confirmation says beside a resource. */
+function noteFor(key: string, o: Observation): string | undefined {
+  const count = (o.observed?.current as { itemCount?: number } | undefined)?.itemCount;
+  if (count !== undefined) {
+    return count === 0 ? "empty" : `about ${count} item${count === 1 ? "" : "s"}`;
+  }
+  if (key === "apiGatewayAccount") return "kept if other REST APIs in the region may use it";
+  return undefined;
 }
