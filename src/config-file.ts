@@ -52,7 +52,9 @@ export async function loadConfigFile(
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`The config file ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new UserError(`The config file ${file} is not valid JSON: ${(err as Error).message}`, {
+      hint: "Fix the JSON (a trailing comma or a missing quote is the usual cause).",
+    });
   }
   return { file, ...parseConfig(raw, stage, path.basename(file)) };
 }

@@ -133,7 +133,9 @@ export function validateRegion(region: string | undefined): string {
 export function validateSettings(input: Partial<Settings>, source = "settings"): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS, ...dropUndefined(input) };
   const bad = (field: string, why: string): never => {
-    throw new UserError(`Invalid ${source}: ${field} ${why}.`);
+    throw new UserError(`Invalid ${source}: ${field} ${why}.`, {
+      hint: `Fix ${field} in ${PROJECT}.config.json (or the flag that set it).`,
+    });
   };
   if (DEPRECATED_RUNTIMES.includes(s.runtime)) {
     throw new UserError(`The Lambda runtime ${s.runtime} is deprecated.`, {

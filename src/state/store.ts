@@ -49,7 +49,9 @@ export async function readState(file: string): Promise<StackState | undefined> {
     text = await fs.readFile(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new UserError(`Cannot read the state file ${file}: ${(err as Error).message}`);
+    throw new UserError(`Cannot read the state file ${file}: ${(err as Error).message}`, {
+      hint: "Check its permissions, or pass --state with another file.",
+    });
   }
   let parsed: unknown;
   try {
