@@ -179,9 +179,11 @@ export const kmsKeyHandler: ResourceHandler<KmsKeyProps, KmsKeyOutputs, KmsKeyCu
     const KeyId = made.KeyMetadata?.KeyId;
     if (!KeyId) throw new Error("KMS returned no key id");
     try {
+      // The alias first: it is how every later run finds the key, so the window in which a
+      // crash could leave an unfindable key is one round trip.
+      await kms.send(new CreateAliasCommand({ AliasName: p.alias, TargetKeyId: KeyId }));
       // Security Hub KMS.4: yearly automatic rotation.
       await kms.send(new EnableKeyRotationCommand({ KeyId }));
-      await kms.send(new CreateAliasCommand({ AliasName: p.alias, TargetKeyId: KeyId }));
     } catch (err) {
       // Without its alias nothing would ever find this key again: don't leave it behind.
       await kms
