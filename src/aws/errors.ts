@@ -1,10 +1,13 @@
-/** Classifiers for AWS errors, by the error names and messages AWS documents. */
+/**
+ * Classifiers for AWS errors. Names are the ones the SDK v3 throws (`err.name`): the modelled
+ * exception class where the service models the error (IAM's wire code NoSuchEntity arrives as
+ * NoSuchEntityException), else the service's own error code (S3's NoSuchBucketPolicy).
+ */
 
 const NOT_FOUND = new Set([
   "ResourceNotFoundException",
-  // CloudWatch DeleteAlarms/DescribeAlarmHistory spell it without "Exception".
+  // CloudWatch models this one without "Exception".
   "ResourceNotFound",
-  "NoSuchEntity",
   "NoSuchEntityException",
   "NoSuchBucket",
   "NoSuchKey",

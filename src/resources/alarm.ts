@@ -101,6 +101,11 @@ export function throttlesAlarm(
   };
 }
 
+/** An empty list and an absent one mean the same: DescribeAlarms answers `[]` for either. */
+function listOrNone<T>(list: readonly T[] | undefined): readonly T[] | undefined {
+  return list && list.length > 0 ? list : undefined;
+}
+
 /** The comparable part of an alarm, as DescribeAlarms reports it. */
 function shape(d: AlarmDefinition | MetricAlarm): unknown {
   return {
@@ -117,8 +122,8 @@ function shape(d: AlarmDefinition | MetricAlarm): unknown {
     MetricName: d.MetricName,
     Statistic: d.Statistic,
     Period: d.Period,
-    Dimensions: d.Dimensions?.map((x) => ({ Name: x.Name, Value: x.Value })),
-    Metrics: d.Metrics?.map((m) => ({
+    Dimensions: listOrNone(d.Dimensions)?.map((x) => ({ Name: x.Name, Value: x.Value })),
+    Metrics: listOrNone(d.Metrics)?.map((m) => ({
       Id: m.Id,
       Expression: m.Expression,
       Label: m.Label,
@@ -126,7 +131,10 @@ function shape(d: AlarmDefinition | MetricAlarm): unknown {
       MetricStat: m.MetricStat && {
         Namespace: m.MetricStat.Metric?.Namespace,
         MetricName: m.MetricStat.Metric?.MetricName,
-        Dimensions: m.MetricStat.Metric?.Dimensions?.map((x) => ({ Name: x.Name, Value: x.Value })),
+        Dimensions: listOrNone(m.MetricStat.Metric?.Dimensions)?.map((x) => ({
+          Name: x.Name,
+          Value: x.Value,
+        })),
         Period: m.MetricStat.Period,
         Stat: m.MetricStat.Stat,
       },

@@ -156,8 +156,9 @@ export const roleHandler: ResourceHandler<RoleProps, RoleOutputs, RoleCurrent> =
         }),
       );
     } catch (err) {
-      // Made by an earlier run that stopped before recording it: adopt and converge it.
-      if (!isNamed(err, "EntityAlreadyExists")) throw err;
+      // Made by an earlier run that stopped before recording it: adopt and converge it. IAM's
+      // wire code is EntityAlreadyExists; the SDK throws it as EntityAlreadyExistsException.
+      if (!isNamed(err, "EntityAlreadyExistsException")) throw err;
     }
     const r = await readRole(iam, p.name, p.inline?.name);
     if (!r) throw new Error("the role is not readable right after it was created");

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Pluggable } from "@smithy/types";
 import { createClients, type Clients } from "../../src/aws/clients.js";
+import { renderError, WireError, type WireResponse } from "./errors.js";
+
+/** Carries a rendered error response from the fake to the SDK's deserializer below it. */
+const RESPONSE = Symbol("fakeAwsResponse");
+/** The call record of a failed call, so its error can be named as the SDK names it. */
+const RECORD = Symbol("fakeAwsRecord");
 
 /** One call as the fake saw it. */
 export interface CallRecord {
@@ -8,7 +14,7 @@ export interface CallRecord {
   readonly operation: string;
   readonly input: Record<string, unknown>;
   readonly mutating: boolean;
-  /** The error name, when the call failed. */
+  /** The error name as the SDK reports it (`err.name`), when the call failed. */
   readonly error?: string;
   readonly startedAt: number;
   readonly endedAt: number;
@@ -123,29 +129,56 @@ export class FakeAws {
     this.calls.length = 0;
   }
 
+  /**
+   * Plugs in at the deserialize step. A successful call returns the fake's output as is; a
+   * failed one is rendered as AWS would send it on the wire and handed to the SDK's own
+   * deserializer, which throws the error class and name the real SDK would.
+   */
   plugin(): Pluggable<object, object> {
     return {
       applyToStack: (stack) => {
         stack.add(
-          (_next, context) => async (args) => {
+          (next, context) => async (args) => {
             const c = context as { clientName?: string; commandName?: string };
             const service = (c.clientName ?? "").replace(/Client$/, "");
             const operation = (c.commandName ?? "").replace(/Command$/, "");
             const host = (args.request as { hostname?: string } | undefined)?.hostname ?? "";
             const region =
               /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com/.exec(host)?.[1] ?? this.region;
-            const output = await this.handle(
-              service,
-              operation,
-              args.input as Record<string, unknown>,
-              region,
-            );
+            let output: unknown;
+            try {
+              output = await this.handle(
+                service,
+                operation,
+                args.input as Record<string, unknown>,
+                region,
+              );
+            } catch (err) {
+              if (!(err instanceof WireError)) throw err;
+              const record = (err as { [RECORD]?: { error?: string } })[RECORD];
+              try {
+                await next(Object.assign({ ...args }, { [RESPONSE]: renderError(err, operation) }));
+              } catch (sdkErr) {
+                if (record) record.error = (sdkErr as Error).name;
+                throw sdkErr;
+              }
+              throw new Error(`the SDK accepted the error response of ${service}.${operation}`);
+            }
             return {
               output: { ...(output as object), $metadata: { httpStatusCode: 200, attempts: 1 } },
               response: {},
             };
           },
           { step: "deserialize", priority: "high", name: "fakeAws", override: true },
+        );
+        // Below the SDK's deserializer: answers with the rendered response instead of the network.
+        stack.add(
+          () => async (args) => {
+            const response = (args as { [RESPONSE]?: WireResponse })[RESPONSE];
+            if (!response) throw new Error("the fake AWS reached the network");
+            return { response, output: {} };
+          },
+          { step: "deserialize", priority: "low", name: "fakeAwsWire", override: true },
         );
       },
     };
@@ -189,8 +222,7 @@ export class FakeAws {
       if (f.error && f.times > 0) {
         f.times--;
         const err = f.error();
-        record(err.name);
-        throw err;
+        throw Object.assign(err, { [RECORD]: record(err.name) });
       }
     }
     const impl = this.services.get(service)?.operations[operation];
@@ -203,7 +235,8 @@ export class FakeAws {
     try {
       out = await impl(structuredCloneSafe(input), { region, now: Date.now() });
     } catch (err) {
-      record((err as Error).name);
+      const r = record((err as Error).name);
+      if (err instanceof WireError) Object.assign(err, { [RECORD]: r });
       throw err;
     }
     const r = record();

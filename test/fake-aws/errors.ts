@@ -1,66 +1,96 @@
-import * as apigw from "@aws-sdk/client-api-gateway";
-import * as cloudwatch from "@aws-sdk/client-cloudwatch";
-import * as logs from "@aws-sdk/client-cloudwatch-logs";
-import * as dynamodb from "@aws-sdk/client-dynamodb";
-import * as iam from "@aws-sdk/client-iam";
-import * as kms from "@aws-sdk/client-kms";
-import * as lambda from "@aws-sdk/client-lambda";
-import * as s3 from "@aws-sdk/client-s3";
-import * as sns from "@aws-sdk/client-sns";
-import * as sts from "@aws-sdk/client-sts";
-
-type ServiceExceptionCtor = new (opts: {
-  name: string;
-  $fault: "client" | "server";
-  message: string;
-  $metadata: { httpStatusCode?: number };
-}) => Error;
-
-const MODULES: Record<string, { module: Record<string, unknown>; base: string }> = {
-  S3: { module: s3, base: "S3ServiceException" },
-  DynamoDB: { module: dynamodb, base: "DynamoDBServiceException" },
-  STS: { module: sts, base: "STSServiceException" },
-  IAM: { module: iam, base: "IAMServiceException" },
-  Lambda: { module: lambda, base: "LambdaServiceException" },
-  APIGateway: { module: apigw, base: "APIGatewayServiceException" },
-  CloudWatch: { module: cloudwatch, base: "CloudWatchServiceException" },
-  CloudWatchLogs: { module: logs, base: "CloudWatchLogsServiceException" },
-  SNS: { module: sns, base: "SNSServiceException" },
-  KMS: { module: kms, base: "KMSServiceException" },
-};
-
 /**
- * The error the real SDK would throw: the service's modelled exception class when it has one
- * (e.g. DynamoDB's ResourceNotFoundException), else its ServiceException base with AWS's name.
+ * Errors of the fake AWS, rendered in each service's wire protocol and parsed by the SDK's own
+ * deserializer, so a test sees exactly the error class and name the real SDK would throw (IAM's
+ * code EntityAlreadyExists arrives as EntityAlreadyExistsException, S3's HEAD 404 as NotFound).
  */
-export function awsError(service: string, name: string, message: string, status = 400): Error {
-  const m = MODULES[service];
-  if (!m) throw new Error(`unknown service ${service}`);
-  const base = m.module[m.base] as ServiceExceptionCtor;
-  const modelled = m.module[name] as unknown;
-  const fault = status >= 500 ? "server" : "client";
-  const metadata = {
-    httpStatusCode: status,
-    requestId: "fake-request-id",
-    attempts: 1,
-    totalRetryDelay: 0,
-  };
-  let err: Error;
-  if (
-    typeof modelled === "function" &&
-    (modelled as { prototype: unknown }).prototype instanceof base
+
+/** An error as AWS sends it: the service, its wire code, message and HTTP status. */
+export class WireError extends Error {
+  constructor(
+    readonly service: string,
+    readonly code: string,
+    message: string,
+    readonly status: number,
   ) {
-    const Ctor = modelled as new (opts: { message: string; $metadata: object }) => Error;
-    err = new Ctor({ message, $metadata: metadata });
-  } else {
-    err = new base({ name, $fault: fault, message, $metadata: metadata });
+    super(message);
+    this.name = `WireError(${service}.${code})`;
   }
-  // The SDK sets these from the response; keep them as a real response would.
-  Object.assign(err, { $metadata: metadata });
-  return err;
+}
+
+/** The error AWS would answer with; the fake's plugin renders it for the SDK to parse. */
+export function awsError(service: string, code: string, message: string, status = 400): Error {
+  if (!PROTOCOLS[service]) throw new Error(`unknown service ${service}`);
+  return new WireError(service, code, message, status);
 }
 
 /** A service's error factory, e.g. `const err = errorsFor("S3")`. */
 export function errorsFor(service: string) {
-  return (name: string, message: string, status = 400) => awsError(service, name, message, status);
+  return (code: string, message: string, status = 400) => awsError(service, code, message, status);
+}
+
+type Protocol = "query" | "json1.0" | "json1.1" | "restJson" | "restXml";
+
+/** Each service's protocol, as its SDK client is generated (see the client's `protocol`). */
+const PROTOCOLS: Record<string, Protocol> = {
+  S3: "restXml",
+  DynamoDB: "json1.0",
+  STS: "query",
+  IAM: "query",
+  SNS: "query",
+  Lambda: "restJson",
+  APIGateway: "restJson",
+  CloudWatch: "json1.0",
+  CloudWatchLogs: "json1.1",
+  KMS: "json1.1",
+};
+
+/** Services that answer JSON but keep their query-protocol error codes (awsQueryCompatible). */
+const QUERY_COMPATIBLE = new Set(["CloudWatch"]);
+
+export interface WireResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+const xml = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** The HTTP response AWS sends for this error on this operation. */
+export function renderError(err: WireError, operation: string): WireResponse {
+  const requestId = "fake-request-id";
+  const fault = err.status >= 500 ? "Receiver" : "Sender";
+  const protocol = PROTOCOLS[err.service] as Protocol;
+  const headers: Record<string, string> = { "x-amzn-requestid": requestId };
+  let body = "";
+  switch (protocol) {
+    case "query":
+      headers["content-type"] = "text/xml";
+      body =
+        `<ErrorResponse><Error><Type>${fault}</Type><Code>${xml(err.code)}</Code>` +
+        `<Message>${xml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+      break;
+    case "json1.0":
+    case "json1.1":
+      headers["content-type"] = `application/x-amz-${protocol.replace("json", "json-")}`;
+      if (QUERY_COMPATIBLE.has(err.service)) headers["x-amzn-query-error"] = `${err.code};${fault}`;
+      body = JSON.stringify({ __type: err.code, message: err.message });
+      break;
+    case "restJson":
+      headers["content-type"] = "application/json";
+      headers["x-amzn-errortype"] = err.code;
+      body = JSON.stringify({ message: err.message });
+      break;
+    case "restXml":
+      headers["x-amz-request-id"] = requestId;
+      // HEAD responses have no body: the SDK can only go by the status code.
+      if (!operation.startsWith("Head")) {
+        headers["content-type"] = "application/xml";
+        body =
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(err.code)}</Code>` +
+          `<Message>${xml(err.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
+      }
+      break;
+  }
+  return { statusCode: err.status, headers, body: Buffer.from(body, "utf8") };
 }

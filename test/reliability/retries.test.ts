@@ -115,8 +115,12 @@ const UP_BURSTS: Burst[] = [
     error: () => awsError("STS", "ServiceUnavailable", "Service unavailable", 503) },
   { title: "a request that times out (S3 PutObject, delayed then TimeoutError)", service: "S3",
     operation: "PutObject", times: 1, delayMs: 150, error: timeoutError },
-  { title: "S3 RequestTimeout 400 on HeadBucket", service: "S3", operation: "HeadBucket",
+  // S3 sends RequestTimeout when an upload's body stalls; a HEAD has no body to stall.
+  { title: "S3 RequestTimeout 400 on PutObject", service: "S3", operation: "PutObject",
     times: 1, error: () => awsError("S3", "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.") },
+  // A HEAD answer has no body: the SDK goes by the status code alone.
+  { title: "S3 503 on HeadBucket (no body)", service: "S3", operation: "HeadBucket",
+    times: 1, error: () => awsError("S3", "SlowDown", "Please reduce your request rate.", 503) },
 ]; // prettier-ignore
 
 describe("up retries transient faults and converges", () => {

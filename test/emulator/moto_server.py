@@ -1,0 +1,143 @@
+"""Starts moto's server after restoring the AWS behaviours it deviates from.
+
+Usage: python3 moto_server.py [--host 127.0.0.1] [--port 0]
+Prints "listening on <port>" once it serves, then serves until killed.
+
+Each patch below restores what an AWS document states; none adapts moto to the tool under test.
+"""
+
+import argparse
+import os
+import sys
+
+# AWS accounts come with the AWS managed policies; moto loads them only on request.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+from moto.awslambda import models as lambda_models  # noqa: E402
+from moto.iam import access_control, policy_conditions  # noqa: E402
+from moto.moto_server.threaded_moto_server import (  # noqa: E402
+    DomainDispatcherApplication,
+    create_backend_app,
+)
+from moto.s3 import models as s3_models  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+
+def patch_statement_conditions() -> None:
+    """A statement whose condition does not hold does not apply (moto answers Deny).
+
+    "If a condition ... is not met, the statement does not apply": the request is neither
+    allowed nor denied by it.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+    """
+    statement = access_control.IAMPolicyStatement
+    original = statement.is_action_permitted
+
+    def is_action_permitted(self, action, resource="*", principal=None, incoming=None):  # type: ignore[no-untyped-def]
+        if self._statement.get("Condition") and not self._check_conditions(incoming):
+            return access_control.PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, incoming)
+
+    statement.is_action_permitted = is_action_permitted
+
+
+def patch_bool_condition() -> None:
+    """The Bool operator is evaluated (moto skips operators it does not know).
+
+    Bool compares a context key with "true" or "false", case-insensitively.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Boolean
+    """
+
+    def bool_equals(expected, actual) -> bool:  # type: ignore[no-untyped-def]
+        wanted = expected if isinstance(expected, list) else [expected]
+        return str(actual).lower() in [str(w).lower() for w in wanted]
+
+    policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_equals
+
+
+def patch_s3_secure_transport() -> None:
+    """Requests to AWS arrive over TLS, so aws:SecureTransport is true in bucket policies.
+
+    moto passes no request context to bucket-policy evaluation; the tests reach it over plain
+    HTTP on loopback, standing in for AWS's HTTPS endpoints.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-securetransport
+    """
+    bucket = s3_models.FakeBucket
+
+    def get_permission(self, action, resource):  # type: ignore[no-untyped-def]
+        if self.policy is None:
+            return access_control.PermissionResult.NEUTRAL
+        policy = access_control.IAMPolicy(self.policy.decode())
+        return policy.is_action_permitted(
+            action, resource, incoming_condition_values={"aws:SecureTransport": "true"}
+        )
+
+    bucket.get_permission = get_permission
+
+
+def patch_lambda_logging_and_tracing() -> None:
+    """Lambda keeps LoggingConfig, and UpdateFunctionConfiguration applies TracingConfig and
+    LoggingConfig (moto drops the first and ignores both in updates).
+
+    LoggingConfig defaults to LogFormat Text and the group /aws/lambda/<function name>.
+    https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-LoggingConfig
+    https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html
+    https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html
+    """
+    function = lambda_models.LambdaFunction
+    original_init = function.__init__
+    original_get = function.get_configuration
+    original_update = function.update_configuration
+
+    def __init__(self, account_id, spec, region, version=1):  # type: ignore[no-untyped-def]
+        original_init(self, account_id, spec, region, version)
+        self.logging_config = logging_config(self, spec.get("LoggingConfig"))
+
+    def get_configuration(self, on_create=False):  # type: ignore[no-untyped-def]
+        config = original_get(self, on_create)
+        config["LoggingConfig"] = self.logging_config
+        return config
+
+    def update_configuration(self, updates):  # type: ignore[no-untyped-def]
+        if "TracingConfig" in updates:
+            self.tracing_config = {"Mode": updates["TracingConfig"].get("Mode", "PassThrough")}
+        if "LoggingConfig" in updates:
+            self.logging_config = logging_config(
+                self, {**self.logging_config, **updates["LoggingConfig"]}
+            )
+        return original_update(self, updates)
+
+    def logging_config(self, given):  # type: ignore[no-untyped-def]
+        config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}"}
+        config.update({k: v for k, v in (given or {}).items() if v is not None})
+        return config
+
+    function.__init__ = __init__
+    function.get_configuration = get_configuration
+    function.update_configuration = update_configuration
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=0)
+    args = parser.parse_args()
+
+    patch_statement_conditions()
+    patch_bool_condition()
+    patch_s3_secure_transport()
+    patch_lambda_logging_and_tracing()
+
+    server = make_server(args.host, args.port, DomainDispatcherApplication(create_backend_app), True)
+    print(f"listening on {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
