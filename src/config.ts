@@ -202,6 +202,23 @@ export function defaultStatePath(stage: string, cwd: string): string {
   return path.join(cwd, `.${PROJECT}`, `${stage}.json`);
 }
 
+/**
+ * SERVERLESS_AUTOMATION_WAIT_SCALE (0–1, default 1) shortens the pauses between polls and the
+ * IAM-propagation pause, for AWS-compatible emulators whose resources settle at once. How long
+ * the tool keeps waiting before it gives up is not scaled.
+ */
+export function resolveWaitScale(env: Record<string, string | undefined>): number {
+  const raw = env.SERVERLESS_AUTOMATION_WAIT_SCALE;
+  if (raw === undefined || raw === "") return 1;
+  const scale = Number(raw);
+  if (!Number.isFinite(scale) || scale < 0 || scale > 1) {
+    throw new UserError(`SERVERLESS_AUTOMATION_WAIT_SCALE "${raw}" is not a number from 0 to 1.`, {
+      hint: "Unset it to wait as long as AWS needs, or set e.g. 0.01 for a local emulator.",
+    });
+  }
+  return scale;
+}
+
 /** The stage: --stage, else SERVERLESS_AUTOMATION_STAGE, else production. */
 export function resolveStage(input: ConfigInput, env: Record<string, string | undefined>): string {
   return validateStage(input.stage ?? (env.SERVERLESS_AUTOMATION_STAGE || "production"));

@@ -5,6 +5,7 @@ import { loadConfigFile } from "../config-file.js";
 import {
   resolveConfig,
   resolveStage,
+  resolveWaitScale,
   resourceNames,
   stackTags,
   type Config,
@@ -13,7 +14,7 @@ import {
 } from "../config.js";
 import { UserError } from "../engine/errors.js";
 import { Limiter } from "../engine/limit.js";
-import { DEFAULT_TIMING, type Ctx, type Timing } from "../engine/types.js";
+import { DEFAULT_TIMING, scaleTiming, type Ctx, type Timing } from "../engine/types.js";
 import { bundleHandler, DEFAULT_HANDLER_ENTRY } from "../package/bundle.js";
 import { deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
@@ -112,7 +113,7 @@ export async function openSession(
     config,
     names,
     tags,
-    timing: e.timing ?? DEFAULT_TIMING,
+    timing: e.timing ?? scaleTiming(DEFAULT_TIMING, resolveWaitScale(e.env)),
     progress: () => undefined,
     trace: e.trace,
   };

@@ -54,6 +54,16 @@ export const DEFAULT_TIMING: Timing = {
   iamPropagationMs: 10_000,
 };
 
+/** Pauses multiplied by scale (0–1); the give-up deadline stays. */
+export function scaleTiming(timing: Timing, scale: number): Timing {
+  return {
+    minDelayMs: timing.minDelayMs * scale,
+    maxDelayMs: timing.maxDelayMs * scale,
+    maxWaitMs: timing.maxWaitMs,
+    iamPropagationMs: timing.iamPropagationMs * scale,
+  };
+}
+
 export interface Ctx {
   readonly clients: Clients;
   readonly account: string;

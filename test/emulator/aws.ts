@@ -1,0 +1,381 @@
+import {
+  APIGatewayClient,
+  GetAccountCommand,
+  GetMethodCommand,
+  GetResourcesCommand,
+  GetRestApisCommand,
+  GetStageCommand,
+} from "@aws-sdk/client-api-gateway";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  ListTagsForResourceCommand as ListLogTags,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ListTagsOfResourceCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  GetRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
+} from "@aws-sdk/client-iam";
+import {
+  KMSClient,
+  ListAliasesCommand,
+  ListKeysCommand,
+  DescribeKeyCommand,
+} from "@aws-sdk/client-kms";
+import {
+  GetFunctionCommand,
+  GetPolicyCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+} from "@aws-sdk/client-lambda";
+import {
+  GetBucketEncryptionCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { ListSubscriptionsCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
+import { expect } from "vitest";
+import * as E from "./expected.js";
+
+export interface Aws {
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  lambda: LambdaClient;
+  apigateway: APIGatewayClient;
+  iam: IAMClient;
+  cloudwatch: CloudWatchClient;
+  logs: CloudWatchLogsClient;
+  sns: SNSClient;
+  kms: KMSClient;
+}
+
+/** SDK clients straight to the emulator (not through the fault layer), to read back and to drift. */
+export function awsAt(endpoint: string): Aws {
+  const base = {
+    region: E.REGION,
+    endpoint,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  };
+  return {
+    s3: new S3Client({ ...base, forcePathStyle: true }),
+    dynamodb: new DynamoDBClient(base),
+    lambda: new LambdaClient(base),
+    apigateway: new APIGatewayClient(base),
+    iam: new IAMClient(base),
+    cloudwatch: new CloudWatchClient(base),
+    logs: new CloudWatchLogsClient(base),
+    sns: new SNSClient(base),
+    kms: new KMSClient(base),
+  };
+}
+
+/** Statements normalised for comparison: no Sid, actions and resources as sorted lists. */
+export function statements(doc: string | undefined): unknown[] {
+  if (!doc) return [];
+  const parsed = JSON.parse(doc.includes("%7B") ? decodeURIComponent(doc) : doc) as {
+    Statement: Record<string, unknown>[] | Record<string, unknown>;
+  };
+  const list = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
+  const asList = (v: unknown) => (v === undefined ? undefined : [v].flat().map(String).sort());
+  return list.map((s) => {
+    const out: Record<string, unknown> = { Effect: s.Effect };
+    if (s.Principal !== undefined) out.Principal = s.Principal;
+    if (s.Action !== undefined) out.Action = asList(s.Action);
+    if (s.Resource !== undefined) out.Resource = asList(s.Resource);
+    if (s.Condition !== undefined) out.Condition = s.Condition;
+    return out;
+  });
+}
+
+/** Everything that exists in the emulator's account, by kind (only names that matter). */
+export async function inventory(aws: Aws): Promise<Record<string, string[]>> {
+  const [buckets, tables, functions, roles, groups, apis, alarms, topics, subs, aliases, keys] =
+    await Promise.all([
+      aws.s3.send(new ListBucketsCommand({})),
+      aws.dynamodb.send(new ListTablesCommand({})),
+      aws.lambda.send(new ListFunctionsCommand({})),
+      aws.iam.send(new ListRolesCommand({})),
+      aws.logs.send(new DescribeLogGroupsCommand({})),
+      aws.apigateway.send(new GetRestApisCommand({})),
+      aws.cloudwatch.send(new DescribeAlarmsCommand({})),
+      aws.sns.send(new ListTopicsCommand({})),
+      aws.sns.send(new ListSubscriptionsCommand({})),
+      aws.kms.send(new ListAliasesCommand({})),
+      aws.kms.send(new ListKeysCommand({})),
+    ]);
+  const liveKeys: string[] = [];
+  for (const k of keys.Keys ?? []) {
+    const d = await aws.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }));
+    if (d.KeyMetadata?.KeyManager === "CUSTOMER" && d.KeyMetadata.KeyState !== "PendingDeletion")
+      liveKeys.push(k.KeyId ?? "");
+  }
+  const objects: string[] = [];
+  for (const b of buckets.Buckets ?? []) {
+    const o = await aws.s3.send(new ListObjectsV2Command({ Bucket: b.Name }));
+    for (const x of o.Contents ?? []) objects.push(`${b.Name}/${x.Key}`);
+  }
+  const account = await aws.apigateway.send(new GetAccountCommand({}));
+  return {
+    buckets: (buckets.Buckets ?? []).map((b) => b.Name ?? "").sort(),
+    objects: objects.sort(),
+    tables: (tables.TableNames ?? []).slice().sort(),
+    functions: (functions.Functions ?? []).map((f) => f.FunctionName ?? "").sort(),
+    roles: (roles.Roles ?? []).map((r) => r.RoleName ?? "").sort(),
+    logGroups: (groups.logGroups ?? []).map((g) => g.logGroupName ?? "").sort(),
+    restApis: (apis.items ?? []).map((a) => a.name ?? "").sort(),
+    alarms: (alarms.MetricAlarms ?? []).map((a) => a.AlarmName ?? "").sort(),
+    topics: (topics.Topics ?? []).map((t) => t.TopicArn ?? "").sort(),
+    subscriptions: (subs.Subscriptions ?? []).map((s) => s.Endpoint ?? "").sort(),
+    kmsAliases: (aliases.Aliases ?? [])
+      .map((a) => a.AliasName ?? "")
+      .filter((a) => !a.startsWith("alias/aws/"))
+      .sort(),
+    kmsKeys: liveKeys,
+    apiGatewayLoggingRole: account.cloudwatchRoleArn ? [account.cloudwatchRoleArn] : [],
+  };
+}
+
+/** True when nothing of any kind exists. */
+export function isEmpty(inv: Record<string, string[]>): boolean {
+  return Object.values(inv).every((v) => v.length === 0);
+}
+
+/** The REST API's id, found by its name. */
+export async function restApiId(aws: Aws, stage: string): Promise<string | undefined> {
+  const apis = await aws.apigateway.send(new GetRestApisCommand({}));
+  return apis.items?.find((a) => a.name === E.names(stage).restApi)?.id;
+}
+
+/**
+ * Asserts exactly one of everything the stack has, each with the properties the reference
+ * design gives it, read back through the SDK.
+ */
+export async function expectStack(aws: Aws, stage: string, opts: { email?: string } = {}) {
+  const n = E.names(stage);
+  const inv = await inventory(aws);
+  expect(inv.buckets).toEqual([n.bucket]);
+  expect(inv.tables).toEqual([n.table]);
+  expect(inv.functions).toEqual([n.functionName]);
+  expect(inv.roles).toEqual([n.loggingRole, n.role].sort());
+  expect(inv.restApis).toEqual([n.restApi]);
+  expect(inv.alarms).toEqual([n.errorRateAlarm, n.throttlesAlarm]);
+  expect(inv.objects).toHaveLength(1);
+  expect(inv.objects?.[0]).toMatch(new RegExp(`^${n.bucket}/artifacts/[0-9a-f]{64}\\.zip$`));
+  if (opts.email) {
+    expect(inv.topics).toEqual([`arn:aws:sns:${E.REGION}:${E.ACCOUNT}:${n.alarmTopic}`]);
+    expect(inv.subscriptions).toEqual([opts.email]);
+    expect(inv.kmsKeys).toHaveLength(1);
+    expect(inv.kmsAliases).toEqual([`alias/${n.alarmTopic}`]);
+  } else {
+    expect(inv.topics).toEqual([]);
+    expect(inv.kmsKeys).toEqual([]);
+  }
+  const apiId = (await restApiId(aws, stage)) as string;
+  expect(inv.logGroups).toEqual(
+    [n.accessLogGroup, n.functionLogGroup, `API-Gateway-Execution-Logs_${apiId}/prod`].sort(),
+  );
+  expect(inv.apiGatewayLoggingRole).toEqual([`arn:aws:iam::${E.ACCOUNT}:role/${n.loggingRole}`]);
+
+  // S3: SSE-S3, versioned, all four public-access blocks, ACLs disabled, TLS only, tags.
+  const [enc, ver, pab, own, pol, btags] = await Promise.all([
+    aws.s3.send(new GetBucketEncryptionCommand({ Bucket: n.bucket })),
+    aws.s3.send(new GetBucketVersioningCommand({ Bucket: n.bucket })),
+    aws.s3.send(new GetPublicAccessBlockCommand({ Bucket: n.bucket })),
+    aws.s3.send(new GetBucketOwnershipControlsCommand({ Bucket: n.bucket })),
+    aws.s3.send(new GetBucketPolicyCommand({ Bucket: n.bucket })),
+    aws.s3.send(new GetBucketTaggingCommand({ Bucket: n.bucket })),
+  ]);
+  expect(
+    enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+      ?.SSEAlgorithm,
+  ).toBe("AES256");
+  expect(ver.Status).toBe("Enabled");
+  expect(pab.PublicAccessBlockConfiguration).toEqual({
+    BlockPublicAcls: true,
+    IgnorePublicAcls: true,
+    BlockPublicPolicy: true,
+    RestrictPublicBuckets: true,
+  });
+  expect(own.OwnershipControls?.Rules?.[0]?.ObjectOwnership).toBe("BucketOwnerEnforced");
+  expect(statements(pol.Policy)).toEqual(E.bucketPolicy(stage));
+  expect(Object.fromEntries((btags.TagSet ?? []).map((t) => [t.Key, t.Value]))).toMatchObject(
+    E.tags(stage),
+  );
+
+  // DynamoDB: key id, on-demand, PITR, deletion protection, tags.
+  const table = (await aws.dynamodb.send(new DescribeTableCommand({ TableName: n.table }))).Table;
+  expect(table?.KeySchema).toEqual([{ AttributeName: "id", KeyType: "HASH" }]);
+  expect(table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
+  expect(table?.DeletionProtectionEnabled).toBe(true);
+  const pitr = await aws.dynamodb.send(
+    new DescribeContinuousBackupsCommand({ TableName: n.table }),
+  );
+  expect(
+    pitr.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus,
+  ).toBe("ENABLED");
+  const ttags = await aws.dynamodb.send(
+    new ListTagsOfResourceCommand({ ResourceArn: table?.TableArn }),
+  );
+  expect(Object.fromEntries((ttags.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject(
+    E.tags(stage),
+  );
+
+  // IAM: the function role's trust and one exact inline policy, nothing attached.
+  const role = await aws.iam.send(new GetRoleCommand({ RoleName: n.role }));
+  expect(statements(role.Role?.AssumeRolePolicyDocument)).toEqual(E.LAMBDA_TRUST);
+  const inline = await aws.iam.send(new ListRolePoliciesCommand({ RoleName: n.role }));
+  expect(inline.PolicyNames).toHaveLength(1);
+  const doc = await aws.iam.send(
+    new GetRolePolicyCommand({ RoleName: n.role, PolicyName: inline.PolicyNames?.[0] }),
+  );
+  expect(statements(doc.PolicyDocument)).toEqual(E.functionPolicy(stage));
+  const attached = await aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: n.role }));
+  expect(attached.AttachedPolicies ?? []).toEqual([]);
+  const logging = await aws.iam.send(new GetRoleCommand({ RoleName: n.loggingRole }));
+  expect(statements(logging.Role?.AssumeRolePolicyDocument)).toEqual(E.APIGATEWAY_TRUST);
+  const loggingAttached = await aws.iam.send(
+    new ListAttachedRolePoliciesCommand({ RoleName: n.loggingRole }),
+  );
+  expect((loggingAttached.AttachedPolicies ?? []).map((p) => p.PolicyArn)).toEqual([
+    E.APIGATEWAY_LOGS_POLICY,
+  ]);
+
+  // Lambda: from the bucket's object, runtime, memory, timeout, X-Ray, JSON logs, env, tags.
+  const fn = await aws.lambda.send(new GetFunctionCommand({ FunctionName: n.functionName }));
+  const cfg = fn.Configuration;
+  const want = E.functionConfig(stage);
+  expect({
+    Runtime: cfg?.Runtime,
+    MemorySize: cfg?.MemorySize,
+    Timeout: cfg?.Timeout,
+    TracingMode: cfg?.TracingConfig?.Mode,
+    LogFormat: cfg?.LoggingConfig?.LogFormat,
+    LogGroup: cfg?.LoggingConfig?.LogGroup,
+    Role: cfg?.Role,
+    EnvironmentKeys: Object.keys(cfg?.Environment?.Variables ?? {}).sort(),
+    TABLE_NAME: cfg?.Environment?.Variables?.TABLE_NAME,
+  }).toEqual(want);
+  expect(fn.Tags).toMatchObject(E.tags(stage));
+
+  // Invoke permissions: one per route, scoped to this API, stage, method and path.
+  const policy = await aws.lambda.send(new GetPolicyCommand({ FunctionName: n.functionName }));
+  const perms = (
+    JSON.parse(policy.Policy ?? "{}") as {
+      Statement: {
+        Principal: { Service: string };
+        Action: string;
+        Condition: { ArnLike: Record<string, string>; StringEquals: Record<string, string> };
+      }[];
+    }
+  ).Statement;
+  expect(perms.map((p) => p.Condition.ArnLike["AWS:SourceArn"]).sort()).toEqual(
+    E.permissionSourceArns(apiId),
+  );
+  for (const p of perms) {
+    expect(p.Principal.Service).toBe("apigateway.amazonaws.com");
+    expect(p.Action).toBe("lambda:InvokeFunction");
+    expect(p.Condition.StringEquals["AWS:SourceAccount"]).toBe(E.ACCOUNT);
+  }
+
+  // API Gateway: routes with Lambda proxy integrations, the stage's settings.
+  const resources = await aws.apigateway.send(new GetResourcesCommand({ restApiId: apiId }));
+  const routes: string[] = [];
+  for (const r of resources.items ?? []) {
+    for (const m of Object.keys(r.resourceMethods ?? {})) {
+      routes.push(`${m} ${r.path}`);
+      const method = await aws.apigateway.send(
+        new GetMethodCommand({ restApiId: apiId, resourceId: r.id, httpMethod: m }),
+      );
+      expect(method.methodIntegration?.type).toBe("AWS_PROXY");
+      expect(method.methodIntegration?.uri).toContain(
+        `arn:aws:lambda:${E.REGION}:${E.ACCOUNT}:function:${n.functionName}`,
+      );
+    }
+  }
+  expect(routes.sort()).toEqual(E.ROUTES.map(([m, p]) => `${m} ${p}`).sort());
+  const stageOut = await aws.apigateway.send(
+    new GetStageCommand({ restApiId: apiId, stageName: "prod" }),
+  );
+  const all = stageOut.methodSettings?.["*/*"];
+  expect({
+    stageName: stageOut.stageName,
+    tracingEnabled: stageOut.tracingEnabled,
+    loggingLevel: all?.loggingLevel,
+    dataTraceEnabled: all?.dataTraceEnabled,
+    metricsEnabled: all?.metricsEnabled,
+  }).toEqual(E.STAGE);
+  expect(stageOut.accessLogSettings?.destinationArn).toBe(
+    `arn:aws:logs:${E.REGION}:${E.ACCOUNT}:log-group:${n.accessLogGroup}`,
+  );
+  expect(Object.keys(JSON.parse(stageOut.accessLogSettings?.format ?? "{}")).sort()).toEqual(
+    E.ACCESS_LOG_FIELDS,
+  );
+
+  // Log groups: retention and tags.
+  const groups = await aws.logs.send(new DescribeLogGroupsCommand({}));
+  for (const g of groups.logGroups ?? []) {
+    expect(g.retentionInDays, g.logGroupName).toBe(E.LOG_RETENTION_DAYS);
+    const t = await aws.logs.send(new ListLogTags({ resourceArn: g.arn?.replace(/:\*$/, "") }));
+    expect(t.tags, g.logGroupName).toMatchObject(E.tags(stage));
+  }
+
+  // Alarms on this function's error rate and throttles.
+  const described = await aws.cloudwatch.send(
+    new DescribeAlarmsCommand({ AlarmNames: [n.errorRateAlarm, n.throttlesAlarm] }),
+  );
+  const byName = new Map((described.MetricAlarms ?? []).map((a) => [a.AlarmName, a]));
+  const a = E.alarms(stage);
+  const er = byName.get(n.errorRateAlarm);
+  expect({
+    ComparisonOperator: er?.ComparisonOperator,
+    Threshold: er?.Threshold,
+    EvaluationPeriods: er?.EvaluationPeriods,
+    DatapointsToAlarm: er?.DatapointsToAlarm,
+    TreatMissingData: er?.TreatMissingData,
+    Expression: er?.Metrics?.find((m) => m.Expression)?.Expression,
+    Metrics: (er?.Metrics ?? [])
+      .filter((m) => m.MetricStat)
+      .map((m) => ({
+        Id: m.Id,
+        MetricName: m.MetricStat?.Metric?.MetricName,
+        FunctionName: m.MetricStat?.Metric?.Dimensions?.find((d) => d.Name === "FunctionName")
+          ?.Value,
+        Period: m.MetricStat?.Period,
+        Stat: m.MetricStat?.Stat,
+      })),
+  }).toEqual(a.errorRate);
+  const th = byName.get(n.throttlesAlarm);
+  expect({
+    ComparisonOperator: th?.ComparisonOperator,
+    Threshold: th?.Threshold,
+    EvaluationPeriods: th?.EvaluationPeriods,
+    Namespace: th?.Namespace,
+    MetricName: th?.MetricName,
+    Statistic: th?.Statistic,
+    Period: th?.Period,
+    FunctionName: th?.Dimensions?.find((d) => d.Name === "FunctionName")?.Value,
+    TreatMissingData: th?.TreatMissingData,
+  }).toEqual(a.throttles);
+  const actions = opts.email ? [`arn:aws:sns:${E.REGION}:${E.ACCOUNT}:${n.alarmTopic}`] : [];
+  for (const alarm of [er, th]) {
+    expect(alarm?.AlarmActions ?? []).toEqual(actions);
+    expect(alarm?.OKActions ?? []).toEqual(actions);
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The stack as the reference design and AWS's documents describe it, written out by hand:
+ * not derived from the tool's own code, so a regression in the code cannot move the target.
+ * (README "What it provisions"; shared AWS-NOTES "Least privilege", "UpdateStage patch paths",
+ * "Security Hub Foundational Security Best Practices".)
+ */
+
+export const ACCOUNT = "123456789012";
+export const REGION = "us-east-1";
+
+export function names(stage: string) {
+  const stack = `serverless-automation-${stage}`;
+  return {
+    stack,
+    bucket: `${stack}-${ACCOUNT}-${REGION}`,
+    table: `${stack}-items`,
+    role: `${stack}-function`,
+    functionName: `${stack}-api`,
+    functionLogGroup: `/aws/lambda/${stack}-api`,
+    accessLogGroup: `/aws/apigateway/${stack}-access`,
+    restApi: stack,
+    errorRateAlarm: `${stack}-error-rate`,
+    throttlesAlarm: `${stack}-throttles`,
+    alarmTopic: `${stack}-alarms`,
+    loggingRole: `serverless-automation-apigateway-cloudwatch-${REGION}`,
+  };
+}
+
+export function tags(stage: string): Record<string, string> {
+  return {
+    project: "serverless-automation",
+    environment: stage,
+    "serverless-automation:stack": `serverless-automation-${stage}`,
+  };
+}
+
+/** The function role's one inline policy, as a set of (effect, actions, resources) statements. */
+export function functionPolicy(stage: string) {
+  const n = names(stage);
+  return [
+    {
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${n.functionLogGroup}:*`],
+    },
+    {
+      Effect: "Allow",
+      Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+      Resource: ["*"],
+    },
+    {
+      Effect: "Allow",
+      Action: [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+        "dynamodb:UpdateItem",
+      ],
+      Resource: [`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${n.table}`],
+    },
+  ];
+}
+
+export const LAMBDA_TRUST = [
+  { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: ["sts:AssumeRole"] },
+];
+export const APIGATEWAY_TRUST = [
+  {
+    Effect: "Allow",
+    Principal: { Service: "apigateway.amazonaws.com" },
+    Action: ["sts:AssumeRole"],
+  },
+];
+export const APIGATEWAY_LOGS_POLICY =
+  "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
+
+/**
+ * The built-in API's routes: method → resource path. OPTIONS goes to the function too, which
+ * answers CORS preflight itself.
+ */
+export const ROUTES = [
+  ["GET", "/"],
+  ["POST", "/"],
+  ["OPTIONS", "/"],
+  ["GET", "/{id}"],
+  ["PUT", "/{id}"],
+  ["DELETE", "/{id}"],
+  ["OPTIONS", "/{id}"],
+] as const;
+
+/** Each route's invoke permission: this API, stage, method and path ({id} as *), this account. */
+export function permissionSourceArns(apiId: string): string[] {
+  return ROUTES.map(
+    ([method, p]) =>
+      `arn:aws:execute-api:${REGION}:${ACCOUNT}:${apiId}/prod/${method}${p.replace("{id}", "*")}`,
+  ).sort();
+}
+
+/** The bucket policy: deny every request that is not over TLS (S3.5). */
+export function bucketPolicy(stage: string) {
+  const b = names(stage).bucket;
+  return [
+    {
+      Effect: "Deny",
+      Principal: "*",
+      Action: ["s3:*"],
+      Resource: [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`].sort(),
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    },
+  ];
+}
+
+/** Stage settings (APIGateway.1, .3; no data trace in production). */
+export const STAGE = {
+  stageName: "prod",
+  tracingEnabled: true,
+  loggingLevel: "INFO",
+  dataTraceEnabled: false,
+  metricsEnabled: true,
+};
+
+/** The CDK's standard JSON access-log fields. */
+export const ACCESS_LOG_FIELDS = [
+  "caller",
+  "httpMethod",
+  "ip",
+  "protocol",
+  "requestId",
+  "requestTime",
+  "resourcePath",
+  "responseLength",
+  "status",
+  "user",
+];
+
+export function functionConfig(stage: string) {
+  const n = names(stage);
+  return {
+    Runtime: "nodejs22.x",
+    MemorySize: 256,
+    Timeout: 30,
+    TracingMode: "Active",
+    LogFormat: "JSON",
+    LogGroup: n.functionLogGroup,
+    Role: `arn:aws:iam::${ACCOUNT}:role/${n.role}`,
+    EnvironmentKeys: ["CORS_ORIGIN", "ENVIRONMENT", "LOG_LEVEL", "TABLE_NAME"],
+    TABLE_NAME: n.table,
+  };
+}
+
+/** Error rate above 5 % for 2 of 2 five-minute periods; any throttle in five minutes. */
+export function alarms(stage: string) {
+  const fn = names(stage).functionName;
+  return {
+    errorRate: {
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 5,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: "notBreaching",
+      Expression: "100 * errors / invocations",
+      Metrics: [
+        { Id: "errors", MetricName: "Errors", FunctionName: fn, Period: 300, Stat: "Sum" },
+        {
+          Id: "invocations",
+          MetricName: "Invocations",
+          FunctionName: fn,
+          Period: 300,
+          Stat: "Sum",
+        },
+      ],
+    },
+    throttles: {
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      Namespace: "AWS/Lambda",
+      MetricName: "Throttles",
+      Statistic: "Sum",
+      Period: 300,
+      FunctionName: fn,
+      TreatMissingData: "notBreaching",
+    },
+  };
+}
+
+export const LOG_RETENTION_DAYS = 14;
