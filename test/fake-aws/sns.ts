@@ -68,7 +68,7 @@ export class FakeSns implements FakeService {
         const t = this.topic(i.TopicArn);
         const name = i.AttributeName as string;
         if (!SETTABLE.has(name))
-          throw err("InvalidParameterException", "Invalid parameter: AttributeName");
+          throw err("InvalidParameter", "Invalid parameter: AttributeName");
         const value = (i.AttributeValue as string | undefined) ?? "";
         if (name === "Policy") this.checkPolicy(value);
         if (value === "" && name !== "Policy") delete t.attributes[name];
@@ -88,7 +88,7 @@ export class FakeSns implements FakeService {
       Unsubscribe: (i) => {
         const arn = i.SubscriptionArn as string;
         if (!/^arn:[\w-]+:sns:/.test(arn))
-          throw err("InvalidParameterException", "Invalid parameter: SubscriptionArn");
+          throw err("InvalidParameter", "Invalid parameter: SubscriptionArn");
         for (const t of this.topics.values()) {
           const n = t.subscriptions.findIndex((s) => s.arn === arn && s.confirmed);
           if (n >= 0) {
@@ -96,7 +96,7 @@ export class FakeSns implements FakeService {
             return {};
           }
         }
-        throw err("NotFoundException", "Subscription does not exist", 404);
+        throw err("NotFound", "Subscription does not exist", 404);
       },
       ListSubscriptionsByTopic: (i) => {
         const t = this.topic(i.TopicArn);
@@ -152,13 +152,13 @@ export class FakeSns implements FakeService {
 
   private topic(arn: unknown): Topic {
     const t = this.topics.get(String(arn));
-    if (!t) throw err("NotFoundException", "Topic does not exist", 404);
+    if (!t) throw err("NotFound", "Topic does not exist", 404);
     return t;
   }
 
   private tagged(arn: unknown): Topic {
     const t = this.topics.get(String(arn));
-    if (!t) throw err("ResourceNotFoundException", "Resource does not exist", 404);
+    if (!t) throw err("ResourceNotFound", "Resource does not exist", 404);
     return t;
   }
 
@@ -193,7 +193,7 @@ export class FakeSns implements FakeService {
       const doc = JSON.parse(policy) as { Statement?: unknown };
       if (!Array.isArray(doc.Statement)) throw new Error("no statements");
     } catch {
-      throw err("InvalidParameterException", "Invalid parameter: Policy Error: null");
+      throw err("InvalidParameter", "Invalid parameter: Policy Error: null");
     }
   }
 
@@ -254,7 +254,7 @@ export class FakeSns implements FakeService {
     const protocol = i.Protocol as string;
     const endpoint = i.Endpoint as string;
     if (protocol === "email" && !/^[^@\s]+@[^@\s]+$/.test(endpoint ?? ""))
-      throw err("InvalidParameterException", "Invalid parameter: Email address");
+      throw err("InvalidParameter", "Invalid parameter: Email address");
     const existing = t.subscriptions.find(
       (s) => s.protocol === protocol && s.endpoint === endpoint,
     );

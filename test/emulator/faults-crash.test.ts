@@ -1,0 +1,28 @@
+import { afterAll, describe, it } from "vitest";
+import { mutatingCallsOf, startRig, stopRig, upCase, type CaseReport } from "./faults.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+
+/**
+ * The process killed (SIGKILL) right after the emulator applied each mutating call of a cold
+ * `up`, in turn: the state file and the lock are left as they were at that instant.
+ */
+
+const rig = await startRig();
+const UP_CALLS = rig ? await mutatingCallsOf(rig, ["up"]) : [];
+const reports: CaseReport[] = [];
+
+describe.skipIf(MOTO_SKIP_REASON !== undefined)("killed during a cold up", () => {
+  afterAll(async () => {
+    await stopRig(rig);
+    const distinct = new Set(reports.map((r) => r.call)).size;
+    console.log(
+      `crashes during up: ${reports.length} cases (${distinct} distinct calls), each converged in one run`,
+    );
+  });
+  it.each(UP_CALLS.map((_call, i) => [i + 1] as const))(
+    "killed after mutating call %i",
+    async (nth) => {
+      reports.push(await upCase(rig!, "crash", nth));
+    },
+  );
+});

@@ -1,0 +1,137 @@
+import type { ChildProcess } from "node:child_process";
+import { expect } from "vitest";
+import { awsAt, expectStack, inventory, isEmpty, type Aws } from "./aws.js";
+import { cliEnv, CREDENTIALS, runBin, runMain, workdir, type CliResult } from "./cli.js";
+import { Moto, MOTO_SKIP_REASON } from "./moto.js";
+import { WireProxy, type FaultMode } from "./proxy.js";
+
+/**
+ * Faults on the wire, one mutating call at a time: the call is refused (503, never reaches the
+ * emulator), its response is lost (applied, then the connection closes), or the process is
+ * killed right after the emulator applied it (the state file as it was at that instant).
+ * After each, one more run must converge, the run after it must change nothing, and `down`
+ * must leave nothing.
+ */
+
+Object.assign(process.env, CREDENTIALS);
+
+export interface Rig {
+  moto: Moto;
+  proxy: WireProxy;
+  aws: Aws;
+}
+
+export async function startRig(): Promise<Rig | undefined> {
+  if (MOTO_SKIP_REASON !== undefined) return undefined;
+  const moto = await Moto.start();
+  const proxy = await WireProxy.start(moto.endpoint);
+  return { moto, proxy, aws: awsAt(moto.endpoint) };
+}
+
+export async function stopRig(rig: Rig | undefined): Promise<void> {
+  await rig?.proxy.close();
+  await rig?.moto.stop();
+}
+
+/** One slot: calls come in the same order every run, so call n is the same call each time. */
+const ORDERED = { concurrency: 1 };
+
+/** The mutating calls of a clean run of `argv` after `setup`, in order. */
+export async function mutatingCallsOf(
+  rig: Rig,
+  argv: string[],
+  setup: (cwd: string, env: NodeJS.ProcessEnv) => Promise<void> = async () => undefined,
+): Promise<string[]> {
+  await rig.moto.reset();
+  const cwd = workdir();
+  const env = cliEnv(rig.proxy.endpoint);
+  await setup(cwd, env);
+  rig.proxy.arm(undefined);
+  const r = await runMain(argv, cwd, env, ORDERED);
+  if (r.code !== 0) throw new Error(`the reference ${argv.join(" ")} failed:\n${r.stderr}`);
+  return rig.proxy.mutating().map((c) => `${c.service} ${c.operation}`);
+}
+
+/** Runs argv with a fault at the nth mutating call; a crash kills a real process. */
+async function faultyRun(
+  rig: Rig,
+  argv: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  mode: FaultMode,
+  nth: number,
+): Promise<{ result: CliResult; hit: string | undefined }> {
+  let child: ChildProcess | undefined;
+  rig.proxy.arm({ mode, nth, onCrash: () => child?.kill("SIGKILL") });
+  const result =
+    mode === "crash"
+      ? await runBin(argv, cwd, env, (c) => (child = c))
+      : await runMain(argv, cwd, env, ORDERED);
+  const hit = rig.proxy.calls.filter((c) => c.mutating)[nth - 1];
+  return { result, hit: hit && `${hit.service} ${hit.operation}` };
+}
+
+export interface CaseReport {
+  readonly mode: FaultMode;
+  readonly nth: number;
+  readonly call: string | undefined;
+  readonly firstRunCode: number | null;
+}
+
+/** Every case starts from an empty account; a passing case leaves one behind by itself. */
+async function emptyAccount(rig: Rig): Promise<void> {
+  if (!isEmpty(await inventory(rig.aws))) await rig.moto.reset();
+}
+
+/** A fault at the nth mutating call of a cold `up`; then converge, no-op, and clean down. */
+export async function upCase(rig: Rig, mode: FaultMode, nth: number): Promise<CaseReport> {
+  await emptyAccount(rig);
+  const cwd = workdir();
+  const env = cliEnv(rig.proxy.endpoint);
+  const { result, hit } = await faultyRun(rig, ["up"], cwd, env, mode, nth);
+  if (mode === "crash") expect(result.signal, `${hit}: the run was killed`).toBe("SIGKILL");
+  expect(rig.proxy.fired, "the fault was reached").toBe(true);
+
+  rig.proxy.arm(undefined);
+  const next = await runMain(["up"], cwd, env);
+  expect(next.code, `the next up converges in one run (${mode} at ${hit}):\n${next.stderr}`).toBe(
+    0,
+  );
+  rig.proxy.arm(undefined);
+  const again = await runMain(["up"], cwd, env);
+  expect(again.code, again.stderr).toBe(0);
+  expect(
+    rig.proxy.mutating().map((c) => `${c.service} ${c.operation}`),
+    `the run after it changes nothing (${mode} at ${hit})`,
+  ).toEqual([]);
+  await expectStack(rig.aws, "production");
+
+  const down = await runMain(["down", "--yes"], cwd, env);
+  expect(down.code, down.stderr).toBe(0);
+  expect(await inventory(rig.aws), `down leaves nothing (${mode} at ${hit})`).toSatisfy(isEmpty);
+  return { mode, nth, call: hit, firstRunCode: result.code };
+}
+
+/** A fault at the nth mutating call of `down`; the next `down` removes everything. */
+export async function downCase(rig: Rig, mode: FaultMode, nth: number): Promise<CaseReport> {
+  await emptyAccount(rig);
+  const cwd = workdir();
+  const env = cliEnv(rig.proxy.endpoint);
+  rig.proxy.arm(undefined);
+  const up = await runMain(["up"], cwd, env);
+  expect(up.code, up.stderr).toBe(0);
+
+  const { result, hit } = await faultyRun(rig, ["down", "--yes"], cwd, env, mode, nth);
+  if (mode === "crash") expect(result.signal, `${hit}: the run was killed`).toBe("SIGKILL");
+  expect(rig.proxy.fired, "the fault was reached").toBe(true);
+
+  rig.proxy.arm(undefined);
+  const next = await runMain(["down", "--yes"], cwd, env);
+  expect(next.code, `the next down completes (${mode} at ${hit}):\n${next.stderr}`).toBe(0);
+  expect(await inventory(rig.aws), `down leaves nothing (${mode} at ${hit})`).toSatisfy(isEmpty);
+  rig.proxy.arm(undefined);
+  const again = await runMain(["down", "--yes"], cwd, env);
+  expect(again.code, again.stderr).toBe(0);
+  expect(rig.proxy.mutating()).toEqual([]);
+  return { mode, nth, call: hit, firstRunCode: result.code };
+}
