@@ -162,7 +162,9 @@ export class FakeAws {
                 if (record) record.error = (sdkErr as Error).name;
                 throw sdkErr;
               }
-              throw new Error(`the SDK accepted the error response of ${service}.${operation}`);
+              throw new Error(`the SDK accepted the error response of ${service}.${operation}`, {
+                cause: err,
+              });
             }
             return {
               output: { ...(output as object), $metadata: { httpStatusCode: 200, attempts: 1 } },

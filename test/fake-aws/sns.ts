@@ -67,8 +67,7 @@ export class FakeSns implements FakeService {
       SetTopicAttributes: (i) => {
         const t = this.topic(i.TopicArn);
         const name = i.AttributeName as string;
-        if (!SETTABLE.has(name))
-          throw err("InvalidParameter", "Invalid parameter: AttributeName");
+        if (!SETTABLE.has(name)) throw err("InvalidParameter", "Invalid parameter: AttributeName");
         const value = (i.AttributeValue as string | undefined) ?? "";
         if (name === "Policy") this.checkPolicy(value);
         if (value === "" && name !== "Policy") delete t.attributes[name];
