@@ -22,14 +22,34 @@ function isPlain(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** JSON documents (policies) compared by meaning, not by key order or whitespace. */
+/**
+ * JSON documents (policies) compared by meaning, not by key order or whitespace. In IAM's
+ * policy grammar `"Action": "s3:*"` and `["s3:*"]` are the same, and so are lists of values in
+ * any order; services may hand a document back in either form.
+ */
 export function sameJson(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   try {
-    return deepEqual(JSON.parse(decodeMaybe(a)), JSON.parse(decodeMaybe(b)));
+    return deepEqual(
+      normalJson(JSON.parse(decodeMaybe(a))),
+      normalJson(JSON.parse(decodeMaybe(b))),
+    );
   } catch {
     return a === b;
   }
+}
+
+function normalJson(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const items = v.map(normalJson);
+    if (!items.every((x) => typeof x !== "object" || x === null)) return items;
+    const unique = [...new Set(items)].sort();
+    return unique.length === 1 ? unique[0] : unique;
+  }
+  if (typeof v === "object" && v !== null) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalJson(x)]));
+  }
+  return v;
 }
 
 /** IAM returns policy documents URL-encoded. */

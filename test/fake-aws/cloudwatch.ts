@@ -31,6 +31,10 @@ export class FakeCloudWatch implements FakeService {
             AlarmActions: [],
             OKActions: [],
             InsufficientDataActions: [],
+            // AWS answers empty lists for what an alarm does not use: Dimensions for a
+            // metric-math alarm, Metrics for a single-metric one.
+            Dimensions: [],
+            Metrics: [],
             ...structuredClone(a.definition),
           })),
           CompositeAlarms: [],
