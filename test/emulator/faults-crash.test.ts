@@ -8,7 +8,7 @@ import { MOTO_SKIP_REASON } from "./moto.js";
  */
 
 const rig = await startRig();
-const UP_CALLS = rig ? await mutatingCallsOf(rig, ["up"]) : [];
+const UP_CALLS = rig ? await mutatingCallsOf(rig, ["up"], undefined, "binary") : [];
 const reports: CaseReport[] = [];
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("killed during a cold up", () => {

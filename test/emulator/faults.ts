@@ -41,13 +41,16 @@ export async function mutatingCallsOf(
   rig: Rig,
   argv: string[],
   setup: (cwd: string, env: NodeJS.ProcessEnv) => Promise<void> = async () => undefined,
+  how: "ordered" | "binary" = "ordered",
 ): Promise<string[]> {
   await rig.moto.reset();
   const cwd = workdir();
   const env = cliEnv(rig.proxy.endpoint);
   await setup(cwd, env);
   rig.proxy.arm(undefined);
-  const r = await runMain(argv, cwd, env, ORDERED);
+  // The killed runs are the binary as users run it (default concurrency): count its calls.
+  const r =
+    how === "binary" ? await runBin(argv, cwd, env) : await runMain(argv, cwd, env, ORDERED);
   if (r.code !== 0) throw new Error(`the reference ${argv.join(" ")} failed:\n${r.stderr}`);
   return rig.proxy.mutating().map((c) => `${c.service} ${c.operation}`);
 }
