@@ -40,6 +40,20 @@ describe("down of a stage that was never deployed", () => {
     });
   }
 
+  it("leaves the tool's logging role alone even when no REST API is left to need it", async () => {
+    const w = world();
+    await w.run(["up", "--stage", "dev"]);
+    // dev's API deleted by hand: nothing in the region needs the role any more, but it was
+    // dev's doing, not production's.
+    w.fake.apigateway.apis.clear();
+    w.fake.resetCalls();
+    const r = await w.run(["down", "--yes"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Nothing to delete/);
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    expect(w.fake.iam.roles.has(SHARED_ROLE)).toBe(true);
+  });
+
   it("with --json says nothing was deleted or kept", async () => {
     const w = world();
     w.fake.apigateway.accountRoles.set("us-east-1", `arn:aws:iam::${ACCOUNT}:role/someone-elses`);

@@ -118,11 +118,15 @@ export async function down(
       found.push({ ...o, after: [] });
       described.push({ key: o.key, label: o.handler.label, id: o.entry.id });
     }
+    // A region's shared thing merely found is not this stack's when it has nothing else.
+    const own = found.filter(
+      (t) => !t.handler.shared || store.resources[t.key] || found.some((x) => !x.handler.shared),
+    );
     // Shared things down leaves in place are not deleted, so not asked about either; only
     // what this stack recorded is reported as kept.
     const kept: (DownTarget & { reason: string })[] = [];
     const targets: DestroyTarget[] = [];
-    for (const t of found) {
+    for (const t of own) {
       const reason = await keptBecause(s.ctx, t);
       const d = described.find((x) => x.key === t.key) as DownTarget;
       if (reason === undefined) targets.push(t);

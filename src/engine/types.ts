@@ -126,6 +126,12 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
    * own update already dealt with the old one.
    */
   readonly superseded?: "orphan" | "forget";
+  /**
+   * One per region, shared by every stack there (the API Gateway account's logging role). Found
+   * without a record, it counts as this stack's only when the stack has something else of its
+   * own: a stage that was never deployed has nothing to delete.
+   */
+  readonly shared?: boolean;
 }
 
 /** Reads the outputs of a resource this one depends on. */

@@ -119,6 +119,7 @@ export const apiAccountHandler: ResourceHandler<
   // The region's setting names whichever role is in use; a role this stack made is found by
   // its derived name, not by what was recorded.
   superseded: "forget",
+  shared: true,
 
   async observe(ctx, p, recorded) {
     const [roleArn, ownRole] = await Promise.all([accountRole(ctx), ourRoleArn(ctx, p.roleName)]);
