@@ -206,7 +206,7 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
       bad(`extraTags.${k}`, "is reserved");
     }
   }
-  if (s.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.alarmEmail)) {
+  if (s.alarmEmail !== undefined && !isEmailAddress(s.alarmEmail)) {
     bad("alarmEmail", `must be an e-mail address (got "${s.alarmEmail}")`);
   }
   return s;
@@ -340,6 +340,10 @@ export function stackTags(
     environment: stage,
     [STACK_TAG_KEY]: `${PROJECT}-${stage}`,
   };
+}
+
+export function isEmailAddress(s: unknown): boolean {
+  return typeof s === "string" && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s);
 }
 
 function isInt(n: unknown): n is number {

@@ -376,6 +376,22 @@ describe("the alarm address stays with the stack until it is removed explicitly"
     expect((await w.run(["status"])).code).toBe(0);
   });
 
+  it("a malformed recorded address is an error that leaves the state file untouched", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const state = {
+      ...(await w.readState()),
+      settings: { alarmEmail: { address: "x", from: "flag" } },
+    };
+    await fs.writeFile(w.statePath(), JSON.stringify(state));
+    w.fake.resetCalls();
+    const r = await w.run(["up"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("settings.alarmEmail is malformed");
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    expect(await w.readState()).toEqual(state);
+  });
+
   it("precedence: --alarm-email / --no-alarm-email > config file > recorded", () => {
     const env = { AWS_REGION: "us-east-1" };
     const file = { settings: { alarmEmail: "file@example.com" } };

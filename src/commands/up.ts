@@ -1,11 +1,11 @@
 import {
   apply,
   destroyAll,
-  type DestroyResult,
   Interrupted,
   plan,
   stillThere,
   unwanted,
+  type DestroyResult,
   type DestroyTarget,
   type PlanItem,
 } from "../engine/pipeline.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { PROJECT, type RecordedAlarmEmail } from "../config.js";
+import { isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
 import { UserError } from "../engine/errors.js";
 import type { StateEntry } from "../engine/types.js";
 
@@ -87,14 +87,15 @@ function checkShape(file: string, v: unknown): StackState {
     throw corrupt(file, "resources is missing");
   }
   if (s.settings !== undefined) {
-    const a = (s.settings as Partial<RecordedSettings> | null)?.alarmEmail;
-    if (typeof s.settings !== "object" || s.settings === null)
+    if (typeof s.settings !== "object" || s.settings === null) {
       throw corrupt(file, "settings is malformed");
+    }
+    const a = (s.settings as Partial<RecordedSettings>).alarmEmail;
     if (
       a !== undefined &&
       (typeof a !== "object" ||
         a === null ||
-        typeof a.address !== "string" ||
+        !isEmailAddress(a.address) ||
         (a.from !== "flag" && a.from !== "file"))
     ) {
       throw corrupt(file, "settings.alarmEmail is malformed");
