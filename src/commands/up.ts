@@ -4,6 +4,7 @@ import {
   Interrupted,
   plan,
   stillThere,
+  sweepTargets,
   unwanted,
   type DestroyResult,
   type DestroyTarget,
@@ -11,7 +12,6 @@ import {
 } from "../engine/pipeline.js";
 import type { ConfigInput } from "../config.js";
 import { deepEqual } from "../engine/equal.js";
-import type { StateEntry } from "../engine/types.js";
 import { HANDLERS } from "../resources/registry.js";
 import type { StateStore } from "../state/store.js";
 import { openSession, openState, type Environment, type Session } from "./session.js";
@@ -171,13 +171,7 @@ async function sweep(
   let there: DestroyTarget[];
   const candidates = unwanted(s.specs, store.resources, handlerOf);
   try {
-    there = (await stillThere(s.ctx, candidates, s.limiter)).map((o, _n, all) => ({
-      ...o,
-      after: referencedBy(
-        o.entry,
-        all.map((x) => [x.key, x.entry]),
-      ),
-    }));
+    there = sweepTargets(await stillThere(s.ctx, candidates, s.limiter));
   } catch (err) {
     return { deleted: [], kept: [], errors: [err as Error] };
   }
@@ -200,19 +194,6 @@ function notifications(
   if (email === undefined) return null;
   const status = subscription?.endpoint === email ? subscription.status : undefined;
   return { email, status: status ?? "not subscribed" };
-}
-
-/**
- * Keys of the other leftovers whose outputs name this one (a subscription names its topic, a
- * topic its key): they are deleted first, as the stack's dependencies would order them.
- */
-function referencedBy(entry: StateEntry, all: readonly [string, StateEntry][]): string[] {
-  const ids = new Set(
-    [entry.id, entry.outputs.arn, entry.outputs.aliasArn].filter((x): x is string => !!x),
-  );
-  return all
-    .filter(([, e]) => e !== entry && Object.values(e.outputs).some((v) => ids.has(v)))
-    .map(([k]) => k);
 }
 
 function rowOf(i: PlanItem): ResourceRow {

@@ -225,6 +225,37 @@ export async function stillThere(
   return orphans.filter((_o, n) => there[n]);
 }
 
+/**
+ * Orphans as destroy targets: one whose outputs name another (a subscription its topic, a topic
+ * its key) is deleted first, as the stack's dependencies would order them.
+ */
+export function sweepTargets(orphans: readonly Orphan[]): DestroyTarget[] {
+  const names = (a: StateEntry, b: StateEntry) => {
+    const ids = new Set([b.id, b.outputs.arn, b.outputs.aliasArn].filter((x) => !!x));
+    return Object.values(a.outputs).some((v) => ids.has(v));
+  };
+  return orphans.map((o) => ({
+    ...o,
+    after: orphans.filter((x) => x !== o && names(x.entry, o.entry)).map((x) => x.key),
+  }));
+}
+
+/** Orphans in the order the sweep deletes them. */
+function inSweepOrder(orphans: readonly Orphan[]): Orphan[] {
+  const targets = sweepTargets(orphans);
+  const byKey = new Map(targets.map((t) => [t.key, t]));
+  const seen = new Set<string>();
+  const out: Orphan[] = [];
+  const visit = (t: DestroyTarget | undefined): void => {
+    if (!t || seen.has(t.key)) return;
+    seen.add(t.key);
+    for (const k of t.after) visit(byKey.get(k));
+    out.push({ key: t.key, handler: t.handler, entry: t.entry });
+  };
+  targets.forEach(visit);
+  return out;
+}
+
 function deleteItem(o: Orphan): PlanItem {
   return {
     key: o.key,
@@ -299,7 +330,7 @@ export async function plan(
     ...rows.flatMap((r) => (r.orphan ? [r.orphan] : [])),
     ...(await stillThere(ctx, unwanted(specs, recorded, handlerOf), limiter)),
   ];
-  return [...rows.map((r) => r.item), ...orphans.map(deleteItem)];
+  return [...rows.map((r) => r.item), ...inSweepOrder(orphans).map(deleteItem)];
 }
 
 export interface ApplyResult {
