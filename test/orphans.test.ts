@@ -111,3 +111,26 @@ describe("a REST API deleted by hand orphans nothing", () => {
     expect(await w.readState()).toBeUndefined();
   });
 });
+
+describe("any resource made again orphans nothing", () => {
+  it("a KMS key whose alias was deleted by hand: up makes a new one and schedules the old one for deletion, keeping the new alias", async () => {
+    const w = world();
+    const alias = "alias/serverless-automation-production-alarms";
+    expect((await w.run(["up", "--alarm-email", "oncall@example.com"])).code).toBe(0);
+    const oldKey = w.fake.kms.byAlias(alias)?.keyId ?? "";
+    w.fake.kms.aliases.delete(alias);
+    const status = await w.run(["status", "--json"]);
+    expect(status.code).toBe(2);
+    expect(status.json.resources as Row[]).toContainEqual(
+      expect.objectContaining({ id: oldKey, state: "to delete" }),
+    );
+    const r = await w.run(["up"]);
+    expect(r.code).toBe(0);
+    const newKey = w.fake.kms.byAlias(alias)?.keyId ?? "";
+    expect(newKey).not.toBe(oldKey);
+    expect(w.fake.kms.keys.get(newKey)?.state).toBe("Enabled");
+    expect(w.fake.kms.keys.get(oldKey)?.state).toBe("PendingDeletion");
+    expect(JSON.stringify(await recorded(w))).not.toContain(oldKey);
+    expect((await w.run(["status"])).code).toBe(0);
+  });
+});
