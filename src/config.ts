@@ -84,6 +84,18 @@ export interface Config {
   /** Absolute path of the state file. */
   statePath: string;
   settings: Settings;
+  /**
+   * Who set settings.alarmEmail: the flag, the config file, or "none" for --no-alarm-email;
+   * undefined when neither says anything, and the address recorded in the state file applies
+   * (see alarmEmailSetting).
+   */
+  alarmEmailFrom: "flag" | "file" | "none" | undefined;
+}
+
+/** The alarm address as the state file records it, with where it came from. */
+export interface RecordedAlarmEmail {
+  readonly address: string;
+  readonly from: "flag" | "file";
 }
 
 export interface ConfigInput {
@@ -95,6 +107,8 @@ export interface ConfigInput {
   config?: string | undefined;
   /** Settings given as flags; they win over the environment and the config file. */
   settings?: Partial<Settings> | undefined;
+  /** --no-alarm-email: remove the alarm address, whatever the file or the state file says. */
+  noAlarmEmail?: boolean | undefined;
 }
 
 /** What the config file says for the stage (see config-file.ts). */
@@ -192,7 +206,7 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
       bad(`extraTags.${k}`, "is reserved");
     }
   }
-  if (s.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.alarmEmail)) {
+  if (s.alarmEmail !== undefined && !isEmailAddress(s.alarmEmail)) {
     bad("alarmEmail", `must be an e-mail address (got "${s.alarmEmail}")`);
   }
   return s;
@@ -244,6 +258,7 @@ export function resolveConfig(
       hint: "Set it to something like http://localhost:4566, or unset it to use AWS.",
     });
   }
+  const flagEmail = input.noAlarmEmail ? undefined : input.settings?.alarmEmail;
   return {
     stage,
     region,
@@ -254,8 +269,38 @@ export function resolveConfig(
       ...file.settings,
       ...dropUndefined(input.settings ?? {}),
       extraTags: { ...(file.settings.extraTags ?? {}), ...(input.settings?.extraTags ?? {}) },
+      alarmEmail: input.noAlarmEmail ? undefined : (flagEmail ?? file.settings.alarmEmail),
     }),
+    alarmEmailFrom: input.noAlarmEmail
+      ? "none"
+      : flagEmail !== undefined
+        ? "flag"
+        : file.settings.alarmEmail !== undefined
+          ? "file"
+          : undefined,
   };
+}
+
+/**
+ * The stack's alarm address, and what to record of it: --alarm-email / --no-alarm-email > the
+ * config file > the address an earlier `up` recorded in the state file. One recorded from a
+ * flag stays until --no-alarm-email; one recorded from the file goes when the file no longer
+ * sets it. So a teammate's or a CI job's plain `up` keeps the notifications.
+ */
+export function alarmEmailSetting(
+  config: Config,
+  recorded: RecordedAlarmEmail | undefined,
+): RecordedAlarmEmail | undefined {
+  const address = config.settings.alarmEmail;
+  switch (config.alarmEmailFrom) {
+    case "none":
+      return undefined;
+    case "flag":
+    case "file":
+      return address === undefined ? undefined : { address, from: config.alarmEmailFrom };
+    default:
+      return recorded?.from === "flag" ? recorded : undefined;
+  }
 }
 
 /** Every physical name of the stack, derived in this one place. */
@@ -312,6 +357,10 @@ export function stackTags(
     environment: stage,
     [STACK_TAG_KEY]: `${PROJECT}-${stage}`,
   };
+}
+
+export function isEmailAddress(s: unknown): boolean {
+  return typeof s === "string" && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s);
 }
 
 function isInt(n: unknown): n is number {

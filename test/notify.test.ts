@@ -1,4 +1,12 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import {
+  alarmEmailSetting,
+  resolveConfig,
+  type ConfigInput,
+  type RecordedAlarmEmail,
+} from "../src/config.js";
 import { world, type World } from "./helpers.js";
 
 const ACCOUNT = "123456789012";
@@ -129,13 +137,13 @@ describe("alarm notifications by e-mail", () => {
     expect(json.json.alarmNotifications).toBeNull();
   });
 
-  it("removing the e-mail detaches the alarms first, then removes subscription, topic and key", async () => {
+  it("--no-alarm-email detaches the alarms first, then removes subscription, topic and key", async () => {
     const w = world();
     await w.run(["up", "--alarm-email", EMAIL]);
     w.fake.sns.confirm(EMAIL);
     const keyId = w.fake.kms.byAlias(ALIAS)?.keyId ?? "";
     w.fake.resetCalls();
-    const r = await w.run(["up", "--json"]);
+    const r = await w.run(["up", "--no-alarm-email", "--json"]);
     expect(r.code).toBe(0);
     for (const name of ALARMS) {
       expect(alarmActions(w)[name], name).toEqual({ AlarmActions: [], OKActions: [] });
@@ -156,6 +164,7 @@ describe("alarm notifications by e-mail", () => {
     const recorded = Object.keys(state?.resources as object);
     for (const k of ["alarmKey", "alarmTopic", "alarmSubscription"])
       expect(recorded).not.toContain(k);
+    expect(state?.settings).toBeUndefined();
     w.fake.resetCalls();
     expect((await w.run(["up"])).code).toBe(0);
     expect(w.fake.operations({ mutating: true })).toEqual([]);
@@ -266,5 +275,140 @@ describe("alarm notifications by e-mail", () => {
       "ScheduleKeyDeletion",
     );
     expect(w.fake.kms.aliases.size).toBe(0);
+  });
+});
+
+interface Row {
+  key: string;
+  label: string;
+  id: string;
+  action: string;
+  state?: string;
+}
+
+describe("the alarm address stays with the stack until it is removed explicitly", () => {
+  it("a later plain up, up --dry-run and status keep topic, subscription and key: zero mutating calls", async () => {
+    const w = world();
+    expect((await w.run(["up", "--alarm-email", EMAIL])).code).toBe(0);
+    const keyId = w.fake.kms.byAlias(ALIAS)?.keyId ?? "";
+    expect((await w.readState())?.settings).toEqual({
+      alarmEmail: { address: EMAIL, from: "flag" },
+    });
+    w.fake.resetCalls();
+    const dry = await w.run(["up", "--dry-run", "--json"]);
+    expect((dry.json.resources as Row[]).filter((x) => x.action !== "noop")).toEqual([]);
+    const status = await w.run(["status"]);
+    expect(status.code).toBe(0);
+    const r = await w.run(["up", "--json"]);
+    expect(r.code).toBe(0);
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    expect(w.fake.sns.topics.get(TOPIC_ARN)?.subscriptions).toMatchObject([{ endpoint: EMAIL }]);
+    expect(w.fake.kms.keys.get(keyId)?.state).toBe("Enabled");
+    for (const name of ALARMS) {
+      expect(alarmActions(w)[name], name).toEqual({
+        AlarmActions: [TOPIC_ARN],
+        OKActions: [TOPIC_ARN],
+      });
+    }
+    expect(r.json.alarmNotifications).toEqual({ email: EMAIL, status: "pending confirmation" });
+    // The --alarm-email status used to need still works.
+    expect((await w.run(["status", "--alarm-email", EMAIL])).code).toBe(0);
+  });
+
+  it("up --no-alarm-email --dry-run shows every delete and changes nothing", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const keyId = w.fake.kms.byAlias(ALIAS)?.keyId ?? "";
+    const before = await w.readState();
+    w.fake.resetCalls();
+    const r = await w.run(["up", "--no-alarm-email", "--dry-run", "--json"]);
+    expect(r.code).toBe(0);
+    const rows = r.json.resources as Row[];
+    // In the order up deletes them: what publishes or subscribes before what it uses.
+    expect(rows.filter((x) => x.action === "delete").map((x) => [x.label, x.id])).toEqual([
+      ["e-mail subscription", EMAIL],
+      ["SNS topic", TOPIC_ARN],
+      ["KMS key", keyId],
+    ]);
+    expect(rows.filter((x) => x.key.endsWith("Alarm")).map((x) => x.action)).toEqual([
+      "update",
+      "update",
+    ]);
+    expect(r.json.alarmNotifications).toBeNull();
+    const human = await w.run(["up", "--no-alarm-email", "--dry-run"]);
+    expect(human.stdout).toMatch(/delete\s+SNS topic\s+arn:aws:sns/);
+    expect(human.stdout).toMatch(/delete\s+KMS key/);
+    expect(human.stdout).toContain("5 change(s)");
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    expect(w.fake.sns.topics.has(TOPIC_ARN)).toBe(true);
+    expect(w.fake.kms.keys.get(keyId)?.state).toBe("Enabled");
+    expect(await w.readState()).toEqual(before);
+  });
+
+  it("an address from the config file goes when the file drops it; status shows the deletes first", async () => {
+    const w = world();
+    const file = path.join(w.cwd, "serverless-automation.config.json");
+    await fs.writeFile(file, JSON.stringify({ stages: { production: { alarmEmail: EMAIL } } }));
+    expect((await w.run(["up"])).code).toBe(0);
+    expect(w.fake.sns.topics.get(TOPIC_ARN)?.subscriptions).toHaveLength(1);
+    expect((await w.readState())?.settings).toEqual({
+      alarmEmail: { address: EMAIL, from: "file" },
+    });
+    await fs.writeFile(file, JSON.stringify({ stages: { production: {} } }));
+    w.fake.resetCalls();
+    const status = await w.run(["status", "--json"]);
+    expect(status.code).toBe(2);
+    const rows = status.json.resources as Row[];
+    const deletes = rows.filter((x) => x.state === "to delete");
+    expect(deletes.map((x) => [x.label, x.action]).sort()).toEqual([
+      ["KMS key", "delete"],
+      ["SNS topic", "delete"],
+      ["e-mail subscription", "delete"],
+    ]);
+    const human = await w.run(["status"]);
+    expect(human.stdout).toMatch(/SNS topic\s+to delete/);
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    expect((await w.run(["up"])).code).toBe(0);
+    expect(w.fake.sns.topics.size).toBe(0);
+    expect((await w.readState())?.settings).toBeUndefined();
+    expect((await w.run(["status"])).code).toBe(0);
+  });
+
+  it("a malformed recorded address is an error that leaves the state file untouched", async () => {
+    const w = world();
+    await w.run(["up", "--alarm-email", EMAIL]);
+    const state = {
+      ...(await w.readState()),
+      settings: { alarmEmail: { address: "x", from: "flag" } },
+    };
+    await fs.writeFile(w.statePath(), JSON.stringify(state));
+    w.fake.resetCalls();
+    const r = await w.run(["up"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("settings.alarmEmail is malformed");
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    expect(await w.readState()).toEqual(state);
+  });
+
+  it("precedence: --alarm-email / --no-alarm-email > config file > recorded", () => {
+    const env = { AWS_REGION: "us-east-1" };
+    const file = { settings: { alarmEmail: "file@example.com" } };
+    const fromFlag = { address: "flag@example.com", from: "flag" } as const;
+    const fromFile = { address: "old@example.com", from: "file" } as const;
+    const setting = (input: ConfigInput, f: typeof file | undefined, rec?: RecordedAlarmEmail) =>
+      alarmEmailSetting(resolveConfig(input, env, "/w", f), rec)?.address;
+    // Nothing said: the recorded flag address stays; one the file set went with the file.
+    expect(setting({}, undefined, fromFlag)).toBe("flag@example.com");
+    expect(setting({}, undefined, fromFile)).toBeUndefined();
+    // The file over what is recorded; the flag over the file.
+    expect(setting({}, file, fromFlag)).toBe("file@example.com");
+    expect(setting({ settings: { alarmEmail: "new@example.com" } }, file, fromFlag)).toBe(
+      "new@example.com",
+    );
+    // --no-alarm-email over everything.
+    expect(setting({ noAlarmEmail: true }, file, fromFlag)).toBeUndefined();
+    expect(
+      resolveConfig({ noAlarmEmail: true }, env, "/w", file).settings.alarmEmail,
+    ).toBeUndefined();
   });
 });

@@ -121,13 +121,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       .command("up")
       .description("create or update every resource of the stack, idempotently")
       .option("--dry-run", "print the plan and change nothing", false)
-      .option("--alarm-email <address>", "send alarm notifications to this address"),
+      .option(
+        "--alarm-email <address>",
+        "send alarm notifications to this address (remembered for later runs)",
+      )
+      .option(
+        "--no-alarm-email",
+        "stop alarm notifications: remove the subscription, topic and key",
+      ),
   ).action(run("up"));
   addGlobalOptions(
     program
       .command("status")
       .description("show what exists and what drifted (read-only)")
-      .option("--alarm-email <address>", "as given to up, so it is not reported as drift"),
+      .option("--alarm-email <address>", "compare with this address instead of the recorded one")
+      .option("--no-alarm-email", "compare with no alarm notifications"),
   ).action(run("status"));
   addGlobalOptions(
     program

@@ -7,14 +7,16 @@ import { TtyReporter } from "../report/tty.js";
 import type { GlobalOptions, Io } from "./main.js";
 import { styleFor } from "./main.js";
 
-export function configInput(opts: GlobalOptions & { alarmEmail?: string }): ConfigInput {
+export function configInput(opts: GlobalOptions & { alarmEmail?: string | false }): ConfigInput {
   return {
     stage: opts.stage,
     region: opts.region,
     profile: opts.profile,
     state: opts.state,
     config: opts.config,
-    settings: { alarmEmail: opts.alarmEmail },
+    // --no-alarm-email sets it to false.
+    settings: { alarmEmail: opts.alarmEmail === false ? undefined : opts.alarmEmail },
+    noAlarmEmail: opts.alarmEmail === false,
   };
 }
 

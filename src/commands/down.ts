@@ -1,15 +1,22 @@
 import type { ConfigInput } from "../config.js";
+import { ResourceError } from "../engine/errors.js";
 import {
   destroyAll,
+  displaced,
   entryOf,
   Interrupted,
   observeAll,
+  orphanKey,
   reverseEdges,
+  stillThere,
+  unwanted,
   type DestroyTarget,
   type Observation,
 } from "../engine/pipeline.js";
+import type { Ctx } from "../engine/types.js";
 import { artifactHandler } from "../resources/artifact.js";
 import { HANDLERS } from "../resources/registry.js";
+import { tableHandler } from "../resources/table.js";
 import { removeState } from "../state/store.js";
 import { errorInfo, type ErrorInfo } from "./up.js";
 import { openSession, openState, type Environment } from "./session.js";
@@ -20,6 +27,8 @@ export interface DownTarget {
   readonly id: string;
   /** Extra facts for the confirmation (e.g. the table's item count). */
   readonly note?: string | undefined;
+  /** Deleting it deletes the stack's data (the table's items). */
+  readonly holdsData?: boolean | undefined;
 }
 
 export interface DownResult {
@@ -38,7 +47,10 @@ export interface DownResult {
 }
 
 export interface DownOptions {
-  /** Asked with the list of what will be deleted; false cancels. */
+  /**
+   * Asked with the list of what will really be deleted (shared things it keeps are not on it),
+   * and only when there is something; false cancels.
+   */
   confirm(targets: readonly DownTarget[]): Promise<boolean>;
 }
 
@@ -59,11 +71,13 @@ export async function down(
   };
   try {
     const observations = observeAll(s.ctx, s.specs, store.resources, s.limiter);
+    const seen = (key: string) => observations.get(key) as Promise<Observation>;
+    const outputsOf = async (key: string) => (await seen(key)).observed?.outputs;
     const edges = reverseEdges(s.specs);
-    const targets: DestroyTarget[] = [];
+    const found: DestroyTarget[] = [];
     const described: DownTarget[] = [];
     for (const spec of s.specs) {
-      const o: Observation = await (observations.get(spec.key) as Promise<Observation>);
+      const o = await seen(spec.key);
       const h = spec.handler;
       // Found in AWS, or recorded but not findable without a dependency that is gone.
       const entry = o.observed
@@ -75,18 +89,51 @@ export async function down(
         if (o.recorded) await store.forget(spec.key);
         continue;
       }
-      targets.push({ key: spec.key, handler: h, entry, after: edges.get(spec.key) ?? [] });
-      described.push({ key: spec.key, label: h.label, id: entry.id, note: noteFor(spec.key, o) });
+      found.push({ key: spec.key, handler: h, entry, after: edges.get(spec.key) ?? [] });
+      described.push({
+        key: spec.key,
+        label: h.label,
+        id: entry.id,
+        note: noteFor(o),
+        holdsData: h.kind === tableHandler.kind,
+      });
+      // What was recorded here before the one found took its place goes too.
+      const old = o.observed ? await displaced(s.ctx, o, outputsOf, s.limiter) : undefined;
+      if (old) {
+        const key = orphanKey(spec.key, old.id);
+        found.push({ key, handler: h, entry: old, after: [] });
+        described.push({ key, label: h.label, id: old.id });
+      }
     }
-    const wanted = new Set(s.specs.map((x) => x.key));
-    for (const [key, entry] of Object.entries(store.resources)) {
-      const handler = HANDLERS.get(entry.kind);
-      // Code bundles go with their bucket, every version of them.
-      if (wanted.has(key) || !handler || entry.kind === artifactHandler.kind) continue;
-      targets.push({ key, handler, entry, after: [] });
-      described.push({ key, label: handler.label, id: entry.id });
+    // Recorded but no longer part of the stack. Code bundles go with their bucket, every
+    // version of them.
+    const leftovers = unwanted(s.specs, store.resources, (kind) => HANDLERS.get(kind)).filter(
+      (o) => o.entry.kind !== artifactHandler.kind,
+    );
+    const there = await stillThere(s.ctx, leftovers, s.limiter);
+    for (const o of leftovers) {
+      if (!there.includes(o)) await store.forget(o.key);
     }
-    if (targets.length && !(await opts.confirm(described))) {
+    for (const o of there) {
+      found.push({ ...o, after: [] });
+      described.push({ key: o.key, label: o.handler.label, id: o.entry.id });
+    }
+    // A region's shared thing merely found is not this stack's when it has nothing else.
+    const own = found.filter(
+      (t) => !t.handler.shared || store.resources[t.key] || found.some((x) => !x.handler.shared),
+    );
+    // Shared things down leaves in place are not deleted, so not asked about either; only
+    // what this stack recorded is reported as kept.
+    const kept: (DownTarget & { reason: string })[] = [];
+    const targets: DestroyTarget[] = [];
+    for (const t of own) {
+      const reason = await keptBecause(s.ctx, t);
+      const d = described.find((x) => x.key === t.key) as DownTarget;
+      if (reason === undefined) targets.push(t);
+      else if (store.resources[t.key]) kept.push({ ...d, reason });
+    }
+    const toDelete = described.filter((d) => targets.some((t) => t.key === d.key));
+    if (targets.length && !(await opts.confirm(toDelete))) {
       return {
         ...base,
         ok: false,
@@ -113,7 +160,7 @@ export async function down(
       interrupted: r.errors.some((x) => x instanceof Interrupted),
       durationMs: Date.now() - started,
       deleted: r.deleted.map(find),
-      kept: r.kept.map((k) => ({ ...find(k.key), reason: k.reason })),
+      kept: [...kept, ...r.kept.map((k) => ({ ...find(k.key), reason: k.reason }))],
       errors: r.errors.filter((x) => !(x instanceof Interrupted)).map(errorInfo),
     };
   } finally {
@@ -122,11 +169,17 @@ export async function down(
 }
 
 /** What the confirmation says beside a resource. */
-function noteFor(key: string, o: Observation): string | undefined {
+function noteFor(o: Observation): string | undefined {
   const count = (o.observed?.current as { itemCount?: number } | undefined)?.itemCount;
-  if (count !== undefined) {
-    return count === 0 ? "empty" : `about ${count} item${count === 1 ? "" : "s"}`;
+  if (count === undefined) return undefined;
+  return count === 0 ? "empty" : `about ${count} item${count === 1 ? "" : "s"}`;
+}
+
+/** Why destroy would leave a target in place; read-only. */
+async function keptBecause(ctx: Ctx, t: DestroyTarget): Promise<string | undefined> {
+  try {
+    return await t.handler.keeps?.(ctx, t.entry);
+  } catch (err) {
+    throw new ResourceError("reading", t.handler.label, t.entry.id, err);
   }
-  if (key === "apiGatewayAccount") return "kept if other REST APIs in the region may use it";
-  return undefined;
 }

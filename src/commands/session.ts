@@ -3,6 +3,7 @@ import { createClients, type Clients } from "../aws/clients.js";
 import { errorName, isCredentialsError } from "../aws/errors.js";
 import { loadConfigFile } from "../config-file.js";
 import {
+  alarmEmailSetting,
   resolveConfig,
   resolveStage,
   resolveWaitScale,
@@ -11,6 +12,7 @@ import {
   type Config,
   type ConfigInput,
   type Names,
+  type RecordedAlarmEmail,
 } from "../config.js";
 import { UserError } from "../engine/errors.js";
 import { Limiter } from "../engine/limit.js";
@@ -59,6 +61,8 @@ export interface Session {
   readonly limiter: Limiter;
   /** The state as read from disk (undefined: no state file). */
   readonly stored: StackState | undefined;
+  /** The alarm address in effect and where it came from: what `up` records. */
+  readonly alarmEmail: RecordedAlarmEmail | undefined;
   readonly stackName: string;
 }
 
@@ -87,21 +91,27 @@ export async function openSession(
     input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
     stage,
   );
-  const config = resolveConfig(input, e.env, e.cwd, file);
+  const given = resolveConfig(input, e.env, e.cwd, file);
   const artifact = options.artifact
-    ? await buildArtifact(e.handlerEntry ?? DEFAULT_HANDLER_ENTRY, config.settings.runtime)
+    ? await buildArtifact(e.handlerEntry ?? DEFAULT_HANDLER_ENTRY, given.settings.runtime)
     : undefined;
   const clients =
     e.clients ??
-    createClients({ region: config.region, profile: config.profile, endpoint: config.endpoint });
-  const account = await accountId(clients, config);
-  const stored = await readState(config.statePath);
+    createClients({ region: given.region, profile: given.profile, endpoint: given.endpoint });
+  const account = await accountId(clients, given);
+  const stored = await readState(given.statePath);
   if (stored)
-    checkIdentity(config.statePath, stored, {
+    checkIdentity(given.statePath, stored, {
       account,
-      region: config.region,
-      stage: config.stage,
+      region: given.region,
+      stage: given.stage,
     });
+  // The stack keeps the alarm address it was given until it is removed explicitly.
+  const alarmEmail = alarmEmailSetting(given, stored?.settings?.alarmEmail);
+  const config: Config = {
+    ...given,
+    settings: { ...given.settings, alarmEmail: alarmEmail?.address },
+  };
   const names = resourceNames(config.stage, account, config.region);
   const partition = partitionOf(config.region);
   const tags = stackTags(config.stage, config.settings.extraTags);
@@ -134,6 +144,7 @@ export async function openSession(
     artifact,
     limiter: new Limiter(e.concurrency ?? DEFAULT_CONCURRENCY),
     stored,
+    alarmEmail,
     stackName: names.stack,
   };
 }

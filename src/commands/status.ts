@@ -1,14 +1,18 @@
 import type { ConfigInput } from "../config.js";
-import { plan } from "../engine/pipeline.js";
+import { plan, type Action } from "../engine/pipeline.js";
+import { HANDLERS } from "../resources/registry.js";
 import { openSession, type Environment } from "./session.js";
 
-export type ResourceState = "in sync" | "drifted" | "missing" | "not created";
+/** "to delete": recorded, still there, and no longer part of the stack; `up` deletes it. */
+export type ResourceState = "in sync" | "drifted" | "missing" | "not created" | "to delete";
 
 export interface StatusRow {
   readonly key: string;
   readonly label: string;
   readonly id: string;
   readonly state: ResourceState;
+  /** What `up` would do about it. */
+  readonly action: Action;
   /** For drifted: the fields that differ. */
   readonly fields: readonly string[];
 }
@@ -26,7 +30,9 @@ export interface StatusResult {
 /** Observe + plan, printed; read-only. */
 export async function status(input: ConfigInput, e: Environment): Promise<StatusResult> {
   const s = await openSession(input, e, { artifact: true });
-  const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter);
+  const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) =>
+    HANDLERS.get(kind),
+  );
   const rows: StatusRow[] = items.map((i) => ({
     key: i.key,
     label: i.label,
@@ -34,11 +40,14 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
     state:
       i.action === "noop"
         ? "in sync"
-        : i.action === "create"
-          ? i.missing
-            ? "missing"
-            : "not created"
-          : "drifted",
+        : i.action === "delete"
+          ? "to delete"
+          : i.action === "create"
+            ? i.missing
+              ? "missing"
+              : "not created"
+            : "drifted",
+    action: i.action,
     fields: i.action === "update" || i.action === "replace" ? i.fields : [],
   }));
   return {

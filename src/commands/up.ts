@@ -1,9 +1,20 @@
-import { apply, destroyAll, Interrupted, plan, type PlanItem } from "../engine/pipeline.js";
-import type { DestroyTarget } from "../engine/pipeline.js";
+import {
+  apply,
+  destroyAll,
+  Interrupted,
+  plan,
+  stillThere,
+  sweepTargets,
+  unwanted,
+  type DestroyResult,
+  type DestroyTarget,
+  type PlanItem,
+} from "../engine/pipeline.js";
 import type { ConfigInput } from "../config.js";
-import type { StateEntry } from "../engine/types.js";
+import { deepEqual } from "../engine/equal.js";
 import { HANDLERS } from "../resources/registry.js";
-import { openSession, openState, type Environment } from "./session.js";
+import type { StateStore } from "../state/store.js";
+import { openSession, openState, type Environment, type Session } from "./session.js";
 
 export interface ResourceRow {
   readonly key: string;
@@ -64,7 +75,7 @@ export async function up(
     codeSha256: s.artifact?.sha256Hex,
   };
   if (opts.dryRun) {
-    const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter);
+    const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, handlerOf);
     return {
       ...base,
       ok: true,
@@ -84,18 +95,14 @@ export async function up(
   const { store, lock } = await openState(s, "up", e.reporter);
   const warnings: string[] = [];
   try {
+    // Recorded first: what this run was asked for is what the next plain `up` keeps.
+    if (!deepEqual(store.state.settings?.alarmEmail, s.alarmEmail)) {
+      const settings = { ...store.state.settings, alarmEmail: s.alarmEmail };
+      const empty = Object.values(settings).every((v) => v === undefined);
+      await store.set({ settings: empty ? undefined : settings });
+    }
     const result = await apply(s.ctx, s.specs, store, e.reporter, s.limiter, e.signal);
     const errors = [...result.errors];
-    // What the state holds but the stack no longer wants (e.g. a removed option) goes.
-    const wanted = new Set(s.specs.map((x) => x.key));
-    const orphans: DestroyTarget[] = Object.entries(store.resources)
-      .filter(([key, entry]) => !wanted.has(key) && HANDLERS.has(entry.kind))
-      .map(([key, entry], _n, all) => ({
-        key,
-        handler: HANDLERS.get(entry.kind)!,
-        entry,
-        after: referencedBy(entry, all),
-      }));
     const rows: ResourceRow[] = s.specs.map((spec) => {
       const o = result.outcomes.get(spec.key);
       return {
@@ -106,12 +113,17 @@ export async function up(
         fields: o?.fields ?? [],
       };
     });
-    if (errors.length === 0 && orphans.length) {
-      const d = await destroyAll(s.ctx, orphans, store, e.reporter, s.limiter, e.signal);
+    if (errors.length === 0) {
+      const d = await sweep(s, store, e);
       errors.push(...d.errors);
-      for (const k of d.deleted) {
-        const t = orphans.find((o) => o.key === k)!;
-        rows.push({ key: k, label: t.handler.label, id: t.entry.id, action: "delete", fields: [] });
+      for (const t of d.deleted) {
+        rows.push({
+          key: t.key,
+          label: t.handler.label,
+          id: t.entry.id,
+          action: "delete",
+          fields: [],
+        });
       }
       for (const k of d.kept) {
         rows.push({ key: k.key, label: k.label, id: k.id, action: "delete", fields: [] });
@@ -144,6 +156,37 @@ export async function up(
   }
 }
 
+const handlerOf = (kind: string) => HANDLERS.get(kind);
+
+/**
+ * Deletes what the state records but the stack has no place for any more (a removed option, or
+ * a resource whose parent was replaced), forgetting each once it is gone; the ones already gone
+ * are just forgotten.
+ */
+async function sweep(
+  s: Session,
+  store: StateStore,
+  e: Environment,
+): Promise<{ deleted: DestroyTarget[]; kept: DestroyResult["kept"]; errors: Error[] }> {
+  let there: DestroyTarget[];
+  const candidates = unwanted(s.specs, store.resources, handlerOf);
+  try {
+    there = sweepTargets(await stillThere(s.ctx, candidates, s.limiter));
+  } catch (err) {
+    return { deleted: [], kept: [], errors: [err as Error] };
+  }
+  for (const c of candidates) {
+    if (!there.some((t) => t.key === c.key)) await store.forget(c.key);
+  }
+  if (!there.length) return { deleted: [], kept: [], errors: [] };
+  const d = await destroyAll(s.ctx, there, store, e.reporter, s.limiter, e.signal);
+  return {
+    deleted: there.filter((t) => d.deleted.includes(t.key)),
+    kept: d.kept,
+    errors: [...d.errors],
+  };
+}
+
 function notifications(
   email: string | undefined,
   subscription: Readonly<Record<string, string>> | undefined,
@@ -151,19 +194,6 @@ function notifications(
   if (email === undefined) return null;
   const status = subscription?.endpoint === email ? subscription.status : undefined;
   return { email, status: status ?? "not subscribed" };
-}
-
-/**
- * Keys of the other leftovers whose outputs name this one (a subscription names its topic, a
- * topic its key): they are deleted first, as the stack's dependencies would order them.
- */
-function referencedBy(entry: StateEntry, all: readonly [string, StateEntry][]): string[] {
-  const ids = new Set(
-    [entry.id, entry.outputs.arn, entry.outputs.aliasArn].filter((x): x is string => !!x),
-  );
-  return all
-    .filter(([, e]) => e !== entry && Object.values(e.outputs).some((v) => ids.has(v)))
-    .map(([k]) => k);
 }
 
 function rowOf(i: PlanItem): ResourceRow {

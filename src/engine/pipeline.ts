@@ -15,7 +15,7 @@ export interface Observation {
   readonly recorded: StateEntry | undefined;
 }
 
-export type Action = "create" | "update" | "replace" | "noop";
+export type Action = "create" | "update" | "replace" | "delete" | "noop";
 
 /** One row of a plan. */
 export interface PlanItem {
@@ -28,6 +28,26 @@ export interface PlanItem {
   readonly fields: readonly string[];
   /** Recorded in the state file but gone from AWS. */
   readonly missing: boolean;
+}
+
+/**
+ * A resource the state file records that the stack has no place for any more: its option was
+ * removed, or the stack now has another one under its key (its id derives from a parent that
+ * was replaced). It stays recorded until it is deleted: `up` sweeps it, `down` deletes it.
+ */
+export interface Orphan {
+  /** Its key in the state file. */
+  readonly key: string;
+  readonly handler: AnyHandler;
+  readonly entry: StateEntry;
+}
+
+/** Finds the handler of a recorded kind, for resources the stack no longer describes. */
+export type HandlerOf = (kind: string) => AnyHandler | undefined;
+
+/** The key a displaced resource is recorded under once another one has taken its own key. */
+export function orphanKey(key: string, id: string): string {
+  return `${key}@${id}`;
 }
 
 class NeedRef {
@@ -113,11 +133,148 @@ export function observeAll(
   return results;
 }
 
-export function planItem(o: Observation): PlanItem {
+/**
+ * Whether the resource recorded under an observation's key is no longer the one the stack has
+ * there: observed under another id, or not found where the stack wants it while the recorded
+ * one still exists (e.g. an execution-log group named after a REST API deleted by hand).
+ * Returns the recorded entry when it still exists, so it can be swept; read-only.
+ */
+export async function displaced(
+  ctx: Ctx,
+  o: Observation,
+  outputsOf: (key: string) => Promise<Outputs | undefined>,
+  limiter: Limiter,
+): Promise<StateEntry | undefined> {
+  const r = o.recorded;
+  const h = o.spec.handler;
+  if (!r || !isDisplaceable(h, r)) return undefined;
+  if (o.observed) {
+    if (o.observed.id === r.id) return undefined;
+  } else if (!h.exists) {
+    // Cannot tell a resource gone from one displaced: reported missing, as before.
+    return undefined;
+  } else if (o.props === undefined && !(await idDependsOnMissing(o.spec, outputsOf))) {
+    // Its identity does not hang on the missing dependency: the same resource, updated later.
+    return undefined;
+  }
+  return (await stillExists(ctx, h, r, limiter)) ? r : undefined;
+}
+
+function isDisplaceable(h: AnyHandler, recorded: StateEntry): boolean {
+  return recorded.kind === h.kind && h.superseded !== "forget";
+}
+
+/**
+ * For props that need a dependency that does not exist yet: whether the resource's id depends
+ * on that dependency's outputs (then whatever is recorded is not what the stack will make).
+ * Pure: the props are computed twice with different stand-ins for the missing outputs.
+ */
+async function idDependsOnMissing(
+  spec: AnySpec,
+  outputsOf: (key: string) => Promise<Outputs | undefined>,
+): Promise<boolean> {
+  const idWith = async (standIn: string): Promise<string> => {
+    const missing = new Proxy({}, { get: () => standIn }) as Outputs;
+    const props = await resolveProps(spec, async (k) => (await outputsOf(k)) ?? missing);
+    return spec.handler.displayId(props) as string;
+  };
+  try {
+    return (await idWith("\u0000a")) !== (await idWith("\u0000b"));
+  } catch {
+    return true;
+  }
+}
+
+async function stillExists(
+  ctx: Ctx,
+  h: AnyHandler,
+  entry: StateEntry,
+  limiter: Limiter,
+): Promise<boolean> {
+  const exists = h.exists;
+  if (!exists) return true;
+  try {
+    return await limiter.reads.run(() => exists.call(h, nodeCtx(ctx, undefined), entry));
+  } catch (err) {
+    throw wrap("reading", h, entry.id, err);
+  }
+}
+
+/** Recorded resources whose keys the stack does not have (a removed option, or moved aside). */
+export function unwanted(
+  specs: readonly AnySpec[],
+  recorded: Readonly<Record<string, StateEntry>>,
+  handlerOf: HandlerOf,
+): Orphan[] {
+  const wanted = new Set(specs.map((x) => x.key));
+  return Object.entries(recorded).flatMap(([key, entry]) => {
+    const handler = wanted.has(key) ? undefined : handlerOf(entry.kind);
+    return handler ? [{ key, handler, entry }] : [];
+  });
+}
+
+/** The orphans that still exist; read-only. */
+export async function stillThere(
+  ctx: Ctx,
+  orphans: readonly Orphan[],
+  limiter: Limiter,
+): Promise<Orphan[]> {
+  const there = await Promise.all(
+    orphans.map((o) => stillExists(ctx, o.handler, o.entry, limiter)),
+  );
+  return orphans.filter((_o, n) => there[n]);
+}
+
+/**
+ * Orphans as destroy targets: one whose outputs name another (a subscription its topic, a topic
+ * its key) is deleted first, as the stack's dependencies would order them.
+ */
+export function sweepTargets(orphans: readonly Orphan[]): DestroyTarget[] {
+  const names = (a: StateEntry, b: StateEntry) => {
+    const ids = new Set([b.id, b.outputs.arn, b.outputs.aliasArn].filter((x) => !!x));
+    return Object.values(a.outputs).some((v) => ids.has(v));
+  };
+  return orphans.map((o) => ({
+    ...o,
+    after: orphans.filter((x) => x !== o && names(x.entry, o.entry)).map((x) => x.key),
+  }));
+}
+
+/** Orphans in the order the sweep deletes them. */
+function inSweepOrder(orphans: readonly Orphan[]): Orphan[] {
+  const targets = sweepTargets(orphans);
+  const byKey = new Map(targets.map((t) => [t.key, t]));
+  const seen = new Set<string>();
+  const out: Orphan[] = [];
+  const visit = (t: DestroyTarget | undefined): void => {
+    if (!t || seen.has(t.key)) return;
+    seen.add(t.key);
+    for (const k of t.after) visit(byKey.get(k));
+    out.push({ key: t.key, handler: t.handler, entry: t.entry });
+  };
+  targets.forEach(visit);
+  return out;
+}
+
+function deleteItem(o: Orphan): PlanItem {
+  return {
+    key: o.key,
+    kind: o.handler.kind,
+    label: o.handler.label,
+    id: o.entry.id,
+    action: "delete",
+    fields: [],
+    missing: false,
+  };
+}
+
+export function planItem(o: Observation, displacedOne = false): PlanItem {
   const h = o.spec.handler;
   const id =
     o.observed?.id ??
-    (o.props !== undefined ? h.displayId(o.props) : (o.recorded?.id ?? "(pending)"));
+    (o.props !== undefined
+      ? h.displayId(o.props)
+      : ((displacedOne ? undefined : o.recorded?.id) ?? "(pending)"));
   if (!o.observed) {
     return {
       key: o.spec.key,
@@ -126,7 +283,7 @@ export function planItem(o: Observation): PlanItem {
       id,
       action: "create",
       fields: [],
-      missing: !!o.recorded,
+      missing: !!o.recorded && !displacedOne,
     };
   }
   const change: Change = h.diff(o.props, o.observed);
@@ -142,18 +299,38 @@ export function planItem(o: Observation): PlanItem {
   };
 }
 
-/** Observation + diff for every resource, in dependency order. Read-only. */
+/**
+ * Observation + diff for every resource, in dependency order, then a delete for every recorded
+ * resource that still exists and that the stack has no place for: exactly what `up` would do,
+ * sweep included. Read-only.
+ */
 export async function plan(
   ctx: Ctx,
   specs: readonly AnySpec[],
   recorded: Readonly<Record<string, StateEntry>>,
   limiter: Limiter,
+  handlerOf: HandlerOf,
 ): Promise<PlanItem[]> {
   const obs = observeAll(ctx, specs, recorded, limiter);
-  const items: PlanItem[] = [];
-  for (const key of topoOrder(specs))
-    items.push(planItem(await (obs.get(key) as Promise<Observation>)));
-  return items;
+  const seen = (key: string) => obs.get(key) as Promise<Observation>;
+  const outputsOf = async (key: string) => (await seen(key)).observed?.outputs;
+  const rows = await Promise.all(
+    topoOrder(specs).map(async (key) => {
+      const o = await seen(key);
+      const old = await displaced(ctx, o, outputsOf, limiter);
+      const orphan: Orphan | undefined = old && {
+        key: orphanKey(key, old.id),
+        handler: o.spec.handler,
+        entry: old,
+      };
+      return { item: planItem(o, !!old), orphan };
+    }),
+  );
+  const orphans = [
+    ...rows.flatMap((r) => (r.orphan ? [r.orphan] : [])),
+    ...(await stillThere(ctx, unwanted(specs, recorded, handlerOf), limiter)),
+  ];
+  return [...rows.map((r) => r.item), ...inSweepOrder(orphans).map(deleteItem)];
 }
 
 export interface ApplyResult {
@@ -218,6 +395,12 @@ export async function apply(
           checkInterrupt(signal);
           const start = Date.now();
           const recorded = store.resources[key];
+          // Another resource than the one recorded here: the recorded one is kept, under a key
+          // of its own, for the sweep; never dropped while it may exist.
+          const supersedes = (id: string) =>
+            recorded && isDisplaceable(h, recorded) && recorded.id !== id
+              ? orphanKey(key, recorded.id)
+              : undefined;
           // Dependencies created or changed in this run invalidate what was observed.
           const observed =
             seen.props !== undefined && deepEqual(seen.props, props)
@@ -238,7 +421,8 @@ export async function apply(
               verb = "replacing";
               step = reporter.step(verb, h.label, observed.id);
               await h.destroy(nodeCtx(ctx, step), entryOf(h, observed));
-              await store.forget(key);
+              const aside = supersedes(observed.id);
+              await (aside ? store.move(key, aside) : store.forget(key));
               result = await h.create(nodeCtx(ctx, step), props);
               action = "replace";
             } else if (fields.length) {
@@ -253,7 +437,10 @@ export async function apply(
           }
           // Recorded before anything else can go wrong: what exists is never forgotten.
           const entry = entryOf(h, result);
-          if (!deepEqual(recorded, entry)) await store.record(key, entry);
+          const before = store.resources[key];
+          const aside = before === recorded ? supersedes(entry.id) : undefined;
+          if (aside) await store.record(key, entry, aside);
+          else if (!deepEqual(before, entry)) await store.record(key, entry);
           ctx.trace?.({ key, phase: "change", start, end: Date.now() });
           outcomes.set(key, { action, fields });
           outputs.set(key, result.outputs);

@@ -101,7 +101,11 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
   readonly kind: string;
   /** Human label, e.g. "DynamoDB table". */
   readonly label: string;
-  /** The physical id a resource with these props has or will have, for display. */
+  /**
+   * The physical id a resource with these props has or will have, for display. It changes
+   * whenever the physical id would (the engine compares it to tell whether a resource's
+   * identity depends on a parent's outputs).
+   */
   displayId(props: P): string;
   observe(
     ctx: Ctx,
@@ -113,6 +117,31 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
   update(ctx: Ctx, props: P, observed: Observed<O, C>, change: Change): Promise<Observed<O, C>>;
   /** Returns a reason when it deliberately keeps the resource (e.g. shared by other stacks). */
   destroy(ctx: Ctx, entry: StateEntry): Promise<{ kept: string } | void>;
+  /**
+   * Read-only: whether the resource a state entry names still exists, found by that entry
+   * alone (its props may be gone with its parent). Without it, a recorded resource is assumed
+   * to exist, which is safe: destroy treats not-found as success.
+   */
+  exists?(ctx: Ctx, entry: StateEntry): Promise<boolean>;
+  /**
+   * Read-only: why destroy would leave this resource in place (shared with others), or
+   * undefined when it would delete it. Lets `down` list only what it will really delete.
+   */
+  keeps?(ctx: Ctx, entry: StateEntry): Promise<string | undefined>;
+  /**
+   * What becomes of the resource recorded under a key when the stack now has another one there
+   * (its id derives from a parent that was replaced, or it was made again). By default
+   * ("orphan") the old one stays recorded under a key of its own until the sweep deletes it.
+   * "forget": nothing to sweep, e.g. old code bundles go with their bucket, or the handler's
+   * own update already dealt with the old one.
+   */
+  readonly superseded?: "orphan" | "forget";
+  /**
+   * One per region, shared by every stack there (the API Gateway account's logging role). Found
+   * without a record, it counts as this stack's only when the stack has something else of its
+   * own: a stage that was never deployed has nothing to delete.
+   */
+  readonly shared?: boolean;
 }
 
 /** Reads the outputs of a resource this one depends on. */

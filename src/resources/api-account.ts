@@ -86,6 +86,24 @@ async function ensureRole(ctx: Ctx, p: ApiAccountProps): Promise<string> {
 }
 
 /**
+ * Why `down` must leave the region's setting alone: set before this stack, or other REST APIs
+ * (not this stack's, which go first) may log through it. undefined: this stack may remove it.
+ */
+async function keptBecause(ctx: Ctx, entry: StateEntry): Promise<string | undefined> {
+  if (entry.outputs.createdByStack !== "true") {
+    return "it was set before this stack; other APIs in the region may rely on it";
+  }
+  // This stack's own API may still be on its way out (deleted concurrently): it does not count.
+  const apis = await allPages((position) =>
+    ctx.clients.apigateway.send(new GetRestApisCommand({ position, limit: 500 })),
+  );
+  const others = apis.filter((a) => a.tags?.[STACK_TAG_KEY] !== ctx.names.stack);
+  if (others.length)
+    return `${others.length} other REST API(s) in ${ctx.region} may log through it`;
+  return undefined;
+}
+
+/**
  * The region's API Gateway CloudWatch Logs role: one per account and region, shared by every
  * REST API there. A role already set is reused and never touched; CDK once deleted it with a
  * stack and broke logging for every other API in the account.
@@ -98,6 +116,10 @@ export const apiAccountHandler: ResourceHandler<
   kind: "apigateway-account",
   label: "API Gateway logging role",
   displayId: (p) => p.roleName,
+  // The region's setting names whichever role is in use; a role this stack made is found by
+  // its derived name, not by what was recorded.
+  superseded: "forget",
+  shared: true,
 
   async observe(ctx, p, recorded) {
     const [roleArn, ownRole] = await Promise.all([accountRole(ctx), ourRoleArn(ctx, p.roleName)]);
@@ -147,20 +169,11 @@ export const apiAccountHandler: ResourceHandler<
     return { id: roleArn, outputs: { roleArn, createdByStack: "true" }, current: { roleArn } };
   },
 
+  keeps: keptBecause,
+
   async destroy(ctx, entry: StateEntry) {
-    if (entry.outputs.createdByStack !== "true") {
-      return { kept: "it was set before this stack; other APIs in the region may rely on it" };
-    }
-    // This stack's own API may still be on its way out (deleted concurrently): it does not count.
-    const apis = await allPages((position) =>
-      ctx.clients.apigateway.send(new GetRestApisCommand({ position, limit: 500 })),
-    );
-    const others = apis.filter((a) => a.tags?.[STACK_TAG_KEY] !== ctx.names.stack);
-    if (others.length) {
-      return {
-        kept: `${others.length} other REST API(s) in ${ctx.region} may log through it`,
-      };
-    }
+    const kept = await keptBecause(ctx, entry);
+    if (kept) return { kept };
     if ((await accountRole(ctx)) === entry.id) {
       await retryWhile(
         ctx,

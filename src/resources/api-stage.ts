@@ -246,6 +246,17 @@ export const stageHandler: ResourceHandler<StageProps, StageOutputs, StageCurren
     return observed(p, current);
   },
 
+  async exists(ctx, entry) {
+    const [restApiId, stageName] = entry.id.split("/");
+    try {
+      await ctx.clients.apigateway.send(new GetStageCommand({ restApiId, stageName }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  },
+
   async destroy(ctx, entry: StateEntry) {
     const [restApiId, stageName] = entry.id.split("/");
     try {

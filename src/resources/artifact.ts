@@ -31,6 +31,8 @@ export const artifactHandler: ResourceHandler<ArtifactProps, ArtifactOutputs, Ar
   kind: "s3-object",
   label: "code bundle",
   displayId: (p) => `s3://${p.bucket}/${artifactKey(p.artifact)}`,
+  // Earlier bundles stay in the bucket for rollback and go with it.
+  superseded: "forget",
 
   async observe(ctx, p) {
     try {

@@ -153,6 +153,14 @@ export const kmsKeyHandler: ResourceHandler<KmsKeyProps, KmsKeyOutputs, KmsKeyCu
     return r && observed(p, r.meta, r.current);
   },
 
+  // A key pending deletion counts as gone.
+  async exists(ctx, entry) {
+    const meta = await describeKey(ctx, entry.id);
+    return (
+      !!meta && meta.KeyState !== "PendingDeletion" && meta.KeyState !== "PendingReplicaDeletion"
+    );
+  },
+
   diff(p, o): Change {
     const c = o.current;
     const fields: string[] = [];
@@ -258,9 +266,11 @@ export const kmsKeyHandler: ResourceHandler<KmsKeyProps, KmsKeyOutputs, KmsKeyCu
       if (deletion) note = { kept: pendingNote(deletion) };
     }
     // After scheduling, so a failure here leaves the alias pointing at a key that `up` can
-    // recover and `down` can finish.
+    // recover and `down` can finish; and only while it names this key (a key made again
+    // since, after the alias was deleted by hand, holds it now).
     const alias = entry.outputs.alias;
-    if (alias) {
+    const target = alias ? await describeKey(ctx, alias) : undefined;
+    if (alias && target && target.KeyId === meta?.KeyId) {
       try {
         await kms.send(new DeleteAliasCommand({ AliasName: alias }));
       } catch (err) {

@@ -111,6 +111,13 @@ export const logGroupHandler: ResourceHandler<LogGroupProps, LogGroupOutputs, Lo
     };
   },
 
+  async exists(ctx, entry) {
+    const groups = await ctx.clients.logs.send(
+      new DescribeLogGroupsCommand({ logGroupNamePrefix: entry.id, limit: 5 }),
+    );
+    return groups.logGroups?.some((g) => g.logGroupName === entry.id) === true;
+  },
+
   async destroy(ctx, entry: StateEntry) {
     try {
       await ctx.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: entry.id }));

@@ -474,6 +474,16 @@ export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestA
     });
   },
 
+  async exists(ctx, entry) {
+    try {
+      await ctx.clients.apigateway.send(new GetRestApiCommand({ restApiId: entry.id }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  },
+
   async destroy(ctx, entry: StateEntry) {
     try {
       await retryWhile(

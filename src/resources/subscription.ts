@@ -119,6 +119,8 @@ export const emailSubscriptionHandler: ResourceHandler<
   kind: "sns-email-subscription",
   label: "e-mail subscription",
   displayId: (p) => p.email,
+  // A changed address: update subscribes the new one and removes the old one if AWS lets it.
+  superseded: "forget",
 
   async observe(ctx, p, recorded) {
     const current = await read(ctx, p, recorded?.outputs.endpoint);
@@ -154,6 +156,12 @@ export const emailSubscriptionHandler: ResourceHandler<
     const current = await read(ctx, p, undefined);
     if (!current?.mine) throw new Error("the subscription is not listed right after it was made");
     return observed(p, current, note);
+  },
+
+  async exists(ctx, entry) {
+    const topicArn = entry.outputs.topicArn;
+    const subs = topicArn ? await list(ctx, topicArn) : undefined;
+    return !!subs && find(subs, entry.id) !== undefined;
   },
 
   /**

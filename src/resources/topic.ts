@@ -154,6 +154,14 @@ export const topicHandler: ResourceHandler<TopicProps, TopicOutputs, TopicCurren
     return { id: p.arn, outputs: outputsOf(p), current: (await read(ctx, p)) ?? o.current };
   },
 
+  async exists(ctx, entry) {
+    return (
+      (await orMissing(
+        ctx.clients.sns.send(new GetTopicAttributesCommand({ TopicArn: entry.id })),
+      )) !== undefined
+    );
+  },
+
   /** Deleting a topic also deletes its subscriptions, pending ones included. */
   async destroy(ctx, entry: StateEntry) {
     try {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { PROJECT } from "../config.js";
+import { isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
 import { UserError } from "../engine/errors.js";
 import type { StateEntry } from "../engine/types.js";
 
@@ -20,8 +20,15 @@ export interface StackState {
   codeSha256?: string | undefined;
   /** The API's invoke URL. */
   endpoint?: string | undefined;
+  /** Settings that stay with the stack until they are removed explicitly. */
+  settings?: RecordedSettings | undefined;
   /** Logical key → what exists. */
   resources: Record<string, StateEntry>;
+}
+
+export interface RecordedSettings {
+  /** Where alarm notifications go; set by --alarm-email or the config file. */
+  alarmEmail?: RecordedAlarmEmail | undefined;
 }
 
 export interface StackIdentity {
@@ -78,6 +85,21 @@ function checkShape(file: string, v: unknown): StackState {
   }
   if (typeof s.resources !== "object" || s.resources === null) {
     throw corrupt(file, "resources is missing");
+  }
+  if (s.settings !== undefined) {
+    if (typeof s.settings !== "object" || s.settings === null) {
+      throw corrupt(file, "settings is malformed");
+    }
+    const a = (s.settings as Partial<RecordedSettings>).alarmEmail;
+    if (
+      a !== undefined &&
+      (typeof a !== "object" ||
+        a === null ||
+        !isEmailAddress(a.address) ||
+        (a.from !== "flag" && a.from !== "file"))
+    ) {
+      throw corrupt(file, "settings.alarmEmail is malformed");
+    }
   }
   for (const [key, e] of Object.entries(s.resources)) {
     if (
@@ -152,8 +174,22 @@ export class StateStore {
     return this.state.resources;
   }
 
-  record(key: string, entry: StateEntry): Promise<void> {
+  /**
+   * Records what exists under key. With `aside`, what was recorded under key stays recorded,
+   * under that key, in the same write: a resource replaced by another is never dropped.
+   */
+  record(key: string, entry: StateEntry, aside?: string): Promise<void> {
+    const previous = this.state.resources[key];
+    if (aside !== undefined && previous) this.state.resources[aside] = previous;
     this.state.resources[key] = entry;
+    return this.flush();
+  }
+
+  /** Moves what is recorded under one key to another, in one write. */
+  move(from: string, to: string): Promise<void> {
+    const entry = this.state.resources[from];
+    if (entry) this.state.resources[to] = entry;
+    delete this.state.resources[from];
     return this.flush();
   }
 
@@ -162,7 +198,7 @@ export class StateStore {
     return this.flush();
   }
 
-  set(fields: Partial<Pick<StackState, "codeSha256" | "endpoint">>): Promise<void> {
+  set(fields: Partial<Pick<StackState, "codeSha256" | "endpoint" | "settings">>): Promise<void> {
     Object.assign(this.state, fields);
     return this.flush();
   }

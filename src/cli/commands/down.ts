@@ -22,15 +22,16 @@ export default async function downCommand(
     const list = targets
       .map((t) => `  - ${t.label} ${t.id}${t.note ? ` (${t.note})` : ""}`)
       .join("\n");
+    const data = targets.some((t) => t.holdsData) ? ", including all data in the table" : "";
     if (!io.stdin?.isTTY) {
       throw new UserError(
-        `down would delete ${targets.length} resource(s), including all data in the table; refusing without confirmation.\n${list}`,
+        `down would delete ${targets.length} resource(s)${data}; refusing without confirmation.\n${list}`,
         { hint: "Run it in a terminal to confirm, or pass --yes." },
       );
     }
     reporter.close();
     io.stderr.write(
-      `This deletes ${style.bold(String(targets.length))} resource(s) and all their data:\n${list}\n`,
+      `This deletes ${style.bold(String(targets.length))} resource(s)${data}:\n${list}\n`,
     );
     return ask(io, "Delete them? [y/N] ");
   };
