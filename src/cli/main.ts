@@ -7,8 +7,8 @@ import { handleError } from "./errors.js";
 
 /** Everything main() touches outside itself, so tests can drive it end to end. */
 export interface Io {
-  readonly stdout: Sink & { isTTY?: boolean };
-  readonly stderr: Sink & { isTTY?: boolean };
+  readonly stdout: Sink & { isTTY?: boolean; columns?: number };
+  readonly stderr: Sink & { isTTY?: boolean; columns?: number };
   readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly env: Record<string, string | undefined>;
   readonly cwd: string;
@@ -196,8 +196,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-/** The bin shim's entry: real process streams, exit code on the process. */
-export async function run(argv: readonly string[]): Promise<void> {
+/**
+ * The bin shim's entry: real process streams, exit code on the process. `hooks` are main()'s
+ * test hooks (a fake AWS), so tests can run the real entry in a child process or a pty.
+ */
+export async function run(
+  argv: readonly string[],
+  hooks: Pick<Io, "clients" | "timing" | "concurrency" | "handlerEntry"> = {},
+): Promise<void> {
   quietNodeVersionNotice();
   const code = await main(argv, {
     stdout: process.stdout,
@@ -205,6 +211,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
+    ...hooks,
   });
   process.exitCode = code;
 }

@@ -3,7 +3,7 @@ import type { ConfigInput } from "../config.js";
 import type { Environment } from "../commands/session.js";
 import { PlainReporter } from "../report/plain.js";
 import { silentReporter, type Reporter } from "../report/reporter.js";
-import { TtyReporter } from "../report/tty.js";
+import { canDrawSpinner, TtyReporter } from "../report/tty.js";
 import type { GlobalOptions, Io } from "./main.js";
 import { styleFor } from "./main.js";
 
@@ -18,12 +18,15 @@ export function configInput(opts: GlobalOptions & { alarmEmail?: string }): Conf
   };
 }
 
-/** Spinners in a terminal; plain lines in CI, pipes and with --json (always on stderr). */
+/**
+ * Spinners in a terminal; plain lines in CI, pipes, terminals without a size and with --json
+ * (always on stderr).
+ */
 export async function makeReporter(io: Io, opts: GlobalOptions): Promise<Reporter> {
   if (opts.quiet) return silentReporter;
   const style = styleFor(io, "stderr");
   const ci = io.env.CI !== undefined && io.env.CI !== "" && io.env.CI !== "false";
-  if (io.stderr.isTTY && !ci && !opts.json && !opts.verbose) {
+  if (canDrawSpinner(io.stderr) && !ci && !opts.json && !opts.verbose) {
     return TtyReporter.create(io.stderr as NodeJS.WriteStream, style);
   }
   return new PlainReporter(io.stderr, style, opts.verbose);
