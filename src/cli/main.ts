@@ -4,6 +4,7 @@ import type { Timing, TraceEvent } from "../engine/types.js";
 import { COLOR, PLAIN, useColor, type Style } from "../report/format.js";
 import type { Sink } from "../report/plain.js";
 import { handleError } from "./errors.js";
+import { dropWritesOnceClosed } from "./streams.js";
 
 /** Everything main() touches outside itself, so tests can drive it end to end. */
 export interface Io {
@@ -19,6 +20,8 @@ export interface Io {
   readonly handlerEntry?: string;
   /** Stops long-running commands (dev) in tests; otherwise SIGINT/SIGTERM do. */
   readonly signal?: AbortSignal;
+  /** Aborted when stdout's reader has gone (`| head`): a command that only prints stops. */
+  readonly stdoutClosed?: AbortSignal;
   /** Receives per-resource timings (benchmarks). */
   readonly trace?: (event: TraceEvent) => void;
 }
@@ -205,12 +208,16 @@ export async function run(
   hooks: Pick<Io, "clients" | "timing" | "concurrency" | "handlerEntry"> = {},
 ): Promise<void> {
   quietNodeVersionNotice();
+  const stdoutClosed = new AbortController();
+  dropWritesOnceClosed(process.stdout, () => stdoutClosed.abort());
+  dropWritesOnceClosed(process.stderr);
   const code = await main(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
+    stdoutClosed: stdoutClosed.signal,
     ...hooks,
   });
   process.exitCode = code;

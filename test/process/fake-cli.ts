@@ -6,6 +6,7 @@
  * Environment knobs:
  * - FAKE_DEPLOYED=1: the stack is deployed (silently) first, so status/logs/down have something;
  * - FAKE_LOG_EVENTS=<n>: that many events in the function's log group;
+ * - FAKE_LOG_EVERY_MS=<ms>: one more event that often (for --follow);
  * - FAKE_LATENCY_MS=<ms>: every AWS call takes that long (a run long enough to interrupt).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -46,6 +47,11 @@ if (process.env.FAKE_DEPLOYED === "1") {
 const events = Number(process.env.FAKE_LOG_EVENTS ?? 0);
 for (let n = 0; n < events; n++) {
   fake.logs.write(FUNCTION_LOG_GROUP, `event ${n}`, Date.now() - 60_000 + n);
+}
+const every = Number(process.env.FAKE_LOG_EVERY_MS ?? 0);
+if (every > 0) {
+  let n = events;
+  setInterval(() => fake.logs.write(FUNCTION_LOG_GROUP, `event ${n++}`, Date.now()), every).unref();
 }
 fake.latencyMs = Number(process.env.FAKE_LATENCY_MS ?? 0);
 

@@ -127,3 +127,97 @@ describe("in a terminal without a size (a pty of 0 columns)", () => {
     expect(stripAnsi(down.stdout).replace(/\r/g, "")).toMatch(/^- deleted S3 bucket /m);
   });
 });
+
+describe("a reader that closes early (`| head`)", () => {
+  const cli = (argv: string[], extraEnv: Record<string, string> = {}, cwd = workdir()) =>
+    start(process.execPath, [...NODE_ARGS, ...argv], {
+      cwd,
+      env: env(extraEnv),
+      deadlineMs: 30_000,
+    });
+  const noCrash = (text: string) => {
+    expect(text).not.toContain("EPIPE");
+    expect(text).not.toMatch(/^\s+at /m);
+    expect(text).not.toContain("looks like a bug");
+  };
+
+  it("up --dry-run | head: the plan's output is dropped quietly, exit 0", async () => {
+    const run = cli(["up", "--dry-run"]);
+    // Closed before the plan is printed: every line of it meets a closed pipe.
+    run.child.stdout?.destroy();
+    const r = await run.exit;
+    expect(r.hung).toBe(false);
+    noCrash(r.stderr);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("logs | head -1: stops quietly, exit 0", async () => {
+    // More events than a pipe holds: the writer is still writing when the reader goes.
+    const run = cli(["logs"], { FAKE_DEPLOYED: "1", FAKE_LOG_EVENTS: "3000" });
+    run.child.stdout?.once("data", () => run.child.stdout?.destroy());
+    const r = await run.exit;
+    expect(r.hung).toBe(false);
+    noCrash(r.stderr);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("logs --follow | head -1: stops following, exit 0", async () => {
+    // New events keep coming: the next one printed meets the closed pipe.
+    const run = cli(["logs", "--follow"], {
+      FAKE_DEPLOYED: "1",
+      FAKE_LOG_EVENTS: "3",
+      FAKE_LOG_EVERY_MS: "20",
+    });
+    run.child.stdout?.once("data", () => run.child.stdout?.destroy());
+    const r = await run.exit;
+    expect(r.hung, "still following with nobody reading").toBe(false);
+    noCrash(r.stderr);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it.each([
+    ["up 2>/dev/stdout | head: progress closed", ["stderr"]],
+    ["up 2>&1 | head -2: progress and result closed", ["stderr", "stdout"]],
+  ] as [string, ("stdout" | "stderr")[]][])(
+    "%s; the deploy finishes, is recorded and unlocked, exit 0",
+    async (_what, closing) => {
+      const cwd = workdir();
+      // Slow enough that most of the deploy happens after the reader has gone.
+      const run = cli(["up"], { FAKE_LATENCY_MS: "15" }, cwd);
+      await run.firstChunk;
+      for (const s of closing) run.child[s]?.destroy();
+      const r = await run.exit;
+      expect(r.hung).toBe(false);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      if (!closing.includes("stdout")) {
+        noCrash(r.stdout);
+        expect(r.stdout).toMatch(/up to date in us-east-1 \(14 created\)/);
+      }
+      const state = JSON.parse(
+        readFileSync(path.join(cwd, ".serverless-automation", "production.json"), "utf8"),
+      ) as { resources: Record<string, unknown>; endpoint?: string };
+      expect(Object.keys(state.resources)).toHaveLength(14);
+      expect(state.endpoint).toMatch(/^https:\/\//);
+      expect(existsSync(path.join(cwd, ".serverless-automation", "production.json.lock"))).toBe(
+        false,
+      );
+    },
+  );
+});
+
+describe("Ctrl-C", () => {
+  it("ends logs --follow with exit 130, as every command", async () => {
+    const run = start(process.execPath, [...NODE_ARGS, "logs", "--follow"], {
+      cwd: workdir(),
+      env: env({ FAKE_DEPLOYED: "1", FAKE_LOG_EVENTS: "1" }),
+      deadlineMs: 30_000,
+    });
+    expect(await run.firstChunk).toBe("stdout");
+    run.child.kill("SIGINT");
+    const r = await run.exit;
+    expect(r.hung).toBe(false);
+    expect(r.stdout).toContain("event 0");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(130);
+  });
+});
