@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { createClients, type Clients } from "../aws/clients.js";
-import { errorName, isCredentialsError } from "../aws/errors.js";
+import { isCredentialsError, networkHint } from "../aws/errors.js";
 import { loadConfigFile } from "../config-file.js";
 import {
   resolveConfig,
@@ -150,15 +150,11 @@ async function accountId(clients: Clients, config: Config): Promise<string> {
         hint: "Set AWS_PROFILE (or pass --profile) to a configured profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `aws sso login` if you use SSO.",
       });
     }
-    if (errorName(err) === "" && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT/.test(String(err))) {
+    const unreachable = networkHint(err, config.endpoint);
+    if (unreachable) {
       throw new UserError(
         `Cannot reach AWS${config.endpoint ? ` at ${config.endpoint}` : ""}: ${firstLine(err)}`,
-        {
-          cause: err,
-          hint: config.endpoint
-            ? "Check that the endpoint in AWS_ENDPOINT_URL is running."
-            : "Check your network connection.",
-        },
+        { cause: err, hint: unreachable },
       );
     }
     throw err;

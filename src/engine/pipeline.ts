@@ -1,3 +1,4 @@
+import { networkHint } from "../aws/errors.js";
 import type { Outcome, Reporter, StepReporter } from "../report/reporter.js";
 import type { StateStore } from "../state/store.js";
 import { deepEqual } from "./equal.js";
@@ -66,9 +67,10 @@ function nodeCtx(ctx: Ctx, step: StepReporter | undefined): Ctx {
   return { ...ctx, progress: (m) => step?.progress(m) };
 }
 
-function wrap(verb: string, handler: AnyHandler, id: string, err: unknown): Error {
+function wrap(ctx: Ctx, verb: string, handler: AnyHandler, id: string, err: unknown): Error {
   if (err instanceof UserError || err instanceof ResourceError) return err;
-  return new ResourceError(verb, handler.label, id, err);
+  // Any call can meet a network that went away, not only the first one.
+  return new ResourceError(verb, handler.label, id, err, networkHint(err, ctx.config.endpoint));
 }
 
 /**
@@ -103,7 +105,7 @@ export function observeAll(
         });
         return { spec, props, observed, recorded: rec };
       } catch (err) {
-        throw wrap("reading", spec.handler, id, err);
+        throw wrap(ctx, "reading", spec.handler, id, err);
       }
     })();
     results.set(key, p);
@@ -267,7 +269,7 @@ export async function apply(
         });
       } catch (err) {
         if (err instanceof Interrupted) throw err;
-        const e = wrap(verb, h, id, err);
+        const e = wrap(ctx, verb, h, id, err);
         errors.push(e);
         step?.fail(e.message);
         throw e;
@@ -351,7 +353,7 @@ export async function destroyAll(
           step.fail("not started: interrupted");
           throw err;
         }
-        const e = wrap("deleting", t.handler, t.entry.id, err);
+        const e = wrap(ctx, "deleting", t.handler, t.entry.id, err);
         errors.push(e);
         step.fail(e.message);
         throw e;
