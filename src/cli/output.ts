@@ -65,7 +65,7 @@ export async function ask(io: Io, question: string): Promise<boolean> {
 }
 
 /**
- * Ctrl-C once: steps in flight finish and are recorded, nothing new starts. Twice: stop now
+ * Ctrl-C once: calls in flight finish and are recorded, waits end, nothing new starts. Twice: stop now
  * (the state file is still whole: it is written atomically after every step).
  */
 export async function interruptible<T>(
@@ -81,7 +81,7 @@ export async function interruptible<T>(
     presses++;
     if (presses === 1) {
       reporter.warn(
-        "Interrupted: finishing the steps in flight, then stopping (Ctrl-C again to stop now).",
+        "Interrupted: finishing the calls in flight, then stopping (Ctrl-C again to stop now).",
       );
       controller.abort();
     } else {

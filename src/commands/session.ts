@@ -41,7 +41,7 @@ export interface Environment {
   readonly concurrency?: number | undefined;
   /** The handler entry to bundle (tests); otherwise the packaged handler/. */
   readonly handlerEntry?: string | undefined;
-  /** Aborted on Ctrl-C: steps in flight finish and are recorded, no new one starts. */
+  /** Aborted on Ctrl-C: calls in flight finish and are recorded, waits end, no step starts. */
   readonly signal?: AbortSignal | undefined;
   /** Per-resource timings (benchmarks). */
   readonly trace?: Ctx["trace"];
@@ -114,6 +114,7 @@ export async function openSession(
     tags,
     timing: e.timing ?? DEFAULT_TIMING,
     progress: () => undefined,
+    signal: e.signal,
     trace: e.trace,
   };
   const specs = desiredStack({

@@ -2,7 +2,7 @@ import { networkHint } from "../aws/errors.js";
 import type { Outcome, Reporter, StepReporter } from "../report/reporter.js";
 import type { StateStore } from "../state/store.js";
 import { deepEqual } from "./equal.js";
-import { ResourceError, UserError } from "./errors.js";
+import { Interrupted, ResourceError, UserError } from "./errors.js";
 import { dependents, topoOrder } from "./graph.js";
 import type { Limiter } from "./limit.js";
 import type { AnyHandler, AnySpec, Change, Ctx, Observed, Outputs, StateEntry } from "./types.js";
@@ -166,13 +166,7 @@ export interface ApplyResult {
 
 class Skipped extends Error {}
 
-/** Raised in place of a step that was not started because the run was interrupted. */
-export class Interrupted extends Error {
-  override readonly name = "Interrupted";
-  constructor() {
-    super("interrupted before this step started");
-  }
-}
+export { Interrupted };
 
 function checkInterrupt(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Interrupted();
@@ -268,7 +262,11 @@ export async function apply(
           return result.outputs;
         });
       } catch (err) {
-        if (err instanceof Interrupted) throw err;
+        if (err instanceof Interrupted) {
+          // A wait cut short mid-step; a step never started has no line to end.
+          step?.fail(err.message);
+          throw err;
+        }
         const e = wrap(ctx, verb, h, id, err);
         errors.push(e);
         step?.fail(e.message);
@@ -350,7 +348,7 @@ export async function destroyAll(
         }
       } catch (err) {
         if (err instanceof Interrupted) {
-          step.fail("not started: interrupted");
+          step.fail(err.message);
           throw err;
         }
         const e = wrap(ctx, "deleting", t.handler, t.entry.id, err);
