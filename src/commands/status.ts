@@ -1,5 +1,6 @@
 import type { ConfigInput } from "../config.js";
-import { plan } from "../engine/pipeline.js";
+import { topoOrder } from "../engine/graph.js";
+import { observeAll, planItem, type Observation, type PlanItem } from "../engine/pipeline.js";
 import { openSession, type Environment } from "./session.js";
 
 export type ResourceState = "in sync" | "drifted" | "missing" | "not created";
@@ -18,6 +19,7 @@ export interface StatusResult {
   readonly stage: string;
   readonly region: string;
   readonly account: string;
+  /** The API's invoke URL as observed; undefined when the API or its stage is not there. */
   readonly endpoint: string | undefined;
   readonly inSync: boolean;
   readonly resources: readonly StatusRow[];
@@ -26,7 +28,10 @@ export interface StatusResult {
 /** Observe + plan, printed; read-only. */
 export async function status(input: ConfigInput, e: Environment): Promise<StatusResult> {
   const s = await openSession(input, e, { artifact: true });
-  const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter);
+  const observations = observeAll(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter);
+  const seen = (key: string) => observations.get(key) as Promise<Observation>;
+  const items: PlanItem[] = [];
+  for (const key of topoOrder(s.specs)) items.push(planItem(await seen(key)));
   const rows: StatusRow[] = items.map((i) => ({
     key: i.key,
     label: i.label,
@@ -46,7 +51,8 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
     stage: s.config.stage,
     region: s.config.region,
     account: s.ctx.account,
-    endpoint: s.stored?.endpoint,
+    // What answers now: the state file's endpoint outlives an API deleted behind our back.
+    endpoint: (await seen("stage")).observed?.outputs.invokeUrl,
     inSync: rows.every((r) => r.state === "in sync"),
     resources: rows,
   };
