@@ -1,4 +1,5 @@
 import { DeleteRestApiCommand } from "@aws-sdk/client-api-gateway";
+import { rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { world } from "./helpers.js";
 
@@ -24,5 +25,32 @@ describe("status", () => {
     expect(r.stdout).not.toContain(endpoint);
     const j = await w.run(["status", "--json"]);
     expect(j.json.endpoint).toBeUndefined();
+  });
+});
+
+describe("outputs", () => {
+  it("with the state file lost says so, not 'not deployed'; the up it suggests brings it back", async () => {
+    const w = world();
+    expect((await w.run(["up"])).code).toBe(0);
+    const before = await w.run(["outputs", "--json"]);
+    rmSync(w.statePath());
+
+    const r = await w.run(["outputs"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain("not deployed");
+    expect(r.stderr).toContain(`There is no state file ${w.statePath()}`);
+    expect(r.stderr).toMatch(/its state file is lost/);
+    expect(r.stderr).toMatch(
+      /`serverless-automation up --stage production` finds the stack's resources by name and writes the state file again/,
+    );
+
+    // Following the advice: up adopts everything and creates nothing.
+    w.fake.resetCalls();
+    const again = await w.run(["up"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(w.fake.operations({ mutating: true }).filter((o) => /\.Create/.test(o))).toEqual([]);
+    const after = await w.run(["outputs", "--json"]);
+    expect(after.code).toBe(0);
+    expect(after.json).toEqual(before.json);
   });
 });

@@ -54,19 +54,19 @@ describe("outputs", () => {
     expect(r.stdout.trim().startsWith("{")).toBe(true);
   });
 
-  it("without a state file says the stack is not deployed and how to deploy it, exit 1", async () => {
+  it("without a state file says the state file is missing and how to get it back, exit 1", async () => {
     const w = world();
     const r = await w.run(["outputs", "--stage", "dev"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toContain("serverless-automation-dev is not deployed");
+    expect(r.stderr).toContain(`There is no state file ${w.statePath("dev")}`);
     expect(r.stderr).toContain("serverless-automation up --stage dev");
     expect(w.fake.calls).toEqual([]);
     const j = await w.run(["outputs", "--json"]);
     expect(j.code).toBe(1);
     expect(j.json).toMatchObject({
       ok: false,
-      error: { message: expect.stringMatching(/not deployed/) },
+      error: { message: expect.stringMatching(/no state file/) },
     });
   });
 
