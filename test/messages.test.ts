@@ -1,5 +1,6 @@
 import { DeleteRestApiCommand } from "@aws-sdk/client-api-gateway";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { world } from "./helpers.js";
 
@@ -53,4 +54,31 @@ describe("outputs", () => {
     expect(after.code).toBe(0);
     expect(after.json).toEqual(before.json);
   });
+});
+
+describe("the config file", () => {
+  it.each([["Production"], ["dev_1"], ["a-very-long-stage-name"], ["2fast"], ["dev--x"], [""]])(
+    "rejects stages.%s, which no stage can ever match, naming the key, before any AWS call",
+    async (key) => {
+      const w = world();
+      writeFileSync(
+        path.join(w.cwd, "serverless-automation.config.json"),
+        JSON.stringify({
+          memoryMb: 256,
+          stages: { dev: { memoryMb: 512 }, [key]: { memoryMb: 1024 } },
+        }),
+      );
+      for (const argv of [["up"], ["status", "--stage", "dev"]]) {
+        const r = await w.run(argv);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(
+          `Invalid serverless-automation.config.json: stages.${key} can never apply: "${key}" is not a valid stage name.`,
+        );
+        expect(r.stderr).toContain("lowercase letters, digits and single hyphens");
+        expect(r.stderr).not.toMatch(/^\s+at /m);
+      }
+      expect(w.fake.calls).toEqual([]);
+      expect(existsSync(w.statePath())).toBe(false);
+    },
+  );
 });
