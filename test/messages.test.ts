@@ -82,3 +82,17 @@ describe("the config file", () => {
     },
   );
 });
+
+describe("up --quiet", () => {
+  it("prints the result without the advice that the alarms notify nobody", async () => {
+    const w = world();
+    const quiet = await w.run(["up", "--quiet"]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toMatch(/up to date in us-east-1/);
+    expect(quiet.stdout).toContain("Endpoint: https://");
+    expect(quiet.stdout + quiet.stderr).not.toContain("notify nobody");
+    expect(quiet.stderr).toBe("");
+    const plain = await w.run(["up"]);
+    expect(plain.stdout).toContain("The alarms notify nobody");
+  });
+});
