@@ -1,7 +1,9 @@
 import { DeleteRestApiCommand } from "@aws-sdk/client-api-gateway";
+import { PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { errorRateAlarm, throttlesAlarm } from "../src/resources/alarm.js";
 import { world } from "./helpers.js";
 
 /** What the CLI tells the user says what is true, and what to do about it. */
@@ -94,5 +96,50 @@ describe("up --quiet", () => {
     expect(quiet.stderr).toBe("");
     const plain = await w.run(["up"]);
     expect(plain.stdout).toContain("The alarms notify nobody");
+  });
+});
+
+describe("alarm drift", () => {
+  it("names the fields that differ, and up puts them back", async () => {
+    const w = world();
+    expect((await w.run(["up"])).code).toBe(0);
+    const fn = "serverless-automation-production-api";
+    const cw = w.fake.clients().cloudwatch;
+    // Changed behind the tool's back: the throttles alarm's threshold and period…
+    await cw.send(
+      new PutMetricAlarmCommand({
+        ...throttlesAlarm(fn, 1, []),
+        Threshold: 10,
+        Period: 60,
+        AlarmName: "serverless-automation-production-throttles",
+      }),
+    );
+    // …and the error-rate alarm's expression.
+    const errorRate = errorRateAlarm(fn, 5, []);
+    await cw.send(
+      new PutMetricAlarmCommand({
+        ...errorRate,
+        Metrics: errorRate.Metrics?.map((m) =>
+          m.Expression ? { ...m, Expression: "errors / invocations" } : m,
+        ),
+        AlarmName: "serverless-automation-production-error-rate",
+      }),
+    );
+    const r = await w.run(["status", "--json"]);
+    expect(r.code).toBe(2);
+    const rows = r.json.resources as { key: string; state: string; fields: string[] }[];
+    const fieldsOf = (key: string) => [...(rows.find((x) => x.key === key)?.fields ?? [])].sort();
+    expect(fieldsOf("throttlesAlarm")).toEqual(["period", "threshold"]);
+    expect(fieldsOf("errorRateAlarm")).toEqual(["metrics"]);
+    expect((await w.run(["status"])).stdout).toMatch(
+      /drifted: (threshold, period|period, threshold)/,
+    );
+
+    const fixed = await w.run(["up"]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).toMatch(
+      /updated CloudWatch alarm serverless-automation-production-throttles \((threshold, period|period, threshold)\)/,
+    );
+    expect((await w.run(["status"])).code).toBe(0);
   });
 });
