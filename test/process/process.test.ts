@@ -107,7 +107,7 @@ describe("in a terminal without a size (a pty of 0 columns)", () => {
     start(
       "script",
       ["-qec", [process.execPath, ...NODE_ARGS, ...argv].map(quote).join(" "), "/dev/null"],
-      { cwd: workdir(), env: env(extraEnv), deadlineMs: 20_000 },
+      { cwd: workdir(), env: env(extraEnv), deadlineMs: 30_000 },
     );
 
   it("up and down end promptly, printing plain lines", async () => {
@@ -125,7 +125,7 @@ describe("in a terminal without a size (a pty of 0 columns)", () => {
     expect(down.hung, `down hung under a 0-column pty:\n${down.stdout.slice(0, 2000)}`).toBe(false);
     expect(down.code, down.stdout).toBe(0);
     expect(stripAnsi(down.stdout).replace(/\r/g, "")).toMatch(/^- deleted S3 bucket /m);
-  });
+  }, 90_000);
 });
 
 describe("a reader that closes early (`| head`)", () => {
@@ -153,7 +153,7 @@ describe("a reader that closes early (`| head`)", () => {
 
   it("logs | head -1: stops quietly, exit 0", async () => {
     // More events than a pipe holds: the writer is still writing when the reader goes.
-    const run = cli(["logs"], { FAKE_DEPLOYED: "1", FAKE_LOG_EVENTS: "3000" });
+    const run = cli(["logs"], { FAKE_DEPLOYED: "1", FAKE_LOG_EVENTS: "20000" });
     run.child.stdout?.once("data", () => run.child.stdout?.destroy());
     const r = await run.exit;
     expect(r.hung).toBe(false);
