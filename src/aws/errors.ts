@@ -131,11 +131,17 @@ export function isNetworkError(err: unknown): boolean {
 export function networkHint(err: unknown, endpoint: string | undefined): string | undefined {
   const e = networkFailure(err);
   if (!e) return undefined;
+  const unresolved =
+    (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") && typeof e.hostname === "string"
+      ? e.hostname
+      : undefined;
   if (endpoint) {
-    return `Nothing answered at ${endpoint} (AWS_ENDPOINT_URL): check that the endpoint is running and reachable, or unset AWS_ENDPOINT_URL to use AWS.`;
+    return unresolved
+      ? `Cannot resolve ${unresolved}, the host of AWS_ENDPOINT_URL (${endpoint}): check the URL and your DNS, or unset AWS_ENDPOINT_URL to use AWS.`
+      : `Nothing answered at ${endpoint} (AWS_ENDPOINT_URL): check that the endpoint is running and reachable, or unset AWS_ENDPOINT_URL to use AWS.`;
   }
-  if ((e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") && typeof e.hostname === "string") {
-    return `Cannot resolve ${e.hostname}: check your network connection and DNS (and the region), then run the command again.`;
+  if (unresolved) {
+    return `Cannot resolve ${unresolved}: check your network connection and DNS (and the region), then run the command again.`;
   }
   const where = typeof e.address === "string" ? ` at ${e.address}:${String(e.port)}` : "";
   return `AWS did not answer${where}: check your network connection, proxy or VPN, then run the command again.`;

@@ -5,6 +5,7 @@ import path from "node:path";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClients } from "../../src/aws/clients.js";
 import { main } from "../../src/cli/main.js";
 import { FAST } from "../helpers.js";
 import { quickWorld, tinyHandler } from "./support.js";
@@ -71,6 +72,32 @@ describe("an endpoint that does not answer", () => {
       expect(existsSync(path.join(cwd, ".serverless-automation"))).toBe(false);
     },
   );
+});
+
+describe("an endpoint whose host does not resolve", () => {
+  it("status names the host and the variable it came from, exit 1", async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), "sa-unresolved-"));
+    let stderr = "";
+    const code = await main(["status"], {
+      stdout: { write: () => undefined },
+      stderr: { write: (s: string) => void (stderr += s) },
+      env: { AWS_REGION: "us-east-1", AWS_ENDPOINT_URL: "http://aws.sa-test.invalid:4566" },
+      cwd,
+      handlerEntry: entry,
+      timing: FAST,
+      clients: createClients({
+        region: "us-east-1",
+        endpoint: "http://aws.sa-test.invalid:4566",
+        credentials: FAKE_CREDENTIALS,
+      }),
+    });
+    expect(code, stderr).toBe(1);
+    expect(stderr).toContain("Cannot reach AWS at http://aws.sa-test.invalid:4566: getaddrinfo");
+    expect(stderr).toContain(
+      "Cannot resolve aws.sa-test.invalid, the host of AWS_ENDPOINT_URL (http://aws.sa-test.invalid:4566)",
+    );
+    notABug(stderr);
+  });
 });
 
 describe("a network that goes away after the first call", () => {
