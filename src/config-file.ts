@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { PROJECT, validateSettings, type Settings } from "./config.js";
+import { isValidStage, PROJECT, STAGE_RULE, validateSettings, type Settings } from "./config.js";
 import { UserError } from "./engine/errors.js";
 
 export const CONFIG_FILE_NAME = `${PROJECT}.config.json`;
@@ -96,6 +96,15 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
   const top = pick(raw, "");
   const stages = raw.stages;
   if (stages !== undefined && !isObject(stages)) fail("stages", "must be an object of stage names");
+  // A key no stage can have would be ignored on every run: most likely a typo.
+  for (const key of Object.keys(isObject(stages) ? stages : {})) {
+    if (!isValidStage(key)) {
+      throw new UserError(
+        `Invalid ${name}: stages.${key} can never apply: "${key}" is not a valid stage name.`,
+        { hint: `Rename it: a stage is ${STAGE_RULE}.` },
+      );
+    }
+  }
   const perStage = isObject(stages) ? stages[stage] : undefined;
   if (perStage !== undefined && !isObject(perStage)) fail(`stages.${stage}`, "must be an object");
   const own = isObject(perStage) ? pick(perStage, `stages.${stage}.`) : { settings: {} };

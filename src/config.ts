@@ -121,11 +121,15 @@ const STAGE_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 /** Keeps the bucket name (the longest derived name) within S3's 63 characters in every region. */
 export const MAX_STAGE_LENGTH = 12;
 
+export const STAGE_RULE = `1-${MAX_STAGE_LENGTH} characters: lowercase letters, digits and single hyphens, starting with a letter (e.g. production, dev, staging-2)`;
+
+export function isValidStage(stage: string): boolean {
+  return STAGE_RE.test(stage) && stage.length <= MAX_STAGE_LENGTH;
+}
+
 export function validateStage(stage: string): string {
-  if (!STAGE_RE.test(stage) || stage.length > MAX_STAGE_LENGTH) {
-    throw new UserError(`Invalid stage name "${stage}".`, {
-      hint: `A stage is 1-${MAX_STAGE_LENGTH} characters: lowercase letters, digits and single hyphens, starting with a letter (e.g. production, dev, staging-2).`,
-    });
+  if (!isValidStage(stage)) {
+    throw new UserError(`Invalid stage name "${stage}".`, { hint: `A stage is ${STAGE_RULE}.` });
   }
   return stage;
 }

@@ -54,19 +54,19 @@ describe("outputs", () => {
     expect(r.stdout.trim().startsWith("{")).toBe(true);
   });
 
-  it("without a state file says the stack is not deployed and how to deploy it, exit 1", async () => {
+  it("without a state file says the state file is missing and how to get it back, exit 1", async () => {
     const w = world();
     const r = await w.run(["outputs", "--stage", "dev"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toContain("serverless-automation-dev is not deployed");
+    expect(r.stderr).toContain(`There is no state file ${w.statePath("dev")}`);
     expect(r.stderr).toContain("serverless-automation up --stage dev");
     expect(w.fake.calls).toEqual([]);
     const j = await w.run(["outputs", "--json"]);
     expect(j.code).toBe(1);
     expect(j.json).toMatchObject({
       ok: false,
-      error: { message: expect.stringMatching(/not deployed/) },
+      error: { message: expect.stringMatching(/no state file/) },
     });
   });
 
@@ -204,7 +204,7 @@ describe("logs", () => {
     expect(events[0]).toHaveProperty("eventId");
   });
 
-  it("--follow prints new events once each, then stops on abort with exit 0", async () => {
+  it("--follow prints new events once each, then stops on Ctrl-C with exit 130", async () => {
     const { w, now } = await deployed([[1000, "before"]]);
     let out = "";
     const stop = new AbortController();
@@ -224,7 +224,7 @@ describe("logs", () => {
     await sleep(50);
     stop.abort();
     const r = await running;
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(130);
     expect(
       out
         .split("\n")
@@ -255,7 +255,7 @@ describe("logs", () => {
     });
     for (let n = 0; n < 500 && out.split("\n").length < 3; n++) await sleep(5);
     stop.abort();
-    expect(await running).toBe(0);
+    expect(await running).toBe(130);
     const lines = out.trimEnd().split("\n");
     expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(["a", "b"]);
   });

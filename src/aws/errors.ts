@@ -77,3 +77,75 @@ export function isCredentialsError(err: unknown): boolean {
     name === "SignatureDoesNotMatch"
   );
 }
+
+/**
+ * Node's codes for a request that never reached AWS or never got an answer: the network, DNS,
+ * a proxy or TLS interception, or an AWS_ENDPOINT_URL with nothing behind it. The user's to fix.
+ */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EPIPE",
+  "EPROTO",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+interface NetworkFailure {
+  code?: unknown;
+  hostname?: unknown;
+  address?: unknown;
+  port?: unknown;
+}
+
+/** The network failure behind err (or behind its causes), if that is what it is. */
+function networkFailure(err: unknown): (Error & NetworkFailure) | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; depth++) {
+    const code = (e as NetworkFailure).code;
+    // The SDK's own connection and socket timeouts are named TimeoutError.
+    if ((typeof code === "string" && NETWORK_CODES.has(code)) || e.name === "TimeoutError") {
+      return e as Error & NetworkFailure;
+    }
+    e = e.cause;
+  }
+  return undefined;
+}
+
+export function isNetworkError(err: unknown): boolean {
+  return networkFailure(err) !== undefined;
+}
+
+/**
+ * What to do about a request that got no answer, naming the endpoint or the host it could not
+ * reach; undefined when err is not a network failure.
+ */
+export function networkHint(err: unknown, endpoint: string | undefined): string | undefined {
+  const e = networkFailure(err);
+  if (!e) return undefined;
+  const unresolved =
+    (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") && typeof e.hostname === "string"
+      ? e.hostname
+      : undefined;
+  if (endpoint) {
+    return unresolved
+      ? `Cannot resolve ${unresolved}, the host of AWS_ENDPOINT_URL (${endpoint}): check the URL and your DNS, or unset AWS_ENDPOINT_URL to use AWS.`
+      : `Nothing answered at ${endpoint} (AWS_ENDPOINT_URL): check that the endpoint is running and reachable, or unset AWS_ENDPOINT_URL to use AWS.`;
+  }
+  if (unresolved) {
+    return `Cannot resolve ${unresolved}: check your network connection and DNS (and the region), then run the command again.`;
+  }
+  const where = typeof e.address === "string" ? ` at ${e.address}:${String(e.port)}` : "";
+  return `AWS did not answer${where}: check your network connection, proxy or VPN, then run the command again.`;
+}

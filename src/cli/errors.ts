@@ -1,5 +1,7 @@
+import { networkHint } from "../aws/errors.js";
 import { ResourceError, UserError } from "../engine/errors.js";
 import { COLOR, PLAIN, useColor } from "../report/format.js";
+import { fileSystemReason, isFileSystemError } from "../state/fs-errors.js";
 import type { Io } from "./main.js";
 
 /**
@@ -12,13 +14,15 @@ export function handleError(
   opts: { json: boolean; verbose: boolean },
 ): number {
   const known = err instanceof UserError || err instanceof ResourceError;
-  const message = err instanceof Error ? err.message : String(err);
+  const theirs = known ? undefined : usersToFix(err, io.env);
+  const message = theirs?.message ?? (err instanceof Error ? err.message : String(err));
   const hint = known
     ? (err.hint ??
       (err instanceof ResourceError
         ? "Fix the cause AWS gives above, then run the command again (--verbose shows more)."
         : undefined))
-    : "This looks like a bug in serverless-automation. Run again with --verbose for details and report it.";
+    : (theirs?.hint ??
+      "This looks like a bug in serverless-automation. Run again with --verbose for details and report it.");
   const code = err instanceof UserError ? err.exitCode : 1;
   if (opts.json) {
     io.stdout.write(
@@ -37,4 +41,30 @@ export function handleError(
     io.stderr.write(`${err.stack}\n`);
   }
   return code;
+}
+
+/**
+ * Failures that reached here unclassified but are the user's to fix, not bugs: a network or
+ * endpoint that does not answer, a path that cannot be read or written.
+ */
+function usersToFix(
+  err: unknown,
+  env: Record<string, string | undefined>,
+): { message: string; hint: string } | undefined {
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  const unreachable = networkHint(err, endpoint);
+  if (unreachable) {
+    const why = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+    return {
+      message: `Cannot reach AWS${endpoint ? ` at ${endpoint}` : ""}: ${why}`,
+      hint: unreachable,
+    };
+  }
+  if (isFileSystemError(err)) {
+    return {
+      message: `Cannot ${err.syscall} ${err.path}: ${fileSystemReason(err)}.`,
+      hint: `Check ${err.path} and its permissions, then run the command again.`,
+    };
+  }
+  return undefined;
 }

@@ -4,11 +4,12 @@ import type { Timing, TraceEvent } from "../engine/types.js";
 import { COLOR, PLAIN, useColor, type Style } from "../report/format.js";
 import type { Sink } from "../report/plain.js";
 import { handleError } from "./errors.js";
+import { dropWritesOnceClosed } from "./streams.js";
 
 /** Everything main() touches outside itself, so tests can drive it end to end. */
 export interface Io {
-  readonly stdout: Sink & { isTTY?: boolean };
-  readonly stderr: Sink & { isTTY?: boolean };
+  readonly stdout: Sink & { isTTY?: boolean; columns?: number };
+  readonly stderr: Sink & { isTTY?: boolean; columns?: number };
   readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly env: Record<string, string | undefined>;
   readonly cwd: string;
@@ -19,6 +20,8 @@ export interface Io {
   readonly handlerEntry?: string;
   /** Stops long-running commands (dev) in tests; otherwise SIGINT/SIGTERM do. */
   readonly signal?: AbortSignal;
+  /** Aborted when stdout's reader has gone (`| head`): a command that only prints stops. */
+  readonly stdoutClosed?: AbortSignal;
   /** Receives per-resource timings (benchmarks). */
   readonly trace?: (event: TraceEvent) => void;
 }
@@ -204,15 +207,26 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-/** The bin shim's entry: real process streams, exit code on the process. */
-export async function run(argv: readonly string[]): Promise<void> {
+/**
+ * The bin shim's entry: real process streams, exit code on the process. `hooks` are main()'s
+ * test hooks (a fake AWS), so tests can run the real entry in a child process or a pty.
+ */
+export async function run(
+  argv: readonly string[],
+  hooks: Pick<Io, "clients" | "timing" | "concurrency" | "handlerEntry"> = {},
+): Promise<void> {
   quietNodeVersionNotice();
+  const stdoutClosed = new AbortController();
+  dropWritesOnceClosed(process.stdout, () => stdoutClosed.abort());
+  dropWritesOnceClosed(process.stderr);
   const code = await main(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
+    stdoutClosed: stdoutClosed.signal,
+    ...hooks,
   });
   process.exitCode = code;
 }

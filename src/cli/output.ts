@@ -3,7 +3,7 @@ import type { ConfigInput } from "../config.js";
 import type { Environment } from "../commands/session.js";
 import { PlainReporter } from "../report/plain.js";
 import { silentReporter, type Reporter } from "../report/reporter.js";
-import { TtyReporter } from "../report/tty.js";
+import { canDrawSpinner, TtyReporter } from "../report/tty.js";
 import type { GlobalOptions, Io } from "./main.js";
 import { styleFor } from "./main.js";
 
@@ -20,12 +20,15 @@ export function configInput(opts: GlobalOptions & { alarmEmail?: string | false 
   };
 }
 
-/** Spinners in a terminal; plain lines in CI, pipes and with --json (always on stderr). */
+/**
+ * Spinners in a terminal; plain lines in CI, pipes, terminals without a size and with --json
+ * (always on stderr).
+ */
 export async function makeReporter(io: Io, opts: GlobalOptions): Promise<Reporter> {
   if (opts.quiet) return silentReporter;
   const style = styleFor(io, "stderr");
   const ci = io.env.CI !== undefined && io.env.CI !== "" && io.env.CI !== "false";
-  if (io.stderr.isTTY && !ci && !opts.json && !opts.verbose) {
+  if (canDrawSpinner(io.stderr) && !ci && !opts.json && !opts.verbose) {
     return TtyReporter.create(io.stderr as NodeJS.WriteStream, style);
   }
   return new PlainReporter(io.stderr, style, opts.verbose);
@@ -64,7 +67,7 @@ export async function ask(io: Io, question: string): Promise<boolean> {
 }
 
 /**
- * Ctrl-C once: steps in flight finish and are recorded, nothing new starts. Twice: stop now
+ * Ctrl-C once: calls in flight finish and are recorded, waits end, nothing new starts. Twice: stop now
  * (the state file is still whole: it is written atomically after every step).
  */
 export async function interruptible<T>(
@@ -80,7 +83,7 @@ export async function interruptible<T>(
     presses++;
     if (presses === 1) {
       reporter.warn(
-        "Interrupted: finishing the steps in flight, then stopping (Ctrl-C again to stop now).",
+        "Interrupted: finishing the calls in flight, then stopping (Ctrl-C again to stop now).",
       );
       controller.abort();
     } else {

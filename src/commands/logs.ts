@@ -120,15 +120,13 @@ export async function logs(
     for (const [id, ts] of seen) if (ts < horizon) seen.delete(id);
   };
 
-  await poll();
+  // Stopped (Ctrl-C, or stdout's reader gone) mid-read or mid-wait: not an error.
+  const unlessStopped = (err: unknown) => {
+    if (!opts.signal.aborted) throw err;
+  };
+  await poll().catch(unlessStopped);
   while (opts.follow && !opts.signal.aborted) {
-    try {
-      await sleep(opts.pollMs, undefined, { signal: opts.signal });
-      await poll();
-    } catch (err) {
-      if (opts.signal.aborted) break;
-      throw err;
-    }
+    await sleep(opts.pollMs, undefined, { signal: opts.signal }).then(poll).catch(unlessStopped);
   }
   return { logGroup: logGroupName, since, count };
 }

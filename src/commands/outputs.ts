@@ -34,10 +34,11 @@ export async function outputs(
   const state = await readState(statePath);
   const stack = `${PROJECT}-${stage}`;
   if (!state) {
+    // Without an AWS call there is no telling a stack never deployed from a lost state file.
     throw new UserError(
-      `The stack ${stack} is not deployed: there is no state file ${statePath}.`,
+      `There is no state file ${statePath}: the stack ${stack} was never deployed, or its state file is lost.`,
       {
-        hint: `Deploy it with \`${PROJECT} up --stage ${stage}\`, or pass --state if the state file is elsewhere.`,
+        hint: `\`${PROJECT} up --stage ${stage}\` finds the stack's resources by name and writes the state file again (deploying what is missing); \`${PROJECT} status --stage ${stage}\` shows what exists, changing nothing. If the state file is elsewhere, pass --state.`,
       },
     );
   }

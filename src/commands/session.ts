@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { createClients, type Clients } from "../aws/clients.js";
-import { errorName, isCredentialsError } from "../aws/errors.js";
+import { isCredentialsError, networkHint } from "../aws/errors.js";
 import { loadConfigFile } from "../config-file.js";
 import {
   alarmEmailSetting,
@@ -44,7 +44,7 @@ export interface Environment {
   readonly concurrency?: number | undefined;
   /** The handler entry to bundle (tests); otherwise the packaged handler/. */
   readonly handlerEntry?: string | undefined;
-  /** Aborted on Ctrl-C: steps in flight finish and are recorded, no new one starts. */
+  /** Aborted on Ctrl-C: calls in flight finish and are recorded, waits end, no step starts. */
   readonly signal?: AbortSignal | undefined;
   /** Per-resource timings (benchmarks). */
   readonly trace?: Ctx["trace"];
@@ -125,6 +125,7 @@ export async function openSession(
     tags,
     timing: e.timing ?? scaleTiming(DEFAULT_TIMING, resolveWaitScale(e.env)),
     progress: () => undefined,
+    signal: e.signal,
     trace: e.trace,
   };
   const specs = desiredStack({
@@ -162,15 +163,11 @@ async function accountId(clients: Clients, config: Config): Promise<string> {
         hint: "Set AWS_PROFILE (or pass --profile) to a configured profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `aws sso login` if you use SSO.",
       });
     }
-    if (errorName(err) === "" && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT/.test(String(err))) {
+    const unreachable = networkHint(err, config.endpoint);
+    if (unreachable) {
       throw new UserError(
         `Cannot reach AWS${config.endpoint ? ` at ${config.endpoint}` : ""}: ${firstLine(err)}`,
-        {
-          cause: err,
-          hint: config.endpoint
-            ? "Check that the endpoint in AWS_ENDPOINT_URL is running."
-            : "Check your network connection.",
-        },
+        { cause: err, hint: unreachable },
       );
     }
     throw err;

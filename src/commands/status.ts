@@ -22,6 +22,7 @@ export interface StatusResult {
   readonly stage: string;
   readonly region: string;
   readonly account: string;
+  /** The API's invoke URL as observed; undefined when the API or its stage is not there. */
   readonly endpoint: string | undefined;
   readonly inSync: boolean;
   readonly resources: readonly StatusRow[];
@@ -55,7 +56,11 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
     stage: s.config.stage,
     region: s.config.region,
     account: s.ctx.account,
-    endpoint: s.stored?.endpoint,
+    // The state file's endpoint outlives an API or stage deleted behind our back: show it only
+    // while the stage is there.
+    endpoint: items.some((i) => i.key === "stage" && !i.missing && i.action !== "create")
+      ? s.stored?.endpoint
+      : undefined,
     inSync: rows.every((r) => r.state === "in sync"),
     resources: rows,
   };

@@ -1,7 +1,8 @@
+import { networkHint } from "../aws/errors.js";
 import type { Outcome, Reporter, StepReporter } from "../report/reporter.js";
 import type { StateStore } from "../state/store.js";
 import { deepEqual } from "./equal.js";
-import { ResourceError, UserError } from "./errors.js";
+import { Interrupted, ResourceError, UserError } from "./errors.js";
 import { dependents, topoOrder } from "./graph.js";
 import type { Limiter } from "./limit.js";
 import type { AnyHandler, AnySpec, Change, Ctx, Observed, Outputs, StateEntry } from "./types.js";
@@ -86,9 +87,10 @@ function nodeCtx(ctx: Ctx, step: StepReporter | undefined): Ctx {
   return { ...ctx, progress: (m) => step?.progress(m) };
 }
 
-function wrap(verb: string, handler: AnyHandler, id: string, err: unknown): Error {
+function wrap(ctx: Ctx, verb: string, handler: AnyHandler, id: string, err: unknown): Error {
   if (err instanceof UserError || err instanceof ResourceError) return err;
-  return new ResourceError(verb, handler.label, id, err);
+  // Any call can meet a network that went away, not only the first one.
+  return new ResourceError(verb, handler.label, id, err, networkHint(err, ctx.config.endpoint));
 }
 
 /**
@@ -123,7 +125,7 @@ export function observeAll(
         });
         return { spec, props, observed, recorded: rec };
       } catch (err) {
-        throw wrap("reading", spec.handler, id, err);
+        throw wrap(ctx, "reading", spec.handler, id, err);
       }
     })();
     results.set(key, p);
@@ -196,7 +198,7 @@ async function stillExists(
   try {
     return await limiter.reads.run(() => exists.call(h, nodeCtx(ctx, undefined), entry));
   } catch (err) {
-    throw wrap("reading", h, entry.id, err);
+    throw wrap(ctx, "reading", h, entry.id, err);
   }
 }
 
@@ -341,13 +343,7 @@ export interface ApplyResult {
 
 class Skipped extends Error {}
 
-/** Raised in place of a step that was not started because the run was interrupted. */
-export class Interrupted extends Error {
-  override readonly name = "Interrupted";
-  constructor() {
-    super("interrupted before this step started");
-  }
-}
+export { Interrupted };
 
 function checkInterrupt(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Interrupted();
@@ -453,8 +449,12 @@ export async function apply(
           return result.outputs;
         });
       } catch (err) {
-        if (err instanceof Interrupted) throw err;
-        const e = wrap(verb, h, id, err);
+        if (err instanceof Interrupted) {
+          // A wait cut short mid-step; a step never started has no line to end.
+          step?.fail(err.message);
+          throw err;
+        }
+        const e = wrap(ctx, verb, h, id, err);
         errors.push(e);
         step?.fail(e.message);
         throw e;
@@ -535,10 +535,10 @@ export async function destroyAll(
         }
       } catch (err) {
         if (err instanceof Interrupted) {
-          step.fail("not started: interrupted");
+          step.fail(err.message);
           throw err;
         }
-        const e = wrap("deleting", t.handler, t.entry.id, err);
+        const e = wrap(ctx, "deleting", t.handler, t.entry.id, err);
         errors.push(e);
         step.fail(e.message);
         throw e;

@@ -1,5 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { Interrupted } from "./errors.js";
 import type { Ctx, Timing } from "./types.js";
+
+/**
+ * Waits ms, unless the run is interrupted first (Ctrl-C): then the step stops with Interrupted
+ * at once, rather than after a wait of up to minutes that nobody wants any more.
+ */
+export async function pause(ctx: Pick<Ctx, "signal">, ms: number): Promise<void> {
+  const signal = ctx.signal;
+  if (signal?.aborted) throw new Interrupted("interrupted while waiting");
+  try {
+    await sleep(ms, undefined, signal ? { signal } : {});
+  } catch (err) {
+    if (signal?.aborted) throw new Interrupted("interrupted while waiting");
+    throw err;
+  }
+}
 
 /**
  * Retries fn while `retryable` names the error as a known transient condition (returns the
@@ -7,7 +23,7 @@ import type { Ctx, Timing } from "./types.js";
  * Everything else fails fast.
  */
 export async function retryWhile<T>(
-  ctx: Pick<Ctx, "timing" | "progress">,
+  ctx: Pick<Ctx, "timing" | "progress" | "signal">,
   fn: () => Promise<T>,
   retryable: (err: unknown) => string | undefined,
 ): Promise<T> {
@@ -19,7 +35,7 @@ export async function retryWhile<T>(
       const why = retryable(err);
       if (why === undefined || Date.now() - started >= ctx.timing.maxWaitMs) throw err;
       ctx.progress(why);
-      await sleep(backoff(ctx.timing, attempt));
+      await pause(ctx, backoff(ctx.timing, attempt));
     }
   }
 }
@@ -35,7 +51,7 @@ export function backoff(timing: Timing, attempt: number): number {
  * (pending → target, failure states, timeout).
  */
 export async function waitFor<T>(
-  ctx: Pick<Ctx, "timing" | "progress">,
+  ctx: Pick<Ctx, "timing" | "progress" | "signal">,
   what: string,
   read: () => Promise<T>,
   check: (value: T) => "done" | "pending" | { failed: string },
@@ -50,6 +66,6 @@ export async function waitFor<T>(
       throw new Error(`timed out after ${Math.round(ctx.timing.maxWaitMs / 1000)} s ${what}`);
     }
     if (attempt === 0) ctx.progress(what);
-    await sleep(backoff(ctx.timing, attempt));
+    await pause(ctx, backoff(ctx.timing, attempt));
   }
 }

@@ -77,6 +77,8 @@ export interface Ctx {
   readonly timing: Timing;
   /** Reports what a long step is waiting for ("waiting for the IAM role to propagate…"). */
   progress(message: string): void;
+  /** Aborted on Ctrl-C: waits end at once (see pause) instead of running their course. */
+  readonly signal?: AbortSignal | undefined;
   /** Receives when each resource's reads and changes started and ended (benchmarks). */
   readonly trace?: ((event: TraceEvent) => void) | undefined;
 }

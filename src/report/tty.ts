@@ -3,6 +3,15 @@ import { outcomeLine } from "./plain.js";
 import type { Reporter, StepReporter } from "./reporter.js";
 import type { Style } from "./format.js";
 
+/**
+ * A terminal a spinner can draw on: a TTY that knows its width. A pty without a window size
+ * (`script -q` with stdin not a terminal, `docker run -t` at start, some CI wrappers) says
+ * isTTY with 0 columns, and ora divides by the width: its clear loop would never end.
+ */
+export function canDrawSpinner(stream: { isTTY?: boolean; columns?: number }): boolean {
+  return stream.isTTY === true && typeof stream.columns === "number" && stream.columns > 0;
+}
+
 /** A spinner naming what is in progress, with finished steps printed above it. */
 export class TtyReporter implements Reporter {
   private readonly active = new Map<number, string>();

@@ -165,8 +165,13 @@ export const alarmHandler: ResourceHandler<AlarmProps, AlarmOutputs, AlarmCurren
   },
 
   diff(p, o): Change {
-    const fields: string[] = [];
-    if (!deepEqual(shape(o.current.alarm), shape(p.definition))) fields.push("definition");
+    // Named as PutMetricAlarm names them (threshold, period, metrics, alarmActions…), so status
+    // says what drifted.
+    const have = shape(o.current.alarm) as Record<string, unknown>;
+    const want = shape(p.definition) as Record<string, unknown>;
+    const fields = [...new Set([...Object.keys(want), ...Object.keys(have)])]
+      .filter((k) => !deepEqual(have[k], want[k]))
+      .map((k) => (k === "OKActions" ? "okActions" : k.charAt(0).toLowerCase() + k.slice(1)));
     if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
     return { fields };
   },
@@ -186,7 +191,8 @@ export const alarmHandler: ResourceHandler<AlarmProps, AlarmOutputs, AlarmCurren
 
   async update(ctx, p, o, change) {
     const cw = ctx.clients.cloudwatch;
-    if (change.fields.includes("definition")) {
+    // One call sets every field of the definition.
+    if (change.fields.some((f) => f !== "tags")) {
       await cw.send(new PutMetricAlarmCommand({ ...p.definition, AlarmName: p.name }));
     }
     if (change.fields.includes("tags")) {

@@ -3,11 +3,10 @@ import {
   GetRestApisCommand,
   UpdateAccountCommand,
 } from "@aws-sdk/client-api-gateway";
-import { setTimeout as sleep } from "node:timers/promises";
 import { GetRoleCommand } from "@aws-sdk/client-iam";
 import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
 import { STACK_TAG_KEY } from "../config.js";
-import { retryWhile } from "../engine/retry.js";
+import { pause, retryWhile } from "../engine/retry.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import { allPages, apiBusy } from "./api-common.js";
 import { API_GATEWAY_LOGS_MANAGED_POLICY, trustPolicy } from "./policies.js";
@@ -155,7 +154,7 @@ export const apiAccountHandler: ResourceHandler<
       // A call made before the new role reaches API Gateway fails and still spends the
       // one-per-20-s UpdateAccount quota: give IAM its usual time first.
       ctx.progress("waiting for the IAM role to propagate…");
-      await sleep(ctx.timing.iamPropagationMs);
+      await pause(ctx, ctx.timing.iamPropagationMs);
     }
     await setAccountRole(ctx, roleArn);
     return { id: roleArn, outputs: { roleArn, createdByStack: "true" }, current: { roleArn } };

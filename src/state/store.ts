@@ -5,6 +5,7 @@ import path from "node:path";
 import { isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
 import { UserError } from "../engine/errors.js";
 import type { StateEntry } from "../engine/types.js";
+import { blockedBy, fileSystemReason, isFileSystemError } from "./fs-errors.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -56,9 +57,7 @@ export async function readState(file: string): Promise<StackState | undefined> {
     text = await fs.readFile(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new UserError(`Cannot read the state file ${file}: ${(err as Error).message}`, {
-      hint: "Check its permissions, or pass --state with another file.",
-    });
+    throw await stateFileError("read the state file", file, err);
   }
   let parsed: unknown;
   try {
@@ -113,6 +112,23 @@ function checkShape(file: string, v: unknown): StackState {
     }
   }
   return s as StackState;
+}
+
+/**
+ * A file-system failure on the state file or its lock, naming the path and what is in the way,
+ * with what to do: never reported as a bug.
+ */
+async function stateFileError(action: string, file: string, err: unknown): Promise<UserError> {
+  const dir = path.dirname(file);
+  const blocker =
+    isFileSystemError(err) && ["ENOENT", "ENOTDIR", "EEXIST"].includes(err.code)
+      ? await blockedBy(dir)
+      : undefined;
+  const reason = blocker ?? fileSystemReason(err);
+  return new UserError(`Cannot ${action} ${file}: ${reason}.`, {
+    cause: err,
+    hint: `The state file and its lock live in ${dir}: make that a directory you can write to, or pass --state with a file in one.`,
+  });
 }
 
 function corrupt(file: string, why: string): UserError {
@@ -210,10 +226,7 @@ export class StateStore {
       try {
         await writeStateAtomic(this.file, this.state);
       } catch (err) {
-        this.failed = new UserError(
-          `Cannot write the state file ${this.file}: ${(err as Error).message}`,
-          { hint: "Check the directory is writable, then run the command again." },
-        );
+        this.failed = await stateFileError("write the state file", this.file, err);
         throw this.failed;
       }
     });
@@ -245,7 +258,11 @@ export interface Lock {
  */
 export async function acquireLock(stateFile: string, command: string): Promise<Lock> {
   const lockFile = `${stateFile}.lock`;
-  await fs.mkdir(path.dirname(lockFile), { recursive: true });
+  try {
+    await fs.mkdir(path.dirname(lockFile), { recursive: true });
+  } catch (err) {
+    throw await stateFileError("create the lock file", lockFile, err);
+  }
   const mine: LockInfo = {
     pid: process.pid,
     hostname: os.hostname(),
@@ -261,7 +278,9 @@ export async function acquireLock(stateFile: string, command: string): Promise<L
         release: () => fs.rm(lockFile, { force: true }),
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw await stateFileError("create the lock file", lockFile, err);
+      }
     }
     const holder = await readLock(lockFile);
     if (holder && holder.hostname === os.hostname() && !processAlive(holder.pid)) {

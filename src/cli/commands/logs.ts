@@ -23,14 +23,23 @@ export interface LogsCommandOptions extends GlobalOptions {
 export default async function logsCommand(opts: LogsCommandOptions, io: Io): Promise<number> {
   const style = styleFor(io, "stdout");
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  if (io.signal) {
-    if (io.signal.aborted) stop.abort();
-    else io.signal.addEventListener("abort", onSignal, { once: true });
+  // Ctrl-C ends a --follow as it ends every command: exit 130. A reader that went away
+  // (`| head`) had all it wanted: exit 0.
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+    stop.abort();
+  };
+  const onReaderGone = () => stop.abort();
+  const interrupts = io.signal;
+  if (interrupts) {
+    if (interrupts.aborted) onInterrupt();
+    else interrupts.addEventListener("abort", onInterrupt, { once: true });
   } else {
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onInterrupt);
   }
+  if (io.stdoutClosed?.aborted) onReaderGone();
+  else io.stdoutClosed?.addEventListener("abort", onReaderGone, { once: true });
   const collected: ReturnType<typeof jsonOf>[] = [];
   const onEvent = (e: LogLine) => {
     if (opts.json) {
@@ -58,11 +67,11 @@ export default async function logsCommand(opts: LogsCommandOptions, io: Io): Pro
         `${style.dim(`No events in ${r.logGroup} since ${new Date(r.since).toISOString()}.`)}\n`,
       );
     }
-    return EXIT.ok;
+    return interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
-    io.signal?.removeEventListener("abort", onSignal);
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    interrupts?.removeEventListener("abort", onInterrupt);
+    io.stdoutClosed?.removeEventListener("abort", onReaderGone);
+    process.removeListener("SIGINT", onInterrupt);
   }
 }
 

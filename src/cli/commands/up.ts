@@ -19,13 +19,13 @@ export default async function upCommand(
   if (opts.json) {
     printJson(io, { command: "up", ...result });
   } else {
-    printHuman(io, result);
+    printHuman(io, result, opts.quiet);
   }
   if (result.interrupted) return EXIT.interrupted;
   return result.ok ? EXIT.ok : EXIT.error;
 }
 
-function printHuman(io: Io, r: UpResult): void {
+function printHuman(io: Io, r: UpResult, quiet: boolean): void {
   const style = styleFor(io, "stdout");
   const w = (s = "") => io.stdout.write(`${s}\n`);
   if (r.dryRun) {
@@ -76,9 +76,12 @@ function printHuman(io: Io, r: UpResult): void {
   if (r.endpoint) w(`Endpoint: ${style.bold(r.endpoint)}`);
   const n = r.alarmNotifications;
   if (!n) {
-    w(
-      `${style.yellow("!")} The alarms notify nobody: pass ${style.bold("--alarm-email you@example.com")} to get an e-mail when they fire.`,
-    );
+    // Advice, not the result: --quiet leaves it out.
+    if (!quiet) {
+      w(
+        `${style.yellow("!")} The alarms notify nobody: pass ${style.bold("--alarm-email you@example.com")} to get an e-mail when they fire.`,
+      );
+    }
   } else if (n.status === "confirmed") {
     w(`Alarm e-mails go to ${n.email}.`);
   } else if (n.status === "pending confirmation") {
