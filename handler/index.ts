@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Tracer } from "@aws-lambda-powertools/tracer";
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { readConfig, type HandlerConfig } from "./config.js";
 import { ApiError, empty, errorResponse, header, internalError, json, preflight } from "./http.js";
-import { ItemStore, type DocClient } from "./items.js";
+import { ItemStore, type DynamoClient } from "./items.js";
 import { createLogger, describeError, stdoutSink, type LogSink } from "./log.js";
 import { COLLECTION_METHODS, ITEM_METHODS, locationOf, matchRoute } from "./route.js";
 import {
@@ -24,7 +23,7 @@ export type { Item } from "./items.js";
 
 export interface HandlerDeps {
   /** Replaces the DynamoDB client (tests inject failures with it). */
-  readonly client?: DocClient;
+  readonly client?: DynamoClient;
   /** Used when no client is given; empty = the SDK's default chain (region, AWS_ENDPOINT_URL…). */
   readonly clientConfig?: DynamoDBClientConfig;
   /** Defaults to process.env, read on every request. */
@@ -65,16 +64,8 @@ export function createHandler(deps: HandlerDeps = {}): LambdaHandler {
 
   // Built on first use, then reused across warm invocations: connection reuse is most of
   // DynamoDB latency from Lambda.
-  const getClient = (): DocClient => {
-    if (!client) {
-      const base = tracer.captureAWSv3Client(new DynamoDBClient(deps.clientConfig ?? {}));
-      client = DynamoDBDocumentClient.from(base, {
-        // JSON.parse already rounded such numbers; refusing them here would turn valid JSON into a 500.
-        marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
-        // Without this, integers beyond 2^53 come back as BigInt, which JSON.stringify rejects.
-        unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
-      });
-    }
+  const getClient = (): DynamoClient => {
+    client ??= tracer.captureAWSv3Client(new DynamoDBClient(deps.clientConfig ?? {}));
     return client;
   };
 
