@@ -84,43 +84,41 @@ export async function startLocalDynamo(options: { dataDir?: string } = {}): Prom
  * it cannot, which would kill the process with a stack trace (or leave `dev` serving nothing).
  */
 async function checkDataDir(dir: string): Promise<void> {
-  const fail = (why: string, hint: string, cause?: unknown): never => {
+  const fail = (why: string, hint: string, cause: unknown): never => {
     throw new UserError(`Cannot keep the dev data in ${dir}: ${why}.`, { hint, cause });
   };
-  const another =
-    "Pass --data a directory (it is created if missing), or leave --data out to keep the data in memory.";
+  const elsewhere =
+    "Pass --data a directory you can write to (it is created if missing), or leave --data out to keep the data in memory.";
   const db = new (levelClass())(dir);
   try {
     await db.open();
   } catch (err) {
     const cause = ((err as { cause?: unknown }).cause ?? err) as NodeJS.ErrnoException;
-    switch (cause.code) {
-      case "LEVEL_LOCKED":
-        return fail(
-          "another running `serverless-automation dev` is using it",
-          "Stop that one (Ctrl-C), or pass another --data directory.",
-          err,
-        );
-      case "EEXIST":
-      case "ENOTDIR": {
-        const file = await firstNonDirectory(dir);
-        return fail(
-          file === dir ? "it is a file, not a directory" : `${file} is a file, not a directory`,
-          another,
-          err,
-        );
-      }
-      case "EACCES":
-      case "EPERM":
-      case "EROFS":
-        return fail("permission denied", `${another} You must be able to write to it.`, err);
-      default:
-        return fail(
-          `it does not hold a usable database (${cause.message})`,
-          `${another} Delete it to start with an empty table.`,
-          err,
-        );
+    const code = cause.code ?? "";
+    const message = cause.message ?? String(cause);
+    if (code === "LEVEL_LOCKED") {
+      return fail(
+        "another running `serverless-automation dev` is using it",
+        "Stop that one (Ctrl-C), or pass another --data directory.",
+        err,
+      );
     }
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      const file = await firstNonDirectory(dir);
+      const why = file === dir ? "it is a file" : `${file} is a file`;
+      return fail(`${why}, not a directory`, elsewhere, err);
+    }
+    if (
+      ["EACCES", "EPERM", "EROFS"].includes(code) ||
+      /permission denied|read-only/i.test(message)
+    ) {
+      return fail("permission denied", elsewhere, err);
+    }
+    return fail(
+      `it does not hold a usable database (${message})`,
+      "Delete it to start with an empty table, or pass --data another directory.",
+      err,
+    );
   } finally {
     await db.close().catch(() => undefined);
   }
