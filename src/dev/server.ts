@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { build, type Plugin } from "esbuild";
+import { DEFAULT_SETTINGS, functionEnvironment, type Settings } from "../config.js";
 import { handlerBuildOptions } from "../package/bundle.js";
 import { ensureTable, startLocalDynamo } from "./dynalite.js";
 import { fromProxyResult, routeOf, toProxyEvent, type RawResponse } from "./event.js";
@@ -19,8 +20,10 @@ export interface DevServerOptions {
   host?: string;
   /** Persist the table in this directory; in memory (lost on close) when absent. */
   dataDir?: string;
-  /** Access-Control-Allow-Origin for the handler; default "*". */
-  corsOrigin?: string;
+  /** The stage `up` would deploy: the handler's ENVIRONMENT; default "dev". */
+  stage?: string;
+  /** The settings `up` would deploy (corsOrigin, logLevel…); the defaults otherwise. */
+  settings?: Partial<Pick<Settings, "corsOrigin" | "logLevel">>;
   /** Receives the handler's JSON request lines; the server itself prints nothing. */
   log?: (line: string) => void;
 }
@@ -33,6 +36,7 @@ export interface DevServer {
 }
 
 export const DEV_TABLE = "dev-items";
+/** The API Gateway stage each event's request context names. */
 const STAGE = "dev";
 /** API Gateway's own payload limit; the handler enforces its smaller one. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -63,16 +67,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     cleanups.push(dynamo.close);
     await ensureTable(dynamo.clientConfig, DEV_TABLE);
 
-    const handler = createHandler({
-      clientConfig: dynamo.clientConfig,
-      env: {
-        TABLE_NAME: DEV_TABLE,
-        ENVIRONMENT: STAGE,
-        LOG_LEVEL: "info",
-        CORS_ORIGIN: options.corsOrigin ?? "*",
-      },
-      log,
+    // The environment up gives the function, but for the local table.
+    const env = functionEnvironment(DEV_TABLE, options.stage ?? "dev", {
+      ...DEFAULT_SETTINGS,
+      ...options.settings,
     });
+    const handler = createHandler({ clientConfig: dynamo.clientConfig, env, log });
 
     const server = createServer((req, res) => {
       serve(req, res, handler, log).catch((err: unknown) => {

@@ -103,3 +103,72 @@ describe("dev --data it cannot use: one error naming the path, exit 1, no stack 
     await expectClearFailure(["--data", "relative-file"], join(dir, "relative-file"), /file/);
   });
 });
+
+describe("dev serves what up would deploy", () => {
+  const CONFIG = {
+    corsOrigin: "https://top.example",
+    logLevel: "warn",
+    stages: { qa: { corsOrigin: "https://qa.example", logLevel: "debug" } },
+  };
+
+  it("with the config file's corsOrigin and logLevel, for the stage", async () => {
+    const cwd = await mkdtemp(join(dir, "config-"));
+    await writeFile(join(cwd, "serverless-automation.config.json"), JSON.stringify(CONFIG));
+
+    const production = await dev([], { cwd });
+    expect(production.url).toBeDefined();
+    const res = await fetch(`${production.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://top.example");
+    // LOG_LEVEL=warn: a 200 writes no request line.
+    expect(production.stderr).toBe("");
+    expect(await production.end()).toBe(0);
+
+    const qa = await dev(["--stage", "qa"], { cwd });
+    expect(qa.stdout).toContain("stage qa");
+    const preflight = await fetch(`${qa.url}/x`, { method: "OPTIONS" });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://qa.example");
+    expect(preflight.headers.get("vary")).toBe("Origin");
+    const line = JSON.parse(qa.stderr.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+    expect(line).toMatchObject({ level: "info", method: "OPTIONS", environment: "qa" });
+    expect(await qa.end()).toBe(0);
+  });
+
+  it("finds the file and stage as up does: --config, SERVERLESS_AUTOMATION_CONFIG and _STAGE", async () => {
+    const cwd = await mkdtemp(join(dir, "elsewhere-"));
+    await writeFile(join(cwd, "custom.json"), JSON.stringify(CONFIG));
+
+    const flag = await dev(["--config", "custom.json", "--stage", "qa"], { cwd });
+    expect((await fetch(`${flag.url}/`)).headers.get("access-control-allow-origin")).toBe(
+      "https://qa.example",
+    );
+    expect(await flag.end()).toBe(0);
+
+    const env = await dev([], {
+      cwd,
+      env: { SERVERLESS_AUTOMATION_CONFIG: "custom.json", SERVERLESS_AUTOMATION_STAGE: "qa" },
+    });
+    expect((await fetch(`${env.url}/`)).headers.get("access-control-allow-origin")).toBe(
+      "https://qa.example",
+    );
+    expect(await env.end()).toBe(0);
+
+    // Without a file, the defaults up would deploy.
+    const none = await dev([], { cwd: await mkdtemp(join(dir, "empty-")) });
+    expect((await fetch(`${none.url}/`)).headers.get("access-control-allow-origin")).toBe("*");
+    expect(await none.end()).toBe(0);
+  });
+
+  it("refuses a bad config file before serving, naming the field", async () => {
+    const cwd = await mkdtemp(join(dir, "bad-"));
+    await writeFile(
+      join(cwd, "serverless-automation.config.json"),
+      JSON.stringify({ stages: { qa: { logLevel: "loud" } } }),
+    );
+    const run = await dev(["--stage", "qa"], { cwd });
+    expect(run.url).toBeUndefined();
+    expect(await run.end()).toBe(1);
+    expect(run.stderr).toContain("stages.qa.logLevel");
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+});

@@ -17,7 +17,11 @@ describe("dev server over HTTP", () => {
 
   beforeAll(async () => {
     const started = Date.now();
-    dev = await startDevServer({ port: 0, log: (l) => logs.push(l), corsOrigin: "http://ui.test" });
+    dev = await startDevServer({
+      port: 0,
+      log: (l) => logs.push(l),
+      settings: { corsOrigin: "http://ui.test" },
+    });
     // Budget from the brief: usable within about 2 s.
     expect(Date.now() - started).toBeLessThan(2000);
   });
