@@ -6,7 +6,13 @@ import { readConfig, type HandlerConfig } from "./config.js";
 import { ApiError, empty, errorResponse, header, internalError, json, preflight } from "./http.js";
 import { ItemStore, type DynamoClient } from "./items.js";
 import { createLogger, describeError, stdoutSink, type LogSink } from "./log.js";
-import { COLLECTION_METHODS, ITEM_METHODS, locationOf, matchRoute } from "./route.js";
+import {
+  COLLECTION_METHODS,
+  ITEM_METHODS,
+  locationOf,
+  locationOfPut,
+  matchRoute,
+} from "./route.js";
 import {
   bodyText,
   checkContentType,
@@ -171,7 +177,9 @@ async function replaceItem(scope: RequestScope, id: string): Promise<APIGatewayP
   const { event, config, store } = scope;
   const data = validateReplace(readJsonBody(event), id);
   const { item, created } = await store.replace(id, data, scope.now().toISOString());
-  return json(created ? 201 : 200, item, config.corsOrigin);
+  if (!created) return json(200, item, config.corsOrigin);
+  const location = locationOfPut(id, event.requestContext, event.path || `/${id}`);
+  return json(201, item, config.corsOrigin, { Location: location });
 }
 
 function readJsonBody(event: APIGatewayProxyEvent): ReturnType<typeof parseJsonObject> {
