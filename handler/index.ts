@@ -197,5 +197,19 @@ function notFound(id: string): ApiError {
   return new ApiError(404, "NotFound", `no item with id '${id}'`);
 }
 
+/**
+ * An error in the API's documented shape, with the CORS headers. The dev server answers with it
+ * where it stands in for API Gateway (unknown paths, oversized bodies), so that those answers
+ * look like every other error of the API.
+ */
+export function errorResult(
+  status: number,
+  code: string,
+  message: string,
+  origin: string,
+): APIGatewayProxyResult {
+  return errorResponse(new ApiError(status, code, message), origin);
+}
+
 /** The Lambda entry point: configuration from the environment, logs to stdout. */
 export const handler: LambdaHandler = createHandler();
