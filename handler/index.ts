@@ -1,13 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { Tracer } from "@aws-lambda-powertools/tracer";
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { readConfig, type HandlerConfig } from "./config.js";
 import { ApiError, empty, errorResponse, header, internalError, json, preflight } from "./http.js";
-import { ItemStore, type DocClient } from "./items.js";
+import { ItemStore, type DynamoClient } from "./items.js";
 import { createLogger, describeError, stdoutSink, type LogSink } from "./log.js";
-import { COLLECTION_METHODS, ITEM_METHODS, locationOf, matchRoute } from "./route.js";
+import {
+  COLLECTION_METHODS,
+  ITEM_METHODS,
+  locationOf,
+  locationOfPut,
+  matchRoute,
+} from "./route.js";
 import {
   bodyText,
   checkContentType,
@@ -24,7 +29,7 @@ export type { Item } from "./items.js";
 
 export interface HandlerDeps {
   /** Replaces the DynamoDB client (tests inject failures with it). */
-  readonly client?: DocClient;
+  readonly client?: DynamoClient;
   /** Used when no client is given; empty = the SDK's default chain (region, AWS_ENDPOINT_URL…). */
   readonly clientConfig?: DynamoDBClientConfig;
   /** Defaults to process.env, read on every request. */
@@ -65,16 +70,8 @@ export function createHandler(deps: HandlerDeps = {}): LambdaHandler {
 
   // Built on first use, then reused across warm invocations: connection reuse is most of
   // DynamoDB latency from Lambda.
-  const getClient = (): DocClient => {
-    if (!client) {
-      const base = tracer.captureAWSv3Client(new DynamoDBClient(deps.clientConfig ?? {}));
-      client = DynamoDBDocumentClient.from(base, {
-        // JSON.parse already rounded such numbers; refusing them here would turn valid JSON into a 500.
-        marshallOptions: { removeUndefinedValues: true, allowImpreciseNumbers: true },
-        // Without this, integers beyond 2^53 come back as BigInt, which JSON.stringify rejects.
-        unmarshallOptions: { wrapNumbers: (value: string) => Number(value) },
-      });
-    }
+  const getClient = (): DynamoClient => {
+    client ??= tracer.captureAWSv3Client(new DynamoDBClient(deps.clientConfig ?? {}));
     return client;
   };
 
@@ -180,7 +177,9 @@ async function replaceItem(scope: RequestScope, id: string): Promise<APIGatewayP
   const { event, config, store } = scope;
   const data = validateReplace(readJsonBody(event), id);
   const { item, created } = await store.replace(id, data, scope.now().toISOString());
-  return json(created ? 201 : 200, item, config.corsOrigin);
+  if (!created) return json(200, item, config.corsOrigin);
+  const location = locationOfPut(id, event.requestContext, event.path || `/${id}`);
+  return json(201, item, config.corsOrigin, { Location: location });
 }
 
 function readJsonBody(event: APIGatewayProxyEvent): ReturnType<typeof parseJsonObject> {
@@ -196,6 +195,20 @@ function methodNotAllowed(allow: readonly string[]): ApiError {
 
 function notFound(id: string): ApiError {
   return new ApiError(404, "NotFound", `no item with id '${id}'`);
+}
+
+/**
+ * An error in the API's documented shape, with the CORS headers. The dev server answers with it
+ * where it stands in for API Gateway (unknown paths, oversized bodies), so that those answers
+ * look like every other error of the API.
+ */
+export function errorResult(
+  status: number,
+  code: string,
+  message: string,
+  origin: string,
+): APIGatewayProxyResult {
+  return errorResponse(new ApiError(status, code, message), origin);
 }
 
 /** The Lambda entry point: configuration from the environment, logs to stdout. */

@@ -43,3 +43,17 @@ export function locationOf(
   const relative = `${base}/${encodeURIComponent(id)}`;
   return ctx?.domainName ? `https://${ctx.domainName}${relative}` : relative;
 }
+
+/**
+ * Pure. Where an item PUT created lives: the URL the client called, in the form POST gives
+ * (locationOf), so both name the same item the same way.
+ */
+export function locationOfPut(
+  id: string,
+  ctx: { domainName?: string; path?: string; stage?: string } | undefined,
+  itemPath: string,
+): string {
+  const parent = (p: string) => p.replace(/[^/]*\/*$/, "");
+  const collectionCtx = ctx?.path === undefined ? ctx : { ...ctx, path: parent(ctx.path) };
+  return locationOf(id, collectionCtx, parent(itemPath));
+}

@@ -117,29 +117,62 @@ export function validateReplace(body: JsonObject, pathId: string): JsonObject {
 
 function validateData(data: unknown): JsonObject {
   if (!isObject(data)) throw new ApiError(400, "InvalidBody", '"data" must be a JSON object');
-  const problem = storableProblem(data, 1);
-  if (problem) throw new ApiError(400, "InvalidBody", `"data" ${problem}`);
+  const problem = storableProblem(data, "data", 1);
+  if (problem) throw new ApiError(400, "InvalidBody", problem);
   return data;
 }
 
+/** DynamoDB's limit on an attribute name, map keys included. */
+export const MAX_KEY_BYTES = 65535;
+/** A UTF-16 surrogate not paired with its other half: JSON allows it, UTF-8 cannot encode it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
- * Finds what DynamoDB would reject with a ValidationException, which would otherwise surface as
- * a 500 even though the client caused it.
+ * Finds what DynamoDB would reject with a ValidationException (or store as something else),
+ * which would otherwise surface as a 500 even though the client caused it. The message names
+ * where, as a path from `data`.
  */
-export function storableProblem(value: unknown, depth: number): string | undefined {
+export function storableProblem(value: unknown, path: string, depth: number): string | undefined {
   if (typeof value === "number") {
     const abs = Math.abs(value);
     // DynamoDB numbers span 1E-130 .. 9.99…E+125.
-    if (abs !== 0 && (abs < 1e-130 || abs >= 1e126)) return "contains a number out of range";
+    if (abs !== 0 && (abs < 1e-130 || abs >= 1e126)) {
+      return `${path} is a number DynamoDB cannot store: use 0 or a magnitude from 1e-130 to below 1e126, or send it as a string`;
+    }
     return undefined;
   }
+  if (typeof value === "string") {
+    return LONE_SURROGATE.test(value)
+      ? `${path} is not valid Unicode (it holds a lone surrogate, which UTF-8 cannot encode)`
+      : undefined;
+  }
   if (typeof value !== "object" || value === null) return undefined;
-  if (depth > MAX_DATA_DEPTH) return `is nested deeper than ${MAX_DATA_DEPTH} levels`;
-  for (const child of Object.values(value)) {
-    const problem = storableProblem(child, depth + 1);
+  if (depth > MAX_DATA_DEPTH) return `"data" is nested deeper than ${MAX_DATA_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    for (const [i, child] of value.entries()) {
+      const problem = storableProblem(child, `${path}[${i}]`, depth + 1);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const at = childPath(path, key);
+    if (key === "") return `${at} is an empty key, which DynamoDB cannot store: give it a name`;
+    if (LONE_SURROGATE.test(key)) {
+      return `${at} is a key that is not valid Unicode (it holds a lone surrogate, which UTF-8 cannot encode)`;
+    }
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+      return `${path} has a key longer than ${MAX_KEY_BYTES} bytes, DynamoDB's limit for a name`;
+    }
+    const problem = storableProblem(child, at, depth + 1);
     if (problem) return problem;
   }
   return undefined;
+}
+
+/** data.a, data["b c"], data[""]: readable, and unambiguous for any key. */
+function childPath(path: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
 
 function rejectUnknownKeys(body: JsonObject, allowed: readonly string[]): void {

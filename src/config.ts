@@ -350,6 +350,23 @@ export function resourceNames(stage: string, account: string, region: string): N
   };
 }
 
+/**
+ * The function's environment, as `up` deploys it and `dev` runs it: what handler/config.ts reads.
+ * Never secrets (it is visible to anyone who can read the function's configuration).
+ */
+export function functionEnvironment(
+  tableName: string,
+  stage: string,
+  settings: Pick<Settings, "logLevel" | "corsOrigin">,
+): Record<string, string> {
+  return {
+    TABLE_NAME: tableName,
+    ENVIRONMENT: stage,
+    LOG_LEVEL: settings.logLevel,
+    CORS_ORIGIN: settings.corsOrigin,
+  };
+}
+
 /** The tags every resource carries. */
 export function stackTags(
   stage: string,

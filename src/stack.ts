@@ -1,4 +1,4 @@
-import { STACK_TAG_KEY, type Config, type Names } from "./config.js";
+import { functionEnvironment, STACK_TAG_KEY, type Config, type Names } from "./config.js";
 import { spec, type AnySpec } from "./engine/types.js";
 import type { Artifact } from "./package/zip.js";
 import { errorRateAlarm, throttlesAlarm, alarmHandler } from "./resources/alarm.js";
@@ -292,12 +292,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
         handler: "index.handler",
         memoryMb: s.memoryMb,
         timeoutSeconds: s.timeoutSeconds,
-        environment: {
-          TABLE_NAME: names.table,
-          ENVIRONMENT: i.config.stage,
-          LOG_LEVEL: s.logLevel,
-          CORS_ORIGIN: s.corsOrigin,
-        },
+        environment: functionEnvironment(names.table, i.config.stage, s),
         code: {
           bucket: names.bucket,
           key: artifact ? artifactKey(artifact) : "",

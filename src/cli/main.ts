@@ -174,6 +174,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--port <port>", "port to listen on (0 picks a free one)", "3000")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--data <dir>", "keep the table's data in this directory between runs")
+    .option(
+      "-s, --stage <name>",
+      "serve this stage's settings from the config file, as up would deploy them (default: SERVERLESS_AUTOMATION_STAGE or production)",
+    )
+    .option("-c, --config <file>", "config file (default: ./serverless-automation.config.json)")
     .option("-q, --quiet", "do not print request logs", false)
     .action(run("dev"));
 

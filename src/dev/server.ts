@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { build, type Plugin } from "esbuild";
+import { DEFAULT_SETTINGS, functionEnvironment, type Settings } from "../config.js";
 import { handlerBuildOptions } from "../package/bundle.js";
 import { ensureTable, startLocalDynamo } from "./dynalite.js";
 import { fromProxyResult, routeOf, toProxyEvent, type RawResponse } from "./event.js";
@@ -19,8 +20,10 @@ export interface DevServerOptions {
   host?: string;
   /** Persist the table in this directory; in memory (lost on close) when absent. */
   dataDir?: string;
-  /** Access-Control-Allow-Origin for the handler; default "*". */
-  corsOrigin?: string;
+  /** The stage `up` would deploy: the handler's ENVIRONMENT; default "dev". */
+  stage?: string;
+  /** The settings `up` would deploy (corsOrigin, logLevel…); the defaults otherwise. */
+  settings?: Partial<Pick<Settings, "corsOrigin" | "logLevel">>;
   /** Receives the handler's JSON request lines; the server itself prints nothing. */
   log?: (line: string) => void;
 }
@@ -33,15 +36,25 @@ export interface DevServer {
 }
 
 export const DEV_TABLE = "dev-items";
+/** The API Gateway stage each event's request context names. */
 const STAGE = "dev";
 /** API Gateway's own payload limit; the handler enforces its smaller one. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
-type CreateHandler = (deps: {
-  clientConfig: object;
-  env: Record<string, string | undefined>;
-  log: (line: string) => void;
-}) => (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** What the dev server uses of the bundled handler/index.ts. */
+interface HandlerModule {
+  createHandler(deps: {
+    clientConfig: object;
+    env: Record<string, string | undefined>;
+    log: (line: string) => void;
+  }): Handler;
+  errorResult(status: number, code: string, message: string, origin: string): APIGatewayProxyResult;
+}
+
+/** What API Gateway answers itself, without invoking the function, in the API's error shape. */
+type GatewayError = (status: number, code: string, message: string) => RawResponse;
 
 /**
  * Serves the Lambda's own code over HTTP against a local DynamoDB (dynalite), so `dev` exercises
@@ -56,28 +69,34 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   };
 
   try {
-    const [createHandler, dynamo] = await Promise.all([
+    const [handlerModule, dynamo] = await Promise.all([
       loadHandler(bundleDir),
       startLocalDynamo(options.dataDir ? { dataDir: options.dataDir } : {}),
     ]);
     cleanups.push(dynamo.close);
     await ensureTable(dynamo.clientConfig, DEV_TABLE);
 
-    const handler = createHandler({
-      clientConfig: dynamo.clientConfig,
-      env: {
-        TABLE_NAME: DEV_TABLE,
-        ENVIRONMENT: STAGE,
-        LOG_LEVEL: "info",
-        CORS_ORIGIN: options.corsOrigin ?? "*",
-      },
-      log,
+    // The environment up gives the function, but for the local table.
+    const env = functionEnvironment(DEV_TABLE, options.stage ?? "dev", {
+      ...DEFAULT_SETTINGS,
+      ...options.settings,
     });
+    const handler = handlerModule.createHandler({ clientConfig: dynamo.clientConfig, env, log });
+    const gatewayError: GatewayError = (status, code, message) =>
+      fromProxyResult(handlerModule.errorResult(status, code, message, env.CORS_ORIGIN ?? "*"));
 
     const server = createServer((req, res) => {
-      serve(req, res, handler, log).catch((err: unknown) => {
-        log(JSON.stringify({ level: "error", msg: "dev server failure", error: String(err) }));
-        if (!res.headersSent) send(res, gatewayMessage(502, "Internal server error"));
+      serve(req, res, handler, gatewayError, log).catch((err: unknown) => {
+        const requestId = randomUUID();
+        log(
+          JSON.stringify({
+            level: "error",
+            msg: "dev server failure",
+            requestId,
+            error: String(err),
+          }),
+        );
+        if (!res.headersSent) send(res, internalError(gatewayError, requestId));
         else res.destroy();
       });
     });
@@ -122,7 +141,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
  *   resolves bare imports from a temp directory (Lambda's runtime provides the SDK instead). It
  *   also shares the loaded modules with the CLI.
  */
-async function loadHandler(outDir: string): Promise<CreateHandler> {
+async function loadHandler(outDir: string): Promise<HandlerModule> {
   const entry = fileURLToPath(new URL("../../handler/index.ts", import.meta.url));
   const require = createRequire(entry);
   const pinSdk: Plugin = {
@@ -141,14 +160,14 @@ async function loadHandler(outDir: string): Promise<CreateHandler> {
   const outfile = join(outDir, "handler.mjs");
   const localRuntime = `nodejs${process.versions.node.split(".")[0]}.x`;
   await build({ ...handlerBuildOptions(entry, localRuntime), outfile, plugins: [pinSdk] });
-  const mod = (await import(pathToFileURL(outfile).href)) as { createHandler: CreateHandler };
-  return mod.createHandler;
+  return (await import(pathToFileURL(outfile).href)) as HandlerModule;
 }
 
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  handler: ReturnType<CreateHandler>,
+  handler: Handler,
+  gatewayError: GatewayError,
   log: (line: string) => void,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
@@ -156,12 +175,15 @@ async function serve(
   if (!route) {
     req.resume();
     // API Gateway answers unknown paths itself, without invoking the function.
-    send(res, gatewayMessage(404, `No resource at ${url.pathname}`));
+    send(res, gatewayError(404, "NotFound", `no such resource: ${url.pathname}`));
     return;
   }
   const body = await readBody(req);
   if (body === undefined) {
-    send(res, gatewayMessage(413, "Request Entity Too Large"));
+    send(
+      res,
+      gatewayError(413, "PayloadTooLarge", `request body exceeds ${MAX_REQUEST_BYTES} bytes`),
+    );
     return;
   }
   const requestId = randomUUID();
@@ -184,7 +206,7 @@ async function serve(
   } catch (err) {
     // API Gateway turns a function error into a bare 502; the handler is built never to throw.
     log(JSON.stringify({ level: "error", msg: "handler threw", requestId, error: String(err) }));
-    send(res, gatewayMessage(502, "Internal server error"));
+    send(res, internalError(gatewayError, requestId));
     return;
   }
   send(res, fromProxyResult(result));
@@ -197,12 +219,9 @@ function send(res: ServerResponse, out: RawResponse): void {
   res.end(out.body);
 }
 
-function gatewayMessage(status: number, message: string): RawResponse {
-  return {
-    status,
-    headers: { "Content-Type": ["application/json"] },
-    body: Buffer.from(JSON.stringify({ message })),
-  };
+/** API Gateway answers a function error with a 502; like a 500, it shows only the request id. */
+function internalError(gatewayError: GatewayError, requestId: string): RawResponse {
+  return gatewayError(502, "InternalError", `Internal server error (request id ${requestId})`);
 }
 
 /** Resolves undefined once the body passes the limit, without buffering the rest. */

@@ -17,7 +17,11 @@ describe("dev server over HTTP", () => {
 
   beforeAll(async () => {
     const started = Date.now();
-    dev = await startDevServer({ port: 0, log: (l) => logs.push(l), corsOrigin: "http://ui.test" });
+    dev = await startDevServer({
+      port: 0,
+      log: (l) => logs.push(l),
+      settings: { corsOrigin: "http://ui.test" },
+    });
     // Budget from the brief: usable within about 2 s.
     expect(Date.now() - started).toBeLessThan(2000);
   });
@@ -29,7 +33,7 @@ describe("dev server over HTTP", () => {
     fetch(`${dev.url}/`, {
       method: "POST",
       headers: { "content-type": contentType },
-      body: typeof body === "string" ? body : JSON.stringify(body),
+      body: typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body),
     });
 
   it("listens on loopback with the chosen port", () => {
@@ -85,6 +89,7 @@ describe("dev server over HTTP", () => {
       body: JSON.stringify({ data: {} }),
     });
     expect(put.status).toBe(201);
+    expect(put.headers.get("location")).toBe("/fresh");
 
     const del = await fetch(`${dev.url}/one`, { method: "DELETE" });
     expect(del.status).toBe(204);
@@ -118,11 +123,26 @@ describe("dev server over HTTP", () => {
     expect(limit.status).toBe(400);
   });
 
-  it("answers paths outside the API's resources with a JSON 404 without invoking the handler", async () => {
+  it("answers paths outside the API's resources with the documented 404 without invoking the handler", async () => {
     const before = logs.length;
     const res = await fetch(`${dev.url}/a/b`);
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { message: string }).message).toContain("/a/b");
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://ui.test");
+    expect(await res.json()).toEqual({
+      error: { code: "NotFound", message: expect.stringContaining("/a/b") },
+    });
+    expect(logs.length).toBe(before);
+  });
+
+  it("answers a body over API Gateway's 10 MB limit with the documented 413", async () => {
+    const before = logs.length;
+    const res = await post(Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    expect(res.status).toBe(413);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://ui.test");
+    expect(await res.json()).toEqual({
+      error: { code: "PayloadTooLarge", message: expect.stringContaining("10485760 bytes") },
+    });
     expect(logs.length).toBe(before);
   });
 

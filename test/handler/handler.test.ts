@@ -266,12 +266,14 @@ describe("GET /{id}, PUT /{id}, DELETE /{id}", () => {
     });
     const first = await timed(jsonEvent("PUT", "/put-1", { data: { v: 1 } }), lambdaContext());
     expect(first.statusCode).toBe(201);
+    expect(first.headers?.Location).toBe("/put-1");
     clock += 60_000;
     const second = await timed(
       jsonEvent("PUT", "/put-1", { id: "put-1", data: { w: 2 } }),
       lambdaContext(),
     );
     expect(second.statusCode).toBe(200);
+    expect(second.headers?.Location).toBeUndefined();
     const item = JSON.parse(second.body) as Record<string, unknown>;
     expect(item).toEqual({
       id: "put-1",
@@ -281,6 +283,52 @@ describe("GET /{id}, PUT /{id}, DELETE /{id}", () => {
     });
     const got = await call(apiEvent("GET", "/put-1"));
     expect(got.body).toEqual(item);
+  });
+
+  it("PUT that creates gives the Location POST would, absolute behind API Gateway's domain", async () => {
+    const event = jsonEvent(
+      "PUT",
+      "/put.2",
+      { data: {} },
+      {
+        requestContext: {
+          domainName: "abc.execute-api.eu-west-1.amazonaws.com",
+          path: "/prod/put.2",
+        },
+      },
+    );
+    const { res } = await call(event);
+    expect(res.statusCode).toBe(201);
+    expect(res.headers?.Location).toBe(
+      "https://abc.execute-api.eu-west-1.amazonaws.com/prod/put.2",
+    );
+    expect(res.headers?.["Access-Control-Expose-Headers"]).toContain("Location");
+    const posted = await call(
+      jsonEvent(
+        "POST",
+        "/",
+        { id: "put.3", data: {} },
+        {
+          requestContext: { domainName: "abc.execute-api.eu-west-1.amazonaws.com", path: "/prod/" },
+        },
+      ),
+    );
+    const put = await call(
+      jsonEvent(
+        "PUT",
+        "/put.4",
+        { data: {} },
+        {
+          requestContext: {
+            domainName: "abc.execute-api.eu-west-1.amazonaws.com",
+            path: "/prod/put.4",
+          },
+        },
+      ),
+    );
+    expect(String(put.res.headers?.Location).replace("put.4", "put.3")).toBe(
+      posted.res.headers?.Location,
+    );
   });
 
   it("PUT refuses a body id that differs from the path and bad bodies", async () => {

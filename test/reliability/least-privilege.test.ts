@@ -81,8 +81,12 @@ describe("the function role allows what the handler needs, and nothing else", ()
 });
 
 describe("HANDLER_DYNAMODB_ACTIONS is in step with the handler", () => {
-  // lib-dynamodb command → the IAM action it needs.
+  // client-dynamodb or lib-dynamodb command → the IAM action it needs.
   const ACTION_OF: Record<string, string> = {
+    GetItemCommand: "dynamodb:GetItem",
+    PutItemCommand: "dynamodb:PutItem",
+    UpdateItemCommand: "dynamodb:UpdateItem",
+    DeleteItemCommand: "dynamodb:DeleteItem",
     GetCommand: "dynamodb:GetItem",
     PutCommand: "dynamodb:PutItem",
     UpdateCommand: "dynamodb:UpdateItem",

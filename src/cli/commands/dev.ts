@@ -1,4 +1,6 @@
 import path from "node:path";
+import { loadConfigFile } from "../../config-file.js";
+import { resolveStage, validateSettings } from "../../config.js";
 import { UserError } from "../../engine/errors.js";
 import { startDevServer } from "../../dev/server.js";
 import { EXIT, styleFor, type Io } from "../main.js";
@@ -8,9 +10,14 @@ export interface DevOptions {
   host: string;
   data?: string;
   quiet: boolean;
+  stage?: string;
+  config?: string;
 }
 
-/** Serves the handler locally against an embedded DynamoDB until interrupted. */
+/**
+ * Serves the handler locally against an embedded DynamoDB until interrupted, with the stage's
+ * settings from the config file, so that it answers as what `up` would deploy.
+ */
 export default async function devCommand(opts: DevOptions, io: Io): Promise<number> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -18,6 +25,14 @@ export default async function devCommand(opts: DevOptions, io: Io): Promise<numb
       hint: "Pass --port with a number from 0 to 65535.",
     });
   }
+  // Found and validated exactly as up does (config-file.ts, config.ts); no region needed here.
+  const stage = resolveStage({ stage: opts.stage }, io.env);
+  const file = await loadConfigFile(
+    io.cwd,
+    opts.config ?? (io.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
+    stage,
+  );
+  const settings = validateSettings(file?.settings ?? {});
   const style = styleFor(io, "stderr");
   let server;
   try {
@@ -25,6 +40,8 @@ export default async function devCommand(opts: DevOptions, io: Io): Promise<numb
       port,
       host: opts.host,
       dataDir: opts.data ? path.resolve(io.cwd, opts.data) : undefined,
+      stage,
+      settings,
       log: opts.quiet ? undefined : (line) => io.stderr.write(`${style.dim(line)}\n`),
     });
   } catch (err) {
@@ -35,8 +52,12 @@ export default async function devCommand(opts: DevOptions, io: Io): Promise<numb
     }
     throw err;
   }
+  const from = file
+    ? `settings from ${path.relative(io.cwd, file.file) || file.file}`
+    : "default settings";
+  const data = opts.data ? `data in ${opts.data}` : "in-memory DynamoDB";
   io.stdout.write(
-    `Local API on ${style.bold(server.url)} (${opts.data ? `data in ${opts.data}` : "in-memory DynamoDB"}). Ctrl-C to stop.\n`,
+    `Local API on ${style.bold(server.url)} (stage ${stage}, ${from}, ${data}). Ctrl-C to stop.\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

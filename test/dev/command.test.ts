@@ -1,0 +1,174 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { startDevServer } from "../../src/dev/server.js";
+
+/** `serverless-automation dev …` through the real main(), until it prints its URL or ends. */
+async function dev(argv: string[], options: { cwd: string; env?: Record<string, string> }) {
+  let stdout = "";
+  let stderr = "";
+  const stop = new AbortController();
+  let ended = false;
+  const running = main(["dev", "--port", "0", ...argv], {
+    stdout: { write: (s: string) => void (stdout += s) },
+    stderr: { write: (s: string) => void (stderr += s) },
+    env: options.env ?? {},
+    cwd: options.cwd,
+    signal: stop.signal,
+  }).finally(() => {
+    ended = true;
+  });
+  for (let i = 0; i < 200 && !ended && !/http:\/\/\S+/.test(stdout); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const url = /http:\/\/[^\s)]+/.exec(stdout)?.[0];
+  return {
+    url,
+    get stderr() {
+      return stderr;
+    },
+    get stdout() {
+      return stdout;
+    },
+    /** Stops it (Ctrl-C) if it is still serving; resolves with the exit code. */
+    async end(): Promise<number> {
+      stop.abort();
+      return running;
+    },
+  };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "dev-command-"));
+});
+afterAll(async () => {
+  await chmod(join(dir, "locked"), 0o755).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("dev --data it cannot use: one error naming the path, exit 1, no stack trace", () => {
+  const expectClearFailure = async (argv: string[], path: string, why: RegExp) => {
+    const run = await dev(argv, { cwd: dir });
+    expect(run.url).toBeUndefined();
+    expect(await run.end()).toBe(1);
+    expect(run.stderr).toContain(path);
+    expect(run.stderr).toMatch(why);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr).not.toContain("Database is closed");
+    expect(run.stderr.trim().split("\n")).toHaveLength(2); // the error and what to do
+  };
+
+  it("a regular file", async () => {
+    const file = join(dir, "a-file");
+    await writeFile(file, "not a database");
+    await expectClearFailure(["--data", file], file, /is a file, not a directory/);
+  });
+
+  it("a path under a regular file", async () => {
+    const file = join(dir, "parent-file");
+    await writeFile(file, "x");
+    await expectClearFailure(
+      ["--data", join(file, "data")],
+      `${file} is a file, not a directory`,
+      /--data/,
+    );
+  });
+
+  it("a directory another running dev holds", async () => {
+    const held = join(dir, "held");
+    const first = await startDevServer({ port: 0, dataDir: held });
+    try {
+      await expectClearFailure(["--data", held], held, /another running .*dev.* is using it/);
+      // The first one is unharmed.
+      expect((await fetch(`${first.url}/`)).status).toBe(200);
+    } finally {
+      await first.close();
+    }
+  });
+
+  // Root may write anywhere; checked by hand as an unprivileged user.
+  it.skipIf(process.getuid?.() === 0)("a directory it may not write to", async () => {
+    const locked = join(dir, "locked");
+    await mkdir(locked);
+    await chmod(locked, 0o555);
+    await expectClearFailure(["--data", join(locked, "data")], join(locked, "data"), /permission/);
+    await expectClearFailure(["--data", locked], locked, /permission/);
+  });
+
+  it("a relative path, resolved against the working directory", async () => {
+    await writeFile(join(dir, "relative-file"), "x");
+    await expectClearFailure(["--data", "relative-file"], join(dir, "relative-file"), /file/);
+  });
+});
+
+describe("dev serves what up would deploy", () => {
+  const CONFIG = {
+    corsOrigin: "https://top.example",
+    logLevel: "warn",
+    stages: { qa: { corsOrigin: "https://qa.example", logLevel: "debug" } },
+  };
+
+  it("with the config file's corsOrigin and logLevel, for the stage", async () => {
+    const cwd = await mkdtemp(join(dir, "config-"));
+    await writeFile(join(cwd, "serverless-automation.config.json"), JSON.stringify(CONFIG));
+
+    const production = await dev([], { cwd });
+    expect(production.url).toBeDefined();
+    const res = await fetch(`${production.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://top.example");
+    // LOG_LEVEL=warn: a 200 writes no request line.
+    expect(production.stderr).toBe("");
+    expect(await production.end()).toBe(0);
+
+    const qa = await dev(["--stage", "qa"], { cwd });
+    expect(qa.stdout).toContain("stage qa");
+    const preflight = await fetch(`${qa.url}/x`, { method: "OPTIONS" });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://qa.example");
+    expect(preflight.headers.get("vary")).toBe("Origin");
+    const line = JSON.parse(qa.stderr.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+    expect(line).toMatchObject({ level: "info", method: "OPTIONS", environment: "qa" });
+    expect(await qa.end()).toBe(0);
+  });
+
+  it("finds the file and stage as up does: --config, SERVERLESS_AUTOMATION_CONFIG and _STAGE", async () => {
+    const cwd = await mkdtemp(join(dir, "elsewhere-"));
+    await writeFile(join(cwd, "custom.json"), JSON.stringify(CONFIG));
+
+    const flag = await dev(["--config", "custom.json", "--stage", "qa"], { cwd });
+    expect((await fetch(`${flag.url}/`)).headers.get("access-control-allow-origin")).toBe(
+      "https://qa.example",
+    );
+    expect(await flag.end()).toBe(0);
+
+    const env = await dev([], {
+      cwd,
+      env: { SERVERLESS_AUTOMATION_CONFIG: "custom.json", SERVERLESS_AUTOMATION_STAGE: "qa" },
+    });
+    expect((await fetch(`${env.url}/`)).headers.get("access-control-allow-origin")).toBe(
+      "https://qa.example",
+    );
+    expect(await env.end()).toBe(0);
+
+    // Without a file, the defaults up would deploy.
+    const none = await dev([], { cwd: await mkdtemp(join(dir, "empty-")) });
+    expect((await fetch(`${none.url}/`)).headers.get("access-control-allow-origin")).toBe("*");
+    expect(await none.end()).toBe(0);
+  });
+
+  it("refuses a bad config file before serving, naming the field", async () => {
+    const cwd = await mkdtemp(join(dir, "bad-"));
+    await writeFile(
+      join(cwd, "serverless-automation.config.json"),
+      JSON.stringify({ stages: { qa: { logLevel: "loud" } } }),
+    );
+    const run = await dev(["--stage", "qa"], { cwd });
+    expect(run.url).toBeUndefined();
+    expect(await run.end()).toBe(1);
+    expect(run.stderr).toContain("stages.qa.logLevel");
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+});
