@@ -159,7 +159,7 @@ describe("up: the compute half", () => {
 
   it("waits out IAM propagation: CreateFunction is retried on AWS's message only", async () => {
     const w = world();
-    w.fake.iam.timings.propagationMs = 300;
+    w.fake.iam.timings.propagationMs = 1500; // wide enough that a loaded machine still meets it
     w.fake.dynamodb.timings.creatingMs = 0;
     const r = await w.run(["up"]);
     expect(r.code).toBe(0);

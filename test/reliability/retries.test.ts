@@ -211,7 +211,7 @@ describe("a response lost after AWS applied the call", () => {
 describe("eventual consistency windows are waited out, visibly", () => {
   it("IAM propagation: CreateFunction is retried until the role is usable", async () => {
     const w = quickWorld();
-    w.fake.iam.timings.propagationMs = 120;
+    w.fake.iam.timings.propagationMs = 1500; // wide enough that a loaded machine still meets it
     const r = await w.run(["up"], IO);
     expect(r.code, r.stderr).toBe(0);
     const tries = attempts(w, "Lambda", "CreateFunction");
