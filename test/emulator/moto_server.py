@@ -7,6 +7,7 @@ Each patch below restores what an AWS document states; none adapts moto to the t
 """
 
 import argparse
+import json
 import os
 import sys
 
@@ -14,7 +15,11 @@ import sys
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
+from moto.apigateway import models as apigateway_models  # noqa: E402
+from moto.apigateway.exceptions import RestAPINotFound  # noqa: E402
 from moto.awslambda import models as lambda_models  # noqa: E402
+from moto.awslambda import policy as lambda_policy  # noqa: E402
+from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
 from moto.iam import access_control, policy_conditions  # noqa: E402
 from moto.moto_server.threaded_moto_server import (  # noqa: E402
     DomainDispatcherApplication,
@@ -119,6 +124,53 @@ def patch_lambda_logging_and_tracing() -> None:
     function.update_configuration = update_configuration
 
 
+def patch_lambda_duplicate_statement_id() -> None:
+    """AddPermission with a statement id the policy already has fails (moto adds a duplicate).
+
+    "ResourceConflictException: The resource already exists" (HTTP 409); the message AWS sends
+    is "The statement id (<sid>) provided already exists. Please provide a new statement id, or
+    remove the existing statement."
+    https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html#API_AddPermission_Errors
+    """
+    policy = lambda_policy.Policy
+    original = policy.add_statement
+
+    class StatementIdExists(LambdaClientError):
+        code = 409
+
+        def __init__(self, sid: str) -> None:
+            super().__init__(
+                "ResourceConflictException",
+                f"The statement id ({sid}) provided already exists. Please provide a new "
+                "statement id, or remove the existing statement.",
+            )
+
+    def add_statement(self, raw, qualifier=None):  # type: ignore[no-untyped-def]
+        sid = json.loads(raw).get("StatementId") or json.loads(raw).get("Sid")
+        if sid and any(s.get("Sid") == sid for s in self.statements):
+            raise StatementIdExists(sid)
+        return original(self, raw, qualifier)
+
+    policy.add_statement = add_statement
+
+
+def patch_apigateway_delete_missing_api() -> None:
+    """DeleteRestApi of an API that does not exist answers NotFoundException (moto fails with
+    an HTML 500): what a retried delete whose first response was lost meets.
+
+    https://docs.aws.amazon.com/apigateway/latest/api/API_DeleteRestApi.html#API_DeleteRestApi_Errors
+    """
+    backend = apigateway_models.APIGatewayBackend
+    original = backend.delete_rest_api
+
+    def delete_rest_api(self, function_id):  # type: ignore[no-untyped-def]
+        if function_id not in self.apis:
+            raise RestAPINotFound()
+        return original(self, function_id)
+
+    backend.delete_rest_api = delete_rest_api
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -129,6 +181,8 @@ def main() -> None:
     patch_bool_condition()
     patch_s3_secure_transport()
     patch_lambda_logging_and_tracing()
+    patch_lambda_duplicate_statement_id()
+    patch_apigateway_delete_missing_api()
 
     server = make_server(args.host, args.port, DomainDispatcherApplication(create_backend_app), True)
     print(f"listening on {server.server_address[1]}", flush=True)

@@ -28,6 +28,24 @@ export interface Fault {
   onCrash?: () => void;
 }
 
+/** Faults at random: each mutating call fails with probability `rate`, half refused, half lost. */
+export interface RandomFaults {
+  readonly rate: number;
+  readonly seed: number;
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 const READ_PREFIXES = ["Get", "List", "Describe", "Head", "Filter"];
 
 function classify(
@@ -64,6 +82,7 @@ function classify(
 export class WireProxy {
   readonly calls: WireCall[] = [];
   private fault: Fault | undefined;
+  private random: { rate: number; next: () => number } | undefined;
   private mutatingSeen = 0;
   /** After a crash nothing more reaches the emulator: the caller is dead. */
   private dead = false;
@@ -88,8 +107,10 @@ export class WireProxy {
   }
 
   /** Arms one fault, counted from now; clears the call log and revives a crashed caller. */
-  arm(fault: Fault | undefined): void {
-    this.fault = fault;
+  arm(fault: Fault | RandomFaults | undefined): void {
+    this.fault = fault && "mode" in fault ? fault : undefined;
+    this.random =
+      fault && "rate" in fault ? { rate: fault.rate, next: prng(fault.seed) } : undefined;
     this.mutatingSeen = 0;
     this.dead = false;
     this.calls.length = 0;
@@ -123,6 +144,11 @@ export class WireProxy {
     if (call.mutating) {
       this.mutatingSeen++;
       if (this.fault && this.mutatingSeen === this.fault.nth) mode = this.fault.mode;
+      if (this.random) {
+        const roll = this.random.next();
+        if (roll < this.random.rate / 2) mode = "unavailable";
+        else if (roll < this.random.rate) mode = "lost-response";
+      }
     }
     if (mode === "unavailable") {
       this.calls.push({ ...call, outcome: "503" });
