@@ -36,23 +36,31 @@ export async function stopRig(rig: Rig | undefined): Promise<void> {
 /** One slot: calls come in the same order every run, so call n is the same call each time. */
 const ORDERED = { concurrency: 1 };
 
-/** The mutating calls of a clean run of `argv` after `setup`, in order. */
+/**
+ * The mutating calls of a clean run of `argv` after `setup`, in order. A run may make one
+ * call more or less than another (a stage patched once or twice, depending on when the
+ * account's logging role lands): the shortest of two runs is the list every run reaches.
+ */
 export async function mutatingCallsOf(
   rig: Rig,
   argv: string[],
   setup: (cwd: string, env: NodeJS.ProcessEnv) => Promise<void> = async () => undefined,
   how: "ordered" | "binary" = "ordered",
 ): Promise<string[]> {
-  await rig.moto.reset();
-  const cwd = workdir();
-  const env = cliEnv(rig.proxy.endpoint);
-  await setup(cwd, env);
-  rig.proxy.arm(undefined);
-  // The killed runs are the binary as users run it (default concurrency): count its calls.
-  const r =
-    how === "binary" ? await runBin(argv, cwd, env) : await runMain(argv, cwd, env, ORDERED);
-  if (r.code !== 0) throw new Error(`the reference ${argv.join(" ")} failed:\n${r.stderr}`);
-  return rig.proxy.mutating().map((c) => `${c.service} ${c.operation}`);
+  const runs: string[][] = [];
+  for (let i = 0; i < 2; i++) {
+    await rig.moto.reset();
+    const cwd = workdir();
+    const env = cliEnv(rig.proxy.endpoint);
+    await setup(cwd, env);
+    rig.proxy.arm(undefined);
+    // The killed runs are the binary as users run it (default concurrency): count its calls.
+    const r =
+      how === "binary" ? await runBin(argv, cwd, env) : await runMain(argv, cwd, env, ORDERED);
+    if (r.code !== 0) throw new Error(`the reference ${argv.join(" ")} failed:\n${r.stderr}`);
+    runs.push(rig.proxy.mutating().map((c) => `${c.service} ${c.operation}`));
+  }
+  return runs.reduce((a, b) => (b.length < a.length ? b : a));
 }
 
 /** Runs argv with a fault at the nth mutating call; a crash kills a real process. */
