@@ -65,6 +65,12 @@ export class FakeLambda implements FakeService {
           Tags: Object.fromEntries(f.tags),
         };
       },
+      ListFunctions: (_i, c) => ({
+        Functions: [...this.functions.values()].map((f) => {
+          this.settle(f, c);
+          return this.configuration(f);
+        }),
+      }),
       GetFunctionConfiguration: (i, c) => this.configuration(this.fn(i.FunctionName as string, c)),
       UpdateFunctionCode: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
