@@ -127,13 +127,14 @@ export class FakeApiGateway implements FakeService {
   readonly quota: QuotaModel = { enabled: false, scale: 1 };
   readonly concurrency: ConcurrencyModel = { busyMs: 0 };
   /** REST API id → until when a change to it is still being applied, ms epoch. */
-  private readonly busyUntil = new Map<string, number>();
+  readonly #busyUntil = new Map<string, number>();
   readonly operations: FakeService["operations"];
-  private readonly buckets = new Map<string, Bucket>();
+  // Rate-limit bookkeeping, not account state: private (#), so inventories and snapshots skip it.
+  readonly #buckets = new Map<string, Bucket>();
 
   /** Full quota buckets again, as after a pause between two commands. */
   resetQuotas(): void {
-    this.buckets.clear();
+    this.#buckets.clear();
   }
 
   constructor(private readonly iam: FakeIam) {
@@ -356,10 +357,10 @@ export class FakeApiGateway implements FakeService {
           this.throttle(name, c.now);
           const apiId = typeof i.restApiId === "string" ? i.restApiId : undefined;
           if (!apiId || !isMutating(name) || this.concurrency.busyMs <= 0) return impl(i, c);
-          if ((this.busyUntil.get(apiId) ?? 0) > c.now)
+          if ((this.#busyUntil.get(apiId) ?? 0) > c.now)
             throw err("ConflictException", CONCURRENT_MODIFICATION, 409);
           const out = impl(i, c);
-          this.busyUntil.set(apiId, c.now + this.concurrency.busyMs);
+          this.#busyUntil.set(apiId, c.now + this.concurrency.busyMs);
           return out;
         },
       ]),
@@ -376,10 +377,10 @@ export class FakeApiGateway implements FakeService {
   private throttle(operation: string, now: number): void {
     if (!this.quota.enabled) return;
     const q = API_GATEWAY_QUOTAS[operation] ?? DEFAULT_QUOTA;
-    let b = this.buckets.get(operation);
+    let b = this.#buckets.get(operation);
     if (!b) {
       b = { ...q, tokens: q.burst, at: now };
-      this.buckets.set(operation, b);
+      this.#buckets.set(operation, b);
     }
     b.tokens = Math.min(b.burst, b.tokens + ((now - b.at) / 1000) * b.perSecond * this.quota.scale);
     b.at = now;
