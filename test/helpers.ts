@@ -5,6 +5,9 @@ import { main, type Io } from "../src/cli/main.js";
 import type { Timing } from "../src/engine/types.js";
 import { FakeAccount } from "./fake-aws/index.js";
 
+/** API Gateway's quotas refill this much faster than AWS's (DeleteRestApi: one per 30 ms). */
+export const API_GATEWAY_QUOTA_SCALE = 1000;
+
 /** Polls fast: the fake's async states last milliseconds. */
 export const FAST: Timing = {
   minDelayMs: 2,
@@ -32,6 +35,10 @@ export interface World {
 /** A fake account and a working directory; `run` drives the real main(argv). */
 export function world(options: { region?: string } = {}): World {
   const fake = new FakeAccount({ region: options.region ?? "us-east-1" });
+  // API Gateway's per-account quotas (one DeleteRestApi per 30 s, one CreateRestApi per 3 s…)
+  // are always there in AWS: on here too, sped up so that back-to-back runs still meet them.
+  fake.apigateway.quota.enabled = true;
+  fake.apigateway.quota.scale = API_GATEWAY_QUOTA_SCALE;
   const cwd = mkdtempSync(path.join(os.tmpdir(), "sa-test-"));
   const statePath = (stage = "production") =>
     path.join(cwd, ".serverless-automation", `${stage}.json`);

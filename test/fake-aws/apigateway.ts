@@ -1,4 +1,4 @@
-import type { CallContext, FakeService, OperationHandler } from "./core.js";
+import { isMutating, type CallContext, type FakeService, type OperationHandler } from "./core.js";
 import { errorsFor } from "./errors.js";
 import type { FakeIam } from "./iam.js";
 
@@ -84,6 +84,18 @@ export const API_GATEWAY_QUOTAS: Record<string, { perSecond: number; burst: numb
 };
 const DEFAULT_QUOTA = { perSecond: 10, burst: 10 };
 
+/**
+ * API Gateway applies a change to a REST API in the background; another change to the same API
+ * meanwhile is refused with ConflictException (409). Off (0 ms) by default.
+ */
+export interface ConcurrencyModel {
+  /** How long a change keeps its REST API busy, ms. */
+  busyMs: number;
+}
+
+const CONCURRENT_MODIFICATION =
+  "Unable to complete operation due to concurrent modification. Please try again later.";
+
 export interface QuotaModel {
   /** Off by default so tests stay fast. */
   enabled: boolean;
@@ -113,12 +125,16 @@ export class FakeApiGateway implements FakeService {
   /** region → the account's CloudWatch Logs role ARN. */
   readonly accountRoles = new Map<string, string>();
   readonly quota: QuotaModel = { enabled: false, scale: 1 };
+  readonly concurrency: ConcurrencyModel = { busyMs: 0 };
+  /** REST API id → until when a change to it is still being applied, ms epoch. */
+  readonly #busyUntil = new Map<string, number>();
   readonly operations: FakeService["operations"];
-  private readonly buckets = new Map<string, Bucket>();
+  // Rate-limit bookkeeping, not account state: private (#), so inventories and snapshots skip it.
+  readonly #buckets = new Map<string, Bucket>();
 
   /** Full quota buckets again, as after a pause between two commands. */
   resetQuotas(): void {
-    this.buckets.clear();
+    this.#buckets.clear();
   }
 
   constructor(private readonly iam: FakeIam) {
@@ -339,7 +355,13 @@ export class FakeApiGateway implements FakeService {
         name,
         (i: In, c: CallContext) => {
           this.throttle(name, c.now);
-          return impl(i, c);
+          const apiId = typeof i.restApiId === "string" ? i.restApiId : undefined;
+          if (!apiId || !isMutating(name) || this.concurrency.busyMs <= 0) return impl(i, c);
+          if ((this.#busyUntil.get(apiId) ?? 0) > c.now)
+            throw err("ConflictException", CONCURRENT_MODIFICATION, 409);
+          const out = impl(i, c);
+          this.#busyUntil.set(apiId, c.now + this.concurrency.busyMs);
+          return out;
         },
       ]),
     );
@@ -355,10 +377,10 @@ export class FakeApiGateway implements FakeService {
   private throttle(operation: string, now: number): void {
     if (!this.quota.enabled) return;
     const q = API_GATEWAY_QUOTAS[operation] ?? DEFAULT_QUOTA;
-    let b = this.buckets.get(operation);
+    let b = this.#buckets.get(operation);
     if (!b) {
       b = { ...q, tokens: q.burst, at: now };
-      this.buckets.set(operation, b);
+      this.#buckets.set(operation, b);
     }
     b.tokens = Math.min(b.burst, b.tokens + ((now - b.at) / 1000) * b.perSecond * this.quota.scale);
     b.at = now;

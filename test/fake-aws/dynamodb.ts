@@ -50,6 +50,12 @@ export class FakeDynamoDb implements FakeService {
   ) {
     this.operations = {
       CreateTable: (i, c) => this.createTable(i, c),
+      ListTables: (_i, c) => ({
+        TableNames: [...this.tables.values()]
+          .filter((t) => t.arn.split(":")[3] === c.region)
+          .map((t) => t.name)
+          .sort(),
+      }),
       DescribeTable: (i, c) => ({ Table: this.describe(this.table(i.TableName as string, c)) }),
       UpdateTable: (i, c) => {
         const t = this.table(i.TableName as string, c);

@@ -43,6 +43,10 @@ export class FakeIam implements FakeService {
   ) {
     this.operations = {
       CreateRole: (i, c) => this.createRole(i, c),
+      ListRoles: () => ({
+        Roles: [...this.roles.values()].map((r) => this.describe(r)),
+        IsTruncated: false,
+      }),
       GetRole: (i) => ({ Role: this.describe(this.role(i)) }),
       DeleteRole: (i) => {
         const r = this.role(i);

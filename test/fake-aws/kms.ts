@@ -38,6 +38,10 @@ export class FakeKms implements FakeService {
   constructor(private readonly account: string) {
     this.operations = {
       CreateKey: (i, c) => this.createKey(i, c),
+      ListKeys: () => ({
+        Keys: [...this.keys.values()].map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })),
+        Truncated: false,
+      }),
       DescribeKey: (i, c) => ({ KeyMetadata: this.metadata(this.resolve(i.KeyId, c)) }),
       GetKeyPolicy: (i, c) => {
         const k = this.resolve(i.KeyId, c);

@@ -65,6 +65,12 @@ export class FakeLambda implements FakeService {
           Tags: Object.fromEntries(f.tags),
         };
       },
+      ListFunctions: (_i, c) => ({
+        Functions: [...this.functions.values()].map((f) => {
+          this.settle(f, c);
+          return this.configuration(f);
+        }),
+      }),
       GetFunctionConfiguration: (i, c) => this.configuration(this.fn(i.FunctionName as string, c)),
       UpdateFunctionCode: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
@@ -93,6 +99,9 @@ export class FakeLambda implements FakeService {
       AddPermission: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
         const sid = i.StatementId as string;
+        // The resource policy is part of the function's configuration: no change while it is
+        // Pending or an update is in progress.
+        this.checkIdle(f);
         if (f.policy.has(sid)) {
           throw err(
             "ResourceConflictException",
@@ -178,14 +187,43 @@ export class FakeLambda implements FakeService {
     return this.fn(arn, c);
   }
 
+  /** AWS's two answers to a change while the function is not idle, as Lambda words them. */
   private checkIdle(f: LambdaFunction): void {
-    if (f.state === "Pending" || f.lastUpdateStatus === "InProgress") {
+    if (f.state === "Pending") {
+      throw err(
+        "ResourceConflictException",
+        "The operation cannot be performed at this time. The function is currently in the following state: Pending",
+        409,
+      );
+    }
+    if (f.lastUpdateStatus === "InProgress") {
       throw err(
         "ResourceConflictException",
         `The operation cannot be performed at this time. An update is in progress for resource: ${f.arn}`,
         409,
       );
     }
+  }
+
+  /**
+   * Makes a function Pending again for `ms`, as AWS does when an Inactive function is woken
+   * (invoked or updated after weeks idle): changes meanwhile are refused with
+   * ResourceConflictException.
+   */
+  makePending(name: string, ms: number, now = Date.now()): void {
+    const f = this.functions.get(name);
+    if (!f) throw new Error(`no function ${name}`);
+    f.state = "Pending";
+    f.settlesAt = now + ms;
+  }
+
+  /** Starts an update by someone else that runs for `ms` (LastUpdateStatus InProgress). */
+  beginUpdate(name: string, ms: number, now = Date.now()): void {
+    const f = this.functions.get(name);
+    if (!f) throw new Error(`no function ${name}`);
+    f.lastUpdateStatus = "InProgress";
+    f.settlesAt = now + ms;
+    f.revision++;
   }
 
   private startUpdate(f: LambdaFunction, c: CallContext): void {

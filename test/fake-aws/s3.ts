@@ -226,6 +226,11 @@ export class FakeS3 implements FakeService {
         return { Deleted, Errors: [] };
       },
       ListObjectVersions: (i) => this.listVersions(i),
+      ListBuckets: () => ({
+        Buckets: [...this.buckets.values()]
+          .map((b) => ({ Name: b.name, BucketRegion: b.region }))
+          .sort((a, b) => a.Name.localeCompare(b.Name)),
+      }),
       ListObjectsV2: (i) => {
         const b = this.bucket(i);
         const Contents = [...b.objects.keys()]

@@ -97,6 +97,17 @@ export class FakeSns implements FakeService {
         }
         throw err("NotFound", "Subscription does not exist", 404);
       },
+      ListSubscriptions: () => ({
+        Subscriptions: [...this.topics.values()].flatMap((t) =>
+          t.subscriptions.map((s) => ({
+            SubscriptionArn: s.confirmed ? s.arn : PENDING,
+            Owner: this.account,
+            Protocol: s.protocol,
+            Endpoint: s.endpoint,
+            TopicArn: t.arn,
+          })),
+        ),
+      }),
       ListSubscriptionsByTopic: (i) => {
         const t = this.topic(i.TopicArn);
         // Pages of 100, as AWS does.

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { expectDesignedStack } from "../expected.js";
 import type { World } from "../helpers.js";
 import {
   inventory,
@@ -29,11 +30,16 @@ const CRASH_IO = {
   timing: { minDelayMs: 2, maxDelayMs: 10, maxWaitMs: 100, iamPropagationMs: 0 },
 };
 
-/** Lambda and DynamoDB settle lazily in the fake; `status` reads everything, and must agree. */
+/**
+ * Lambda and DynamoDB settle lazily in the fake; `status` reads everything, and must agree.
+ * The converged stack is checked against the hand-written design too: equal to the reference
+ * snapshot proves only that runs are deterministic, not that they are right.
+ */
 async function settled(w: World): Promise<Record<string, unknown>> {
   await sleep(SETTLE_MS);
   const s = await w.run(["status"], { handlerEntry: entry });
   expect(s.code, `status after recovery:\n${s.stdout}${s.stderr}`).toBe(0);
+  await expectDesignedStack(w.fake);
   return snapshot(w.fake);
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
 import { describe, expect, it } from "vitest";
+import { expectDesignedStack } from "../expected.js";
 import { awsError } from "../fake-aws/index.js";
 import type { World } from "../helpers.js";
 import {
@@ -64,9 +65,11 @@ function attempts(w: World, service: string, operation: string): string[] {
     .map((c) => c.error ?? "ok");
 }
 
+/** The same stack as a fault-free run made, and the one the design describes (hand-written). */
 async function expectConverged(w: World): Promise<void> {
   expect(inventory(w.fake)).toEqual(REFERENCE_COUNTS);
   expect(await settledSnapshot(w)).toEqual(REFERENCE);
+  await expectDesignedStack(w.fake);
 }
 
 async function expectRemoved(w: World): Promise<void> {

@@ -1,0 +1,25 @@
+// Mutation testing: `npm run test:mutation` (everything) or `npm run test:mutation:ci`
+// (incremental: only mutants in code or tests changed since reports/stryker-incremental.json).
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.stryker.config.ts" },
+  coverageAnalysis: "perTest",
+  mutate: [
+    "src/resources/**/*.ts",
+    "src/engine/**/*.ts",
+    "src/state/**/*.ts",
+    "src/aws/**/*.ts",
+    "handler/**/*.ts",
+  ],
+  // The shell, not the code: type-only files have nothing to mutate.
+  ignorePatterns: ["dist", "coverage", "reports", ".serverless-automation", "test/emulator"],
+  incrementalFile: "reports/stryker-incremental.json",
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: "reports/mutation/mutation.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  concurrency: 2,
+  timeoutMS: 60_000,
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+};
