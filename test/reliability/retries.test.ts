@@ -227,7 +227,7 @@ describe("eventual consistency windows are waited out, visibly", () => {
 
   it("DynamoDB PITR: enabling backups is retried until the table allows it", async () => {
     const w = quickWorld();
-    w.fake.dynamodb.timings.backupsDelayMs = 100;
+    w.fake.dynamodb.timings.backupsDelayMs = 1500; // a window a loaded machine still meets
     const r = await w.run(["up"], IO);
     expect(r.code, r.stderr).toBe(0);
     const tries = attempts(w, "DynamoDB", "UpdateContinuousBackups");
