@@ -1,5 +1,5 @@
 import { networkHint } from "../aws/errors.js";
-import { ResourceError, UserError } from "../engine/errors.js";
+import { ResourceError, UserError } from "../errors.js";
 import { COLOR, PLAIN, useColor } from "../report/format.js";
 import { fileSystemReason, isFileSystemError } from "../state/fs-errors.js";
 import type { Io } from "./main.js";

@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import type { ConfigInput } from "../config.js";
-import type { Environment } from "../commands/session.js";
+import type { Environment } from "../ops/session.js";
 import { PlainReporter } from "../report/plain.js";
 import { silentReporter, type Reporter } from "../report/reporter.js";
 import { canDrawSpinner, TtyReporter } from "../report/tty.js";

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { loadConfigFile } from "../../config-file.js";
 import { resolveStage, validateSettings } from "../../config.js";
-import { UserError } from "../../engine/errors.js";
+import { UserError } from "../../errors.js";
 import { startDevServer } from "../../dev/server.js";
 import { EXIT, styleFor, type Io } from "../main.js";
 

@@ -1,5 +1,5 @@
-import { down, type DownResult, type DownTarget } from "../../commands/down.js";
-import { UserError } from "../../engine/errors.js";
+import { down, type DownResult, type DownTarget } from "../../ops/down.js";
+import { UserError } from "../../errors.js";
 import { seconds } from "../../report/format.js";
 import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
 import {

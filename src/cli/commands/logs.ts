@@ -4,7 +4,7 @@ import {
   formatMessage,
   logs,
   type LogLine,
-} from "../../commands/logs.js";
+} from "../../ops/logs.js";
 import { silentReporter } from "../../report/reporter.js";
 import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
 import { configInput, environment } from "../output.js";

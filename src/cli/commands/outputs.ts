@@ -1,4 +1,4 @@
-import { outputs, type OutputsResult } from "../../commands/outputs.js";
+import { outputs, type OutputsResult } from "../../ops/outputs.js";
 import { table } from "../../report/format.js";
 import { EXIT, type GlobalOptions, type Io } from "../main.js";
 import { configInput, printJson } from "../output.js";

@@ -1,4 +1,4 @@
-import { status, type StatusResult } from "../../commands/status.js";
+import { status, type StatusResult } from "../../ops/status.js";
 import { table } from "../../report/format.js";
 import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
 import { configInput, environment, makeReporter, printJson } from "../output.js";

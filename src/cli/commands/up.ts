@@ -1,4 +1,4 @@
-import { up, type UpResult } from "../../commands/up.js";
+import { up, type UpResult } from "../../ops/up.js";
 import { seconds, table } from "../../report/format.js";
 import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
 import { configInput, environment, interruptible, makeReporter, printJson } from "../output.js";

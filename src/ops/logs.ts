@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { FilterLogEventsCommand, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { isNotFound } from "../aws/errors.js";
 import { PROJECT, type ConfigInput } from "../config.js";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 import { openSession, type Environment } from "./session.js";
 
 /** One log event as `logs` hands it on. */
