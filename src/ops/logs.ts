@@ -28,7 +28,6 @@ export interface LogsOptions {
   onEvent(e: LogLine): void;
 }
 
-export const DEFAULT_SINCE = "10m";
 export const FOLLOW_POLL_MS = 2000;
 /**
  * Events reach CloudWatch Logs a little after their timestamp: each poll looks this far behind
