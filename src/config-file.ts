@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isValidStage, PROJECT, STAGE_RULE, validateSettings, type Settings } from "./config.js";
-import { UserError } from "./engine/errors.js";
+import { UserError } from "./errors.js";
 
 export const CONFIG_FILE_NAME = `${PROJECT}.config.json`;
 

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { UserError } from "./engine/errors.js";
+import { UserError } from "./errors.js";
 
 export const PROJECT = "serverless-automation";
 /** The tag key that marks a resource as belonging to one stack (project + stage). */

@@ -1,7 +1,8 @@
 import { mkdtempSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { main, type Io } from "../src/cli/main.js";
+import type { Io } from "../src/cli/io.js";
+import { main } from "../src/cli/main.js";
 import type { Timing } from "../src/engine/types.js";
 import { FakeAccount } from "./fake-aws/index.js";
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { formatMessage, parseSince } from "../src/commands/logs.js";
+import { formatMessage, parseSince } from "../src/ops/logs.js";
 import { main } from "../src/cli/main.js";
 import { FAST, world } from "./helpers.js";
 

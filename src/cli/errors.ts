@@ -1,8 +1,8 @@
 import { networkHint } from "../aws/errors.js";
-import { ResourceError, UserError } from "../engine/errors.js";
+import { ResourceError, UserError } from "../errors.js";
 import { COLOR, PLAIN, useColor } from "../report/format.js";
 import { fileSystemReason, isFileSystemError } from "../state/fs-errors.js";
-import type { Io } from "./main.js";
+import type { Io } from "./io.js";
 
 /**
  * The one place errors become output: user errors get their message and what to do, bugs get

@@ -13,7 +13,7 @@ import {
   type DynamoDBClientConfig,
 } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 
 /** A DynamoDB-compatible endpoint on loopback, for `dev` and the tests. */
 export interface LocalDynamo {

@@ -1,8 +1,9 @@
 import { networkHint } from "../aws/errors.js";
+import { ResourceError, UserError } from "../errors.js";
 import type { Outcome, Reporter, StepReporter } from "../report/reporter.js";
 import type { StateStore } from "../state/store.js";
 import { deepEqual } from "./equal.js";
-import { Interrupted, ResourceError, UserError } from "./errors.js";
+import { Interrupted } from "./interrupted.js";
 import { dependents, topoOrder } from "./graph.js";
 import type { Limiter } from "./limit.js";
 import type { AnyHandler, AnySpec, Change, Ctx, Observed, Outputs, StateEntry } from "./types.js";

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Interrupted } from "./errors.js";
+import { Interrupted } from "./interrupted.js";
 import type { Ctx, Timing } from "./types.js";
 
 /**

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { BuildOptions } from "esbuild";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 
 /** handler/index.ts, shipped next to dist/ and src/ (both two levels below the package root). */
 export const DEFAULT_HANDLER_ENTRY = fileURLToPath(

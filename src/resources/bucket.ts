@@ -25,7 +25,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { errorName, httpStatus, isNamed, isNotFound } from "../aws/errors.js";
 import { deepEqual, hasTags, sameJson } from "../engine/equal.js";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 import { waitFor } from "../engine/retry.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";

@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 import type { StateEntry } from "../engine/types.js";
 import { blockedBy, fileSystemReason, isFileSystemError } from "./fs-errors.js";
 

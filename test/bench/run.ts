@@ -13,7 +13,7 @@ import { dependents } from "../../src/engine/graph.js";
 import type { TraceEvent } from "../../src/engine/types.js";
 import { desiredStack } from "../../src/stack.js";
 import { resolveConfig, resourceNames, stackTags } from "../../src/config.js";
-import { buildArtifact } from "../../src/commands/session.js";
+import { buildArtifact } from "../../src/ops/session.js";
 import { DEFAULT_HANDLER_ENTRY, handlerBuildOptions } from "../../src/package/bundle.js";
 import { FakeAccount } from "../fake-aws/index.js";
 import { applyModel, AWS_MODEL, criticalPath, roundTrips } from "./model.js";

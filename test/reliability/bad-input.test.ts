@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { validateSettings, type Settings } from "../../src/config.js";
-import { UserError } from "../../src/engine/errors.js";
+import { UserError } from "../../src/errors.js";
 import { quickWorld, tinyHandler } from "./support.js";
 
 /**

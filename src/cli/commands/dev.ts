@@ -1,74 +1,84 @@
 import path from "node:path";
 import { loadConfigFile } from "../../config-file.js";
 import { resolveStage, validateSettings } from "../../config.js";
-import { UserError } from "../../engine/errors.js";
-import { startDevServer } from "../../dev/server.js";
-import { EXIT, styleFor, type Io } from "../main.js";
-
-export interface DevOptions {
-  port: string;
-  host: string;
-  data?: string;
-  quiet: boolean;
-  stage?: string;
-  config?: string;
-}
+import { UserError } from "../../errors.js";
+import { defineCommand, flag, value } from "../command.js";
+import { EXIT, styleFor } from "../io.js";
 
 /**
  * Serves the handler locally against an embedded DynamoDB until interrupted, with the stage's
  * settings from the config file, so that it answers as what `up` would deploy.
  */
-export default async function devCommand(opts: DevOptions, io: Io): Promise<number> {
-  const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UserError(`Invalid port "${opts.port}".`, {
-      hint: "Pass --port with a number from 0 to 65535.",
-    });
-  }
-  // Found and validated exactly as up does (config-file.ts, config.ts); no region needed here.
-  const stage = resolveStage({ stage: opts.stage }, io.env);
-  const file = await loadConfigFile(
-    io.cwd,
-    opts.config ?? (io.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
-    stage,
-  );
-  const settings = validateSettings(file?.settings ?? {});
-  const style = styleFor(io, "stderr");
-  let server;
-  try {
-    server = await startDevServer({
-      port,
-      host: opts.host,
-      dataDir: opts.data ? path.resolve(io.cwd, opts.data) : undefined,
-      stage,
-      settings,
-      log: opts.quiet ? undefined : (line) => io.stderr.write(`${style.dim(line)}\n`),
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      throw new UserError(`Port ${port} on ${opts.host} is already in use.`, {
-        hint: "Stop what is using it, or pass another --port (0 picks a free one).",
+export default defineCommand({
+  name: "dev",
+  description: "run the API locally against an in-memory DynamoDB (no AWS account needed)",
+  options: {
+    port: value("--port <port>", "port to listen on (0 picks a free one)", "3000"),
+    host: value("--host <host>", "address to listen on", "127.0.0.1"),
+    data: value("--data <dir>", "keep the table's data in this directory between runs"),
+    stage: value(
+      "-s, --stage <name>",
+      "serve this stage's settings from the config file, as up would deploy them (default: SERVERLESS_AUTOMATION_STAGE or production)",
+    ),
+    config: value(
+      "-c, --config <file>",
+      "config file (default: ./serverless-automation.config.json)",
+    ),
+    quiet: flag("-q, --quiet", "do not print request logs"),
+  },
+  async handler(opts, io) {
+    const port = Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new UserError(`Invalid port "${opts.port}".`, {
+        hint: "Pass --port with a number from 0 to 65535.",
       });
     }
-    throw err;
-  }
-  const from = file
-    ? `settings from ${path.relative(io.cwd, file.file) || file.file}`
-    : "default settings";
-  const data = opts.data ? `data in ${opts.data}` : "in-memory DynamoDB";
-  io.stdout.write(
-    `Local API on ${style.bold(server.url)} (stage ${stage}, ${from}, ${data}). Ctrl-C to stop.\n`,
-  );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    if (io.signal) {
-      if (io.signal.aborted) return resolve();
-      io.signal.addEventListener("abort", stop, { once: true });
-    } else {
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+    // Found and validated exactly as up does (config-file.ts, config.ts); no region needed here.
+    const stage = resolveStage({ stage: opts.stage }, io.env);
+    const file = await loadConfigFile(
+      io.cwd,
+      opts.config ?? (io.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
+      stage,
+    );
+    const settings = validateSettings(file?.settings ?? {});
+    const style = styleFor(io, "stderr");
+    const { startDevServer } = await import("../../dev/server.js");
+    let server;
+    try {
+      server = await startDevServer({
+        port,
+        host: opts.host,
+        dataDir: opts.data ? path.resolve(io.cwd, opts.data) : undefined,
+        stage,
+        settings,
+        log: opts.quiet ? undefined : (line) => io.stderr.write(`${style.dim(line)}\n`),
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+        throw new UserError(`Port ${port} on ${opts.host} is already in use.`, {
+          hint: "Stop what is using it, or pass another --port (0 picks a free one).",
+        });
+      }
+      throw err;
     }
-  });
-  await server.close();
-  return EXIT.ok;
-}
+    const from = file
+      ? `settings from ${path.relative(io.cwd, file.file) || file.file}`
+      : "default settings";
+    const data = opts.data ? `data in ${opts.data}` : "in-memory DynamoDB";
+    io.stdout.write(
+      `Local API on ${style.bold(server.url)} (stage ${stage}, ${from}, ${data}). Ctrl-C to stop.\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      if (io.signal) {
+        if (io.signal.aborted) return resolve();
+        io.signal.addEventListener("abort", stop, { once: true });
+      } else {
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      }
+    });
+    await server.close();
+    return EXIT.ok;
+  },
+});

@@ -1,54 +1,54 @@
-import { down, type DownResult, type DownTarget } from "../../commands/down.js";
-import { UserError } from "../../engine/errors.js";
+import type { DownResult, DownTarget } from "../../ops/down.js";
+import { UserError } from "../../errors.js";
 import { seconds } from "../../report/format.js";
-import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
-import {
-  ask,
-  configInput,
-  environment,
-  interruptible,
-  makeReporter,
-  printJson,
-} from "../output.js";
+import { defineCommand, flag } from "../command.js";
+import { interruptible } from "../interrupt.js";
+import { ask, EXIT, printJson, styleFor, type Io } from "../io.js";
+import { configInput, environment } from "../ops-input.js";
+import { makeReporter } from "../progress.js";
+import { STACK_OPTIONS } from "../stack-options.js";
 
-export default async function downCommand(
-  opts: GlobalOptions & { yes?: boolean },
-  io: Io,
-): Promise<number> {
-  const reporter = await makeReporter(io, opts);
-  const style = styleFor(io, "stderr");
-  const confirm = async (targets: readonly DownTarget[]): Promise<boolean> => {
-    if (opts.yes) return true;
-    const list = targets
-      .map((t) => `  - ${t.label} ${t.id}${t.note ? ` (${t.note})` : ""}`)
-      .join("\n");
-    const data = targets.some((t) => t.holdsData) ? ", including all data in the table" : "";
-    if (!io.stdin?.isTTY) {
-      throw new UserError(
-        `down would delete ${targets.length} resource(s)${data}; refusing without confirmation.\n${list}`,
-        { hint: "Run it in a terminal to confirm, or pass --yes." },
+export default defineCommand({
+  name: "down",
+  description: "delete everything the stack made",
+  options: { yes: flag("-y, --yes", "do not ask for confirmation"), ...STACK_OPTIONS },
+  async handler(opts, io) {
+    const { down } = await import("../../ops/down.js");
+    const reporter = await makeReporter(io, opts);
+    const style = styleFor(io, "stderr");
+    const confirm = async (targets: readonly DownTarget[]): Promise<boolean> => {
+      if (opts.yes) return true;
+      const list = targets
+        .map((t) => `  - ${t.label} ${t.id}${t.note ? ` (${t.note})` : ""}`)
+        .join("\n");
+      const data = targets.some((t) => t.holdsData) ? ", including all data in the table" : "";
+      if (!io.stdin?.isTTY) {
+        throw new UserError(
+          `down would delete ${targets.length} resource(s)${data}; refusing without confirmation.\n${list}`,
+          { hint: "Run it in a terminal to confirm, or pass --yes." },
+        );
+      }
+      reporter.close();
+      io.stderr.write(
+        `This deletes ${style.bold(String(targets.length))} resource(s)${data}:\n${list}\n`,
       );
+      return ask(io, "Delete them? [y/N] ");
+    };
+    let result: DownResult;
+    try {
+      result = await interruptible(io, reporter, (signal) =>
+        down(configInput(opts), environment(io, reporter, signal), { confirm }),
+      );
+    } finally {
+      reporter.close();
     }
-    reporter.close();
-    io.stderr.write(
-      `This deletes ${style.bold(String(targets.length))} resource(s)${data}:\n${list}\n`,
-    );
-    return ask(io, "Delete them? [y/N] ");
-  };
-  let result: DownResult;
-  try {
-    result = await interruptible(io, reporter, (signal) =>
-      down(configInput(opts), environment(io, reporter, signal), { confirm }),
-    );
-  } finally {
-    reporter.close();
-  }
-  if (opts.json) printJson(io, { command: "down", ...result });
-  else printHuman(io, result);
-  if (result.cancelled) return EXIT.error;
-  if (result.interrupted) return EXIT.interrupted;
-  return result.ok ? EXIT.ok : EXIT.error;
-}
+    if (opts.json) printJson(io, { command: "down", ...result });
+    else printHuman(io, result);
+    if (result.cancelled) return EXIT.error;
+    if (result.interrupted) return EXIT.interrupted;
+    return result.ok ? EXIT.ok : EXIT.error;
+  },
+});
 
 function printHuman(io: Io, r: DownResult): void {
   const style = styleFor(io, "stdout");

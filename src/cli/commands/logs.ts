@@ -1,79 +1,85 @@
-import {
-  DEFAULT_SINCE,
-  FOLLOW_POLL_MS,
-  formatMessage,
-  logs,
-  type LogLine,
-} from "../../commands/logs.js";
+import type { LogLine } from "../../ops/logs.js";
 import { silentReporter } from "../../report/reporter.js";
-import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
-import { configInput, environment } from "../output.js";
-
-export interface LogsCommandOptions extends GlobalOptions {
-  follow: boolean;
-  since: string;
-  filter?: string;
-}
+import { defineCommand, flag, value } from "../command.js";
+import { EXIT, styleFor } from "../io.js";
+import { configInput, environment } from "../ops-input.js";
+import { STACK_OPTIONS } from "../stack-options.js";
 
 /**
  * Plain: `TIMESTAMP  message` per event (JSON messages shown compactly, see formatMessage).
  * --json: one JSON array of events; with --follow, one JSON object per line (NDJSON) as events
  * arrive, since a single document would never end.
  */
-export default async function logsCommand(opts: LogsCommandOptions, io: Io): Promise<number> {
-  const style = styleFor(io, "stdout");
-  const stop = new AbortController();
-  // Ctrl-C ends a --follow as it ends every command: exit 130. A reader that went away
-  // (`| head`) had all it wanted: exit 0.
-  let interrupted = false;
-  const onInterrupt = () => {
-    interrupted = true;
-    stop.abort();
-  };
-  const onReaderGone = () => stop.abort();
-  const interrupts = io.signal;
-  if (interrupts) {
-    if (interrupts.aborted) onInterrupt();
-    else interrupts.addEventListener("abort", onInterrupt, { once: true });
-  } else {
-    process.once("SIGINT", onInterrupt);
-  }
-  if (io.stdoutClosed?.aborted) onReaderGone();
-  else io.stdoutClosed?.addEventListener("abort", onReaderGone, { once: true });
-  const collected: ReturnType<typeof jsonOf>[] = [];
-  const onEvent = (e: LogLine) => {
-    if (opts.json) {
-      if (opts.follow) io.stdout.write(`${JSON.stringify(jsonOf(e))}\n`);
-      else collected.push(jsonOf(e));
-      return;
+export default defineCommand({
+  name: "logs",
+  description: "print the function's log events; --follow keeps printing new ones",
+  options: {
+    follow: flag("-f, --follow", "keep polling for new events (every 2 s) until Ctrl-C"),
+    since: value("--since <when>", "how far back: 30s, 10m, 2h, 1d or an ISO timestamp", "10m"),
+    filter: value(
+      "--filter <pattern>",
+      "a CloudWatch Logs filter pattern, e.g. ERROR or '{ $.status >= 500 }'",
+    ),
+    ...STACK_OPTIONS,
+  },
+  helpAfter:
+    "\nWith --json: one JSON array of events; with --follow --json, one JSON object per line (NDJSON).",
+  async handler(opts, io) {
+    const { FOLLOW_POLL_MS, formatMessage, logs } = await import("../../ops/logs.js");
+    const style = styleFor(io, "stdout");
+    const stop = new AbortController();
+    // Ctrl-C ends a --follow as it ends every command: exit 130. A reader that went away
+    // (`| head`) had all it wanted: exit 0.
+    let interrupted = false;
+    const onInterrupt = () => {
+      interrupted = true;
+      stop.abort();
+    };
+    const onReaderGone = () => stop.abort();
+    const interrupts = io.signal;
+    if (interrupts) {
+      if (interrupts.aborted) onInterrupt();
+      else interrupts.addEventListener("abort", onInterrupt, { once: true });
+    } else {
+      process.once("SIGINT", onInterrupt);
     }
-    io.stdout.write(
-      `${style.dim(new Date(e.timestamp).toISOString())}  ${formatMessage(e.message)}\n`,
-    );
-  };
-  try {
-    const r = await logs(configInput(opts), environment(io, silentReporter), {
-      since: opts.since ?? DEFAULT_SINCE,
-      filter: opts.filter,
-      follow: opts.follow === true,
-      signal: stop.signal,
-      // Tests inject fast timing; a person watching gets a poll every two seconds.
-      pollMs: io.timing ? io.timing.maxDelayMs : FOLLOW_POLL_MS,
-      onEvent,
-    });
-    if (opts.json && !opts.follow) io.stdout.write(`${JSON.stringify(collected, null, 2)}\n`);
-    else if (!opts.json && !opts.quiet && r.count === 0 && !opts.follow) {
-      io.stderr.write(
-        `${style.dim(`No events in ${r.logGroup} since ${new Date(r.since).toISOString()}.`)}\n`,
+    if (io.stdoutClosed?.aborted) onReaderGone();
+    else io.stdoutClosed?.addEventListener("abort", onReaderGone, { once: true });
+    const collected: ReturnType<typeof jsonOf>[] = [];
+    const onEvent = (e: LogLine) => {
+      if (opts.json) {
+        if (opts.follow) io.stdout.write(`${JSON.stringify(jsonOf(e))}\n`);
+        else collected.push(jsonOf(e));
+        return;
+      }
+      io.stdout.write(
+        `${style.dim(new Date(e.timestamp).toISOString())}  ${formatMessage(e.message)}\n`,
       );
+    };
+    try {
+      const r = await logs(configInput(opts), environment(io, silentReporter), {
+        since: opts.since,
+        filter: opts.filter,
+        follow: opts.follow,
+        signal: stop.signal,
+        // Tests inject fast timing; a person watching gets a poll every two seconds.
+        pollMs: io.timing ? io.timing.maxDelayMs : FOLLOW_POLL_MS,
+        onEvent,
+      });
+      if (opts.json && !opts.follow) io.stdout.write(`${JSON.stringify(collected, null, 2)}\n`);
+      else if (!opts.json && !opts.quiet && r.count === 0 && !opts.follow) {
+        io.stderr.write(
+          `${style.dim(`No events in ${r.logGroup} since ${new Date(r.since).toISOString()}.`)}\n`,
+        );
+      }
+      return interrupted ? EXIT.interrupted : EXIT.ok;
+    } finally {
+      interrupts?.removeEventListener("abort", onInterrupt);
+      io.stdoutClosed?.removeEventListener("abort", onReaderGone);
+      process.removeListener("SIGINT", onInterrupt);
     }
-    return interrupted ? EXIT.interrupted : EXIT.ok;
-  } finally {
-    interrupts?.removeEventListener("abort", onInterrupt);
-    io.stdoutClosed?.removeEventListener("abort", onReaderGone);
-    process.removeListener("SIGINT", onInterrupt);
-  }
-}
+  },
+});
 
 function jsonOf(e: LogLine) {
   let data: unknown;

@@ -1,15 +1,23 @@
-import { outputs, type OutputsResult } from "../../commands/outputs.js";
+import type { OutputsResult } from "../../ops/outputs.js";
 import { table } from "../../report/format.js";
-import { EXIT, type GlobalOptions, type Io } from "../main.js";
-import { configInput, printJson } from "../output.js";
+import { defineCommand } from "../command.js";
+import { EXIT, printJson, type Io } from "../io.js";
+import { configInput } from "../ops-input.js";
+import { STACK_OPTIONS } from "../stack-options.js";
 
 /** Prints what the last `up` recorded: endpoint and resource names. No AWS call. */
-export default async function outputsCommand(opts: GlobalOptions, io: Io): Promise<number> {
-  const result = await outputs(configInput(opts), io);
-  if (opts.json) printJson(io, { command: "outputs", ...result });
-  else printHuman(io, result);
-  return EXIT.ok;
-}
+export default defineCommand({
+  name: "outputs",
+  description: "print the endpoint and resource names from the state file (no AWS call)",
+  options: STACK_OPTIONS,
+  async handler(opts, io) {
+    const { outputs } = await import("../../ops/outputs.js");
+    const result = await outputs(configInput(opts), io);
+    if (opts.json) printJson(io, { command: "outputs", ...result });
+    else printHuman(io, result);
+    return EXIT.ok;
+  },
+});
 
 function printHuman(io: Io, r: OutputsResult): void {
   const n = r.alarmNotifications;

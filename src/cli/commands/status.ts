@@ -1,20 +1,36 @@
-import { status, type StatusResult } from "../../commands/status.js";
+import type { StatusResult } from "../../ops/status.js";
 import { table } from "../../report/format.js";
-import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
-import { configInput, environment, makeReporter, printJson } from "../output.js";
+import { defineCommand, valueOrOff } from "../command.js";
+import { EXIT, printJson, styleFor, type Io } from "../io.js";
+import { configInput, environment } from "../ops-input.js";
+import { makeReporter } from "../progress.js";
+import { STACK_OPTIONS } from "../stack-options.js";
 
-export default async function statusCommand(opts: GlobalOptions, io: Io): Promise<number> {
-  const reporter = await makeReporter(io, opts);
-  let result: StatusResult;
-  try {
-    result = await status(configInput(opts), environment(io, reporter));
-  } finally {
-    reporter.close();
-  }
-  if (opts.json) printJson(io, { command: "status", ...result });
-  else printHuman(io, result);
-  return result.inSync ? EXIT.ok : EXIT.drift;
-}
+export default defineCommand({
+  name: "status",
+  description: "show what exists and what drifted (read-only)",
+  options: {
+    alarmEmail: valueOrOff(
+      "--alarm-email <address>",
+      "compare with this address instead of the recorded one",
+      { flags: "--no-alarm-email", description: "compare with no alarm notifications" },
+    ),
+    ...STACK_OPTIONS,
+  },
+  async handler(opts, io) {
+    const { status } = await import("../../ops/status.js");
+    const reporter = await makeReporter(io, opts);
+    let result: StatusResult;
+    try {
+      result = await status(configInput(opts), environment(io, reporter));
+    } finally {
+      reporter.close();
+    }
+    if (opts.json) printJson(io, { command: "status", ...result });
+    else printHuman(io, result);
+    return result.inSync ? EXIT.ok : EXIT.drift;
+  },
+});
 
 function printHuman(io: Io, r: StatusResult): void {
   const style = styleFor(io, "stdout");

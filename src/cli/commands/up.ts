@@ -1,29 +1,47 @@
-import { up, type UpResult } from "../../commands/up.js";
+import type { UpResult } from "../../ops/up.js";
 import { seconds, table } from "../../report/format.js";
-import { EXIT, styleFor, type GlobalOptions, type Io } from "../main.js";
-import { configInput, environment, interruptible, makeReporter, printJson } from "../output.js";
+import { defineCommand, flag, valueOrOff } from "../command.js";
+import { interruptible } from "../interrupt.js";
+import { EXIT, printJson, styleFor, type Io } from "../io.js";
+import { configInput, environment } from "../ops-input.js";
+import { makeReporter } from "../progress.js";
+import { STACK_OPTIONS } from "../stack-options.js";
 
-export default async function upCommand(
-  opts: GlobalOptions & { dryRun?: boolean },
-  io: Io,
-): Promise<number> {
-  const reporter = await makeReporter(io, opts);
-  let result: UpResult;
-  try {
-    result = await interruptible(io, reporter, (signal) =>
-      up(configInput(opts), environment(io, reporter, signal), { dryRun: opts.dryRun === true }),
-    );
-  } finally {
-    reporter.close();
-  }
-  if (opts.json) {
-    printJson(io, { command: "up", ...result });
-  } else {
-    printHuman(io, result, opts.quiet);
-  }
-  if (result.interrupted) return EXIT.interrupted;
-  return result.ok ? EXIT.ok : EXIT.error;
-}
+export default defineCommand({
+  name: "up",
+  description: "create or update every resource of the stack, idempotently",
+  options: {
+    dryRun: flag("--dry-run", "print the plan and change nothing"),
+    alarmEmail: valueOrOff(
+      "--alarm-email <address>",
+      "send alarm notifications to this address (remembered for later runs)",
+      {
+        flags: "--no-alarm-email",
+        description: "stop alarm notifications: remove the subscription, topic and key",
+      },
+    ),
+    ...STACK_OPTIONS,
+  },
+  async handler(opts, io) {
+    const { up } = await import("../../ops/up.js");
+    const reporter = await makeReporter(io, opts);
+    let result: UpResult;
+    try {
+      result = await interruptible(io, reporter, (signal) =>
+        up(configInput(opts), environment(io, reporter, signal), { dryRun: opts.dryRun }),
+      );
+    } finally {
+      reporter.close();
+    }
+    if (opts.json) {
+      printJson(io, { command: "up", ...result });
+    } else {
+      printHuman(io, result, opts.quiet);
+    }
+    if (result.interrupted) return EXIT.interrupted;
+    return result.ok ? EXIT.ok : EXIT.error;
+  },
+});
 
 function printHuman(io: Io, r: UpResult, quiet: boolean): void {
   const style = styleFor(io, "stdout");

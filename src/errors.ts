@@ -1,4 +1,9 @@
 /**
+ * Errors every layer raises (config, state, package, engine, resources, ops, cli) and the CLI
+ * turns into output (cli/errors.ts).
+ */
+
+/**
  * Errors the user can act on. Anything else that reaches the top level is a bug and is
  * reported with its stack under --verbose.
  */
@@ -55,15 +60,4 @@ function hintFor(cause: unknown): string | undefined {
       : "Grant the denied permission to the credentials you deploy with, then run the command again.";
   }
   return undefined;
-}
-
-/**
- * The run was interrupted (Ctrl-C): raised in place of a step that was not started, or by a
- * wait that was cut short. What the step made is found again by name on the next run.
- */
-export class Interrupted extends Error {
-  override readonly name = "Interrupted";
-  constructor(message = "interrupted before this step started") {
-    super(message);
-  }
 }

@@ -14,7 +14,7 @@ import {
   type Names,
   type RecordedAlarmEmail,
 } from "../config.js";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 import { Limiter } from "../engine/limit.js";
 import { DEFAULT_TIMING, scaleTiming, type Ctx, type Timing } from "../engine/types.js";
 import { bundleHandler, DEFAULT_HANDLER_ENTRY } from "../package/bundle.js";

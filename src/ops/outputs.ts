@@ -1,6 +1,6 @@
 import path from "node:path";
 import { defaultStatePath, PROJECT, resolveStage, type ConfigInput } from "../config.js";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 import { readState } from "../state/store.js";
 
 /** What a user (or a script) needs to use the deployed stack. */

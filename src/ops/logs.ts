@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { FilterLogEventsCommand, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { isNotFound } from "../aws/errors.js";
 import { PROJECT, type ConfigInput } from "../config.js";
-import { UserError } from "../engine/errors.js";
+import { UserError } from "../errors.js";
 import { openSession, type Environment } from "./session.js";
 
 /** One log event as `logs` hands it on. */
@@ -28,7 +28,6 @@ export interface LogsOptions {
   onEvent(e: LogLine): void;
 }
 
-export const DEFAULT_SINCE = "10m";
 export const FOLLOW_POLL_MS = 2000;
 /**
  * Events reach CloudWatch Logs a little after their timestamp: each poll looks this far behind

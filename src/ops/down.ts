@@ -1,5 +1,5 @@
 import type { ConfigInput } from "../config.js";
-import { ResourceError } from "../engine/errors.js";
+import { ResourceError } from "../errors.js";
 import {
   destroyAll,
   displaced,

@@ -1,0 +1,24 @@
+import { flag, value, type OptionValues } from "./command.js";
+
+/**
+ * The options of every command that works on a deployed stack (all but dev), listed after the
+ * command's own.
+ */
+export const STACK_OPTIONS = {
+  stage: value(
+    "-s, --stage <name>",
+    "stage to work on (default: SERVERLESS_AUTOMATION_STAGE or production)",
+  ),
+  region: value("-r, --region <region>", "AWS region (default: AWS_REGION)"),
+  profile: value("-p, --profile <name>", "AWS profile (default: AWS_PROFILE)"),
+  state: value("--state <file>", "state file (default: .serverless-automation/<stage>.json)"),
+  config: value(
+    "-c, --config <file>",
+    "config file (default: ./serverless-automation.config.json)",
+  ),
+  json: flag("--json", "print one JSON document on stdout; progress on stderr"),
+  verbose: flag("-v, --verbose", "show every step and stack traces of unexpected errors"),
+  quiet: flag("-q, --quiet", "print only the result and errors"),
+};
+
+export type StackOptions = OptionValues<typeof STACK_OPTIONS>;
