@@ -94,8 +94,8 @@ describe("the fake answers as AWS does", () => {
 describe("the tool waits them out and converges", () => {
   it("API Gateway's concurrent-modification ConflictException on every API change, up and down", async () => {
     const w = quickWorld();
-    // Each change keeps the API busy for a few ms: every next change to it is refused once or twice.
-    w.fake.apigateway.concurrency.busyMs = 8;
+    // Each change keeps the API busy for a while: every next change to it is refused once or twice.
+    w.fake.apigateway.concurrency.busyMs = 250;
     const r = await w.run(["up"], IO);
     expect(r.code, r.stderr).toBe(0);
     const refused = w.fake.callLog({ service: "APIGateway", ok: false });
@@ -122,7 +122,7 @@ describe("the tool waits them out and converges", () => {
       service: "Lambda",
       operation: "GetFunction",
       times: 1,
-      after: () => w.fake.lambda.makePending(n.functionName, 60),
+      after: () => w.fake.lambda.makePending(n.functionName, 1_000),
     });
     w.fake.resetCalls();
     const r = await w.run(["up"], IO);
@@ -147,7 +147,7 @@ describe("the tool waits them out and converges", () => {
       service: "Lambda",
       operation: "GetPolicy",
       times: 1,
-      after: () => w.fake.lambda.beginUpdate(n.functionName, 60),
+      after: () => w.fake.lambda.beginUpdate(n.functionName, 1_000),
     });
     w.fake.resetCalls();
     const r = await w.run(["up"], IO);
