@@ -374,7 +374,7 @@ describe("up: the API Gateway half", () => {
 
   it("retries UpdateAccount while the new IAM role propagates", async () => {
     const w = world();
-    w.fake.iam.timings.propagationMs = 150;
+    w.fake.iam.timings.propagationMs = 1500; // a window a loaded machine still meets
     await up(w);
     const updates = w.fake.callLog().filter((c) => c.operation === "UpdateAccount");
     expect(updates.length).toBeGreaterThan(1);
