@@ -1,44 +1,30 @@
 import {
-  APIGatewayClient,
   GetAccountCommand,
   GetMethodCommand,
   GetResourcesCommand,
   GetRestApisCommand,
   GetStageCommand,
 } from "@aws-sdk/client-api-gateway";
-import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import {
-  CloudWatchLogsClient,
   DescribeLogGroupsCommand,
   ListTagsForResourceCommand as ListLogTags,
 } from "@aws-sdk/client-cloudwatch-logs";
 import {
   DescribeContinuousBackupsCommand,
   DescribeTableCommand,
-  DynamoDBClient,
   ListTablesCommand,
   ListTagsOfResourceCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   GetRolePolicyCommand,
   GetRoleCommand,
-  IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   ListRolesCommand,
 } from "@aws-sdk/client-iam";
-import {
-  KMSClient,
-  ListAliasesCommand,
-  ListKeysCommand,
-  DescribeKeyCommand,
-} from "@aws-sdk/client-kms";
-import {
-  GetFunctionCommand,
-  GetPolicyCommand,
-  LambdaClient,
-  ListFunctionsCommand,
-} from "@aws-sdk/client-lambda";
+import { ListAliasesCommand, ListKeysCommand, DescribeKeyCommand } from "@aws-sdk/client-kms";
+import { GetFunctionCommand, GetPolicyCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import {
   GetBucketEncryptionCommand,
   GetBucketOwnershipControlsCommand,
@@ -48,42 +34,22 @@ import {
   GetPublicAccessBlockCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
-  S3Client,
 } from "@aws-sdk/client-s3";
-import { ListSubscriptionsCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
+import { ListSubscriptionsCommand, ListTopicsCommand } from "@aws-sdk/client-sns";
 import { expect } from "vitest";
+import { createClients, type Clients } from "../../src/aws/clients.js";
 import * as E from "./expected.js";
 
-export interface Aws {
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
-  lambda: LambdaClient;
-  apigateway: APIGatewayClient;
-  iam: IAMClient;
-  cloudwatch: CloudWatchClient;
-  logs: CloudWatchLogsClient;
-  sns: SNSClient;
-  kms: KMSClient;
-}
+/** The tool's own set of SDK clients. */
+export type Aws = Clients;
 
 /** SDK clients straight to the emulator (not through the fault layer), to read back and to drift. */
 export function awsAt(endpoint: string): Aws {
-  const base = {
+  return createClients({
     region: E.REGION,
     endpoint,
     credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  };
-  return {
-    s3: new S3Client({ ...base, forcePathStyle: true }),
-    dynamodb: new DynamoDBClient(base),
-    lambda: new LambdaClient(base),
-    apigateway: new APIGatewayClient(base),
-    iam: new IAMClient(base),
-    cloudwatch: new CloudWatchClient(base),
-    logs: new CloudWatchLogsClient(base),
-    sns: new SNSClient(base),
-    kms: new KMSClient(base),
-  };
+  });
 }
 
 /** Statements normalised for comparison: no Sid, actions and resources as sorted lists. */
