@@ -9,7 +9,12 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // crash.test.ts replays a whole up for each of its ~90 crash points: too slow to run against
     // each mutant (it stays in `npm test`).
-    exclude: ["test/emulator/**", "test/reliability/crash.test.ts", "**/node_modules/**"],
+    exclude: [
+      "test/emulator/**",
+      "test/reliability/crash.test.ts",
+      "test/process/**",
+      "**/node_modules/**",
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
