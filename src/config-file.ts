@@ -26,6 +26,10 @@ const FIELDS: Record<string, keyof Settings | "region"> = {
   throttlesThreshold: "throttlesThreshold",
   tags: "extraTags",
   alarmEmail: "alarmEmail",
+  auth: "auth",
+  apiKeyRateLimit: "apiKeyRateLimit",
+  apiKeyBurstLimit: "apiKeyBurstLimit",
+  apiKeyDailyQuota: "apiKeyDailyQuota",
 };
 
 /**

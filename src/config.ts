@@ -58,7 +58,23 @@ export interface Settings {
   extraTags: Record<string, string>;
   /** Address subscribed to alarm notifications, if any. */
   alarmEmail: string | undefined;
+  /** Who may call the API: signed IAM callers, holders of an API key, or anyone. */
+  auth: AuthMode;
+  /** api-key: steady requests per second allowed to each key. */
+  apiKeyRateLimit: number;
+  /** api-key: burst allowed to each key. */
+  apiKeyBurstLimit: number;
+  /** api-key: requests each key may make per day. */
+  apiKeyDailyQuota: number;
 }
+
+/**
+ * How callers authenticate. iam: SigV4-signed requests from principals allowed
+ * execute-api:Invoke on this API; api-key: an x-api-key header, under a usage plan's rate and
+ * quota; none: anyone who knows the URL (said on every run).
+ */
+export type AuthMode = "iam" | "api-key" | "none";
+export const AUTH_MODES: readonly AuthMode[] = ["iam", "api-key", "none"];
 
 export const DEFAULT_SETTINGS: Settings = {
   runtime: "nodejs22.x",
@@ -73,6 +89,10 @@ export const DEFAULT_SETTINGS: Settings = {
   throttlesThreshold: 1,
   extraTags: {},
   alarmEmail: undefined,
+  auth: "iam",
+  apiKeyRateLimit: 10,
+  apiKeyBurstLimit: 20,
+  apiKeyDailyQuota: 10_000,
 };
 
 export interface Config {
@@ -213,6 +233,21 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
   if (s.alarmEmail !== undefined && !isEmailAddress(s.alarmEmail)) {
     bad("alarmEmail", `must be an e-mail address (got "${s.alarmEmail}")`);
   }
+  if (!AUTH_MODES.includes(s.auth)) {
+    bad(
+      "auth",
+      `must be ${AUTH_MODES.join(", ").replace(/, (?=[^,]*$)/, " or ")} (got "${String(s.auth)}")`,
+    );
+  }
+  if (typeof s.apiKeyRateLimit !== "number" || !(s.apiKeyRateLimit > 0)) {
+    bad("apiKeyRateLimit", "must be a positive number");
+  }
+  if (!isInt(s.apiKeyBurstLimit) || s.apiKeyBurstLimit < 0) {
+    bad("apiKeyBurstLimit", "must be a whole number, 0 or more");
+  }
+  if (!isInt(s.apiKeyDailyQuota) || s.apiKeyDailyQuota < 1) {
+    bad("apiKeyDailyQuota", "must be a whole number, 1 or more");
+  }
   return s;
 }
 
@@ -324,6 +359,9 @@ export interface Names {
   errorRateAlarm: string;
   throttlesAlarm: string;
   alarmTopic: string;
+  /** api-key: the key callers send, and the usage plan that meters it. */
+  apiKey: string;
+  usagePlan: string;
   /** The region-wide role API Gateway uses to write logs (only created if none is set). */
   apiGatewayCloudWatchRole: string;
 }
@@ -346,6 +384,8 @@ export function resourceNames(stage: string, account: string, region: string): N
     errorRateAlarm: `${stack}-error-rate`,
     throttlesAlarm: `${stack}-throttles`,
     alarmTopic: `${stack}-alarms`,
+    apiKey: `${stack}-key`,
+    usagePlan: `${stack}-plan`,
     apiGatewayCloudWatchRole: `${PROJECT}-apigateway-cloudwatch-${region}`,
   };
 }

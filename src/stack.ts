@@ -3,6 +3,7 @@ import { spec, type AnySpec } from "./engine/types.js";
 import type { Artifact } from "./package/zip.js";
 import { errorRateAlarm, throttlesAlarm, alarmHandler } from "./resources/alarm.js";
 import { apiAccountHandler } from "./resources/api-account.js";
+import { apiKeyHandler, type ApiKeyOutputs } from "./resources/api-key.js";
 import { accessLogFormat, invokeUrl, stageHandler } from "./resources/api-stage.js";
 import { artifactHandler, artifactKey } from "./resources/artifact.js";
 import { bucketHandler } from "./resources/bucket.js";
@@ -15,6 +16,7 @@ import { API_ROUTES, restApiHandler, type RestApiOutputs } from "./resources/res
 import { roleHandler } from "./resources/role.js";
 import { emailSubscriptionHandler } from "./resources/subscription.js";
 import { tableHandler } from "./resources/table.js";
+import { usagePlanHandler } from "./resources/usage-plan.js";
 import { alarmTopicPolicy, topicHandler } from "./resources/topic.js";
 
 export interface StackInput {
@@ -152,6 +154,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
         region: i.region,
         partition: i.partition,
         routes: API_ROUTES,
+        auth: s.auth,
         integrationUri: `arn:${i.partition}:apigateway:${i.region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
       }),
     }),
@@ -262,6 +265,46 @@ export function desiredStack(i: StackInput): AnySpec[] {
         handler: emailSubscriptionHandler,
         dependsOn: ["alarmTopic"],
         props: () => ({ topicArn, email }),
+      }),
+    );
+  }
+
+  // Like the topic: `down` looks for the key and plan whatever the auth mode says now.
+  if (s.auth === "api-key" || !i.artifact) {
+    const stackTag = { key: STACK_TAG_KEY, value: names.stack };
+    specs.push(
+      spec({
+        key: "apiKey",
+        handler: apiKeyHandler,
+        dependsOn: [],
+        props: () => ({
+          name: names.apiKey,
+          description: `The key callers of ${names.stack} send as x-api-key`,
+          stackTag,
+          tags,
+          region,
+          partition,
+        }),
+      }),
+      spec({
+        key: "usagePlan",
+        handler: usagePlanHandler,
+        // The plan names the stage, which must exist first, and meters the key.
+        dependsOn: ["stage", "apiKey", "restApi"],
+        props: (refs) => ({
+          name: names.usagePlan,
+          description: `Rate and daily quota of each key of ${names.stack}`,
+          stackTag,
+          tags,
+          region,
+          partition,
+          apiId: (refs("restApi") as RestApiOutputs).id,
+          stage: names.apiStage,
+          rateLimit: s.apiKeyRateLimit,
+          burstLimit: s.apiKeyBurstLimit,
+          dailyQuota: s.apiKeyDailyQuota,
+          keyId: (refs("apiKey") as ApiKeyOutputs).id,
+        }),
       }),
     );
   }

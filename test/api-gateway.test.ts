@@ -64,8 +64,10 @@ describe("up: the API Gateway half", () => {
     expect(Object.keys(routes).sort()).toEqual(["/", "/{id}"]);
     for (const [p, verbs] of Object.entries(ROUTES)) {
       expect(Object.keys(routes[p] ?? {}).sort()).toEqual(verbs);
-      for (const m of Object.values(routes[p] ?? {})) {
-        expect(m.authorizationType).toBe("NONE");
+      for (const [verb, m] of Object.entries(routes[p] ?? {})) {
+        // Signed callers only (the default auth); the CORS preflight stays open.
+        expect(m.authorizationType).toBe(verb === "OPTIONS" ? "NONE" : "AWS_IAM");
+        expect(m.apiKeyRequired).toBe(false);
         expect(m.integration).toEqual({ type: "AWS_PROXY", httpMethod: "POST", uri: URI });
       }
     }

@@ -17,7 +17,7 @@ export { statements } from "./emulator/aws.js";
 export async function expectDesignedStack(
   fake: FakeAccount,
   stage = "production",
-  opts: { email?: string } = {},
+  opts: { email?: string; auth?: "iam" | "api-key" | "none" } = {},
 ): Promise<void> {
   await expectStack(fake.clients(), stage, opts);
 }

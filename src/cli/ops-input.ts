@@ -1,11 +1,13 @@
-import type { ConfigInput } from "../config.js";
+import type { AuthMode, ConfigInput } from "../config.js";
 import type { Environment } from "../ops/session.js";
 import type { Reporter } from "../report/reporter.js";
 import type { Io } from "./io.js";
 import type { StackOptions } from "./stack-options.js";
 
 /** What the ops (up, status, down, outputs, logs) take from a command's options. */
-export function configInput(opts: StackOptions & { alarmEmail?: string | false }): ConfigInput {
+export function configInput(
+  opts: StackOptions & { alarmEmail?: string | false; auth?: string | undefined },
+): ConfigInput {
   return {
     stage: opts.stage,
     region: opts.region,
@@ -13,7 +15,11 @@ export function configInput(opts: StackOptions & { alarmEmail?: string | false }
     state: opts.state,
     config: opts.config,
     // --no-alarm-email sets it to false.
-    settings: { alarmEmail: opts.alarmEmail === false ? undefined : opts.alarmEmail },
+    settings: {
+      alarmEmail: opts.alarmEmail === false ? undefined : opts.alarmEmail,
+      // Checked with the other settings (validateSettings), which names the allowed modes.
+      auth: opts.auth as AuthMode | undefined,
+    },
     noAlarmEmail: opts.alarmEmail === false,
   };
 }

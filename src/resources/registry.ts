@@ -1,6 +1,7 @@
 import type { AnyHandler } from "../engine/types.js";
 import { alarmHandler } from "./alarm.js";
 import { apiAccountHandler } from "./api-account.js";
+import { apiKeyHandler } from "./api-key.js";
 import { stageHandler } from "./api-stage.js";
 import { artifactHandler } from "./artifact.js";
 import { bucketHandler } from "./bucket.js";
@@ -13,6 +14,7 @@ import { roleHandler } from "./role.js";
 import { emailSubscriptionHandler } from "./subscription.js";
 import { tableHandler } from "./table.js";
 import { topicHandler } from "./topic.js";
+import { usagePlanHandler } from "./usage-plan.js";
 
 /** Every handler by kind, so state entries the stack no longer wants can still be deleted. */
 export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
@@ -31,5 +33,7 @@ export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
     restApiHandler,
     stageHandler,
     apiAccountHandler,
+    apiKeyHandler,
+    usagePlanHandler,
   ].map((h) => [h.kind, h as AnyHandler]),
 );

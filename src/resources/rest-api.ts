@@ -19,7 +19,7 @@ import {
   type RestApi,
 } from "@aws-sdk/client-api-gateway";
 import { isNamed, isNotFound } from "../aws/errors.js";
-import { PROJECT } from "../config.js";
+import { PROJECT, type AuthMode } from "../config.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
@@ -48,6 +48,8 @@ export interface RestApiProps {
   readonly routes: readonly RouteSpec[];
   /** The AWS_PROXY integration target (the function's invocation URI). */
   readonly integrationUri: string;
+  /** How callers of every method but the CORS preflight (OPTIONS) authenticate. */
+  readonly auth: AuthMode;
 }
 
 export interface RestApiOutputs extends Record<string, string> {
@@ -63,6 +65,7 @@ export interface RestApiOutputs extends Record<string, string> {
 /** A method as the stack cares about it. */
 interface MethodState {
   authorizationType: string | undefined;
+  apiKeyRequired: boolean;
   integration: {
     type: string | undefined;
     httpMethod: string | undefined;
@@ -88,20 +91,37 @@ interface RestApiCurrent {
 
 const ENDPOINT_TYPE = "REGIONAL";
 
-function desiredMethod(p: Pick<RestApiProps, "integrationUri">): MethodState {
+/**
+ * A method as the stack wants it. The CORS preflight (OPTIONS) stays open in every mode:
+ * browsers send it without credentials, and the handler answers it without touching data.
+ */
+function desiredMethod(
+  p: Pick<RestApiProps, "integrationUri" | "auth">,
+  verb: string,
+): MethodState {
+  const open = verb === "OPTIONS" || p.auth === "none";
   return {
-    authorizationType: "NONE",
+    authorizationType: !open && p.auth === "iam" ? "AWS_IAM" : "NONE",
+    apiKeyRequired: !open && p.auth === "api-key",
     integration: { type: "AWS_PROXY", httpMethod: "POST", uri: p.integrationUri },
   };
 }
 
-/** Stable across runs and key order: changes only when a route or its integration does. */
-export function routesHash(p: Pick<RestApiProps, "routes" | "integrationUri">): string {
-  const m = desiredMethod(p);
+/** Stable across runs and key order: changes only when a route, its auth or integration does. */
+export function routesHash(p: Pick<RestApiProps, "routes" | "integrationUri" | "auth">): string {
   const canonical = [...p.routes]
     .map((r) => ({ path: r.path, methods: [...r.methods].sort() }))
     .sort((a, b) => a.path.localeCompare(b.path))
-    .map((r) => [r.path, r.methods.map((x) => [x, m.authorizationType, m.integration])]);
+    .map((r) => [
+      r.path,
+      r.methods.map((x) => {
+        const m = desiredMethod(p, x);
+        // apiKeyRequired only when set, so that hashes of open APIs stay what they were.
+        return m.apiKeyRequired
+          ? [x, m.authorizationType, m.integration, "key"]
+          : [x, m.authorizationType, m.integration];
+      }),
+    ]);
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex").slice(0, 16);
 }
 
@@ -163,6 +183,7 @@ async function readResources(api: APIGatewayClient, restApiId: string): Promise<
         verb,
         {
           authorizationType: m.authorizationType,
+          apiKeyRequired: m.apiKeyRequired === true,
           integration: {
             type: m.methodIntegration?.type,
             httpMethod: m.methodIntegration?.httpMethod,
@@ -233,7 +254,6 @@ function routeDrift(p: RestApiProps, c: RestApiCurrent) {
   const extra = c.resources.filter((r) => !wanted.has(r.path));
   const extraIds = new Set(extra.map((r) => r.id));
   const extraTops = extra.filter((r) => !r.parentId || !extraIds.has(r.parentId));
-  const want = desiredMethod(p);
   const missingMethods: [string, string][] = [];
   const wrongAuth: [string, string][] = [];
   const wrongIntegration: [string, string][] = [];
@@ -243,8 +263,13 @@ function routeDrift(p: RestApiProps, c: RestApiCurrent) {
     const verbs = methodsAt(p, path);
     for (const verb of verbs) {
       const m = r?.methods[verb];
+      const want = desiredMethod(p, verb);
       if (!m) missingMethods.push([path, verb]);
-      else if (m.authorizationType !== want.authorizationType) wrongAuth.push([path, verb]);
+      else if (
+        m.authorizationType !== want.authorizationType ||
+        m.apiKeyRequired !== want.apiKeyRequired
+      )
+        wrongAuth.push([path, verb]);
       else if (!deepEqual(m.integration, want.integration)) wrongIntegration.push([path, verb]);
     }
     for (const verb of Object.keys(r?.methods ?? {})) {
@@ -304,7 +329,6 @@ async function repairRoutes(
     }
     ids.set(path, id ?? "");
   }
-  const want = desiredMethod(p);
   const putIntegration = (resourceId: string, httpMethod: string) =>
     send(() =>
       api.send(
@@ -313,15 +337,22 @@ async function repairRoutes(
           resourceId,
           httpMethod,
           type: "AWS_PROXY",
-          integrationHttpMethod: want.integration.httpMethod,
+          integrationHttpMethod: desiredMethod(p, httpMethod).integration.httpMethod,
           uri: p.integrationUri,
         }),
       ),
     );
   const putMethod = async (resourceId: string, httpMethod: string) => {
+    const want = desiredMethod(p, httpMethod);
     await send(() =>
       api.send(
-        new PutMethodCommand({ restApiId, resourceId, httpMethod, authorizationType: "NONE" }),
+        new PutMethodCommand({
+          restApiId,
+          resourceId,
+          httpMethod,
+          authorizationType: want.authorizationType,
+          apiKeyRequired: want.apiKeyRequired,
+        }),
       ),
     ).catch((err: unknown) => {
       // "Method already exists for this resource": a retried call whose response was lost.

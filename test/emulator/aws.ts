@@ -1,5 +1,7 @@
 import {
   GetAccountCommand,
+  GetApiKeysCommand,
+  GetUsagePlansCommand,
   GetMethodCommand,
   GetResourcesCommand,
   GetRestApisCommand,
@@ -72,20 +74,35 @@ export function statements(doc: string | undefined): unknown[] {
 
 /** Everything that exists in the emulator's account, by kind (only names that matter). */
 export async function inventory(aws: Aws): Promise<Record<string, string[]>> {
-  const [buckets, tables, functions, roles, groups, apis, alarms, topics, subs, aliases, keys] =
-    await Promise.all([
-      aws.s3.send(new ListBucketsCommand({})),
-      aws.dynamodb.send(new ListTablesCommand({})),
-      aws.lambda.send(new ListFunctionsCommand({})),
-      aws.iam.send(new ListRolesCommand({})),
-      aws.logs.send(new DescribeLogGroupsCommand({})),
-      aws.apigateway.send(new GetRestApisCommand({})),
-      aws.cloudwatch.send(new DescribeAlarmsCommand({})),
-      aws.sns.send(new ListTopicsCommand({})),
-      aws.sns.send(new ListSubscriptionsCommand({})),
-      aws.kms.send(new ListAliasesCommand({})),
-      aws.kms.send(new ListKeysCommand({})),
-    ]);
+  const [
+    buckets,
+    tables,
+    functions,
+    roles,
+    groups,
+    apis,
+    alarms,
+    topics,
+    subs,
+    aliases,
+    keys,
+    apiKeys,
+    usagePlans,
+  ] = await Promise.all([
+    aws.s3.send(new ListBucketsCommand({})),
+    aws.dynamodb.send(new ListTablesCommand({})),
+    aws.lambda.send(new ListFunctionsCommand({})),
+    aws.iam.send(new ListRolesCommand({})),
+    aws.logs.send(new DescribeLogGroupsCommand({})),
+    aws.apigateway.send(new GetRestApisCommand({})),
+    aws.cloudwatch.send(new DescribeAlarmsCommand({})),
+    aws.sns.send(new ListTopicsCommand({})),
+    aws.sns.send(new ListSubscriptionsCommand({})),
+    aws.kms.send(new ListAliasesCommand({})),
+    aws.kms.send(new ListKeysCommand({})),
+    aws.apigateway.send(new GetApiKeysCommand({})),
+    aws.apigateway.send(new GetUsagePlansCommand({})),
+  ]);
   const liveKeys: string[] = [];
   for (const k of keys.Keys ?? []) {
     const d = await aws.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }));
@@ -114,6 +131,8 @@ export async function inventory(aws: Aws): Promise<Record<string, string[]>> {
       .filter((a) => !a.startsWith("alias/aws/"))
       .sort(),
     kmsKeys: liveKeys,
+    apiKeys: (apiKeys.items ?? []).map((k) => k.name ?? "").sort(),
+    usagePlans: (usagePlans.items ?? []).map((u) => u.name ?? "").sort(),
     apiGatewayLoggingRole: account.cloudwatchRoleArn ? [account.cloudwatchRoleArn] : [],
   };
 }
@@ -133,9 +152,16 @@ export async function restApiId(aws: Aws, stage: string): Promise<string | undef
  * Asserts exactly one of everything the stack has, each with the properties the reference
  * design gives it, read back through the SDK.
  */
-export async function expectStack(aws: Aws, stage: string, opts: { email?: string } = {}) {
+export async function expectStack(
+  aws: Aws,
+  stage: string,
+  opts: { email?: string; auth?: E.Auth } = {},
+) {
   const n = E.names(stage);
+  const auth = opts.auth ?? "iam";
   const inv = await inventory(aws);
+  expect(inv.apiKeys).toEqual(auth === "api-key" ? [n.apiKey] : []);
+  expect(inv.usagePlans).toEqual(auth === "api-key" ? [n.usagePlan] : []);
   expect(inv.buckets).toEqual([n.bucket]);
   expect(inv.tables).toEqual([n.table]);
   expect(inv.functions).toEqual([n.functionName]);
@@ -269,6 +295,10 @@ export async function expectStack(aws: Aws, stage: string, opts: { email?: strin
       const method = await aws.apigateway.send(
         new GetMethodCommand({ restApiId: apiId, resourceId: r.id, httpMethod: m }),
       );
+      expect(
+        { authorizationType: method.authorizationType, apiKeyRequired: method.apiKeyRequired },
+        `${m} ${r.path}`,
+      ).toEqual(E.methodAuth(auth, m));
       expect(method.methodIntegration?.type).toBe("AWS_PROXY");
       expect(method.methodIntegration?.uri).toContain(
         `arn:aws:lambda:${E.REGION}:${E.ACCOUNT}:function:${n.functionName}`,

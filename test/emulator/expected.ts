@@ -22,6 +22,8 @@ export function names(stage: string) {
     errorRateAlarm: `${stack}-error-rate`,
     throttlesAlarm: `${stack}-throttles`,
     alarmTopic: `${stack}-alarms`,
+    apiKey: `${stack}-key`,
+    usagePlan: `${stack}-plan`,
     loggingRole: `serverless-automation-apigateway-cloudwatch-${REGION}`,
   };
 }
@@ -88,6 +90,23 @@ export const ROUTES = [
   ["DELETE", "/{id}"],
   ["OPTIONS", "/{id}"],
 ] as const;
+
+export type Auth = "iam" | "api-key" | "none";
+
+/**
+ * What each method asks of its caller. iam (the default): a SigV4 signature from a principal
+ * allowed execute-api:Invoke; api-key: the x-api-key header; none: nothing. The CORS preflight
+ * (OPTIONS) is open in every mode: browsers send it without credentials.
+ */
+export function methodAuth(auth: Auth, method: string) {
+  if (method === "OPTIONS" || auth === "none")
+    return { authorizationType: "NONE", apiKeyRequired: false };
+  if (auth === "iam") return { authorizationType: "AWS_IAM", apiKeyRequired: false };
+  return { authorizationType: "NONE", apiKeyRequired: true };
+}
+
+/** api-key mode: the usage plan's per-key ceilings (the documented defaults). */
+export const USAGE_PLAN = { rateLimit: 10, burstLimit: 20, quota: { limit: 10000, period: "DAY" } };
 
 /** Each route's invoke permission: this API, stage, method and path ({id} as *), this account. */
 export function permissionSourceArns(apiId: string): string[] {

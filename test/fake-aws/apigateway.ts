@@ -13,7 +13,33 @@ export interface Integration {
 export interface Method {
   httpMethod: string;
   authorizationType: string;
+  apiKeyRequired: boolean;
   integration: Integration | undefined;
+}
+
+export interface ApiKey {
+  id: string;
+  region: string;
+  name: string;
+  description: string | undefined;
+  /** The secret callers send as x-api-key. */
+  value: string;
+  enabled: boolean;
+  createdAt: number;
+  tags: Map<string, string>;
+}
+
+export interface UsagePlan {
+  id: string;
+  region: string;
+  name: string;
+  description: string | undefined;
+  /** "apiId:stage". */
+  apiStages: string[];
+  throttle: { rateLimit?: number; burstLimit?: number } | undefined;
+  quota: { limit?: number; period?: string; offset?: number } | undefined;
+  keyIds: string[];
+  tags: Map<string, string>;
 }
 
 export interface ApiResource {
@@ -122,6 +148,8 @@ const ROLE_NOT_USABLE = "The role ARN does not have required permissions set to 
 export class FakeApiGateway implements FakeService {
   readonly name = "APIGateway";
   readonly apis = new Map<string, RestApi>();
+  readonly apiKeys = new Map<string, ApiKey>();
+  readonly usagePlans = new Map<string, UsagePlan>();
   /** region → the account's CloudWatch Logs role ARN. */
   readonly accountRoles = new Map<string, string>();
   readonly quota: QuotaModel = { enabled: false, scale: 1 };
@@ -227,9 +255,18 @@ export class FakeApiGateway implements FakeService {
         const httpMethod = i.httpMethod as string;
         if (r.methods.has(httpMethod))
           throw err("ConflictException", "Method already exists for this resource", 409);
+        const authorizationType = i.authorizationType as string;
+        if (!["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"].includes(authorizationType))
+          throw err("BadRequestException", `Invalid authorization type: ${authorizationType}`);
+        if (
+          (authorizationType === "CUSTOM" || authorizationType === "COGNITO_USER_POOLS") &&
+          !i.authorizerId
+        )
+          throw err("BadRequestException", "Invalid authorizer ID specified");
         const m: Method = {
           httpMethod,
-          authorizationType: i.authorizationType as string,
+          authorizationType,
+          apiKeyRequired: i.apiKeyRequired === true,
           integration: undefined,
         };
         r.methods.set(httpMethod, m);
@@ -333,6 +370,7 @@ export class FakeApiGateway implements FakeService {
       GetTags: (i, c) => ({
         tags: Object.fromEntries(this.taggable(i.resourceArn as string, c)),
       }),
+      ...this.keyAndPlanOperations(),
       GetAccount: (_i, c) => this.describeAccount(c.region),
       UpdateAccount: (i, c) => {
         for (const p of patches(i)) {
@@ -579,7 +617,179 @@ export class FakeApiGateway implements FakeService {
   }
 
   /** `arn:aws:apigateway:REGION::/restapis/ID[/stages/NAME]` → that resource's tags. */
+  /** API keys and the usage plans that meter them (account-wide, per region). */
+  private keyAndPlanOperations(): Record<string, OperationHandler> {
+    const key = (id: unknown, c: CallContext): ApiKey => {
+      const k = this.apiKeys.get(id as string);
+      if (!k || k.region !== c.region)
+        throw err("NotFoundException", "Invalid API Key identifier specified", 404);
+      return k;
+    };
+    const plan = (id: unknown, c: CallContext): UsagePlan => {
+      const u = this.usagePlans.get(id as string);
+      if (!u || u.region !== c.region)
+        throw err("NotFoundException", "Invalid Usage Plan ID specified", 404);
+      return u;
+    };
+    const stageExists = (ref: string, c: CallContext) => {
+      const [apiId, stage] = ref.split(":");
+      const a = this.apis.get(apiId ?? "");
+      if (!a || a.region !== c.region || !a.stages.has(stage ?? ""))
+        throw err("NotFoundException", `Invalid stage identifier specified`, 404);
+    };
+    return {
+      CreateApiKey: (i, c) => {
+        const k: ApiKey = {
+          id: newId(10),
+          region: c.region,
+          name: (i.name as string | undefined) ?? newId(8),
+          description: i.description as string | undefined,
+          value: (i.value as string | undefined) ?? newId(40),
+          enabled: i.enabled === true,
+          createdAt: c.now,
+          tags: new Map(Object.entries((i.tags as Record<string, string> | undefined) ?? {})),
+        };
+        this.apiKeys.set(k.id, k);
+        return describeApiKey(k, true);
+      },
+      GetApiKey: (i, c) => describeApiKey(key(i.apiKey, c), i.includeValue === true),
+      GetApiKeys: (i, c) =>
+        this.page(
+          [...this.apiKeys.values()]
+            .filter((k) => k.region === c.region)
+            .filter((k) => !i.nameQuery || k.name.startsWith(i.nameQuery as string))
+            .map((k) => describeApiKey(k, i.includeValues === true)),
+          i,
+        ),
+      UpdateApiKey: (i, c) => {
+        const k = key(i.apiKey, c);
+        for (const p of patches(i)) {
+          if (p.op !== "replace") throw err("BadRequestException", `Invalid patch op ${p.op}`);
+          if (p.path === "/enabled") k.enabled = bool(p.value ?? "", p.path);
+          else if (p.path === "/name" && p.value) k.name = p.value;
+          else if (p.path === "/description") k.description = p.value;
+          else throw err("BadRequestException", `Invalid patch path ${p.path}`);
+        }
+        return describeApiKey(k, false);
+      },
+      DeleteApiKey: (i, c) => {
+        const k = key(i.apiKey, c);
+        this.apiKeys.delete(k.id);
+        for (const u of this.usagePlans.values()) u.keyIds = u.keyIds.filter((x) => x !== k.id);
+        return {};
+      },
+      CreateUsagePlan: (i, c) => {
+        const stages = ((i.apiStages as { apiId: string; stage: string }[] | undefined) ?? []).map(
+          (s) => `${s.apiId}:${s.stage}`,
+        );
+        for (const ref of stages) stageExists(ref, c);
+        const u: UsagePlan = {
+          id: newId(6),
+          region: c.region,
+          name: i.name as string,
+          description: i.description as string | undefined,
+          apiStages: stages,
+          throttle: i.throttle ? { ...(i.throttle as object) } : undefined,
+          quota: i.quota ? { offset: 0, ...(i.quota as object) } : undefined,
+          keyIds: [],
+          tags: new Map(Object.entries((i.tags as Record<string, string> | undefined) ?? {})),
+        };
+        this.usagePlans.set(u.id, u);
+        return describeUsagePlan(u);
+      },
+      GetUsagePlan: (i, c) => describeUsagePlan(plan(i.usagePlanId, c)),
+      GetUsagePlans: (i, c) =>
+        this.page(
+          [...this.usagePlans.values()]
+            .filter((u) => u.region === c.region)
+            .filter((u) => !i.keyId || u.keyIds.includes(i.keyId as string))
+            .map(describeUsagePlan),
+          i,
+        ),
+      UpdateUsagePlan: (i, c) => {
+        const u = plan(i.usagePlanId, c);
+        for (const p of patches(i)) {
+          const v = p.value ?? "";
+          if (p.path === "/apiStages" && p.op === "add") {
+            stageExists(v, c);
+            if (!u.apiStages.includes(v)) u.apiStages.push(v);
+          } else if (p.path === "/apiStages" && p.op === "remove") {
+            if (!u.apiStages.includes(v))
+              throw err("NotFoundException", `Invalid API stage: ${v}`, 404);
+            u.apiStages = u.apiStages.filter((x) => x !== v);
+          } else if (p.op === "replace" && p.path === "/throttle/rateLimit") {
+            u.throttle = { ...u.throttle, rateLimit: num(v, p.path) };
+          } else if (p.op === "replace" && p.path === "/throttle/burstLimit") {
+            u.throttle = { ...u.throttle, burstLimit: num(v, p.path) };
+          } else if (p.op === "replace" && p.path === "/quota/limit") {
+            u.quota = { offset: 0, ...u.quota, limit: num(v, p.path) };
+          } else if (p.op === "replace" && p.path === "/quota/period") {
+            if (!["DAY", "WEEK", "MONTH"].includes(v))
+              throw err("BadRequestException", `Invalid quota period: ${v}`);
+            u.quota = { offset: 0, ...u.quota, period: v };
+          } else if (p.op === "replace" && p.path === "/name" && v) {
+            u.name = v;
+          } else if (p.op === "replace" && p.path === "/description") {
+            u.description = v;
+          } else {
+            throw err("BadRequestException", `Invalid patch path ${p.path}`);
+          }
+        }
+        return describeUsagePlan(u);
+      },
+      DeleteUsagePlan: (i, c) => {
+        const u = plan(i.usagePlanId, c);
+        if (u.apiStages.length)
+          throw err(
+            "BadRequestException",
+            `Cannot delete Usage Plan ${u.id} because it is associated with API stages. Remove the API stages first.`,
+          );
+        this.usagePlans.delete(u.id);
+        return {};
+      },
+      CreateUsagePlanKey: (i, c) => {
+        const u = plan(i.usagePlanId, c);
+        const k = key(i.keyId, c);
+        if (i.keyType !== "API_KEY") throw err("BadRequestException", "Invalid key type");
+        if (u.keyIds.includes(k.id))
+          throw err(
+            "ConflictException",
+            `Usage Plan ${u.id} cannot be added because the key is already associated with it`,
+            409,
+          );
+        u.keyIds.push(k.id);
+        return { id: k.id, type: "API_KEY", name: k.name };
+      },
+      GetUsagePlanKeys: (i, c) =>
+        this.page(
+          plan(i.usagePlanId, c).keyIds.map((id) => ({
+            id,
+            type: "API_KEY",
+            name: this.apiKeys.get(id)?.name,
+          })),
+          i,
+        ),
+      DeleteUsagePlanKey: (i, c) => {
+        const u = plan(i.usagePlanId, c);
+        if (!u.keyIds.includes(i.keyId as string))
+          throw err("NotFoundException", "Invalid Usage Plan Key identifier specified", 404);
+        u.keyIds = u.keyIds.filter((x) => x !== i.keyId);
+        return {};
+      },
+    };
+  }
+
   private taggable(arn: string, c: CallContext): Map<string, string> {
+    const other = /^arn:aws[\w-]*:apigateway:([\w-]+)::\/(apikeys|usageplans)\/(\w+)$/.exec(arn);
+    if (other) {
+      const found =
+        other[2] === "apikeys"
+          ? this.apiKeys.get(other[3] ?? "")
+          : this.usagePlans.get(other[3] ?? "");
+      if (!found || found.region !== other[1])
+        throw err("NotFoundException", `Invalid resource identifier specified`, 404);
+      return found.tags;
+    }
     const m = /^arn:aws[\w-]*:apigateway:([\w-]+)::\/restapis\/(\w+)(?:\/stages\/([\w-]+))?$/.exec(
       arn,
     );
@@ -623,8 +833,37 @@ function describeMethod(m: Method): object {
   return {
     httpMethod: m.httpMethod,
     authorizationType: m.authorizationType,
-    apiKeyRequired: false,
+    apiKeyRequired: m.apiKeyRequired,
     ...(m.integration ? { methodIntegration: describeIntegration(m.integration) } : {}),
+  };
+}
+
+function describeApiKey(k: ApiKey, withValue: boolean): object {
+  return {
+    id: k.id,
+    name: k.name,
+    ...(k.description !== undefined ? { description: k.description } : {}),
+    ...(withValue ? { value: k.value } : {}),
+    enabled: k.enabled,
+    createdDate: new Date(k.createdAt),
+    lastUpdatedDate: new Date(k.createdAt),
+    stageKeys: [],
+    tags: Object.fromEntries(k.tags),
+  };
+}
+
+function describeUsagePlan(u: UsagePlan): object {
+  return {
+    id: u.id,
+    name: u.name,
+    ...(u.description !== undefined ? { description: u.description } : {}),
+    apiStages: u.apiStages.map((ref) => {
+      const [apiId, stage] = ref.split(":");
+      return { apiId, stage };
+    }),
+    ...(u.throttle ? { throttle: { ...u.throttle } } : {}),
+    ...(u.quota ? { quota: { ...u.quota } } : {}),
+    tags: Object.fromEntries(u.tags),
   };
 }
 
@@ -652,7 +891,10 @@ function describeDeployment(d: Deployment, apiSummary: boolean): object {
               Object.fromEntries(
                 Object.keys(ms).map((k) => [
                   k,
-                  { authorizationType: ms[k]?.authorizationType, apiKeyRequired: false },
+                  {
+                    authorizationType: ms[k]?.authorizationType,
+                    apiKeyRequired: ms[k]?.apiKeyRequired === true,
+                  },
                 ]),
               ),
             ]),

@@ -1,6 +1,6 @@
 import type { StatusResult } from "../../ops/status.js";
 import { table } from "../../report/format.js";
-import { defineCommand, valueOrOff } from "../command.js";
+import { defineCommand, value, valueOrOff } from "../command.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
 import { makeReporter } from "../progress.js";
@@ -15,6 +15,7 @@ export default defineCommand({
       "compare with this address instead of the recorded one",
       { flags: "--no-alarm-email", description: "compare with no alarm notifications" },
     ),
+    auth: value("--auth <mode>", "compare with this auth mode instead of the config file's"),
     ...STACK_OPTIONS,
   },
   async handler(opts, io) {

@@ -1,6 +1,6 @@
 import type { UpResult } from "../../ops/up.js";
 import { seconds, table } from "../../report/format.js";
-import { defineCommand, flag, valueOrOff } from "../command.js";
+import { defineCommand, flag, value, valueOrOff } from "../command.js";
 import { interruptible } from "../interrupt.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
@@ -19,6 +19,10 @@ export default defineCommand({
         flags: "--no-alarm-email",
         description: "stop alarm notifications: remove the subscription, topic and key",
       },
+    ),
+    auth: value(
+      "--auth <mode>",
+      "who may call the API: iam (signed requests, the default), api-key or none (public); overrides the config file",
     ),
     ...STACK_OPTIONS,
   },

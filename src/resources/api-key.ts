@@ -1,0 +1,159 @@
+import {
+  CreateApiKeyCommand,
+  DeleteApiKeyCommand,
+  GetApiKeyCommand,
+  GetApiKeysCommand,
+  TagResourceCommand,
+  UpdateApiKeyCommand,
+  type ApiKey,
+} from "@aws-sdk/client-api-gateway";
+import { isNotFound } from "../aws/errors.js";
+import { hasTags } from "../engine/equal.js";
+import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import { allPages } from "./api-common.js";
+import type { TagMap } from "./tags.js";
+
+export interface ApiKeyProps {
+  readonly name: string;
+  readonly description: string;
+  /** API key names are not unique: only a key carrying this tag is ours to adopt. */
+  readonly stackTag: { readonly key: string; readonly value: string };
+  readonly tags: TagMap;
+  readonly region: string;
+  readonly partition: string;
+}
+
+/** Never the key's value: that stays in API Gateway, read only when a user asks for it. */
+export interface ApiKeyOutputs extends Record<string, string> {
+  id: string;
+  name: string;
+}
+
+interface ApiKeyCurrent {
+  enabled: boolean;
+  tags: Record<string, string>;
+}
+
+export function apiKeyArn(partition: string, region: string, id: string): string {
+  return `arn:${partition}:apigateway:${region}::/apikeys/${id}`;
+}
+
+/** Every key with our name and stack tag, oldest first. */
+async function findOurs(ctx: Ctx, p: ApiKeyProps): Promise<ApiKey[]> {
+  const all = await allPages((position) =>
+    ctx.clients.apigateway.send(
+      new GetApiKeysCommand({ position, limit: 500, nameQuery: p.name, includeValues: false }),
+    ),
+  );
+  return all
+    .filter((k) => k.name === p.name && k.tags?.[p.stackTag.key] === p.stackTag.value)
+    .sort((a, b) => (a.createdDate?.getTime() ?? 0) - (b.createdDate?.getTime() ?? 0));
+}
+
+function observed(p: ApiKeyProps, k: ApiKey): Observed<ApiKeyOutputs, ApiKeyCurrent> {
+  const id = k.id ?? "";
+  return {
+    id,
+    outputs: { id, name: p.name },
+    current: { enabled: k.enabled === true, tags: k.tags ?? {} },
+  };
+}
+
+export const apiKeyHandler: ResourceHandler<ApiKeyProps, ApiKeyOutputs, ApiKeyCurrent> = {
+  kind: "apigateway-api-key",
+  label: "API key",
+  displayId: (p) => p.name,
+
+  async observe(ctx, p, recorded) {
+    if (recorded?.id) {
+      try {
+        const k = await ctx.clients.apigateway.send(
+          new GetApiKeyCommand({ apiKey: recorded.id, includeValue: false }),
+        );
+        return observed(p, k);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    const k = (await findOurs(ctx, p))[0];
+    return k && observed(p, k);
+  },
+
+  diff(p, o): Change {
+    const fields: string[] = [];
+    if (!o.current.enabled) fields.push("enabled");
+    if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
+    return { fields };
+  },
+
+  async create(ctx, p) {
+    const made = await ctx.clients.apigateway.send(
+      new CreateApiKeyCommand({
+        name: p.name,
+        description: p.description,
+        enabled: true,
+        // Tagged at birth: should this run stop before recording it, the next one adopts it.
+        tags: { ...p.tags },
+      }),
+    );
+    // CreateApiKey takes no idempotency token: a retry after a lost response makes a second
+    // key. Keep the oldest (the one observe adopts), delete the others.
+    const ours = await findOurs(ctx, p);
+    const keep = ours[0] ?? made;
+    for (const extra of ours.slice(1)) {
+      if (extra.id) await this.destroy(ctx, { kind: this.kind, id: extra.id, outputs: {} });
+    }
+    return observed(p, { ...keep, enabled: true, tags: { ...p.tags, ...keep.tags } });
+  },
+
+  async update(ctx, p, o, change) {
+    const api = ctx.clients.apigateway;
+    if (change.fields.includes("enabled")) {
+      await api.send(
+        new UpdateApiKeyCommand({
+          apiKey: o.id,
+          patchOperations: [{ op: "replace", path: "/enabled", value: "true" }],
+        }),
+      );
+    }
+    if (change.fields.includes("tags")) {
+      await api.send(
+        new TagResourceCommand({
+          resourceArn: apiKeyArn(p.partition, p.region, o.id),
+          tags: { ...p.tags },
+        }),
+      );
+    }
+    return {
+      id: o.id,
+      outputs: o.outputs,
+      current: { enabled: true, tags: { ...o.current.tags, ...p.tags } },
+    };
+  },
+
+  async exists(ctx, entry) {
+    try {
+      await ctx.clients.apigateway.send(new GetApiKeyCommand({ apiKey: entry.id }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  },
+
+  async destroy(ctx, entry: StateEntry) {
+    try {
+      await ctx.clients.apigateway.send(new DeleteApiKeyCommand({ apiKey: entry.id }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+};
+
+/** The key's value, for `request` and `outputs --show-api-key`: read on demand, never stored. */
+export async function readApiKeyValue(ctx: Pick<Ctx, "clients">, id: string): Promise<string> {
+  const k = await ctx.clients.apigateway.send(
+    new GetApiKeyCommand({ apiKey: id, includeValue: true }),
+  );
+  return k.value ?? "";
+}
