@@ -68,11 +68,13 @@ export interface CommandDefinition<O extends OptionSpecs> {
   readonly options: O;
   /** Printed after the options in the command's help. */
   readonly helpAfter?: string;
+  /** Required positional arguments, in order, e.g. request's METHOD and PATH. */
+  readonly arguments?: readonly { readonly name: string; readonly description: string }[];
   /**
    * Returns the exit code. Runs only when the command does, so --help loads nothing heavy: a
    * handler imports the modules that reach AWS, esbuild or DynamoDB with `await import()`.
    */
-  readonly handler: (opts: OptionValues<O>, io: Io) => Promise<number>;
+  readonly handler: (opts: OptionValues<O>, io: Io, args: readonly string[]) => Promise<number>;
 }
 
 /** A command ready to put on the command line; what main() registers from its list. */
@@ -91,6 +93,7 @@ export function defineCommand<O extends OptionSpecs>(def: CommandDefinition<O>):
     name: def.name,
     addTo(program) {
       const cmd = program.command(def.name).description(def.description);
+      for (const a of def.arguments ?? []) cmd.argument(`<${a.name}>`, a.description);
       for (const [, spec] of specs) {
         const option = new Option(spec.flags, spec.description);
         if (spec.defaultValue !== undefined) option.default(spec.defaultValue);
@@ -107,7 +110,7 @@ export function defineCommand<O extends OptionSpecs>(def: CommandDefinition<O>):
         values[key] = spec.read(cmd.getOptionValue(new Option(spec.flags).attributeName()));
       }
       // Each value was made by its own spec's read(), so the record has OptionValues<O>'s shape.
-      return def.handler(values as OptionValues<O>, io);
+      return def.handler(values as OptionValues<O>, io, cmd.args);
     },
   };
 }

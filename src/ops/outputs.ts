@@ -1,6 +1,8 @@
 import path from "node:path";
 import { defaultStatePath, PROJECT, resolveStage, type ConfigInput } from "../config.js";
+import { createClients, type Clients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
+import { readApiKeyValue } from "../resources/api-key.js";
 import { readState } from "../state/store.js";
 
 /** What a user (or a script) needs to use the deployed stack. */
@@ -16,6 +18,8 @@ export interface OutputsResult {
   readonly bucket: string | null;
   readonly logGroup: string | null;
   readonly alarmTopic: string | null;
+  /** auth api-key: the key's id (not its value). */
+  readonly apiKeyId: string | null;
   /** Same shape as up's: where alarm e-mails go; null when nobody is notified. */
   readonly alarmNotifications: { readonly email: string; readonly status: string } | null;
   readonly statePath: string;
@@ -67,6 +71,7 @@ export async function outputs(
     bucket: id("bucket"),
     logGroup: id("functionLogGroup"),
     alarmTopic: r.alarmTopic?.outputs.arn ?? null,
+    apiKeyId: id("apiKey"),
     alarmNotifications: r.alarmSubscription
       ? {
           email: r.alarmSubscription.id,
@@ -76,4 +81,21 @@ export async function outputs(
       : null,
     statePath,
   };
+}
+
+/** The API key's value, read from API Gateway on request: the state file never holds it. */
+export async function apiKeyValue(
+  o: Pick<OutputsResult, "region" | "apiKeyId">,
+  clients: Clients | undefined,
+  env: Record<string, string | undefined>,
+  profile: string | undefined,
+): Promise<string> {
+  const c =
+    clients ??
+    createClients({
+      region: o.region,
+      profile: profile ?? (env.AWS_PROFILE || undefined),
+      endpoint: env.AWS_ENDPOINT_URL || undefined,
+    });
+  return readApiKeyValue({ clients: c }, o.apiKeyId ?? "");
 }

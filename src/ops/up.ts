@@ -10,7 +10,7 @@ import {
   type DestroyTarget,
   type PlanItem,
 } from "../engine/pipeline.js";
-import type { ConfigInput } from "../config.js";
+import type { AuthMode, ConfigInput, Settings } from "../config.js";
 import { deepEqual } from "../engine/equal.js";
 import { HANDLERS } from "../resources/registry.js";
 import type { StateStore } from "../state/store.js";
@@ -45,6 +45,8 @@ export interface UpResult {
   readonly errors: readonly ErrorInfo[];
   readonly warnings: readonly string[];
   readonly statePath: string;
+  /** How callers authenticate: iam (SigV4), api-key or none (public). */
+  readonly auth: AuthMode;
   /** Where alarm notifications go; null: nobody is notified. */
   readonly alarmNotifications: AlarmNotifications | null;
 }
@@ -73,7 +75,9 @@ export async function up(
     account: s.ctx.account,
     statePath: s.config.statePath,
     codeSha256: s.artifact?.sha256Hex,
+    auth: s.config.settings.auth,
   };
+  const postureWarnings = securityWarnings(s.config.settings);
   if (opts.dryRun) {
     const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, handlerOf);
     return {
@@ -85,7 +89,7 @@ export async function up(
       durationMs: Date.now() - started,
       resources: items.map(rowOf),
       errors: [],
-      warnings: [],
+      warnings: postureWarnings,
       alarmNotifications: notifications(
         s.config.settings.alarmEmail,
         s.stored?.resources.alarmSubscription?.outputs,
@@ -93,7 +97,7 @@ export async function up(
     };
   }
   const { store, lock } = await openState(s, "up", e.reporter);
-  const warnings: string[] = [];
+  const warnings: string[] = [...postureWarnings];
   try {
     // Recorded first: what this run was asked for is what the next plain `up` keeps.
     if (!deepEqual(store.state.settings?.alarmEmail, s.alarmEmail)) {
@@ -194,6 +198,21 @@ function notifications(
   if (email === undefined) return null;
   const status = subscription?.endpoint === email ? subscription.status : undefined;
   return { email, status: status ?? "not subscribed" };
+}
+
+/** Said on every run, dry or not, until the config changes: how open the API is. */
+export function securityWarnings(settings: Pick<Settings, "auth" | "corsOrigin">): string[] {
+  const out: string[] = [];
+  if (settings.auth === "none") {
+    out.push(
+      'The API is public (auth "none"): anyone who learns its URL can read, change and delete every item. Set "auth": "iam" or "api-key" in the config file to require credentials.',
+    );
+  } else if (settings.corsOrigin === "*") {
+    out.push(
+      `corsOrigin is "*": scripts on any web site may call this API from their visitors' browsers. Set corsOrigin to the one origin that should (e.g. "https://app.example.com").`,
+    );
+  }
+  return out;
 }
 
 function rowOf(i: PlanItem): ResourceRow {

@@ -68,6 +68,12 @@ export default defineCommand({
     io.stdout.write(
       `Local API on ${style.bold(server.url)} (stage ${stage}, ${from}, ${data}). Ctrl-C to stop.\n`,
     );
+    if (!isLoopback(opts.host)) {
+      // dev checks no credentials: on another address, anyone who can reach it has the table.
+      io.stderr.write(
+        `${style.yellow("warning:")} ${opts.host} is not a loopback address: anyone who can reach this machine can read and change the local table, with no authentication. Use --host 127.0.0.1 unless you mean it.\n`,
+      );
+    }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       if (io.signal) {
@@ -82,3 +88,8 @@ export default defineCommand({
     return EXIT.ok;
   },
 });
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

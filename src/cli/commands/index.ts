@@ -3,8 +3,9 @@ import dev from "./dev.js";
 import down from "./down.js";
 import logs from "./logs.js";
 import outputs from "./outputs.js";
+import request from "./request.js";
 import status from "./status.js";
 import up from "./up.js";
 
 /** Every command, in the order the help lists them. */
-export const COMMANDS: readonly CliCommand[] = [up, status, down, outputs, logs, dev];
+export const COMMANDS: readonly CliCommand[] = [up, status, down, outputs, request, logs, dev];

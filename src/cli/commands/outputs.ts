@@ -1,6 +1,7 @@
 import type { OutputsResult } from "../../ops/outputs.js";
 import { table } from "../../report/format.js";
-import { defineCommand } from "../command.js";
+import { UserError } from "../../errors.js";
+import { defineCommand, flag } from "../command.js";
 import { EXIT, printJson, type Io } from "../io.js";
 import { configInput } from "../ops-input.js";
 import { STACK_OPTIONS } from "../stack-options.js";
@@ -9,17 +10,34 @@ import { STACK_OPTIONS } from "../stack-options.js";
 export default defineCommand({
   name: "outputs",
   description: "print the endpoint and resource names from the state file (no AWS call)",
-  options: STACK_OPTIONS,
+  options: {
+    showApiKey: flag(
+      "--show-api-key",
+      "also print the API key's value (auth api-key), read from API Gateway: one AWS call",
+    ),
+    ...STACK_OPTIONS,
+  },
   async handler(opts, io) {
     const { outputs } = await import("../../ops/outputs.js");
     const result = await outputs(configInput(opts), io);
-    if (opts.json) printJson(io, { command: "outputs", ...result });
-    else printHuman(io, result);
+    let apiKey: string | undefined;
+    if (opts.showApiKey) {
+      if (!result.apiKeyId) {
+        throw new UserError(`The stack ${result.stack} has no API key.`, {
+          hint: 'Only a stack deployed with auth "api-key" has one (`up --auth api-key`).',
+        });
+      }
+      const { apiKeyValue } = await import("../../ops/outputs.js");
+      apiKey = await apiKeyValue(result, io.clients, io.env, opts.profile);
+    }
+    if (opts.json) {
+      printJson(io, { command: "outputs", ...result, ...(apiKey ? { apiKey } : {}) });
+    } else printHuman(io, result, apiKey);
     return EXIT.ok;
   },
 });
 
-function printHuman(io: Io, r: OutputsResult): void {
+function printHuman(io: Io, r: OutputsResult, apiKey: string | undefined): void {
   const n = r.alarmNotifications;
   const rows: [string, string | null][] = [
     ["endpoint", r.endpoint],
@@ -32,6 +50,8 @@ function printHuman(io: Io, r: OutputsResult): void {
     ["bucket", r.bucket],
     ["logGroup", r.logGroup],
     ["alarmTopic", r.alarmTopic],
+    ["apiKeyId", r.apiKeyId],
+    ...(apiKey ? [["apiKey", apiKey] as [string, string]] : []),
     ["alarmEmail", n && (n.status === "confirmed" ? n.email : `${n.email} (${n.status})`)],
   ];
   // Unset values print as "-" so every line keeps two columns for `awk '{print $2}'`.

@@ -64,6 +64,7 @@ function printHuman(io: Io, r: UpResult, quiet: boolean): void {
     );
     const changes = r.resources.filter((x) => x.action !== "noop").length;
     w(changes ? `${changes} change(s); run without --dry-run to apply.` : "No changes.");
+    for (const warning of r.warnings) io.stderr.write(`${style.yellow("warning:")} ${warning}\n`);
     return;
   }
   const count = (a: string) => r.resources.filter((x) => x.action === a).length;
@@ -96,6 +97,14 @@ function printHuman(io: Io, r: UpResult, quiet: boolean): void {
     );
   }
   if (r.endpoint) w(`Endpoint: ${style.bold(r.endpoint)}`);
+  // Advice, not the result: --quiet leaves it out.
+  if (r.endpoint && !quiet && r.auth !== "none") {
+    w(
+      r.auth === "iam"
+        ? `Callers sign their requests (SigV4, execute-api:Invoke on this API); try ${style.bold("serverless-automation request GET /")}`
+        : `Callers send an API key (x-api-key); try ${style.bold("serverless-automation request GET /")}, or print the key with ${style.bold("outputs --show-api-key")}`,
+    );
+  }
   const n = r.alarmNotifications;
   if (!n) {
     // Advice, not the result: --quiet leaves it out.
