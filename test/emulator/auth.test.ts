@@ -1,0 +1,103 @@
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import {
+  GetApiKeysCommand,
+  GetUsagePlanKeysCommand,
+  GetUsagePlansCommand,
+} from "@aws-sdk/client-api-gateway";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsAt, expectStack, inventory, isEmpty, restApiId, type Aws } from "./aws.js";
+import { cliEnv, CREDENTIALS, runMain, workdir } from "./cli.js";
+import * as E from "./expected.js";
+import { Moto, MOTO_SKIP_REASON } from "./moto.js";
+import { WireProxy } from "./proxy.js";
+
+/**
+ * The auth modes against moto, which implements API keys, usage plans and method
+ * authorization: each mode deploys exactly its methods, key and plan, read back through the
+ * SDK; switching converges in one run and the next run changes nothing.
+ */
+
+Object.assign(process.env, CREDENTIALS);
+
+let moto: Moto;
+let proxy: WireProxy;
+let aws: Aws;
+let cwd: string;
+let env: NodeJS.ProcessEnv;
+
+const mutating = () => proxy.mutating().map((c) => c.operation);
+
+async function upWith(auth: E.Auth) {
+  writeFileSync(path.join(cwd, "serverless-automation.config.json"), JSON.stringify({ auth }));
+  proxy.arm(undefined);
+  const r = await runMain(["up"], cwd, env);
+  expect(r.code, r.stderr).toBe(0);
+  return r;
+}
+
+describe.skipIf(MOTO_SKIP_REASON !== undefined)("auth modes against moto", () => {
+  beforeAll(async () => {
+    moto = await Moto.start();
+    proxy = await WireProxy.start(moto.endpoint);
+    aws = awsAt(moto.endpoint);
+    cwd = workdir();
+    env = cliEnv(proxy.endpoint);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await moto?.stop();
+  });
+
+  it("api-key: the methods require the key; one enabled key, one usage plan on the stage with the key", async () => {
+    await upWith("api-key");
+    await expectStack(aws, "production", { auth: "api-key" });
+    const n = E.names("production");
+    const apiId = await restApiId(aws, "production");
+    const keys = (await aws.apigateway.send(new GetApiKeysCommand({}))).items ?? [];
+    expect(keys.map((k) => [k.name, k.enabled, k.tags])).toEqual([
+      [n.apiKey, true, E.tags("production")],
+    ]);
+    const plans = (await aws.apigateway.send(new GetUsagePlansCommand({}))).items ?? [];
+    expect(
+      plans.map((u) => ({
+        name: u.name,
+        apiStages: u.apiStages?.map((s) => `${s.apiId}:${s.stage}`),
+        throttle: u.throttle,
+        quota: { limit: u.quota?.limit, period: u.quota?.period },
+      })),
+    ).toEqual([
+      {
+        name: n.usagePlan,
+        apiStages: [`${apiId}:prod`],
+        throttle: { rateLimit: E.USAGE_PLAN.rateLimit, burstLimit: E.USAGE_PLAN.burstLimit },
+        quota: E.USAGE_PLAN.quota,
+      },
+    ]);
+    const planKeys = await aws.apigateway.send(
+      new GetUsagePlanKeysCommand({ usagePlanId: plans[0]?.id }),
+    );
+    expect(planKeys.items?.map((k) => k.id)).toEqual([keys[0]?.id]);
+    await upWith("api-key");
+    expect(mutating()).toEqual([]);
+  });
+
+  it("api-key → iam: signed callers only, key and plan gone; the next up changes nothing", async () => {
+    await upWith("iam");
+    await expectStack(aws, "production", { auth: "iam" });
+    await upWith("iam");
+    expect(mutating()).toEqual([]);
+  });
+
+  it("iam → none → iam, then down leaves nothing", async () => {
+    await upWith("none");
+    await expectStack(aws, "production", { auth: "none" });
+    await upWith("iam");
+    await expectStack(aws, "production", { auth: "iam" });
+    await upWith("api-key");
+    proxy.arm(undefined);
+    const d = await runMain(["down", "--yes"], cwd, env);
+    expect(d.code, d.stderr).toBe(0);
+    expect(isEmpty(await inventory(aws))).toBe(true);
+  });
+});
