@@ -168,6 +168,19 @@ describe("auth modes", () => {
     expect(Object.keys(state.resources)).not.toContain("usagePlan");
   });
 
+  it('a stage that asks for credentials with corsOrigin "*" gets a note (not under --quiet); a named origin none', async () => {
+    const w = quickWorld();
+    const r = await up(w);
+    expect(r.stderr).toContain('note: corsOrigin is "*"');
+    const quiet = await up(w, ["--quiet"]);
+    expect(quiet.stderr).toBe("");
+    const json = await w.run(["up", "--dry-run", "--json"], IO);
+    expect(json.json.advice).toEqual([expect.stringContaining('corsOrigin is "*"')]);
+    await writeConfig(w, { corsOrigin: "https://app.example.com" });
+    const named = await up(w);
+    expect(named.stderr).not.toContain("corsOrigin");
+  });
+
   it("--auth overrides the config file for one run; status with the same flag is in sync", async () => {
     const w = quickWorld();
     await up(w, ["--auth", "none"]);

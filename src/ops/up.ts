@@ -44,6 +44,8 @@ export interface UpResult {
   readonly resources: readonly ResourceRow[];
   readonly errors: readonly ErrorInfo[];
   readonly warnings: readonly string[];
+  /** Suggestions that are not problems (e.g. a narrower corsOrigin); --quiet leaves them out. */
+  readonly advice: readonly string[];
   readonly statePath: string;
   /** How callers authenticate: iam (SigV4), api-key or none (public). */
   readonly auth: AuthMode;
@@ -76,6 +78,7 @@ export async function up(
     statePath: s.config.statePath,
     codeSha256: s.artifact?.sha256Hex,
     auth: s.config.settings.auth,
+    advice: securityAdvice(s.config.settings),
   };
   const postureWarnings = securityWarnings(s.config.settings);
   if (opts.dryRun) {
@@ -201,13 +204,18 @@ function notifications(
 }
 
 /** Said on every run, dry or not, until the config changes: how open the API is. */
-export function securityWarnings(settings: Pick<Settings, "auth" | "corsOrigin">): string[] {
+export function securityWarnings(settings: Pick<Settings, "auth">): string[] {
+  return settings.auth === "none"
+    ? [
+        'The API is public (auth "none"): anyone who learns its URL can read, change and delete every item. Set "auth": "iam" or "api-key" in the config file to require credentials.',
+      ]
+    : [];
+}
+
+/** A stage that asks for credentials but lets any web site's scripts call it. */
+export function securityAdvice(settings: Pick<Settings, "auth" | "corsOrigin">): string[] {
   const out: string[] = [];
-  if (settings.auth === "none") {
-    out.push(
-      'The API is public (auth "none"): anyone who learns its URL can read, change and delete every item. Set "auth": "iam" or "api-key" in the config file to require credentials.',
-    );
-  } else if (settings.corsOrigin === "*") {
+  if (settings.auth !== "none" && settings.corsOrigin === "*") {
     out.push(
       `corsOrigin is "*": scripts on any web site may call this API from their visitors' browsers. Set corsOrigin to the one origin that should (e.g. "https://app.example.com").`,
     );

@@ -64,7 +64,7 @@ function printHuman(io: Io, r: UpResult, quiet: boolean): void {
     );
     const changes = r.resources.filter((x) => x.action !== "noop").length;
     w(changes ? `${changes} change(s); run without --dry-run to apply.` : "No changes.");
-    for (const warning of r.warnings) io.stderr.write(`${style.yellow("warning:")} ${warning}\n`);
+    printWarnings(io, r, quiet);
     return;
   }
   const count = (a: string) => r.resources.filter((x) => x.action === a).length;
@@ -120,5 +120,12 @@ function printHuman(io: Io, r: UpResult, quiet: boolean): void {
       `${style.yellow("!")} Alarm e-mails go to ${n.email} once confirmed: check your inbox to confirm the subscription.`,
     );
   }
+  printWarnings(io, r, quiet);
+}
+
+function printWarnings(io: Io, r: UpResult, quiet: boolean): void {
+  const style = styleFor(io, "stderr");
   for (const warning of r.warnings) io.stderr.write(`${style.yellow("warning:")} ${warning}\n`);
+  if (quiet) return;
+  for (const line of r.advice) io.stderr.write(`${style.dim(`note: ${line}`)}\n`);
 }
