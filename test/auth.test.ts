@@ -438,3 +438,57 @@ describe("request", () => {
     expect(w.fake.callLog({ mutating: true })).toEqual([]);
   });
 });
+
+describe("under iam, who may invoke (IAM policy simulator)", () => {
+  /**
+   * With AWS_IAM on a method, API Gateway evaluates the caller's identity policies for
+   * execute-api:Invoke on the method's ARN; the API has no resource policy, so nothing else
+   * grants it. The README's caller policy, and a caller with none (what an unsigned request
+   * amounts to: no identity at all, so no policy can allow it).
+   */
+  const README_POLICY = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: "execute-api:Invoke",
+        Resource: `arn:aws:execute-api:${E.REGION}:${E.ACCOUNT}:API_ID/prod/*`,
+      },
+    ],
+  };
+  async function decide(policies: object[], resource: string): Promise<string> {
+    const { runSimulation } = await import("@cloud-copilot/iam-simulate");
+    const result = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:iam::${E.ACCOUNT}:user/caller`,
+          action: "execute-api:Invoke",
+          resource: { resource, accountId: E.ACCOUNT },
+          contextVariables: {},
+        },
+        identityPolicies: policies.map((policy, k) => ({ name: `p${k}`, policy })),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+    if (result.resultType === "error") throw new Error(JSON.stringify(result.errors));
+    return result.overallResult;
+  }
+
+  it("a caller with no policy (an unsigned request) cannot invoke; the README's policy can, on this API only", async () => {
+    const w = quickWorld();
+    await up(w);
+    expect(methods(w)).toEqual(expectedMethods("iam"));
+    const [api] = [...w.fake.apigateway.apis.values()];
+    const policy = JSON.parse(JSON.stringify(README_POLICY).replace("API_ID", api?.id ?? ""));
+    const method = (id: string, verb: string, p: string) =>
+      `arn:aws:execute-api:${E.REGION}:${E.ACCOUNT}:${id}/prod/${verb}${p}`;
+    // (The simulator's execute-api ARN pattern needs a path below the root: /{id} routes.)
+    expect(await decide([], method(api?.id ?? "", "GET", "/some-id"))).not.toBe("Allowed");
+    expect(await decide([], method(api?.id ?? "", "DELETE", "/some-id"))).not.toBe("Allowed");
+    expect(await decide([policy], method(api?.id ?? "", "PUT", "/some-id"))).toBe("Allowed");
+    expect(await decide([policy], method(api?.id ?? "", "DELETE", "/some-id"))).toBe("Allowed");
+    expect(await decide([policy], method("otherapi01", "GET", "/some-id"))).not.toBe("Allowed");
+  });
+});
