@@ -172,3 +172,19 @@ describe("dev serves what up would deploy", () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 });
+
+describe("dev is open on loopback and says so elsewhere", () => {
+  it("on 127.0.0.1 (the default): no warning", async () => {
+    const run = await dev([], { cwd: dir });
+    expect(run.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await run.end()).toBe(0);
+    expect(run.stderr).not.toContain("not a loopback address");
+  });
+
+  it("on 0.0.0.0: warns that anyone who can reach the machine has the table", async () => {
+    const run = await dev(["--host", "0.0.0.0"], { cwd: dir });
+    expect(run.url).toBeDefined();
+    expect(await run.end()).toBe(0);
+    expect(run.stderr).toContain("warning: 0.0.0.0 is not a loopback address");
+  });
+});
