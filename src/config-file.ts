@@ -30,6 +30,7 @@ const FIELDS: Record<string, keyof Settings | "region"> = {
   apiKeyRateLimit: "apiKeyRateLimit",
   apiKeyBurstLimit: "apiKeyBurstLimit",
   apiKeyDailyQuota: "apiKeyDailyQuota",
+  cognitoUserPoolArn: "cognitoUserPoolArn",
 };
 
 /**

@@ -66,15 +66,21 @@ export interface Settings {
   apiKeyBurstLimit: number;
   /** api-key: requests each key may make per day. */
   apiKeyDailyQuota: number;
+  /** cognito: the ARN of the user pool whose ID tokens the API accepts. */
+  cognitoUserPoolArn: string | undefined;
 }
 
 /**
  * How callers authenticate. iam: SigV4-signed requests from principals allowed
  * execute-api:Invoke on this API; api-key: an x-api-key header, under a usage plan's rate and
- * quota; none: anyone who knows the URL (said on every run).
+ * quota; cognito: a JWT from the user pool named by cognitoUserPoolArn, in the Authorization
+ * header; none: anyone who knows the URL (said on every run).
  */
-export type AuthMode = "iam" | "api-key" | "none";
-export const AUTH_MODES: readonly AuthMode[] = ["iam", "api-key", "none"];
+export type AuthMode = "iam" | "api-key" | "cognito" | "none";
+export const AUTH_MODES: readonly AuthMode[] = ["iam", "api-key", "cognito", "none"];
+
+const USER_POOL_ARN_RE =
+  /^arn:aws[\w-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[a-z0-9-]+_[0-9A-Za-z]+$/;
 
 export const DEFAULT_SETTINGS: Settings = {
   runtime: "nodejs22.x",
@@ -93,6 +99,7 @@ export const DEFAULT_SETTINGS: Settings = {
   apiKeyRateLimit: 10,
   apiKeyBurstLimit: 20,
   apiKeyDailyQuota: 10_000,
+  cognitoUserPoolArn: undefined,
 };
 
 export interface Config {
@@ -247,6 +254,21 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
   }
   if (!isInt(s.apiKeyDailyQuota) || s.apiKeyDailyQuota < 1) {
     bad("apiKeyDailyQuota", "must be a whole number, 1 or more");
+  }
+  if (
+    s.cognitoUserPoolArn !== undefined &&
+    (typeof s.cognitoUserPoolArn !== "string" || !USER_POOL_ARN_RE.test(s.cognitoUserPoolArn))
+  ) {
+    bad(
+      "cognitoUserPoolArn",
+      `must be a user pool ARN such as arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123 (got "${String(s.cognitoUserPoolArn)}")`,
+    );
+  }
+  if (s.auth === "cognito" && s.cognitoUserPoolArn === undefined) {
+    bad(
+      "cognitoUserPoolArn",
+      'is required with "auth": "cognito" (the user pool whose tokens the API accepts)',
+    );
   }
   return s;
 }

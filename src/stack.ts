@@ -155,6 +155,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
         partition: i.partition,
         routes: API_ROUTES,
         auth: s.auth,
+        userPoolArn: s.cognitoUserPoolArn,
         integrationUri: `arn:${i.partition}:apigateway:${i.region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
       }),
     }),

@@ -191,7 +191,7 @@ describe("auth modes", () => {
     expect(s.code).toBe(2);
     const bad = await w.run(["up", "--auth", "public"], IO);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("auth must be iam, api-key or none");
+    expect(bad.stderr).toContain("auth must be iam, api-key, cognito or none");
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -306,6 +306,88 @@ async function captureServer() {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, seen, close: () => new Promise((r) => server.close(r)) };
 }
+
+describe("auth cognito", () => {
+  const POOL = `arn:aws:cognito-idp:${E.REGION}:${E.ACCOUNT}:userpool/${E.REGION}_AbCdEf123`;
+  const OTHER_POOL = `arn:aws:cognito-idp:${E.REGION}:${E.ACCOUNT}:userpool/${E.REGION}_ZyXw98765`;
+
+  function authorizers(w: World) {
+    const [api] = [...w.fake.apigateway.apis.values()];
+    return [...(api?.authorizers.values() ?? [])];
+  }
+
+  it("one authorizer on the named user pool, every method but OPTIONS behind it; a new pool moves them; iam removes it", async () => {
+    const w = quickWorld();
+    await writeConfig(w, { auth: "cognito", cognitoUserPoolArn: POOL });
+    await up(w);
+    const [first, ...more] = authorizers(w);
+    expect(more).toEqual([]);
+    expect(first).toMatchObject({
+      type: "COGNITO_USER_POOLS",
+      providerARNs: [POOL],
+      identitySource: "method.request.header.Authorization",
+    });
+    expect(methods(w)).toEqual(expectedMethods("cognito"));
+    const [api] = [...w.fake.apigateway.apis.values()];
+    for (const [p, ms] of Object.entries(w.fake.apigateway.routes(api?.id ?? ""))) {
+      for (const [verb, m] of Object.entries(ms)) {
+        expect(m.authorizerId, `${verb} ${p}`).toBe(verb === "OPTIONS" ? undefined : first?.id);
+      }
+    }
+    await up(w);
+    expect(mutations(w)).toEqual([]);
+
+    await writeConfig(w, { auth: "cognito", cognitoUserPoolArn: OTHER_POOL });
+    await up(w);
+    expect(mutations(w)).toEqual(
+      [
+        "APIGateway.CreateAuthorizer",
+        ...REWIRE_ALL,
+        "APIGateway.DeleteAuthorizer",
+        ...REDEPLOY,
+      ].sort(),
+    );
+    expect(authorizers(w).map((a) => a.providerARNs)).toEqual([[OTHER_POOL]]);
+    await up(w);
+    expect(mutations(w)).toEqual([]);
+
+    await writeConfig(w, { auth: "iam" });
+    await up(w);
+    expect(authorizers(w)).toEqual([]);
+    expect(methods(w)).toEqual(expectedMethods("iam"));
+    await up(w);
+    expect(mutations(w)).toEqual([]);
+  });
+
+  it("without a user pool, or with something else than a pool ARN, up refuses before any AWS call", async () => {
+    const w = quickWorld();
+    await writeConfig(w, { auth: "cognito" });
+    const r = await w.run(["up"], IO);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cognitoUserPoolArn is required");
+    await writeConfig(w, { auth: "cognito", cognitoUserPoolArn: "my-pool" });
+    const bad = await w.run(["up"], IO);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("cognitoUserPoolArn must be a user pool ARN");
+    expect(w.fake.callLog({})).toEqual([]);
+  });
+
+  it("request sends --token as the Authorization header, and asks for one without it", async () => {
+    const w = quickWorld();
+    await writeConfig(w, { auth: "cognito", cognitoUserPoolArn: POOL });
+    const s = await captureServer();
+    try {
+      const r = await w.run(["request", "GET", "/", "--url", s.url, "--token", "eyJ.test.jwt"], IO);
+      expect(r.code, r.stderr).toBe(0);
+      expect(s.seen[0]?.req.headers.authorization).toBe("eyJ.test.jwt");
+      const none = await w.run(["request", "GET", "/", "--url", s.url], IO);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain("--token");
+    } finally {
+      await s.close();
+    }
+  });
+});
 
 describe("request", () => {
   it("signs with SigV4 for execute-api in the stack's region: the signature checks out with the SDK's signer", async () => {

@@ -30,6 +30,8 @@ export interface RequestOptions {
   readonly url?: string | undefined;
   /** How to authenticate; by default what the stack was deployed with. */
   readonly auth?: string | undefined;
+  /** auth cognito: the user pool's ID token, sent as the Authorization header. */
+  readonly token?: string | undefined;
 }
 
 export interface RequestResult {
@@ -121,6 +123,14 @@ export async function request(
       });
     }
     headers["x-api-key"] = await readApiKeyValue({ clients }, keyId);
+  }
+  if (auth === "cognito") {
+    if (!r.token) {
+      throw new UserError("The API takes a Cognito user pool token (auth cognito).", {
+        hint: "Pass --token with an ID token from the user pool (e.g. from `aws cognito-idp initiate-auth`).",
+      });
+    }
+    headers.authorization = r.token;
   }
   let signed: Record<string, string> = headers;
   if (auth === "iam") {

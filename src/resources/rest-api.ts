@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
 import {
+  CreateAuthorizerCommand,
   CreateDeploymentCommand,
+  DeleteAuthorizerCommand,
   CreateResourceCommand,
   CreateRestApiCommand,
   DeleteMethodCommand,
   DeleteResourceCommand,
   DeleteRestApiCommand,
+  GetAuthorizersCommand,
   GetDeploymentsCommand,
   GetResourcesCommand,
   GetRestApiCommand,
@@ -50,6 +53,8 @@ export interface RestApiProps {
   readonly integrationUri: string;
   /** How callers of every method but the CORS preflight (OPTIONS) authenticate. */
   readonly auth: AuthMode;
+  /** auth cognito: the user pool whose ID tokens the API's authorizer accepts. */
+  readonly userPoolArn?: string | undefined;
 }
 
 export interface RestApiOutputs extends Record<string, string> {
@@ -65,6 +70,7 @@ export interface RestApiOutputs extends Record<string, string> {
 /** A method as the stack cares about it. */
 interface MethodState {
   authorizationType: string | undefined;
+  authorizerId: string | undefined;
   apiKeyRequired: boolean;
   integration: {
     type: string | undefined;
@@ -80,7 +86,18 @@ interface ResourceState {
   methods: Record<string, MethodState>;
 }
 
+/** A Cognito authorizer of the API, as far as the stack cares. */
+interface AuthorizerState {
+  id: string;
+  name: string;
+  type: string | undefined;
+  providerArns: string[];
+  identitySource: string | undefined;
+}
+
 interface RestApiCurrent {
+  /** The API's authorizers whose names say this stack made them. */
+  authorizers: AuthorizerState[];
   endpointTypes: string[];
   tags: Record<string, string>;
   rootResourceId: string;
@@ -98,17 +115,22 @@ const ENDPOINT_TYPE = "REGIONAL";
 function desiredMethod(
   p: Pick<RestApiProps, "integrationUri" | "auth">,
   verb: string,
+  authorizerId?: string,
 ): MethodState {
   const open = verb === "OPTIONS" || p.auth === "none";
+  const type = { iam: "AWS_IAM", cognito: "COGNITO_USER_POOLS" }[p.auth as string];
   return {
-    authorizationType: !open && p.auth === "iam" ? "AWS_IAM" : "NONE",
+    authorizationType: !open && type ? type : "NONE",
+    authorizerId: !open && p.auth === "cognito" ? authorizerId : undefined,
     apiKeyRequired: !open && p.auth === "api-key",
     integration: { type: "AWS_PROXY", httpMethod: "POST", uri: p.integrationUri },
   };
 }
 
 /** Stable across runs and key order: changes only when a route, its auth or integration does. */
-export function routesHash(p: Pick<RestApiProps, "routes" | "integrationUri" | "auth">): string {
+export function routesHash(
+  p: Pick<RestApiProps, "routes" | "integrationUri" | "auth" | "userPoolArn">,
+): string {
   const canonical = [...p.routes]
     .map((r) => ({ path: r.path, methods: [...r.methods].sort() }))
     .sort((a, b) => a.path.localeCompare(b.path))
@@ -117,9 +139,10 @@ export function routesHash(p: Pick<RestApiProps, "routes" | "integrationUri" | "
       r.methods.map((x) => {
         const m = desiredMethod(p, x);
         // apiKeyRequired only when set, so that hashes of open APIs stay what they were.
-        return m.apiKeyRequired
-          ? [x, m.authorizationType, m.integration, "key"]
-          : [x, m.authorizationType, m.integration];
+        if (m.apiKeyRequired) return [x, m.authorizationType, m.integration, "key"];
+        if (m.authorizationType === "COGNITO_USER_POOLS")
+          return [x, m.authorizationType, m.integration, p.userPoolArn];
+        return [x, m.authorizationType, m.integration];
       }),
     ]);
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex").slice(0, 16);
@@ -183,6 +206,7 @@ async function readResources(api: APIGatewayClient, restApiId: string): Promise<
         verb,
         {
           authorizationType: m.authorizationType,
+          authorizerId: m.authorizerId,
           apiKeyRequired: m.apiKeyRequired === true,
           integration: {
             type: m.methodIntegration?.type,
@@ -195,7 +219,20 @@ async function readResources(api: APIGatewayClient, restApiId: string): Promise<
   }));
 }
 
-type Parts = [ResourceState[], Deployment[]];
+type Parts = [ResourceState[], Deployment[], AuthorizerState[]];
+
+/** Authorizers this stack names `<api name>-cognito-<hash of the pool>`. */
+const AUTHORIZER_INFIX = "-cognito-";
+
+function authorizerName(p: Pick<RestApiProps, "name" | "userPoolArn">): string {
+  const h = createHash("sha256")
+    .update(p.userPoolArn ?? "")
+    .digest("hex")
+    .slice(0, 8);
+  return `${p.name}${AUTHORIZER_INFIX}${h}`;
+}
+
+const IDENTITY_SOURCE = "method.request.header.Authorization";
 
 function readParts(ctx: Ctx, restApiId: string): Promise<Parts> {
   const api = ctx.clients.apigateway;
@@ -204,7 +241,34 @@ function readParts(ctx: Ctx, restApiId: string): Promise<Parts> {
     allPages((position) =>
       api.send(new GetDeploymentsCommand({ restApiId, position, limit: 500 })),
     ),
+    allPages((position) =>
+      api.send(new GetAuthorizersCommand({ restApiId, position, limit: 500 })),
+    ).then((items) =>
+      items.map((a) => ({
+        id: a.id ?? "",
+        name: a.name ?? "",
+        type: a.type,
+        providerArns: a.providerARNs ?? [],
+        identitySource: a.identitySource,
+      })),
+    ),
   ]);
+}
+
+/** The stack's authorizer when it is exactly as wanted, and the stack's others (to delete). */
+function authorizerDrift(p: RestApiProps, c: RestApiCurrent) {
+  const wantName = p.auth === "cognito" ? authorizerName(p) : undefined;
+  const good = c.authorizers.find(
+    (a) =>
+      a.name === wantName &&
+      a.type === "COGNITO_USER_POOLS" &&
+      a.providerArns.join(",") === (p.userPoolArn ?? "") &&
+      a.identitySource === IDENTITY_SOURCE,
+  );
+  const extra = c.authorizers.filter(
+    (a) => a.name.startsWith(`${p.name}${AUTHORIZER_INFIX}`) && a.id !== good?.id,
+  );
+  return { wantName, good, extra };
 }
 
 async function readCurrent(
@@ -213,12 +277,13 @@ async function readCurrent(
   a: RestApi,
   parts?: Parts,
 ): Promise<RestApiCurrent> {
-  const [resources, deployments] = parts ?? (await readParts(ctx, a.id ?? ""));
+  const [resources, deployments, authorizers] = parts ?? (await readParts(ctx, a.id ?? ""));
   const description = deploymentDescription(routesHash(p));
   const newest = deployments
     .filter((d) => d.description === description)
     .sort((x, y) => (y.createdDate?.getTime() ?? 0) - (x.createdDate?.getTime() ?? 0))[0];
   return {
+    authorizers: authorizers.filter((x) => x.name.startsWith(`${p.name}${AUTHORIZER_INFIX}`)),
     endpointTypes: a.endpointConfiguration?.types ?? [],
     tags: a.tags ?? {},
     rootResourceId: a.rootResourceId ?? resources.find((r) => r.path === "/")?.id ?? "",
@@ -246,7 +311,11 @@ function observed(
 }
 
 /** What the routes lack or have too much of. Pure. */
-function routeDrift(p: RestApiProps, c: RestApiCurrent) {
+function routeDrift(
+  p: RestApiProps,
+  c: RestApiCurrent,
+  authorizerId = authorizerDrift(p, c).good?.id,
+) {
   const byPath = new Map(c.resources.map((r) => [r.path, r]));
   const wanted = new Set(desiredPaths(p.routes));
   const missingPaths = [...wanted].filter((x) => !byPath.has(x));
@@ -263,11 +332,15 @@ function routeDrift(p: RestApiProps, c: RestApiCurrent) {
     const verbs = methodsAt(p, path);
     for (const verb of verbs) {
       const m = r?.methods[verb];
-      const want = desiredMethod(p, verb);
+      const want = desiredMethod(p, verb, authorizerId);
       if (!m) missingMethods.push([path, verb]);
       else if (
         m.authorizationType !== want.authorizationType ||
-        m.apiKeyRequired !== want.apiKeyRequired
+        m.apiKeyRequired !== want.apiKeyRequired ||
+        // Only a method that uses an authorizer names one (AWS keeps a stale id on the others);
+        // with the stack's authorizer still to be made, no method can be pointing at it.
+        (want.authorizationType === "COGNITO_USER_POOLS" &&
+          (authorizerId === undefined || m.authorizerId !== authorizerId))
       )
         wrongAuth.push([path, verb]);
       else if (!deepEqual(m.integration, want.integration)) wrongIntegration.push([path, verb]);
@@ -287,9 +360,10 @@ async function repairRoutes(
   p: RestApiProps,
   restApiId: string,
   c: RestApiCurrent,
+  authorizerId: string | undefined,
 ): Promise<boolean> {
   const api = ctx.clients.apigateway;
-  const d = routeDrift(p, c);
+  const d = routeDrift(p, c, authorizerId);
   const busy = apiBusy();
   const send = <T>(f: () => Promise<T>) => retryWhile(ctx, f, busy);
   // A retried delete whose first response was lost meets "not found": already done.
@@ -343,7 +417,7 @@ async function repairRoutes(
       ),
     );
   const putMethod = async (resourceId: string, httpMethod: string) => {
-    const want = desiredMethod(p, httpMethod);
+    const want = desiredMethod(p, httpMethod, authorizerId);
     await send(() =>
       api.send(
         new PutMethodCommand({
@@ -352,6 +426,7 @@ async function repairRoutes(
           httpMethod,
           authorizationType: want.authorizationType,
           apiKeyRequired: want.apiKeyRequired,
+          ...(want.authorizerId ? { authorizerId: want.authorizerId } : {}),
         }),
       ),
     ).catch((err: unknown) => {
@@ -420,6 +495,8 @@ export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestA
     if (d.missingMethods.length || d.extraMethods.length || d.wrongAuth.length)
       fields.push("methods");
     if (d.wrongIntegration.length) fields.push("integrations");
+    const a = authorizerDrift(p, c);
+    if ((a.wantName && !a.good) || a.extra.length) fields.push("authorizer");
     if (!c.deploymentId) fields.push("deployment");
     return { fields };
   },
@@ -478,12 +555,43 @@ export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestA
         }),
       );
     }
+    const authorizers = authorizerDrift(p, c);
+    let authorizerId = authorizers.good?.id;
+    if (change.fields.includes("authorizer") && authorizers.wantName && !authorizerId) {
+      const made = await retryWhile(
+        ctx,
+        () =>
+          api.send(
+            new CreateAuthorizerCommand({
+              restApiId,
+              name: authorizers.wantName,
+              type: "COGNITO_USER_POOLS",
+              providerARNs: [p.userPoolArn ?? ""],
+              identitySource: IDENTITY_SOURCE,
+            }),
+          ),
+        busy,
+      );
+      authorizerId = made.id;
+    }
     const repaired = ROUTE_FIELDS.some((f) => change.fields.includes(f))
-      ? await repairRoutes(ctx, p, restApiId, c)
+      ? await repairRoutes(ctx, p, restApiId, c, authorizerId)
       : false;
+    // Only once no method points at them any more.
+    if (change.fields.includes("authorizer")) {
+      for (const x of authorizers.extra) {
+        await retryWhile(
+          ctx,
+          () => api.send(new DeleteAuthorizerCommand({ restApiId, authorizerId: x.id })),
+          busy,
+        ).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+      }
+    }
     let deploymentId = c.deploymentId;
     // A deployment is a snapshot: routes repaired here reach callers only through a new one.
-    if (repaired || !deploymentId) {
+    if (repaired || !deploymentId || change.fields.includes("authorizer")) {
       const d = await retryWhile(
         ctx,
         () =>

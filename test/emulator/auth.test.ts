@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   GetApiKeysCommand,
+  GetAuthorizersCommand,
   GetUsagePlanKeysCommand,
   GetUsagePlansCommand,
 } from "@aws-sdk/client-api-gateway";
@@ -28,8 +29,13 @@ let env: NodeJS.ProcessEnv;
 
 const mutating = () => proxy.mutating().map((c) => c.operation);
 
+const POOL = `arn:aws:cognito-idp:${E.REGION}:${E.ACCOUNT}:userpool/${E.REGION}_AbCdEf123`;
+
 async function upWith(auth: E.Auth) {
-  writeFileSync(path.join(cwd, "serverless-automation.config.json"), JSON.stringify({ auth }));
+  writeFileSync(
+    path.join(cwd, "serverless-automation.config.json"),
+    JSON.stringify(auth === "cognito" ? { auth, cognitoUserPoolArn: POOL } : { auth }),
+  );
   proxy.arm(undefined);
   const r = await runMain(["up"], cwd, env);
   expect(r.code, r.stderr).toBe(0);
@@ -89,9 +95,20 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("auth modes against moto", () =>
     expect(mutating()).toEqual([]);
   });
 
-  it("iam → none → iam, then down leaves nothing", async () => {
+  it("iam → cognito → none → iam, then down leaves nothing", async () => {
+    await upWith("cognito");
+    await expectStack(aws, "production", { auth: "cognito" });
+    const apiId = await restApiId(aws, "production");
+    const authorizers = await aws.apigateway.send(new GetAuthorizersCommand({ restApiId: apiId }));
+    expect(authorizers.items?.map((a) => [a.type, a.providerARNs, a.identitySource])).toEqual([
+      ["COGNITO_USER_POOLS", [POOL], "method.request.header.Authorization"],
+    ]);
+    await upWith("cognito");
+    expect(mutating()).toEqual([]);
     await upWith("none");
     await expectStack(aws, "production", { auth: "none" });
+    const after = await aws.apigateway.send(new GetAuthorizersCommand({ restApiId: apiId }));
+    expect(after.items ?? []).toEqual([]);
     await upWith("iam");
     await expectStack(aws, "production", { auth: "iam" });
     await upWith("api-key");

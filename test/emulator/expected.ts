@@ -91,7 +91,7 @@ export const ROUTES = [
   ["OPTIONS", "/{id}"],
 ] as const;
 
-export type Auth = "iam" | "api-key" | "none";
+export type Auth = "iam" | "api-key" | "cognito" | "none";
 
 /**
  * What each method asks of its caller. iam (the default): a SigV4 signature from a principal
@@ -102,6 +102,7 @@ export function methodAuth(auth: Auth, method: string) {
   if (method === "OPTIONS" || auth === "none")
     return { authorizationType: "NONE", apiKeyRequired: false };
   if (auth === "iam") return { authorizationType: "AWS_IAM", apiKeyRequired: false };
+  if (auth === "cognito") return { authorizationType: "COGNITO_USER_POOLS", apiKeyRequired: false };
   return { authorizationType: "NONE", apiKeyRequired: true };
 }
 

@@ -13,6 +13,7 @@ export interface Integration {
 export interface Method {
   httpMethod: string;
   authorizationType: string;
+  authorizerId?: string | undefined;
   apiKeyRequired: boolean;
   integration: Integration | undefined;
 }
@@ -90,6 +91,15 @@ export interface RestApi {
   resources: Map<string, ApiResource>;
   deployments: Map<string, Deployment>;
   stages: Map<string, Stage>;
+  authorizers: Map<string, Authorizer>;
+}
+
+export interface Authorizer {
+  id: string;
+  name: string;
+  type: string;
+  providerARNs: string[];
+  identitySource: string | undefined;
 }
 
 /** One operation's token bucket: `perSecond` refill, `burst` capacity. */
@@ -263,9 +273,13 @@ export class FakeApiGateway implements FakeService {
           !i.authorizerId
         )
           throw err("BadRequestException", "Invalid authorizer ID specified");
+        const api = this.api(i, c);
+        if (i.authorizerId && !api.authorizers.has(i.authorizerId as string))
+          throw err("BadRequestException", "Invalid authorizer ID specified");
         const m: Method = {
           httpMethod,
           authorizationType,
+          authorizerId: i.authorizerId as string | undefined,
           apiKeyRequired: i.apiKeyRequired === true,
           integration: undefined,
         };
@@ -371,6 +385,53 @@ export class FakeApiGateway implements FakeService {
         tags: Object.fromEntries(this.taggable(i.resourceArn as string, c)),
       }),
       ...this.keyAndPlanOperations(),
+      CreateAuthorizer: (i, c) => {
+        const a = this.api(i, c);
+        const type = i.type as string;
+        if (
+          type === "COGNITO_USER_POOLS" &&
+          !((i.providerARNs as string[] | undefined) ?? []).length
+        )
+          throw err(
+            "BadRequestException",
+            "ProviderARNs need to be specified for COGNITO_USER_POOLS",
+          );
+        const x: Authorizer = {
+          id: newId(6),
+          name: i.name as string,
+          type,
+          providerARNs: [...((i.providerARNs as string[] | undefined) ?? [])],
+          identitySource: i.identitySource as string | undefined,
+        };
+        a.authorizers.set(x.id, x);
+        return { ...x };
+      },
+      GetAuthorizers: (i, c) =>
+        this.page(
+          [...this.api(i, c).authorizers.values()].map((x) => ({ ...x })),
+          i,
+        ),
+      GetAuthorizer: (i, c) => {
+        const x = this.api(i, c).authorizers.get(i.authorizerId as string);
+        if (!x) throw err("NotFoundException", "Invalid Authorizer identifier specified", 404);
+        return { ...x };
+      },
+      DeleteAuthorizer: (i, c) => {
+        const a = this.api(i, c);
+        const x = a.authorizers.get(i.authorizerId as string);
+        if (!x) throw err("NotFoundException", "Invalid Authorizer identifier specified", 404);
+        for (const r of a.resources.values()) {
+          for (const m of r.methods.values()) {
+            if (m.authorizerId === x.id && m.authorizationType === "COGNITO_USER_POOLS")
+              throw err(
+                "BadRequestException",
+                `Cannot delete authorizer '${x.name}', is referenced in method: ${m.httpMethod}${r.path}`,
+              );
+          }
+        }
+        a.authorizers.delete(x.id);
+        return {};
+      },
       GetAccount: (_i, c) => this.describeAccount(c.region),
       UpdateAccount: (i, c) => {
         for (const p of patches(i)) {
@@ -462,6 +523,7 @@ export class FakeApiGateway implements FakeService {
       ]),
       deployments: new Map(),
       stages: new Map(),
+      authorizers: new Map(),
     };
     this.apis.set(a.id, a);
     return this.describeApi(a);
@@ -833,6 +895,7 @@ function describeMethod(m: Method): object {
   return {
     httpMethod: m.httpMethod,
     authorizationType: m.authorizationType,
+    ...(m.authorizerId ? { authorizerId: m.authorizerId } : {}),
     apiKeyRequired: m.apiKeyRequired,
     ...(m.integration ? { methodIntegration: describeIntegration(m.integration) } : {}),
   };

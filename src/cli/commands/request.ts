@@ -15,7 +15,8 @@ export default defineCommand({
   options: {
     data: value("-d, --data <json>", "JSON request body"),
     url: value("--url <url>", "call this base URL instead of the deployed endpoint (e.g. dev's)"),
-    auth: value("--auth <mode>", "iam, api-key or none (default: what the stack uses)"),
+    auth: value("--auth <mode>", "iam, api-key, cognito or none (default: what the stack uses)"),
+    token: value("--token <jwt>", "auth cognito: an ID token from the user pool"),
     ...STACK_OPTIONS,
   },
   helpAfter: `
@@ -30,7 +31,7 @@ above. Examples:
     const r = await request(
       configInput({ ...opts, auth: undefined }),
       { env: io.env, cwd: io.cwd, clients: io.clients, signal: io.signal },
-      { method, path, data: opts.data, url: opts.url, auth: opts.auth },
+      { method, path, data: opts.data, url: opts.url, auth: opts.auth, token: opts.token },
     );
     if (opts.json) printJson(io, { command: "request", ...summary(r) });
     else printHuman(io, r, opts.quiet);
