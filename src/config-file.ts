@@ -24,6 +24,11 @@ const FIELDS: Record<string, keyof Settings | "region"> = {
   corsOrigin: "corsOrigin",
   errorRateThresholdPercent: "errorRateThresholdPercent",
   throttlesThreshold: "throttlesThreshold",
+  tableMaxReadUnits: "tableMaxReadUnits",
+  tableMaxWriteUnits: "tableMaxWriteUnits",
+  reservedConcurrency: "reservedConcurrency",
+  api5xxRateThresholdPercent: "api5xxRateThresholdPercent",
+  apiRequestsThreshold: "apiRequestsThreshold",
   tags: "extraTags",
   alarmEmail: "alarmEmail",
 };
