@@ -90,8 +90,9 @@ export const DEFAULT_SETTINGS: Settings = {
   corsOrigin: "*",
   errorRateThresholdPercent: 5,
   throttlesThreshold: 1,
-  // About ten times what the default stage throttle (100 requests/s) needs for items of a few KB:
-  // room for bursts, while a runaway client or loop cannot run up an unbounded bill.
+  // 10 read and 5 write units per request at the default stage throttle (100 requests/s): room
+  // for items of a few KB and for bursts, while a runaway client or loop cannot run up an
+  // unbounded bill.
   tableMaxReadUnits: 1000,
   tableMaxWriteUnits: 500,
   reservedConcurrency: undefined,

@@ -53,7 +53,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
     const r = await cli(["up", "--dry-run", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as { resources: { action: string }[] };
-    expect(plan.resources.length).toBeGreaterThanOrEqual(14);
+    expect(plan.resources.length).toBeGreaterThanOrEqual(16);
     expect(plan.resources.every((x) => x.action === "create")).toBe(true);
     expect(mutating()).toEqual([]);
     expect(isEmpty(await inventory(aws))).toBe(true);
