@@ -54,6 +54,25 @@ export interface Settings {
   errorRateThresholdPercent: number;
   /** Throttles alarm threshold, count in five minutes. */
   throttlesThreshold: number;
+  /**
+   * The table's on-demand maximum read request units per second, past which DynamoDB throttles
+   * reads; -1: no maximum of its own (the account's per-table quota still applies).
+   */
+  tableMaxReadUnits: number;
+  /** The same for write request units. */
+  tableMaxWriteUnits: number;
+  /**
+   * Concurrency reserved for the function (also its ceiling); undefined: none, the function
+   * shares the account's unreserved pool. 0 stops every invocation.
+   */
+  reservedConcurrency: number | undefined;
+  /** API 5XX-rate alarm threshold, percent of requests in five minutes. */
+  api5xxRateThresholdPercent: number;
+  /**
+   * API request-count alarm threshold, requests in five minutes; undefined: as many as the stage
+   * throttle lets through in five minutes (see apiRequestsThreshold()).
+   */
+  apiRequestsThreshold: number | undefined;
   /** Extra tags on every resource. */
   extraTags: Record<string, string>;
   /** Address subscribed to alarm notifications, if any. */
@@ -93,6 +112,14 @@ export const DEFAULT_SETTINGS: Settings = {
   corsOrigin: "*",
   errorRateThresholdPercent: 5,
   throttlesThreshold: 1,
+  // 10 read and 5 write units per request at the default stage throttle (100 requests/s): room
+  // for items of a few KB and for bursts, while a runaway client or loop cannot run up an
+  // unbounded bill.
+  tableMaxReadUnits: 1000,
+  tableMaxWriteUnits: 500,
+  reservedConcurrency: undefined,
+  api5xxRateThresholdPercent: 5,
+  apiRequestsThreshold: undefined,
   extraTags: {},
   alarmEmail: undefined,
   auth: "iam",
@@ -226,6 +253,33 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
   if (!isInt(s.throttlesThreshold) || s.throttlesThreshold < 1) {
     bad("throttlesThreshold", "must be a whole number, 1 or more");
   }
+  for (const field of ["tableMaxReadUnits", "tableMaxWriteUnits"] as const) {
+    const n = s[field];
+    if (!isInt(n) || !(n >= 1 || n === -1)) {
+      bad(field, `must be a whole number, 1 or more, or -1 for no maximum (got ${String(n)})`);
+    }
+  }
+  if (
+    s.reservedConcurrency !== undefined &&
+    (!isInt(s.reservedConcurrency) || s.reservedConcurrency < 0)
+  ) {
+    bad(
+      "reservedConcurrency",
+      `must be a whole number, 0 or more (got ${String(s.reservedConcurrency)})`,
+    );
+  }
+  if (
+    typeof s.api5xxRateThresholdPercent !== "number" ||
+    !(s.api5xxRateThresholdPercent > 0 && s.api5xxRateThresholdPercent <= 100)
+  ) {
+    bad("api5xxRateThresholdPercent", "must be a number above 0 and at most 100");
+  }
+  if (
+    s.apiRequestsThreshold !== undefined &&
+    (!isInt(s.apiRequestsThreshold) || s.apiRequestsThreshold < 1)
+  ) {
+    bad("apiRequestsThreshold", "must be a whole number, 1 or more");
+  }
   if (typeof s.extraTags !== "object" || s.extraTags === null || Array.isArray(s.extraTags)) {
     bad("extraTags", "must be an object of string keys and values");
   }
@@ -271,6 +325,20 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
     );
   }
   return s;
+}
+
+/** The request-count alarm's period, in seconds. */
+export const API_REQUESTS_PERIOD_SECONDS = 300;
+
+/**
+ * The request-count alarm's threshold: the setting, else what the stage throttle lets through
+ * in one period (100 requests/s → 30000 in five minutes), so it fires when callers ask for more
+ * than the API is sized for.
+ */
+export function apiRequestsThreshold(
+  s: Pick<Settings, "apiRequestsThreshold" | "throttleRateLimit">,
+): number {
+  return s.apiRequestsThreshold ?? Math.ceil(s.throttleRateLimit * API_REQUESTS_PERIOD_SECONDS);
 }
 
 export function defaultStatePath(stage: string, cwd: string): string {
@@ -380,6 +448,8 @@ export interface Names {
   apiStage: string;
   errorRateAlarm: string;
   throttlesAlarm: string;
+  api5xxAlarm: string;
+  apiRequestsAlarm: string;
   alarmTopic: string;
   /** api-key: the key callers send, and the usage plan that meters it. */
   apiKey: string;
@@ -405,6 +475,8 @@ export function resourceNames(stage: string, account: string, region: string): N
     apiStage: API_STAGE_NAME,
     errorRateAlarm: `${stack}-error-rate`,
     throttlesAlarm: `${stack}-throttles`,
+    api5xxAlarm: `${stack}-api-5xx`,
+    apiRequestsAlarm: `${stack}-api-requests`,
     alarmTopic: `${stack}-alarms`,
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,

@@ -1,7 +1,19 @@
-import { functionEnvironment, STACK_TAG_KEY, type Config, type Names } from "./config.js";
+import {
+  apiRequestsThreshold,
+  functionEnvironment,
+  STACK_TAG_KEY,
+  type Config,
+  type Names,
+} from "./config.js";
 import { spec, type AnySpec } from "./engine/types.js";
 import type { Artifact } from "./package/zip.js";
-import { errorRateAlarm, throttlesAlarm, alarmHandler } from "./resources/alarm.js";
+import {
+  alarmHandler,
+  api5xxRateAlarm,
+  apiRequestsAlarm,
+  errorRateAlarm,
+  throttlesAlarm,
+} from "./resources/alarm.js";
 import { apiAccountHandler } from "./resources/api-account.js";
 import { apiKeyHandler, type ApiKeyOutputs } from "./resources/api-key.js";
 import { accessLogFormat, invokeUrl, stageHandler } from "./resources/api-stage.js";
@@ -85,7 +97,13 @@ export function desiredStack(i: StackInput): AnySpec[] {
       key: "table",
       handler: tableHandler,
       dependsOn: [],
-      props: () => ({ name: names.table, arn: tableArn, tags }),
+      props: () => ({
+        name: names.table,
+        arn: tableArn,
+        maxReadUnits: s.tableMaxReadUnits,
+        maxWriteUnits: s.tableMaxWriteUnits,
+        tags,
+      }),
     }),
     logGroup("functionLogGroup", names.functionLogGroup),
     logGroup("accessLogGroup", names.accessLogGroup),
@@ -130,6 +148,39 @@ export function desiredStack(i: StackInput): AnySpec[] {
         name: names.throttlesAlarm,
         arn: arn("cloudwatch", `alarm:${names.throttlesAlarm}`),
         definition: throttlesAlarm(names.functionName, s.throttlesThreshold, alarmActions),
+        tags,
+      }),
+    }),
+    // On the API's name and stage, both known before the API exists: no dependency on it.
+    spec({
+      key: "api5xxAlarm",
+      handler: alarmHandler,
+      dependsOn: alarmDeps,
+      props: () => ({
+        name: names.api5xxAlarm,
+        arn: arn("cloudwatch", `alarm:${names.api5xxAlarm}`),
+        definition: api5xxRateAlarm(
+          names.restApi,
+          names.apiStage,
+          s.api5xxRateThresholdPercent,
+          alarmActions,
+        ),
+        tags,
+      }),
+    }),
+    spec({
+      key: "apiRequestsAlarm",
+      handler: alarmHandler,
+      dependsOn: alarmDeps,
+      props: () => ({
+        name: names.apiRequestsAlarm,
+        arn: arn("cloudwatch", `alarm:${names.apiRequestsAlarm}`),
+        definition: apiRequestsAlarm(
+          names.restApi,
+          names.apiStage,
+          apiRequestsThreshold(s),
+          alarmActions,
+        ),
         tags,
       }),
     }),
@@ -336,6 +387,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
         handler: "index.handler",
         memoryMb: s.memoryMb,
         timeoutSeconds: s.timeoutSeconds,
+        reservedConcurrency: s.reservedConcurrency,
         environment: functionEnvironment(names.table, i.config.stage, s),
         code: {
           bucket: names.bucket,

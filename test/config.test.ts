@@ -1,7 +1,14 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { KNOWN_REGIONS, MAX_STAGE_LENGTH, resolveConfig, resourceNames } from "../src/config.js";
+import {
+  apiRequestsThreshold,
+  KNOWN_REGIONS,
+  MAX_STAGE_LENGTH,
+  resolveConfig,
+  resourceNames,
+  validateSettings,
+} from "../src/config.js";
 import { parseConfig } from "../src/config-file.js";
 import { world } from "./helpers.js";
 
@@ -30,6 +37,8 @@ describe("naming", () => {
       "role",
       "restApi",
       "errorRateAlarm",
+      "api5xxAlarm",
+      "apiRequestsAlarm",
     ] as const) {
       expect(a[k]).not.toBe(b[k]);
     }
@@ -120,5 +129,70 @@ describe("config file", () => {
     const missing = await w.run(["up", "--config", path.join(w.cwd, "nope.json")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("Cannot read the config file");
+  });
+});
+
+describe("ceilings: table maxima, reserved concurrency, API alarm thresholds", () => {
+  it("defaults: 1000 reads and 500 writes per second, no reservation, 5 %, the throttle's five minutes", () => {
+    const s = validateSettings({});
+    expect([s.tableMaxReadUnits, s.tableMaxWriteUnits]).toEqual([1000, 500]);
+    expect(s.reservedConcurrency).toBeUndefined();
+    expect(s.api5xxRateThresholdPercent).toBe(5);
+    expect(apiRequestsThreshold(s)).toBe(30000);
+    expect(apiRequestsThreshold({ ...s, throttleRateLimit: 2.5 })).toBe(750);
+    expect(apiRequestsThreshold({ ...s, apiRequestsThreshold: 42 })).toBe(42);
+  });
+
+  it("the file sets them, per stage over the top level; -1 is no maximum, 0 a reservation", () => {
+    const raw = {
+      tableMaxReadUnits: 200,
+      reservedConcurrency: 50,
+      stages: {
+        dev: { tableMaxReadUnits: -1, tableMaxWriteUnits: 10, reservedConcurrency: 0 },
+        staging: { api5xxRateThresholdPercent: 0.5, apiRequestsThreshold: 1 },
+      },
+    };
+    expect(parseConfig(raw, "dev").settings).toMatchObject({
+      tableMaxReadUnits: -1,
+      tableMaxWriteUnits: 10,
+      reservedConcurrency: 0,
+    });
+    expect(parseConfig(raw, "staging").settings).toMatchObject({
+      tableMaxReadUnits: 200,
+      reservedConcurrency: 50,
+      api5xxRateThresholdPercent: 0.5,
+      apiRequestsThreshold: 1,
+    });
+    const config = resolveConfig({ region: "us-east-1" }, {}, "/w", parseConfig(raw, "dev"));
+    expect(config.settings.tableMaxWriteUnits).toBe(10);
+    expect(config.settings.tableMaxReadUnits).toBe(-1);
+  });
+
+  const bad: [string, Record<string, unknown>, string][] = [
+    ["a maximum of 0", { tableMaxReadUnits: 0 }, "tableMaxReadUnits must be a whole number, 1 or more, or -1 for no maximum (got 0)"],
+    ["a maximum of -2", { stages: { dev: { tableMaxWriteUnits: -2 } } }, "stages.dev.tableMaxWriteUnits must be a whole number, 1 or more, or -1 for no maximum (got -2)"],
+    ["a fractional maximum", { tableMaxReadUnits: 1.5 }, "tableMaxReadUnits must be a whole number"],
+    ["a maximum as a string", { tableMaxWriteUnits: "500" }, "tableMaxWriteUnits must be a whole number"],
+    ["a negative reservation", { reservedConcurrency: -1 }, "reservedConcurrency must be a whole number, 0 or more (got -1)"],
+    ["a fractional reservation", { reservedConcurrency: 2.5 }, "reservedConcurrency must be a whole number, 0 or more"],
+    ["a 5XX threshold of 0", { api5xxRateThresholdPercent: 0 }, "api5xxRateThresholdPercent must be a number above 0 and at most 100"],
+    ["a 5XX threshold over 100", { api5xxRateThresholdPercent: 101 }, "api5xxRateThresholdPercent must be a number above 0 and at most 100"],
+    ["a request threshold of 0", { apiRequestsThreshold: 0 }, "apiRequestsThreshold must be a whole number, 1 or more"],
+    ["a fractional request threshold", { apiRequestsThreshold: 10.5 }, "apiRequestsThreshold must be a whole number, 1 or more"],
+  ]; // prettier-ignore
+  it.each(bad)("refuses %s, naming the field as the file writes it", (_what, raw, message) => {
+    expect(() => parseConfig(raw, "dev")).toThrow(message);
+  });
+
+  it("a bad value stops up before any AWS call, exit 1", async () => {
+    const w = world();
+    await fs.writeFile(
+      path.join(w.cwd, "serverless-automation.config.json"),
+      JSON.stringify({ reservedConcurrency: -5 }),
+    );
+    const r = await w.run(["up"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("reservedConcurrency must be a whole number, 0 or more (got -5)");
+    expect(w.fake.calls).toEqual([]);
   });
 });

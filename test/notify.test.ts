@@ -16,6 +16,8 @@ const ALIAS = `alias/${TOPIC}`;
 const ALARMS = [
   "serverless-automation-production-error-rate",
   "serverless-automation-production-throttles",
+  "serverless-automation-production-api-5xx",
+  "serverless-automation-production-api-requests",
 ];
 const TAGS = {
   project: "serverless-automation",
@@ -34,7 +36,7 @@ function alarmActions(w: World): Record<string, unknown> {
 }
 
 describe("alarm notifications by e-mail", () => {
-  it("a cold up makes a rotating key CloudWatch may use, an encrypted topic, a pending subscription, and points both alarms at it", async () => {
+  it("a cold up makes a rotating key CloudWatch may use, an encrypted topic, a pending subscription, and points every alarm at it", async () => {
     const w = world();
     const r = await w.run(["up", "--json", "--alarm-email", EMAIL]);
     expect(r.code).toBe(0);
@@ -153,7 +155,7 @@ describe("alarm notifications by e-mail", () => {
     expect(w.fake.kms.aliases.has(ALIAS)).toBe(false);
     const ops = w.fake.operations({ mutating: true, ok: true });
     const at = (op: string) => ops.indexOf(op);
-    expect(ops.filter((o) => o === "CloudWatch.PutMetricAlarm")).toHaveLength(2);
+    expect(ops.filter((o) => o === "CloudWatch.PutMetricAlarm")).toHaveLength(ALARMS.length);
     // Alarms stop publishing before the topic goes; the topic goes before its key.
     expect(at("CloudWatch.PutMetricAlarm")).toBeLessThan(at("SNS.Unsubscribe"));
     expect(at("SNS.Unsubscribe")).toBeLessThan(at("SNS.DeleteTopic"));
@@ -330,15 +332,14 @@ describe("the alarm address stays with the stack until it is removed explicitly"
       ["SNS topic", TOPIC_ARN],
       ["KMS key", keyId],
     ]);
-    expect(rows.filter((x) => x.key.endsWith("Alarm")).map((x) => x.action)).toEqual([
-      "update",
-      "update",
-    ]);
+    expect(rows.filter((x) => x.key.endsWith("Alarm")).map((x) => x.action)).toEqual(
+      ALARMS.map(() => "update"),
+    );
     expect(r.json.alarmNotifications).toBeNull();
     const human = await w.run(["up", "--no-alarm-email", "--dry-run"]);
     expect(human.stdout).toMatch(/delete\s+SNS topic\s+arn:aws:sns/);
     expect(human.stdout).toMatch(/delete\s+KMS key/);
-    expect(human.stdout).toContain("5 change(s)");
+    expect(human.stdout).toContain("7 change(s)");
     expect(w.fake.operations({ mutating: true })).toEqual([]);
     expect(w.fake.sns.topics.has(TOPIC_ARN)).toBe(true);
     expect(w.fake.kms.keys.get(keyId)?.state).toBe("Enabled");

@@ -101,9 +101,86 @@ export function throttlesAlarm(
   };
 }
 
+/**
+ * API Gateway publishes a REST API's metrics under its name (ApiName, non-ASCII characters
+ * removed) and stage; not its id.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html
+ */
+const apiDimensions = (apiName: string, stage: string) => [
+  { Name: "ApiName", Value: apiName },
+  { Name: "Stage", Value: stage },
+];
+
+/**
+ * Share of the stage's requests answered 5xx above the threshold over five minutes: the Average
+ * of 5XXError is that share (0–1), so 5 % is 0.05.
+ */
+export function api5xxRateAlarm(
+  apiName: string,
+  stage: string,
+  thresholdPercent: number,
+  actions: string[],
+): AlarmDefinition {
+  return {
+    AlarmDescription: `5XX rate of the ${apiName} API (stage ${stage}) above ${thresholdPercent}% in five minutes`,
+    ActionsEnabled: true,
+    AlarmActions: actions,
+    OKActions: actions,
+    Namespace: "AWS/ApiGateway",
+    MetricName: "5XXError",
+    Dimensions: apiDimensions(apiName, stage),
+    Statistic: "Average",
+    Period: 300,
+    EvaluationPeriods: 1,
+    DatapointsToAlarm: 1,
+    Threshold: thresholdPercent / 100,
+    ComparisonOperator: "GreaterThanThreshold",
+    // No requests is no data: not an outage.
+    TreatMissingData: "notBreaching",
+  };
+}
+
+/**
+ * More requests in five minutes than the threshold: traffic beyond what the stage is sized for
+ * (a runaway client, a scraper, an attack). API Gateway documents SampleCount as the statistic
+ * that counts Count's requests.
+ */
+export function apiRequestsAlarm(
+  apiName: string,
+  stage: string,
+  threshold: number,
+  actions: string[],
+): AlarmDefinition {
+  return {
+    AlarmDescription: `More than ${threshold} requests to the ${apiName} API (stage ${stage}) in five minutes`,
+    ActionsEnabled: true,
+    AlarmActions: actions,
+    OKActions: actions,
+    Namespace: "AWS/ApiGateway",
+    MetricName: "Count",
+    Dimensions: apiDimensions(apiName, stage),
+    Statistic: "SampleCount",
+    Period: 300,
+    EvaluationPeriods: 1,
+    DatapointsToAlarm: 1,
+    Threshold: threshold,
+    ComparisonOperator: "GreaterThanThreshold",
+    TreatMissingData: "notBreaching",
+  };
+}
+
 /** An empty list and an absent one mean the same: DescribeAlarms answers `[]` for either. */
 function listOrNone<T>(list: readonly T[] | undefined): readonly T[] | undefined {
   return list && list.length > 0 ? list : undefined;
+}
+
+/** A metric's dimensions name it as a set: compared in name order, whatever order AWS returns. */
+function dimensions(
+  list: readonly { Name?: string | undefined; Value?: string | undefined }[] | undefined,
+): unknown {
+  return listOrNone(list)
+    ?.map((x) => ({ Name: x.Name, Value: x.Value }))
+    .sort((a, b) => ((a.Name ?? "") < (b.Name ?? "") ? -1 : 1));
 }
 
 /** The comparable part of an alarm, as DescribeAlarms reports it. */
@@ -122,7 +199,7 @@ function shape(d: AlarmDefinition | MetricAlarm): unknown {
     MetricName: d.MetricName,
     Statistic: d.Statistic,
     Period: d.Period,
-    Dimensions: listOrNone(d.Dimensions)?.map((x) => ({ Name: x.Name, Value: x.Value })),
+    Dimensions: dimensions(d.Dimensions),
     Metrics: listOrNone(d.Metrics)?.map((m) => ({
       Id: m.Id,
       Expression: m.Expression,
@@ -131,10 +208,7 @@ function shape(d: AlarmDefinition | MetricAlarm): unknown {
       MetricStat: m.MetricStat && {
         Namespace: m.MetricStat.Metric?.Namespace,
         MetricName: m.MetricStat.Metric?.MetricName,
-        Dimensions: listOrNone(m.MetricStat.Metric?.Dimensions)?.map((x) => ({
-          Name: x.Name,
-          Value: x.Value,
-        })),
+        Dimensions: dimensions(m.MetricStat.Metric?.Dimensions),
         Period: m.MetricStat.Period,
         Stat: m.MetricStat.Stat,
       },

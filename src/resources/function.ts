@@ -1,8 +1,10 @@
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
+  PutFunctionConcurrencyCommand,
   TagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -11,6 +13,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
+import { UserError } from "../errors.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 import type { TagMap } from "./tags.js";
@@ -22,6 +25,8 @@ export interface FunctionProps {
   readonly handler: string;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /** Reserved concurrency; undefined: none (the tool removes one set by hand). */
+  readonly reservedConcurrency: number | undefined;
   /** Configuration, never secrets: the function's environment is readable by anyone with GetFunction. */
   readonly environment: Readonly<Record<string, string>>;
   readonly code: { readonly bucket: string; readonly key: string; readonly sha256Base64: string };
@@ -40,6 +45,7 @@ interface FunctionCurrent {
   handler: string | undefined;
   memoryMb: number | undefined;
   timeoutSeconds: number | undefined;
+  reservedConcurrency: number | undefined;
   roleArn: string | undefined;
   environment: Record<string, string>;
   tracing: string | undefined;
@@ -78,6 +84,7 @@ function updateInProgress(err: unknown): string | undefined {
 function currentOf(
   c: FunctionConfiguration,
   tags: Record<string, string> | undefined,
+  reservedConcurrency: number | undefined,
 ): FunctionCurrent {
   return {
     codeSha256: c.CodeSha256,
@@ -85,6 +92,7 @@ function currentOf(
     handler: c.Handler,
     memoryMb: c.MemorySize,
     timeoutSeconds: c.Timeout,
+    reservedConcurrency,
     roleArn: c.Role,
     environment: c.Environment?.Variables ?? {},
     tracing: c.TracingConfig?.Mode,
@@ -104,7 +112,9 @@ async function read(
     const f = await ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }));
     const c = f.Configuration;
     if (!c?.FunctionArn) return undefined;
-    return { arn: c.FunctionArn, current: currentOf(c, f.Tags) };
+    // GetFunction reports the reservation only when there is one.
+    const reserved = f.Concurrency?.ReservedConcurrentExecutions;
+    return { arn: c.FunctionArn, current: currentOf(c, f.Tags, reserved) };
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -152,6 +162,62 @@ async function waitSettled(ctx: Ctx, name: string, current: FunctionCurrent): Pr
   }
 }
 
+/**
+ * Reserves the function's concurrency, or removes a reservation the settings do not have.
+ * Lambda refuses a reservation that would leave the account less unreserved concurrency than
+ * its minimum: the user's to fix, so a UserError saying how.
+ */
+async function setConcurrency(ctx: Ctx, p: FunctionProps): Promise<void> {
+  const lambda = ctx.clients.lambda;
+  const FunctionName = p.name;
+  const reserved = p.reservedConcurrency;
+  if (reserved === undefined) {
+    await retryWhile(
+      ctx,
+      () => lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName })),
+      updateInProgress,
+    );
+    return;
+  }
+  try {
+    await retryWhile(
+      ctx,
+      () =>
+        lambda.send(
+          new PutFunctionConcurrencyCommand({
+            FunctionName,
+            ReservedConcurrentExecutions: reserved,
+          }),
+        ),
+      updateInProgress,
+    );
+  } catch (err) {
+    const refusal = unreservedMinimum(err);
+    if (refusal === undefined) throw err;
+    const minimum = refusal ? ` (at least ${refusal})` : "";
+    throw new UserError(
+      `Cannot reserve ${reserved} concurrent executions for the Lambda function ${FunctionName}: the account would keep less unreserved concurrency than AWS requires${minimum}.`,
+      {
+        hint: "Lower reservedConcurrency in the config file, or remove it to reserve none, or ask AWS for a higher Lambda concurrent-executions quota (Service Quotas), then run up again.",
+        cause: err,
+      },
+    );
+  }
+}
+
+/**
+ * Lambda's refusal of a reservation that would take the account's unreserved concurrency below
+ * its minimum ("…decreases account's UnreservedConcurrentExecution below its minimum value of
+ * [100]."): the minimum as written ("" if AWS words it otherwise), or undefined for any other
+ * error.
+ */
+function unreservedMinimum(err: unknown): string | undefined {
+  if (!isNamed(err, "InvalidParameterValueException")) return undefined;
+  const m = errorMessage(err);
+  if (!/UnreservedConcurrentExecution below its minimum/i.test(m)) return undefined;
+  return /minimum value of \[(\d+)\]/.exec(m)?.[1] ?? "";
+}
+
 const CONFIG_FIELDS = [
   "runtime",
   "handler",
@@ -195,6 +261,7 @@ export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, Fu
     if (c.handler !== p.handler) fields.push("handler");
     if (c.memoryMb !== p.memoryMb) fields.push("memorySize");
     if (c.timeoutSeconds !== p.timeoutSeconds) fields.push("timeout");
+    if (c.reservedConcurrency !== p.reservedConcurrency) fields.push("reservedConcurrency");
     if (c.roleArn !== p.roleArn) fields.push("role");
     if (!deepEqual(c.environment, { ...p.environment })) fields.push("environment");
     if (c.tracing !== "Active") fields.push("tracing");
@@ -230,6 +297,7 @@ export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, Fu
       return this.update(ctx, p, observed, this.diff(p, observed));
     }
     await waitActive(ctx, p.name);
+    if (p.reservedConcurrency !== undefined) await setConcurrency(ctx, p);
     const r = await read(ctx, p.name);
     if (!r) throw new Error("the function is not readable right after it was created");
     return { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
@@ -276,6 +344,7 @@ export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, Fu
       );
       await waitUpdated(ctx, FunctionName, "configuration update");
     }
+    if (change.fields.includes("reservedConcurrency")) await setConcurrency(ctx, p);
     if (change.fields.includes("tags")) {
       await lambda.send(new TagResourceCommand({ Resource: o.outputs.arn, Tags: { ...p.tags } }));
     }

@@ -8,6 +8,7 @@ import {
   UpdateContinuousBackupsCommand,
   UpdateTableCommand,
   type DynamoDBClient,
+  type OnDemandThroughput,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
@@ -20,6 +21,10 @@ import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 export interface TableProps {
   readonly name: string;
   readonly arn: string;
+  /** On-demand maximum read request units per second; -1: none. */
+  readonly maxReadUnits: number;
+  /** On-demand maximum write request units per second; -1: none. */
+  readonly maxWriteUnits: number;
   readonly tags: TagMap;
 }
 
@@ -34,11 +39,23 @@ interface TableCurrent {
   billingMode: string | undefined;
   deletionProtection: boolean;
   pitr: boolean;
+  /** On-demand maximum read request units; -1 when none is set. */
+  maxReadUnits: number;
+  /** On-demand maximum write request units; -1 when none is set. */
+  maxWriteUnits: number;
   tags: Record<string, string>;
   itemCount: number | undefined;
 }
 
 const KEY_SCHEMA = "id:S:HASH";
+
+/** What AWS means by -1, and by a member (or the whole OnDemandThroughput) it leaves out. */
+const NO_MAXIMUM = -1;
+
+/** A maximum as DescribeTable reports it: absent, -1 or anything below 1 all mean none. */
+function maximumOf(n: number | undefined): number {
+  return n !== undefined && n >= 1 ? n : NO_MAXIMUM;
+}
 
 function keySchemaOf(t: TableDescription): string {
   return (t.KeySchema ?? [])
@@ -75,6 +92,8 @@ async function readCurrent(ctx: Ctx, p: TableProps): Promise<TableCurrent | unde
     pitr:
       backups?.ContinuousBackupsDescription?.PointInTimeRecoveryDescription
         ?.PointInTimeRecoveryStatus === "ENABLED",
+    maxReadUnits: maximumOf(table.OnDemandThroughput?.MaxReadRequestUnits),
+    maxWriteUnits: maximumOf(table.OnDemandThroughput?.MaxWriteRequestUnits),
     tags: fromKeyValueList(tags?.Tags),
     itemCount: table.ItemCount,
   };
@@ -117,7 +136,11 @@ function tableBusy(err: unknown): string | undefined {
 
 async function applyFields(ctx: Ctx, p: TableProps, fields: readonly string[]): Promise<void> {
   const db = ctx.clients.dynamodb;
-  if (fields.includes("billingMode") || fields.includes("deletionProtection")) {
+  const has = (f: string) => fields.includes(f);
+  // A table switched back to on-demand gets its maximum in the same call (the maximum of a
+  // provisioned table is not compared: it does not apply until then).
+  const throughput = has("billingMode") || has("maxReadUnits") || has("maxWriteUnits");
+  if (throughput || has("deletionProtection")) {
     await waitActive(ctx, p.name);
     await retryWhile(
       ctx,
@@ -125,8 +148,18 @@ async function applyFields(ctx: Ctx, p: TableProps, fields: readonly string[]): 
         db.send(
           new UpdateTableCommand({
             TableName: p.name,
-            ...(fields.includes("billingMode") ? { BillingMode: "PAY_PER_REQUEST" } : {}),
-            ...(fields.includes("deletionProtection") ? { DeletionProtectionEnabled: true } : {}),
+            ...(has("billingMode") ? { BillingMode: "PAY_PER_REQUEST" } : {}),
+            ...(has("deletionProtection") ? { DeletionProtectionEnabled: true } : {}),
+            // -1 removes a maximum; both members are sent, so the result does not depend on
+            // what was there.
+            ...(throughput
+              ? {
+                  OnDemandThroughput: {
+                    MaxReadRequestUnits: p.maxReadUnits,
+                    MaxWriteRequestUnits: p.maxWriteUnits,
+                  },
+                }
+              : {}),
           }),
         ),
       tableBusy,
@@ -150,6 +183,15 @@ async function applyFields(ctx: Ctx, p: TableProps, fields: readonly string[]): 
   }
 }
 
+/** CreateTable's maximum: only the members that set one (no maximum is the default). */
+function createThroughput(p: TableProps): { OnDemandThroughput?: OnDemandThroughput } {
+  const t: OnDemandThroughput = {
+    ...(p.maxReadUnits >= 1 ? { MaxReadRequestUnits: p.maxReadUnits } : {}),
+    ...(p.maxWriteUnits >= 1 ? { MaxWriteRequestUnits: p.maxWriteUnits } : {}),
+  };
+  return Object.keys(t).length ? { OnDemandThroughput: t } : {};
+}
+
 export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurrent> = {
   kind: "dynamodb-table",
   label: "DynamoDB table",
@@ -165,6 +207,10 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
     const fields: string[] = [];
     if (c.keySchema !== KEY_SCHEMA) fields.push("keySchema");
     if (c.billingMode !== "PAY_PER_REQUEST") fields.push("billingMode");
+    else {
+      if (c.maxReadUnits !== maximumOf(_p.maxReadUnits)) fields.push("maxReadUnits");
+      if (c.maxWriteUnits !== maximumOf(_p.maxWriteUnits)) fields.push("maxWriteUnits");
+    }
     if (!c.deletionProtection) fields.push("deletionProtection");
     if (!c.pitr) fields.push("pitr");
     if (!hasTags(c.tags, _p.tags)) fields.push("tags");
@@ -180,6 +226,7 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
           AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
           KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
           BillingMode: "PAY_PER_REQUEST",
+          ...createThroughput(p),
           DeletionProtectionEnabled: true,
           Tags: toKeyValueList(p.tags),
         }),

@@ -7,7 +7,10 @@ import {
   GetRestApisCommand,
   GetStageCommand,
 } from "@aws-sdk/client-api-gateway";
-import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  DescribeAlarmsCommand,
+  ListTagsForResourceCommand as ListAlarmTags,
+} from "@aws-sdk/client-cloudwatch";
 import {
   DescribeLogGroupsCommand,
   ListTagsForResourceCommand as ListLogTags,
@@ -167,7 +170,9 @@ export async function expectStack(
   expect(inv.functions).toEqual([n.functionName]);
   expect(inv.roles).toEqual([n.loggingRole, n.role].sort());
   expect(inv.restApis).toEqual([n.restApi]);
-  expect(inv.alarms).toEqual([n.errorRateAlarm, n.throttlesAlarm]);
+  expect(inv.alarms).toEqual(
+    [n.errorRateAlarm, n.throttlesAlarm, n.api5xxAlarm, n.apiRequestsAlarm].sort(),
+  );
   expect(inv.objects).toHaveLength(1);
   expect(inv.objects?.[0]).toMatch(new RegExp(`^${n.bucket}/artifacts/[0-9a-f]{64}\\.zip$`));
   if (opts.email) {
@@ -211,10 +216,11 @@ export async function expectStack(
     E.tags(stage),
   );
 
-  // DynamoDB: key id, on-demand, PITR, deletion protection, tags.
+  // DynamoDB: key id, on-demand with a maximum, PITR, deletion protection, tags.
   const table = (await aws.dynamodb.send(new DescribeTableCommand({ TableName: n.table }))).Table;
   expect(table?.KeySchema).toEqual([{ AttributeName: "id", KeyType: "HASH" }]);
   expect(table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
+  expect(table?.OnDemandThroughput).toEqual(E.TABLE_ON_DEMAND_THROUGHPUT);
   expect(table?.DeletionProtectionEnabled).toBe(true);
   const pitr = await aws.dynamodb.send(
     new DescribeContinuousBackupsCommand({ TableName: n.table }),
@@ -265,6 +271,8 @@ export async function expectStack(
     TABLE_NAME: cfg?.Environment?.Variables?.TABLE_NAME,
   }).toEqual(want);
   expect(fn.Tags).toMatchObject(E.tags(stage));
+  // No reservation unless the settings ask for one.
+  expect(fn.Concurrency?.ReservedConcurrentExecutions).toBeUndefined();
 
   // Invoke permissions: one per route, scoped to this API, stage, method and path.
   const policy = await aws.lambda.send(new GetPolicyCommand({ FunctionName: n.functionName }));
@@ -332,9 +340,11 @@ export async function expectStack(
     expect(t.tags, g.logGroupName).toMatchObject(E.tags(stage));
   }
 
-  // Alarms on this function's error rate and throttles.
+  // Alarms on this function's error rate and throttles, and on the API's 5XX rate and requests.
   const described = await aws.cloudwatch.send(
-    new DescribeAlarmsCommand({ AlarmNames: [n.errorRateAlarm, n.throttlesAlarm] }),
+    new DescribeAlarmsCommand({
+      AlarmNames: [n.errorRateAlarm, n.throttlesAlarm, n.api5xxAlarm, n.apiRequestsAlarm],
+    }),
   );
   const byName = new Map((described.MetricAlarms ?? []).map((a) => [a.AlarmName, a]));
   const a = E.alarms(stage);
@@ -369,9 +379,37 @@ export async function expectStack(
     FunctionName: th?.Dimensions?.find((d) => d.Name === "FunctionName")?.Value,
     TreatMissingData: th?.TreatMissingData,
   }).toEqual(a.throttles);
+  for (const [name, want] of [
+    [n.api5xxAlarm, a.api5xx],
+    [n.apiRequestsAlarm, a.apiRequests],
+  ] as const) {
+    const alarm = byName.get(name);
+    expect(
+      {
+        Namespace: alarm?.Namespace,
+        MetricName: alarm?.MetricName,
+        Dimensions: [...(alarm?.Dimensions ?? [])].sort((x, y) =>
+          (x.Name ?? "") < (y.Name ?? "") ? -1 : 1,
+        ),
+        Statistic: alarm?.Statistic,
+        Period: alarm?.Period,
+        EvaluationPeriods: alarm?.EvaluationPeriods,
+        DatapointsToAlarm: alarm?.DatapointsToAlarm,
+        ComparisonOperator: alarm?.ComparisonOperator,
+        Threshold: alarm?.Threshold,
+        TreatMissingData: alarm?.TreatMissingData,
+      },
+      name,
+    ).toEqual(want);
+  }
   const actions = opts.email ? [`arn:aws:sns:${E.REGION}:${E.ACCOUNT}:${n.alarmTopic}`] : [];
-  for (const alarm of [er, th]) {
+  for (const alarm of [er, th, byName.get(n.api5xxAlarm), byName.get(n.apiRequestsAlarm)]) {
     expect(alarm?.AlarmActions ?? []).toEqual(actions);
     expect(alarm?.OKActions ?? []).toEqual(actions);
+    const t = await aws.cloudwatch.send(new ListAlarmTags({ ResourceARN: alarm?.AlarmArn }));
+    expect(
+      Object.fromEntries((t.Tags ?? []).map((x) => [x.Key, x.Value])),
+      alarm?.AlarmName,
+    ).toMatchObject(E.tags(stage));
   }
 }

@@ -21,6 +21,8 @@ export function names(stage: string) {
     restApi: stack,
     errorRateAlarm: `${stack}-error-rate`,
     throttlesAlarm: `${stack}-throttles`,
+    api5xxAlarm: `${stack}-api-5xx`,
+    apiRequestsAlarm: `${stack}-api-requests`,
     alarmTopic: `${stack}-alarms`,
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,
@@ -169,9 +171,25 @@ export function functionConfig(stage: string) {
   };
 }
 
-/** Error rate above 5 % for 2 of 2 five-minute periods; any throttle in five minutes. */
+/**
+ * The table's on-demand maxima (DynamoDB API reference, OnDemandThroughput; README
+ * "Configuration"): 1000 read and 500 write request units per second.
+ */
+export const TABLE_ON_DEMAND_THROUGHPUT = { MaxReadRequestUnits: 1000, MaxWriteRequestUnits: 500 };
+
+/**
+ * Error rate above 5 % for 2 of 2 five-minute periods; any throttle in five minutes. On the API
+ * (API Gateway developer guide, "Amazon API Gateway dimensions and metrics": metrics by ApiName,
+ * the REST API's name, and Stage): the Average of 5XXError is the share of requests answered
+ * 5xx, so 5 % is 0.05; Count's requests are counted by its SampleCount, and the default stage
+ * throttle (100 requests/s) lets 30000 through in five minutes.
+ */
 export function alarms(stage: string) {
   const fn = names(stage).functionName;
+  const api = [
+    { Name: "ApiName", Value: names(stage).restApi },
+    { Name: "Stage", Value: "prod" },
+  ];
   return {
     errorRate: {
       ComparisonOperator: "GreaterThanThreshold",
@@ -200,6 +218,30 @@ export function alarms(stage: string) {
       Statistic: "Sum",
       Period: 300,
       FunctionName: fn,
+      TreatMissingData: "notBreaching",
+    },
+    api5xx: {
+      Namespace: "AWS/ApiGateway",
+      MetricName: "5XXError",
+      Dimensions: api,
+      Statistic: "Average",
+      Period: 300,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0.05,
+      TreatMissingData: "notBreaching",
+    },
+    apiRequests: {
+      Namespace: "AWS/ApiGateway",
+      MetricName: "Count",
+      Dimensions: api,
+      Statistic: "SampleCount",
+      Period: 300,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 30000,
       TreatMissingData: "notBreaching",
     },
   };

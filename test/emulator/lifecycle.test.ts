@@ -2,6 +2,7 @@ import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { PutBucketVersioningCommand, GetBucketVersioningCommand } from "@aws-sdk/client-s3";
 import { DeleteAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeTableCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import {
   GetFunctionConfigurationCommand,
   GetPolicyCommand,
@@ -52,7 +53,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
     const r = await cli(["up", "--dry-run", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as { resources: { action: string }[] };
-    expect(plan.resources.length).toBeGreaterThanOrEqual(14);
+    expect(plan.resources.length).toBeGreaterThanOrEqual(16);
     expect(plan.resources.every((x) => x.action === "create")).toBe(true);
     expect(mutating()).toEqual([]);
     expect(isEmpty(await inventory(aws))).toBe(true);
@@ -95,6 +96,13 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
         VersioningConfiguration: { Status: "Suspended" },
       }),
     );
+    // The table's read maximum lifted by hand.
+    await aws.dynamodb.send(
+      new UpdateTableCommand({
+        TableName: n.table,
+        OnDemandThroughput: { MaxReadRequestUnits: 40000 },
+      }),
+    );
 
     const status = await cli(["status", "--json"]);
     expect(status.code, status.stderr).toBe(2);
@@ -107,13 +115,14 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
     expect(row(n.functionName)?.fields).toEqual(["memorySize"]);
     expect(row(n.throttlesAlarm)?.state).toBe("missing");
     expect(row(n.bucket)?.fields).toEqual(["versioning"]);
+    expect(row(n.table)?.fields).toEqual(["maxReadUnits"]);
     expect(rows.find((x) => x.label === "API Gateway invoke permissions")?.state).toMatch(
       /drifted/,
     );
     expect(
       rows.filter((x) => x.state !== "in sync").map((x) => x.id),
       "nothing else is reported",
-    ).toHaveLength(4);
+    ).toHaveLength(5);
     expect(mutating()).toEqual([]);
 
     const up = await cli(["up"]);
@@ -124,6 +133,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
         "monitoring PutMetricAlarm",
         `lambda POST /2015-03-31/functions/${n.functionName}/policy`,
         `s3 PUT /${n.bucket}/?versioning`,
+        "dynamodb UpdateTable",
       ].sort(),
     );
     await expectStack(aws, "production");
@@ -133,6 +143,8 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
     expect(cfg.MemorySize).toBe(256);
     const ver = await aws.s3.send(new GetBucketVersioningCommand({ Bucket: n.bucket }));
     expect(ver.Status).toBe("Enabled");
+    const table = await aws.dynamodb.send(new DescribeTableCommand({ TableName: n.table }));
+    expect(table.Table?.OnDemandThroughput).toEqual(E.TABLE_ON_DEMAND_THROUGHPUT);
 
     const after = await cli(["up"]);
     expect(after.code).toBe(0);

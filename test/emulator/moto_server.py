@@ -20,6 +20,9 @@ from moto.apigateway.exceptions import RestAPINotFound  # noqa: E402
 from moto.awslambda import models as lambda_models  # noqa: E402
 from moto.awslambda import policy as lambda_policy  # noqa: E402
 from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
+from moto.dynamodb import responses as dynamodb_responses  # noqa: E402
+from moto.dynamodb.exceptions import MockValidationException  # noqa: E402
+from moto.dynamodb.models.table import Table as DynamoTable  # noqa: E402
 from moto.iam import access_control, policy_conditions  # noqa: E402
 from moto.moto_server.threaded_moto_server import (  # noqa: E402
     DomainDispatcherApplication,
@@ -171,6 +174,70 @@ def patch_apigateway_delete_missing_api() -> None:
     backend.delete_rest_api = delete_rest_api
 
 
+def patch_dynamodb_on_demand_throughput() -> None:
+    """CreateTable and UpdateTable keep OnDemandThroughput, and DescribeTable returns it (moto
+    ignores it).
+
+    Each member is a maximum of 1 or more, or -1 to remove the maximum set; UpdateTable changes
+    only the members it is given. The TableDescription carries the maxima that are set.
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html#DDB-CreateTable-request-OnDemandThroughput
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html#DDB-UpdateTable-request-OnDemandThroughput
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TableDescription.html#DDB-Type-TableDescription-OnDemandThroughput
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_OnDemandThroughput.html
+    """
+    members = ("MaxReadRequestUnits", "MaxWriteRequestUnits")
+    handler = dynamodb_responses.DynamoHandler
+    original_create = handler.create_table
+    original_update = handler.update_table
+    original_describe = DynamoTable.describe
+
+    def given(body):  # type: ignore[no-untyped-def]
+        throughput = body.get("OnDemandThroughput")
+        for m in members:
+            v = (throughput or {}).get(m)
+            if v is not None and not (int(v) >= 1 or int(v) == -1):
+                raise MockValidationException(
+                    f"One or more parameter values were invalid: Requested {m} for "
+                    "OnDemandThroughput for table is outside of valid range"
+                )
+        return throughput
+
+    def apply(table, throughput):  # type: ignore[no-untyped-def]
+        current = dict(getattr(table, "on_demand_throughput", {}))
+        for m in members:
+            v = (throughput or {}).get(m)
+            if v is not None and int(v) == -1:
+                current.pop(m, None)
+            elif v is not None:
+                current[m] = int(v)
+        table.on_demand_throughput = current
+
+    def create_table(self):  # type: ignore[no-untyped-def]
+        throughput = given(self.body)
+        original_create(self)
+        table = self.dynamodb_backend.get_table(self.body["TableName"])
+        apply(table, throughput)
+        return dynamodb_responses.DynamoResult(table.describe())
+
+    def update_table(self):  # type: ignore[no-untyped-def]
+        throughput = given(self.body)
+        original_update(self)
+        table = self.dynamodb_backend.get_table(self.body["TableName"])
+        apply(table, throughput)
+        return dynamodb_responses.DynamoResult(table.describe())
+
+    def describe(self, base_key="TableDescription"):  # type: ignore[no-untyped-def]
+        result = original_describe(self, base_key)
+        throughput = getattr(self, "on_demand_throughput", {})
+        if throughput:
+            result[base_key]["OnDemandThroughput"] = dict(throughput)
+        return result
+
+    handler.create_table = create_table
+    handler.update_table = update_table
+    DynamoTable.describe = describe
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -183,6 +250,7 @@ def main() -> None:
     patch_lambda_logging_and_tracing()
     patch_lambda_duplicate_statement_id()
     patch_apigateway_delete_missing_api()
+    patch_dynamodb_on_demand_throughput()
 
     server = make_server(args.host, args.port, DomainDispatcherApplication(create_backend_app), True)
     print(f"listening on {server.server_address[1]}", flush=True)

@@ -16,9 +16,14 @@ export interface Table {
   billingMode: string;
   deletionProtection: boolean;
   pitr: boolean;
+  /** On-demand maximum request units per second: only the members set (-1 removes one). */
+  onDemandThroughput: { MaxReadRequestUnits?: number; MaxWriteRequestUnits?: number };
   tags: Map<string, string>;
   itemCount: number;
 }
+
+type Throughput = Table["onDemandThroughput"];
+const MEMBERS = ["MaxReadRequestUnits", "MaxWriteRequestUnits"] as const;
 
 export interface DynamoDbTimings {
   /** CREATING → ACTIVE. */
@@ -65,8 +70,15 @@ export class FakeDynamoDb implements FakeService {
             `Attempt to change a resource which is still in use: Table is being ${t.status === "CREATING" ? "created" : t.status === "DELETING" ? "deleted" : "updated"}: ${t.name}`,
           );
         }
+        const throughput = this.throughput(i.OnDemandThroughput);
         if (typeof i.DeletionProtectionEnabled === "boolean")
           t.deletionProtection = i.DeletionProtectionEnabled;
+        // Only the members given change; -1 removes that maximum (API_OnDemandThroughput).
+        for (const m of MEMBERS) {
+          const v = throughput?.[m];
+          if (v === -1) delete t.onDemandThroughput[m];
+          else if (v !== undefined) t.onDemandThroughput[m] = v;
+        }
         if (typeof i.BillingMode === "string" && i.BillingMode !== t.billingMode) {
           t.billingMode = i.BillingMode;
           t.status = "UPDATING";
@@ -184,6 +196,25 @@ export class FakeDynamoDb implements FakeService {
     return t;
   }
 
+  /**
+   * OnDemandThroughput as given, checked as AWS checks it: each member 1 or more, or -1
+   * ("To remove the maximum ... set the value to -1"; API_OnDemandThroughput).
+   */
+  private throughput(given: unknown): Throughput | undefined {
+    if (given === undefined) return undefined;
+    const t = given as Throughput;
+    for (const m of MEMBERS) {
+      const v = t[m];
+      if (v !== undefined && !(Number.isInteger(v) && (v >= 1 || v === -1))) {
+        throw err(
+          "ValidationException",
+          `One or more parameter values were invalid: Requested ${m} for OnDemandThroughput for table is outside of valid range`,
+        );
+      }
+    }
+    return t;
+  }
+
   private createTable(i: In, c: CallContext): object {
     const name = i.TableName as string;
     const existing = this.tables.get(name);
@@ -207,6 +238,9 @@ export class FakeDynamoDb implements FakeService {
       billingMode: (i.BillingMode as string | undefined) ?? "PROVISIONED",
       deletionProtection: i.DeletionProtectionEnabled === true,
       pitr: false,
+      onDemandThroughput: Object.fromEntries(
+        Object.entries(this.throughput(i.OnDemandThroughput) ?? {}).filter(([, v]) => v !== -1),
+      ),
       tags: new Map(
         ((i.Tags as { Key: string; Value: string }[] | undefined) ?? []).map((t) => [
           t.Key,
@@ -228,6 +262,10 @@ export class FakeDynamoDb implements FakeService {
       AttributeDefinitions: structuredClone(t.attributeDefinitions),
       BillingModeSummary: { BillingMode: t.billingMode },
       DeletionProtectionEnabled: t.deletionProtection,
+      // Only the maxima that are set; none set, no OnDemandThroughput at all.
+      ...(Object.keys(t.onDemandThroughput).length
+        ? { OnDemandThroughput: { ...t.onDemandThroughput } }
+        : {}),
       ItemCount: t.itemCount,
       TableSizeBytes: t.itemCount * 100,
     };

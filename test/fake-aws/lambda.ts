@@ -19,6 +19,17 @@ export interface LambdaFunction {
   tags: Map<string, string>;
   policy: Map<string, Record<string, unknown>>;
   revision: number;
+  /** Reserved concurrency, if any. */
+  reservedConcurrency: number | undefined;
+}
+
+/**
+ * The account's Lambda concurrency (per region): the quota and how much of it must stay
+ * unreserved. AWS's defaults are 1000 and 100; new accounts may get a lower quota.
+ */
+export interface LambdaConcurrency {
+  limit: number;
+  minimumUnreserved: number;
 }
 
 export interface LambdaTimings {
@@ -48,6 +59,8 @@ export class FakeLambda implements FakeService {
   readonly name = "Lambda";
   readonly functions = new Map<string, LambdaFunction>();
   readonly operations: FakeService["operations"];
+  /** A test may lower it to meet AWS's refusal of a reservation. */
+  concurrency: LambdaConcurrency = { limit: 1000, minimumUnreserved: 100 };
 
   constructor(
     private readonly account: string,
@@ -63,6 +76,49 @@ export class FakeLambda implements FakeService {
           Configuration: this.configuration(f),
           Code: { RepositoryType: "S3" },
           Tags: Object.fromEntries(f.tags),
+          // Only when the function has a reservation.
+          ...(f.reservedConcurrency !== undefined
+            ? { Concurrency: { ReservedConcurrentExecutions: f.reservedConcurrency } }
+            : {}),
+        };
+      },
+      GetFunctionConcurrency: (i, c) => {
+        const f = this.fn(i.FunctionName as string, c);
+        return f.reservedConcurrency !== undefined
+          ? { ReservedConcurrentExecutions: f.reservedConcurrency }
+          : {};
+      },
+      PutFunctionConcurrency: (i, c) => {
+        const f = this.fn(i.FunctionName as string, c);
+        const wanted = i.ReservedConcurrentExecutions as number;
+        const others = [...this.functions.values()]
+          .filter((x) => x !== f)
+          .reduce((sum, x) => sum + (x.reservedConcurrency ?? 0), 0);
+        const { limit, minimumUnreserved } = this.concurrency;
+        if (limit - others - wanted < minimumUnreserved) {
+          throw err(
+            "InvalidParameterValueException",
+            `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${minimumUnreserved}].`,
+          );
+        }
+        f.reservedConcurrency = wanted;
+        return { ReservedConcurrentExecutions: wanted };
+      },
+      DeleteFunctionConcurrency: (i, c) => {
+        this.fn(i.FunctionName as string, c).reservedConcurrency = undefined;
+        return {};
+      },
+      GetAccountSettings: () => {
+        const reserved = [...this.functions.values()].reduce(
+          (sum, x) => sum + (x.reservedConcurrency ?? 0),
+          0,
+        );
+        return {
+          AccountLimit: {
+            ConcurrentExecutions: this.concurrency.limit,
+            UnreservedConcurrentExecutions: this.concurrency.limit - reserved,
+          },
+          AccountUsage: { FunctionCount: this.functions.size },
         };
       },
       ListFunctions: (_i, c) => ({
@@ -296,6 +352,7 @@ export class FakeLambda implements FakeService {
       tags: new Map(Object.entries((i.Tags as Record<string, string> | undefined) ?? {})),
       policy: new Map(),
       revision: 1,
+      reservedConcurrency: undefined,
     };
     this.functions.set(name, f);
     return this.configuration(f);

@@ -191,12 +191,12 @@ describe("a reader that closes early (`| head`)", () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       if (!closing.includes("stdout")) {
         noCrash(r.stdout);
-        expect(r.stdout).toMatch(/up to date in us-east-1 \(14 created\)/);
+        expect(r.stdout).toMatch(/up to date in us-east-1 \(16 created\)/);
       }
       const state = JSON.parse(
         readFileSync(path.join(cwd, ".serverless-automation", "production.json"), "utf8"),
       ) as { resources: Record<string, unknown>; endpoint?: string };
-      expect(Object.keys(state.resources)).toHaveLength(14);
+      expect(Object.keys(state.resources)).toHaveLength(16);
       expect(state.endpoint).toMatch(/^https:\/\//);
       expect(existsSync(path.join(cwd, ".serverless-automation", "production.json.lock"))).toBe(
         false,
