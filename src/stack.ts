@@ -229,7 +229,12 @@ export function desiredStack(i: StackInput): AnySpec[] {
         props: () => ({
           alias: keyAlias,
           description: `Encrypts the alarm notifications of ${names.stack}`,
-          policy: alarmKeyPolicy(partition, account),
+          policy: alarmKeyPolicy({
+            partition,
+            region,
+            account,
+            alarmNamePrefix: `${names.stack}-`,
+          }),
           tags,
         }),
       }),

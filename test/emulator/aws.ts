@@ -23,7 +23,12 @@ import {
   ListRolePoliciesCommand,
   ListRolesCommand,
 } from "@aws-sdk/client-iam";
-import { ListAliasesCommand, ListKeysCommand, DescribeKeyCommand } from "@aws-sdk/client-kms";
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  ListAliasesCommand,
+  ListKeysCommand,
+} from "@aws-sdk/client-kms";
 import { GetFunctionCommand, GetPolicyCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import {
   GetBucketEncryptionCommand,
@@ -149,6 +154,11 @@ export async function expectStack(aws: Aws, stage: string, opts: { email?: strin
     expect(inv.subscriptions).toEqual([opts.email]);
     expect(inv.kmsKeys).toHaveLength(1);
     expect(inv.kmsAliases).toEqual([`alias/${n.alarmTopic}`]);
+    const key = await aws.kms.send(new DescribeKeyCommand({ KeyId: `alias/${n.alarmTopic}` }));
+    const keyPolicy = await aws.kms.send(
+      new GetKeyPolicyCommand({ KeyId: key.KeyMetadata?.KeyId, PolicyName: "default" }),
+    );
+    expect(statements(keyPolicy.Policy)).toEqual(E.alarmKeyPolicy(stage));
   } else {
     expect(inv.topics).toEqual([]);
     expect(inv.kmsKeys).toEqual([]);

@@ -97,6 +97,40 @@ export function permissionSourceArns(apiId: string): string[] {
   ).sort();
 }
 
+/**
+ * The alarm topic's key policy (with an alarm address): the account administers the key, and
+ * CloudWatch may make and read data keys only for this account's alarms named with the stack's
+ * prefix. AWS's documents for an encrypted topic that alarms publish to: the key policy grants
+ * `cloudwatch.amazonaws.com` `kms:Decrypt` and `kms:GenerateDataKey*` on `*`
+ * (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "compatibility with AWS services";
+ * repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger), and service principals
+ * are scoped with `aws:SourceAccount` and `aws:SourceArn`, an alarm ARN
+ * `arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME` matched with ArnLike (IAM User Guide,
+ * "The confused deputy problem").
+ */
+export function alarmKeyPolicy(stage: string) {
+  return [
+    {
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: ["kms:*"],
+      Resource: ["*"],
+    },
+    {
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: ["*"],
+      Condition: {
+        StringEquals: { "aws:SourceAccount": ACCOUNT },
+        ArnLike: {
+          "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:serverless-automation-${stage}-*`,
+        },
+      },
+    },
+  ];
+}
+
 /** The bucket policy: deny every request that is not over TLS (S3.5). */
 export function bucketPolicy(stage: string) {
   const b = names(stage).bucket;
