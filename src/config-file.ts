@@ -26,6 +26,8 @@ const FIELDS: Record<string, keyof Settings | "region"> = {
   throttlesThreshold: "throttlesThreshold",
   tags: "extraTags",
   alarmEmail: "alarmEmail",
+  waf: "waf",
+  wafRateLimit: "wafRateLimit",
 };
 
 /**

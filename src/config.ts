@@ -58,6 +58,10 @@ export interface Settings {
   extraTags: Record<string, string>;
   /** Address subscribed to alarm notifications, if any. */
   alarmEmail: string | undefined;
+  /** A WAF web ACL in front of the API stage: AWS's common rule set and a per-IP rate limit. */
+  waf: boolean;
+  /** With waf: requests one IP may make in five minutes before WAF blocks it (WAF allows 10–2e9). */
+  wafRateLimit: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -73,7 +77,12 @@ export const DEFAULT_SETTINGS: Settings = {
   throttlesThreshold: 1,
   extraTags: {},
   alarmEmail: undefined,
+  waf: false,
+  wafRateLimit: 2000,
 };
+
+/** The range WAF accepts for a rate-based rule's limit (RateBasedStatement.Limit). */
+export const WAF_RATE_LIMIT_RANGE = { min: 10, max: 2_000_000_000 } as const;
 
 export interface Config {
   stage: string;
@@ -213,6 +222,16 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
   if (s.alarmEmail !== undefined && !isEmailAddress(s.alarmEmail)) {
     bad("alarmEmail", `must be an e-mail address (got "${s.alarmEmail}")`);
   }
+  if (typeof s.waf !== "boolean") {
+    bad("waf", `must be true or false (got ${JSON.stringify(s.waf)})`);
+  }
+  const { min, max } = WAF_RATE_LIMIT_RANGE;
+  if (!isInt(s.wafRateLimit) || s.wafRateLimit < min || s.wafRateLimit > max) {
+    bad(
+      "wafRateLimit",
+      `must be a whole number of requests per five minutes from ${min} to ${max} (got ${JSON.stringify(s.wafRateLimit)})`,
+    );
+  }
   return s;
 }
 
@@ -326,6 +345,8 @@ export interface Names {
   alarmTopic: string;
   /** The region-wide role API Gateway uses to write logs (only created if none is set). */
   apiGatewayCloudWatchRole: string;
+  /** The WAF web ACL in front of the API stage (with waf). */
+  webAcl: string;
 }
 
 export function resourceNames(stage: string, account: string, region: string): Names {
@@ -347,6 +368,7 @@ export function resourceNames(stage: string, account: string, region: string): N
     throttlesAlarm: `${stack}-throttles`,
     alarmTopic: `${stack}-alarms`,
     apiGatewayCloudWatchRole: `${PROJECT}-apigateway-cloudwatch-${region}`,
+    webAcl: `${stack}-waf`,
   };
 }
 

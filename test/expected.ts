@@ -17,7 +17,7 @@ export { statements } from "./emulator/aws.js";
 export async function expectDesignedStack(
   fake: FakeAccount,
   stage = "production",
-  opts: { email?: string } = {},
+  opts: { email?: string; waf?: { rateLimit?: number } } = {},
 ): Promise<void> {
   await expectStack(fake.clients(), stage, opts);
 }

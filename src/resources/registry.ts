@@ -13,6 +13,8 @@ import { roleHandler } from "./role.js";
 import { emailSubscriptionHandler } from "./subscription.js";
 import { tableHandler } from "./table.js";
 import { topicHandler } from "./topic.js";
+import { webAclAssociationHandler } from "./web-acl-association.js";
+import { webAclHandler } from "./web-acl.js";
 
 /** Every handler by kind, so state entries the stack no longer wants can still be deleted. */
 export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
@@ -31,5 +33,7 @@ export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
     restApiHandler,
     stageHandler,
     apiAccountHandler,
+    webAclHandler,
+    webAclAssociationHandler,
   ].map((h) => [h.kind, h as AnyHandler]),
 );

@@ -41,6 +41,12 @@ import {
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
 import { ListSubscriptionsCommand, ListTopicsCommand } from "@aws-sdk/client-sns";
+import {
+  GetWebACLCommand,
+  GetWebACLForResourceCommand,
+  ListTagsForResourceCommand as ListWafTags,
+  ListWebACLsCommand,
+} from "@aws-sdk/client-wafv2";
 import { expect } from "vitest";
 import { createClients, type Clients } from "../../src/aws/clients.js";
 import * as E from "./expected.js";
@@ -77,20 +83,33 @@ export function statements(doc: string | undefined): unknown[] {
 
 /** Everything that exists in the emulator's account, by kind (only names that matter). */
 export async function inventory(aws: Aws): Promise<Record<string, string[]>> {
-  const [buckets, tables, functions, roles, groups, apis, alarms, topics, subs, aliases, keys] =
-    await Promise.all([
-      aws.s3.send(new ListBucketsCommand({})),
-      aws.dynamodb.send(new ListTablesCommand({})),
-      aws.lambda.send(new ListFunctionsCommand({})),
-      aws.iam.send(new ListRolesCommand({})),
-      aws.logs.send(new DescribeLogGroupsCommand({})),
-      aws.apigateway.send(new GetRestApisCommand({})),
-      aws.cloudwatch.send(new DescribeAlarmsCommand({})),
-      aws.sns.send(new ListTopicsCommand({})),
-      aws.sns.send(new ListSubscriptionsCommand({})),
-      aws.kms.send(new ListAliasesCommand({})),
-      aws.kms.send(new ListKeysCommand({})),
-    ]);
+  const [
+    buckets,
+    tables,
+    functions,
+    roles,
+    groups,
+    apis,
+    alarms,
+    topics,
+    subs,
+    aliases,
+    keys,
+    acls,
+  ] = await Promise.all([
+    aws.s3.send(new ListBucketsCommand({})),
+    aws.dynamodb.send(new ListTablesCommand({})),
+    aws.lambda.send(new ListFunctionsCommand({})),
+    aws.iam.send(new ListRolesCommand({})),
+    aws.logs.send(new DescribeLogGroupsCommand({})),
+    aws.apigateway.send(new GetRestApisCommand({})),
+    aws.cloudwatch.send(new DescribeAlarmsCommand({})),
+    aws.sns.send(new ListTopicsCommand({})),
+    aws.sns.send(new ListSubscriptionsCommand({})),
+    aws.kms.send(new ListAliasesCommand({})),
+    aws.kms.send(new ListKeysCommand({})),
+    aws.wafv2.send(new ListWebACLsCommand({ Scope: "REGIONAL" })),
+  ]);
   const liveKeys: string[] = [];
   for (const k of keys.Keys ?? []) {
     const d = await aws.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }));
@@ -120,7 +139,63 @@ export async function inventory(aws: Aws): Promise<Record<string, string[]>> {
       .sort(),
     kmsKeys: liveKeys,
     apiGatewayLoggingRole: account.cloudwatchRoleArn ? [account.cloudwatchRoleArn] : [],
+    webAcls: (acls.WebACLs ?? []).map((a) => a.Name ?? "").sort(),
   };
+}
+
+/** A value as read, without what means nothing: absent, null, empty lists. */
+function meaningful(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(meaningful);
+  if (typeof v === "object" && v !== null) {
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined && x !== null && !(Array.isArray(x) && x.length === 0))
+        .map(([k, x]) => [k, meaningful(x)]),
+    );
+  }
+  return v;
+}
+
+/**
+ * With waf: exactly one web ACL, with the designed default action, rules, visibility and tags,
+ * associated with the API's stage. Without: no web ACL, and the stage has none.
+ */
+export async function expectWaf(
+  aws: Aws,
+  stage: string,
+  apiId: string,
+  waf: { rateLimit?: number } | undefined,
+): Promise<void> {
+  const want = E.webAcl(stage, waf?.rateLimit);
+  const list = await aws.wafv2.send(new ListWebACLsCommand({ Scope: "REGIONAL" }));
+  const guarded = await aws.wafv2.send(
+    new GetWebACLForResourceCommand({ ResourceArn: E.stageArn(apiId) }),
+  );
+  if (!waf) {
+    expect(list.WebACLs ?? []).toEqual([]);
+    expect(guarded.WebACL).toBeUndefined();
+    return;
+  }
+  expect((list.WebACLs ?? []).map((a) => a.Name)).toEqual([want.Name]);
+  const summary = list.WebACLs?.[0];
+  const got = await aws.wafv2.send(
+    new GetWebACLCommand({ Name: summary?.Name, Id: summary?.Id, Scope: "REGIONAL" }),
+  );
+  const acl = got.WebACL;
+  expect(
+    meaningful({
+      Name: acl?.Name,
+      Description: acl?.Description,
+      DefaultAction: acl?.DefaultAction,
+      VisibilityConfig: acl?.VisibilityConfig,
+      Rules: [...(acl?.Rules ?? [])].sort((a, b) => (a.Priority ?? 0) - (b.Priority ?? 0)),
+    }),
+  ).toEqual(want);
+  const tags = await aws.wafv2.send(new ListWafTags({ ResourceARN: acl?.ARN }));
+  expect(
+    Object.fromEntries((tags.TagInfoForResource?.TagList ?? []).map((t) => [t.Key, t.Value])),
+  ).toMatchObject(E.tags(stage));
+  expect(guarded.WebACL?.ARN).toBe(acl?.ARN);
 }
 
 /** True when nothing of any kind exists. */
@@ -138,7 +213,11 @@ export async function restApiId(aws: Aws, stage: string): Promise<string | undef
  * Asserts exactly one of everything the stack has, each with the properties the reference
  * design gives it, read back through the SDK.
  */
-export async function expectStack(aws: Aws, stage: string, opts: { email?: string } = {}) {
+export async function expectStack(
+  aws: Aws,
+  stage: string,
+  opts: { email?: string; waf?: { rateLimit?: number } } = {},
+) {
   const n = E.names(stage);
   const inv = await inventory(aws);
   expect(inv.buckets).toEqual([n.bucket]);
@@ -168,6 +247,7 @@ export async function expectStack(aws: Aws, stage: string, opts: { email?: strin
     [n.accessLogGroup, n.functionLogGroup, `API-Gateway-Execution-Logs_${apiId}/prod`].sort(),
   );
   expect(inv.apiGatewayLoggingRole).toEqual([`arn:aws:iam::${E.ACCOUNT}:role/${n.loggingRole}`]);
+  await expectWaf(aws, stage, apiId, opts.waf);
 
   // S3: SSE-S3, versioned, all four public-access blocks, ACLs disabled, TLS only, tags.
   const [enc, ver, pab, own, pol, btags] = await Promise.all([

@@ -220,3 +220,55 @@ export function alarms(stage: string) {
 }
 
 export const LOG_RETENTION_DAYS = 14;
+
+/**
+ * With `waf`: a regional web ACL that allows what no rule blocks; a rate-based rule blocking an
+ * IP that sends more than the limit (default 2,000) in five minutes, evaluated before AWS's
+ * managed common rule set, which keeps its own rule actions (override action None); CloudWatch
+ * metrics and sampled requests for the ACL and each rule. It protects the API's stage `prod`.
+ * (WAFv2 API reference: CreateWebACL, Rule, RateBasedStatement, ManagedRuleGroupStatement,
+ * OverrideAction, VisibilityConfig; AWS WAF Developer Guide, "Baseline rule groups".)
+ */
+export function webAcl(stage: string, rateLimit = 2000) {
+  const name = `serverless-automation-${stage}-waf`;
+  const visible = (metric: string) => ({
+    SampledRequestsEnabled: true,
+    CloudWatchMetricsEnabled: true,
+    MetricName: metric,
+  });
+  return {
+    Name: name,
+    Description: `Protects the REST API of serverless-automation-${stage}`,
+    DefaultAction: { Allow: {} },
+    VisibilityConfig: visible(name),
+    Rules: [
+      {
+        Name: "rate-limit-per-ip",
+        Priority: 0,
+        Statement: {
+          RateBasedStatement: {
+            Limit: rateLimit,
+            AggregateKeyType: "IP",
+            EvaluationWindowSec: 300,
+          },
+        },
+        Action: { Block: {} },
+        VisibilityConfig: visible(`${name}-rate-limit-per-ip`),
+      },
+      {
+        Name: "AWSManagedRulesCommonRuleSet",
+        Priority: 1,
+        Statement: {
+          ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet" },
+        },
+        OverrideAction: { None: {} },
+        VisibilityConfig: visible(`${name}-common-rule-set`),
+      },
+    ],
+  };
+}
+
+/** The ARN of an API's stage as WAF associates it (AssociateWebACL, ResourceArn). */
+export function stageArn(apiId: string): string {
+  return `arn:aws:apigateway:${REGION}::/restapis/${apiId}/stages/prod`;
+}
