@@ -36,6 +36,8 @@ const FIELDS: Record<string, keyof Settings | "region"> = {
   apiKeyBurstLimit: "apiKeyBurstLimit",
   apiKeyDailyQuota: "apiKeyDailyQuota",
   cognitoUserPoolArn: "cognitoUserPoolArn",
+  waf: "waf",
+  wafRateLimit: "wafRateLimit",
 };
 
 /**

@@ -87,6 +87,10 @@ export interface Settings {
   apiKeyDailyQuota: number;
   /** cognito: the ARN of the user pool whose ID tokens the API accepts. */
   cognitoUserPoolArn: string | undefined;
+  /** A WAF web ACL in front of the API stage: AWS's common rule set and a per-IP rate limit. */
+  waf: boolean;
+  /** With waf: requests one IP may make in five minutes before WAF blocks it (WAF allows 10–2e9). */
+  wafRateLimit: number;
 }
 
 /**
@@ -127,7 +131,12 @@ export const DEFAULT_SETTINGS: Settings = {
   apiKeyBurstLimit: 20,
   apiKeyDailyQuota: 10_000,
   cognitoUserPoolArn: undefined,
+  waf: false,
+  wafRateLimit: 2000,
 };
+
+/** The range WAF accepts for a rate-based rule's limit (RateBasedStatement.Limit). */
+export const WAF_RATE_LIMIT_RANGE = { min: 10, max: 2_000_000_000 } as const;
 
 export interface Config {
   stage: string;
@@ -324,6 +333,16 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
       'is required with "auth": "cognito" (the user pool whose tokens the API accepts)',
     );
   }
+  if (typeof s.waf !== "boolean") {
+    bad("waf", `must be true or false (got ${JSON.stringify(s.waf)})`);
+  }
+  const { min, max } = WAF_RATE_LIMIT_RANGE;
+  if (!isInt(s.wafRateLimit) || s.wafRateLimit < min || s.wafRateLimit > max) {
+    bad(
+      "wafRateLimit",
+      `must be a whole number of requests per five minutes from ${min} to ${max} (got ${JSON.stringify(s.wafRateLimit)})`,
+    );
+  }
   return s;
 }
 
@@ -456,6 +475,8 @@ export interface Names {
   usagePlan: string;
   /** The region-wide role API Gateway uses to write logs (only created if none is set). */
   apiGatewayCloudWatchRole: string;
+  /** The WAF web ACL in front of the API stage (with waf). */
+  webAcl: string;
 }
 
 export function resourceNames(stage: string, account: string, region: string): Names {
@@ -481,6 +502,7 @@ export function resourceNames(stage: string, account: string, region: string): N
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,
     apiGatewayCloudWatchRole: `${PROJECT}-apigateway-cloudwatch-${region}`,
+    webAcl: `${stack}-waf`,
   };
 }
 

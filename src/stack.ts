@@ -30,6 +30,8 @@ import { emailSubscriptionHandler } from "./resources/subscription.js";
 import { tableHandler } from "./resources/table.js";
 import { usagePlanHandler } from "./resources/usage-plan.js";
 import { alarmTopicPolicy, topicHandler } from "./resources/topic.js";
+import { webAclAssociationHandler } from "./resources/web-acl-association.js";
+import { webAclHandler } from "./resources/web-acl.js";
 
 export interface StackInput {
   readonly config: Config;
@@ -284,7 +286,12 @@ export function desiredStack(i: StackInput): AnySpec[] {
         props: () => ({
           alias: keyAlias,
           description: `Encrypts the alarm notifications of ${names.stack}`,
-          policy: alarmKeyPolicy(partition, account),
+          policy: alarmKeyPolicy({
+            partition,
+            region,
+            account,
+            alarmNamePrefix: `${names.stack}-`,
+          }),
           tags,
         }),
       }),
@@ -307,6 +314,29 @@ export function desiredStack(i: StackInput): AnySpec[] {
           }),
           tags,
         }),
+      }),
+    );
+  }
+  // Like the topic, `down` looks for the web ACL whether the option is on or not.
+  if (s.waf || !i.artifact) {
+    specs.push(
+      spec({
+        key: "webAcl",
+        handler: webAclHandler,
+        dependsOn: [],
+        props: () => ({
+          name: names.webAcl,
+          description: `Protects the REST API of ${names.stack}`,
+          rateLimit: s.wafRateLimit,
+          tags,
+        }),
+      }),
+      spec({
+        key: "webAclAssociation",
+        handler: webAclAssociationHandler,
+        // Removed before either goes: a web ACL cannot be deleted while it is associated.
+        dependsOn: ["stage", "webAcl"],
+        props: (refs) => ({ resourceArn: refs("stage").arn, webAclArn: refs("webAcl").arn }),
       }),
     );
   }

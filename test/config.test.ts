@@ -24,6 +24,8 @@ describe("naming", () => {
       expect(n.functionName.length).toBeLessThanOrEqual(64);
       expect(n.rolePolicy.length).toBeLessThanOrEqual(128);
       expect(n.table.length).toBeLessThanOrEqual(255);
+      // A WAF web ACL name: 1-128 of [A-Za-z0-9_-] (WAFv2 API reference, CreateWebACL).
+      expect(n.webAcl).toMatch(/^[\w-]{1,128}$/);
     }
   });
 

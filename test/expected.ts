@@ -17,7 +17,11 @@ export { statements } from "./emulator/aws.js";
 export async function expectDesignedStack(
   fake: FakeAccount,
   stage = "production",
-  opts: { email?: string; auth?: "iam" | "api-key" | "none" } = {},
+  opts: {
+    email?: string;
+    auth?: "iam" | "api-key" | "cognito" | "none";
+    waf?: { rateLimit?: number };
+  } = {},
 ): Promise<void> {
   await expectStack(fake.clients(), stage, opts);
 }

@@ -11,6 +11,7 @@ import { ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { HeadBucketCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
 import { ListTopicsCommand } from "@aws-sdk/client-sns";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { ListWebACLsCommand } from "@aws-sdk/client-wafv2";
 import { describe, expect, it } from "vitest";
 import type { Clients } from "../src/aws/clients.js";
 import { isNotFound } from "../src/aws/errors.js";
@@ -38,6 +39,7 @@ const PROBES: Record<string, { client: keyof Clients; operation: string; command
     CloudWatch: { client: "cloudwatch", operation: "DescribeAlarms", command: () => new DescribeAlarmsCommand({}) },
     CloudWatchLogs: { client: "logs", operation: "DescribeLogGroups", command: () => new DescribeLogGroupsCommand({}) },
     KMS: { client: "kms", operation: "ListKeys", command: () => new ListKeysCommand({}) },
+    WAFV2: { client: "wafv2", operation: "ListWebACLs", command: () => new ListWebACLsCommand({ Scope: "REGIONAL" }) },
   }; // prettier-ignore
 
 /**

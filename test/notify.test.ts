@@ -60,7 +60,12 @@ describe("alarm notifications by e-mail", () => {
         Principal: { Service: "cloudwatch.amazonaws.com" },
         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
         Resource: "*",
-        Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": ACCOUNT },
+          ArnLike: {
+            "aws:SourceArn": `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:serverless-automation-production-*`,
+          },
+        },
       },
     ]);
 

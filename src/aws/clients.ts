@@ -8,6 +8,7 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
+import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type {
   AwsCredentialIdentity,
@@ -27,6 +28,7 @@ export interface Clients {
   sts: STSClient;
   sns: SNSClient;
   kms: KMSClient;
+  wafv2: WAFV2Client;
 }
 
 export interface ClientOptions {
@@ -69,6 +71,7 @@ export function createClients(options: ClientOptions): Clients {
     sts: new STSClient(base),
     sns: new SNSClient(base),
     kms: new KMSClient(base),
+    wafv2: new WAFV2Client(base),
   };
   for (const plugin of options.plugins ?? []) {
     for (const client of Object.values(clients) as {

@@ -20,6 +20,8 @@ const NOT_FOUND = new Set([
   "OwnershipControlsNotFoundError",
   "NoSuchPublicAccessBlockConfiguration",
   "TableNotFoundException",
+  // WAF: a web ACL, or the resource an association is asked about.
+  "WAFNonexistentItemException",
 ]);
 
 export function errorName(err: unknown): string {

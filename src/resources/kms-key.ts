@@ -38,11 +38,18 @@ export interface KeyPolicy {
 /**
  * The key of the alarm topic. CloudWatch cannot publish to a topic encrypted with the
  * AWS-managed alias/aws/sns (that key's policy cannot be changed to trust it), so the topic gets
- * a customer-managed key whose policy lets CloudWatch make and read data keys, for this account
- * only. SNS itself needs no statement: it uses the publisher's permission
- * (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "compatibility with AWS services").
+ * a customer-managed key whose policy lets CloudWatch make and read data keys, only for alarms of
+ * this account whose names start with the stack's prefix: the same confused-deputy scope as the
+ * topic's own policy (alarmTopicPolicy). SNS itself needs no statement: it uses the publisher's
+ * permission (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "compatibility with AWS
+ * services").
  */
-export function alarmKeyPolicy(partition: string, account: string): KeyPolicy {
+export function alarmKeyPolicy(i: {
+  partition: string;
+  region: string;
+  account: string;
+  alarmNamePrefix: string;
+}): KeyPolicy {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -50,7 +57,7 @@ export function alarmKeyPolicy(partition: string, account: string): KeyPolicy {
         // Without it the key could become unmanageable; KMS refuses such a policy anyway.
         Sid: "AccountAdministers",
         Effect: "Allow",
-        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+        Principal: { AWS: `arn:${i.partition}:iam::${i.account}:root` },
         Action: "kms:*",
         Resource: "*",
       },
@@ -60,7 +67,12 @@ export function alarmKeyPolicy(partition: string, account: string): KeyPolicy {
         Principal: { Service: "cloudwatch.amazonaws.com" },
         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
         Resource: "*",
-        Condition: { StringEquals: { "aws:SourceAccount": account } },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": i.account },
+          ArnLike: {
+            "aws:SourceArn": `arn:${i.partition}:cloudwatch:${i.region}:${i.account}:alarm:${i.alarmNamePrefix}*`,
+          },
+        },
       },
     ],
   };

@@ -15,6 +15,8 @@ import { emailSubscriptionHandler } from "./subscription.js";
 import { tableHandler } from "./table.js";
 import { topicHandler } from "./topic.js";
 import { usagePlanHandler } from "./usage-plan.js";
+import { webAclAssociationHandler } from "./web-acl-association.js";
+import { webAclHandler } from "./web-acl.js";
 
 /** Every handler by kind, so state entries the stack no longer wants can still be deleted. */
 export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
@@ -35,5 +37,7 @@ export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
     apiAccountHandler,
     apiKeyHandler,
     usagePlanHandler,
+    webAclHandler,
+    webAclAssociationHandler,
   ].map((h) => [h.kind, h as AnyHandler]),
 );

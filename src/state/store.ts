@@ -1,7 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
 import { UserError } from "../errors.js";
 import type { StateEntry } from "../engine/types.js";
@@ -154,9 +155,44 @@ export function checkIdentity(file: string, state: StackState, id: StackIdentity
   }
 }
 
+/** What a state directory the tool creates holds from the start: git ignores everything in it. */
+export const STATE_DIR_GITIGNORE = "*\n";
+
+/**
+ * Makes the directory of a state file when there is none. State files name the account, its
+ * resources and the alarm address, so a directory the tool creates is private (0700) and kept
+ * out of git by a `.gitignore` of `*`, written right after the directory is made (only a crash
+ * between those two calls would leave it without one). Of two concurrent runs, the one whose
+ * mkdir made it writes the file. A directory that already exists (a custom --state in one of the
+ * user's, or one the user made) is left exactly as it is; parents a custom path needs are made
+ * as any mkdir -p would.
+ */
+export async function ensureStateDir(file: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  if (await isDirectory(dir)) return;
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  try {
+    await fs.mkdir(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST" && (await isDirectory(dir))) return;
+    throw err;
+  }
+  // mkdir's mode is filtered by the umask; the directory must end up 0700 whatever it is.
+  await fs.chmod(dir, 0o700);
+  try {
+    await fs.writeFile(path.join(dir, ".gitignore"), STATE_DIR_GITIGNORE, { flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await fs.stat(p).catch(() => undefined))?.isDirectory() === true;
+}
+
 /** Writes through a temp file and rename, so a crash leaves the old file or the new one, whole. */
 export async function writeStateAtomic(file: string, state: StackState): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  await ensureStateDir(file);
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const handle = await fs.open(tmp, "w", 0o600);
   try {
@@ -244,6 +280,8 @@ interface LockInfo {
   hostname: string;
   command: string;
   startedAt: string;
+  /** Random, per acquisition: two locks taken by one process are never the same lock. */
+  token?: string;
 }
 
 export interface Lock {
@@ -252,57 +290,144 @@ export interface Lock {
   readonly staleWarning: string | undefined;
 }
 
+/** How often a run looks again at a lock that another run is taking over, and how long between. */
+const LOCK_ATTEMPTS = 25;
+const LOCK_RETRY_MS = 20;
+
 /**
  * An exclusive lock next to the state file (O_EXCL create). A lock whose process is gone (same
- * host) is stale: it is reported and replaced.
+ * host) is stale: it is reported and replaced, by exactly one of the runs that found it (see
+ * takeOver).
  */
 export async function acquireLock(stateFile: string, command: string): Promise<Lock> {
   const lockFile = `${stateFile}.lock`;
   try {
-    await fs.mkdir(path.dirname(lockFile), { recursive: true });
+    await ensureStateDir(lockFile);
   } catch (err) {
     throw await stateFileError("create the lock file", lockFile, err);
   }
-  const mine: LockInfo = {
+  const mine = JSON.stringify({
     pid: process.pid,
     hostname: os.hostname(),
     command,
     startedAt: new Date().toISOString(),
-  };
-  let staleWarning: string | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.writeFile(lockFile, JSON.stringify(mine), { flag: "wx", mode: 0o600 });
-      return {
-        staleWarning,
-        release: () => fs.rm(lockFile, { force: true }),
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw await stateFileError("create the lock file", lockFile, err);
+    token: randomBytes(8).toString("hex"),
+  } satisfies LockInfo);
+  try {
+    for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+      if (await createExclusive(lockFile, mine)) return held(lockFile, mine, undefined);
+      const raw = await readText(lockFile);
+      // Released between the two calls: try again.
+      if (raw === undefined) continue;
+      const holder = parseLock(raw);
+      if (!holder || holder.hostname !== os.hostname() || processAlive(holder.pid)) {
+        throw busy(lockFile, holder);
       }
+      const outcome = await takeOver(lockFile, raw, mine);
+      if (outcome === "taken") {
+        return held(
+          lockFile,
+          mine,
+          `Replaced a stale lock left by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running.`,
+        );
+      }
+      // "contended": another run is replacing this very lock; it is done within milliseconds,
+      // and the next look finds its lock. "changed": the lock is not the one read any more.
+      if (outcome === "contended") await sleep(LOCK_RETRY_MS * (1 + Math.random()));
     }
-    const holder = await readLock(lockFile);
-    if (holder && holder.hostname === os.hostname() && !processAlive(holder.pid)) {
-      staleWarning = `Removed a stale lock left by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running.`;
-      await fs.rm(lockFile, { force: true });
-      continue;
-    }
-    const who = holder
-      ? `process ${holder.pid} on ${holder.hostname} (${holder.command}, started ${holder.startedAt})`
-      : "another process";
-    throw new UserError(`Another ${PROJECT} run is working on this stack: ${who}.`, {
-      hint: `Wait for it to finish. If it is not running any more, delete ${lockFile}.`,
-    });
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw await stateFileError("create the lock file", lockFile, err);
   }
   throw new UserError(`Could not take the lock ${lockFile}.`, {
-    hint: "Run the command again.",
+    hint: `Run the command again. If no other run is going, delete ${lockFile} and any ${path.basename(lockFile)}.takeover-* beside it.`,
   });
 }
 
-async function readLock(file: string): Promise<LockInfo | undefined> {
+/**
+ * Replaces a stale lock so that, of any number of runs that read the same stale lock, exactly
+ * one wins; it returns "taken" to that one only.
+ *
+ * Deleting the stale lock and creating a new one (as `rm` then O_EXCL create) is not enough: a
+ * run that read the stale lock, then paused, would delete the lock another run has just taken in
+ * its place, and both would go on. Here the lock file is never absent: it is replaced whole by
+ * rename, so a plain O_EXCL create by any run keeps failing throughout. Which run may replace it
+ * is decided by a marker named after the stale lock's content, created with O_EXCL: only one
+ * run can create it while it exists. Holding it, the run reads the lock again and replaces it
+ * only if it is still, byte for byte, the stale lock it read (every lock holds a random token,
+ * so a new lock never reads the same). The marker is removed only after the replacement, so a
+ * run that creates it later reads the new lock, not the stale one, and backs off. A run killed
+ * while holding the marker leaves that stale lock to be removed by hand (the error says how).
+ */
+async function takeOver(
+  lockFile: string,
+  staleRaw: string,
+  mine: string,
+): Promise<"taken" | "contended" | "changed"> {
+  const generation = createHash("sha256").update(staleRaw).digest("hex").slice(0, 16);
+  const marker = `${lockFile}.takeover-${generation}`;
+  const who = JSON.stringify({ pid: process.pid, hostname: os.hostname() });
+  if (!(await createExclusive(marker, who))) return "contended";
   try {
-    const v = JSON.parse(await fs.readFile(file, "utf8")) as Partial<LockInfo>;
+    if ((await readText(lockFile)) !== staleRaw) return "changed";
+    const tmp = `${lockFile}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    await fs.writeFile(tmp, mine, { flag: "wx", mode: 0o600 });
+    try {
+      await fs.rename(tmp, lockFile);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+    return "taken";
+  } finally {
+    await fs.rm(marker, { force: true });
+  }
+}
+
+function held(lockFile: string, mine: string, staleWarning: string | undefined): Lock {
+  return {
+    staleWarning,
+    // Only while it is still this run's lock (it never is another's unless it was deleted by
+    // hand and taken since).
+    release: async () => {
+      if ((await readText(lockFile)) === mine) await fs.rm(lockFile, { force: true });
+    },
+  };
+}
+
+function busy(lockFile: string, holder: LockInfo | undefined): UserError {
+  const who = holder
+    ? `process ${holder.pid} on ${holder.hostname} (${holder.command}, started ${holder.startedAt})`
+    : "another process";
+  return new UserError(`Another ${PROJECT} run is working on this stack: ${who}.`, {
+    hint: `Wait for it to finish. If it is not running any more, delete ${lockFile}.`,
+  });
+}
+
+/** Creates file with content unless it exists (O_EXCL); false when it does. */
+async function createExclusive(file: string, content: string): Promise<boolean> {
+  try {
+    await fs.writeFile(file, content, { flag: "wx", mode: 0o600 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+}
+
+/** The file's text; undefined when it does not exist. */
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+function parseLock(raw: string): LockInfo | undefined {
+  try {
+    const v = JSON.parse(raw) as Partial<LockInfo>;
     if (typeof v.pid === "number" && typeof v.hostname === "string") return v as LockInfo;
   } catch {
     // A lock being written right now, or garbage: treat as held by an unknown process.

@@ -28,7 +28,12 @@ import {
   ListRolePoliciesCommand,
   ListRolesCommand,
 } from "@aws-sdk/client-iam";
-import { ListAliasesCommand, ListKeysCommand, DescribeKeyCommand } from "@aws-sdk/client-kms";
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  ListAliasesCommand,
+  ListKeysCommand,
+} from "@aws-sdk/client-kms";
 import { GetFunctionCommand, GetPolicyCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import {
   GetBucketEncryptionCommand,
@@ -41,6 +46,12 @@ import {
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
 import { ListSubscriptionsCommand, ListTopicsCommand } from "@aws-sdk/client-sns";
+import {
+  GetWebACLCommand,
+  GetWebACLForResourceCommand,
+  ListTagsForResourceCommand as ListWafTags,
+  ListWebACLsCommand,
+} from "@aws-sdk/client-wafv2";
 import { expect } from "vitest";
 import { createClients, type Clients } from "../../src/aws/clients.js";
 import * as E from "./expected.js";
@@ -91,6 +102,7 @@ export async function inventory(aws: Aws): Promise<Record<string, string[]>> {
     keys,
     apiKeys,
     usagePlans,
+    acls,
   ] = await Promise.all([
     aws.s3.send(new ListBucketsCommand({})),
     aws.dynamodb.send(new ListTablesCommand({})),
@@ -105,6 +117,7 @@ export async function inventory(aws: Aws): Promise<Record<string, string[]>> {
     aws.kms.send(new ListKeysCommand({})),
     aws.apigateway.send(new GetApiKeysCommand({})),
     aws.apigateway.send(new GetUsagePlansCommand({})),
+    aws.wafv2.send(new ListWebACLsCommand({ Scope: "REGIONAL" })),
   ]);
   const liveKeys: string[] = [];
   for (const k of keys.Keys ?? []) {
@@ -137,7 +150,63 @@ export async function inventory(aws: Aws): Promise<Record<string, string[]>> {
     apiKeys: (apiKeys.items ?? []).map((k) => k.name ?? "").sort(),
     usagePlans: (usagePlans.items ?? []).map((u) => u.name ?? "").sort(),
     apiGatewayLoggingRole: account.cloudwatchRoleArn ? [account.cloudwatchRoleArn] : [],
+    webAcls: (acls.WebACLs ?? []).map((a) => a.Name ?? "").sort(),
   };
+}
+
+/** A value as read, without what means nothing: absent, null, empty lists. */
+function meaningful(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(meaningful);
+  if (typeof v === "object" && v !== null) {
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined && x !== null && !(Array.isArray(x) && x.length === 0))
+        .map(([k, x]) => [k, meaningful(x)]),
+    );
+  }
+  return v;
+}
+
+/**
+ * With waf: exactly one web ACL, with the designed default action, rules, visibility and tags,
+ * associated with the API's stage. Without: no web ACL, and the stage has none.
+ */
+export async function expectWaf(
+  aws: Aws,
+  stage: string,
+  apiId: string,
+  waf: { rateLimit?: number } | undefined,
+): Promise<void> {
+  const want = E.webAcl(stage, waf?.rateLimit);
+  const list = await aws.wafv2.send(new ListWebACLsCommand({ Scope: "REGIONAL" }));
+  const guarded = await aws.wafv2.send(
+    new GetWebACLForResourceCommand({ ResourceArn: E.stageArn(apiId) }),
+  );
+  if (!waf) {
+    expect(list.WebACLs ?? []).toEqual([]);
+    expect(guarded.WebACL).toBeUndefined();
+    return;
+  }
+  expect((list.WebACLs ?? []).map((a) => a.Name)).toEqual([want.Name]);
+  const summary = list.WebACLs?.[0];
+  const got = await aws.wafv2.send(
+    new GetWebACLCommand({ Name: summary?.Name, Id: summary?.Id, Scope: "REGIONAL" }),
+  );
+  const acl = got.WebACL;
+  expect(
+    meaningful({
+      Name: acl?.Name,
+      Description: acl?.Description,
+      DefaultAction: acl?.DefaultAction,
+      VisibilityConfig: acl?.VisibilityConfig,
+      Rules: [...(acl?.Rules ?? [])].sort((a, b) => (a.Priority ?? 0) - (b.Priority ?? 0)),
+    }),
+  ).toEqual(want);
+  const tags = await aws.wafv2.send(new ListWafTags({ ResourceARN: acl?.ARN }));
+  expect(
+    Object.fromEntries((tags.TagInfoForResource?.TagList ?? []).map((t) => [t.Key, t.Value])),
+  ).toMatchObject(E.tags(stage));
+  expect(guarded.WebACL?.ARN).toBe(acl?.ARN);
 }
 
 /** True when nothing of any kind exists. */
@@ -158,7 +227,7 @@ export async function restApiId(aws: Aws, stage: string): Promise<string | undef
 export async function expectStack(
   aws: Aws,
   stage: string,
-  opts: { email?: string; auth?: E.Auth } = {},
+  opts: { email?: string; auth?: E.Auth; waf?: { rateLimit?: number } } = {},
 ) {
   const n = E.names(stage);
   const auth = opts.auth ?? "iam";
@@ -180,6 +249,11 @@ export async function expectStack(
     expect(inv.subscriptions).toEqual([opts.email]);
     expect(inv.kmsKeys).toHaveLength(1);
     expect(inv.kmsAliases).toEqual([`alias/${n.alarmTopic}`]);
+    const key = await aws.kms.send(new DescribeKeyCommand({ KeyId: `alias/${n.alarmTopic}` }));
+    const keyPolicy = await aws.kms.send(
+      new GetKeyPolicyCommand({ KeyId: key.KeyMetadata?.KeyId, PolicyName: "default" }),
+    );
+    expect(statements(keyPolicy.Policy)).toEqual(E.alarmKeyPolicy(stage));
   } else {
     expect(inv.topics).toEqual([]);
     expect(inv.kmsKeys).toEqual([]);
@@ -189,6 +263,7 @@ export async function expectStack(
     [n.accessLogGroup, n.functionLogGroup, `API-Gateway-Execution-Logs_${apiId}/prod`].sort(),
   );
   expect(inv.apiGatewayLoggingRole).toEqual([`arn:aws:iam::${E.ACCOUNT}:role/${n.loggingRole}`]);
+  await expectWaf(aws, stage, apiId, opts.waf);
 
   // S3: SSE-S3, versioned, all four public-access blocks, ACLs disabled, TLS only, tags.
   const [enc, ver, pab, own, pol, btags] = await Promise.all([

@@ -119,6 +119,40 @@ export function permissionSourceArns(apiId: string): string[] {
   ).sort();
 }
 
+/**
+ * The alarm topic's key policy (with an alarm address): the account administers the key, and
+ * CloudWatch may make and read data keys only for this account's alarms named with the stack's
+ * prefix. AWS's documents for an encrypted topic that alarms publish to: the key policy grants
+ * `cloudwatch.amazonaws.com` `kms:Decrypt` and `kms:GenerateDataKey*` on `*`
+ * (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "compatibility with AWS services";
+ * repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger), and service principals
+ * are scoped with `aws:SourceAccount` and `aws:SourceArn`, an alarm ARN
+ * `arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME` matched with ArnLike (IAM User Guide,
+ * "The confused deputy problem").
+ */
+export function alarmKeyPolicy(stage: string) {
+  return [
+    {
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: ["kms:*"],
+      Resource: ["*"],
+    },
+    {
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: ["*"],
+      Condition: {
+        StringEquals: { "aws:SourceAccount": ACCOUNT },
+        ArnLike: {
+          "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:serverless-automation-${stage}-*`,
+        },
+      },
+    },
+  ];
+}
+
 /** The bucket policy: deny every request that is not over TLS (S3.5). */
 export function bucketPolicy(stage: string) {
   const b = names(stage).bucket;
@@ -248,3 +282,55 @@ export function alarms(stage: string) {
 }
 
 export const LOG_RETENTION_DAYS = 14;
+
+/**
+ * With `waf`: a regional web ACL that allows what no rule blocks; a rate-based rule blocking an
+ * IP that sends more than the limit (default 2,000) in five minutes, evaluated before AWS's
+ * managed common rule set, which keeps its own rule actions (override action None); CloudWatch
+ * metrics and sampled requests for the ACL and each rule. It protects the API's stage `prod`.
+ * (WAFv2 API reference: CreateWebACL, Rule, RateBasedStatement, ManagedRuleGroupStatement,
+ * OverrideAction, VisibilityConfig; AWS WAF Developer Guide, "Baseline rule groups".)
+ */
+export function webAcl(stage: string, rateLimit = 2000) {
+  const name = `serverless-automation-${stage}-waf`;
+  const visible = (metric: string) => ({
+    SampledRequestsEnabled: true,
+    CloudWatchMetricsEnabled: true,
+    MetricName: metric,
+  });
+  return {
+    Name: name,
+    Description: `Protects the REST API of serverless-automation-${stage}`,
+    DefaultAction: { Allow: {} },
+    VisibilityConfig: visible(name),
+    Rules: [
+      {
+        Name: "rate-limit-per-ip",
+        Priority: 0,
+        Statement: {
+          RateBasedStatement: {
+            Limit: rateLimit,
+            AggregateKeyType: "IP",
+            EvaluationWindowSec: 300,
+          },
+        },
+        Action: { Block: {} },
+        VisibilityConfig: visible(`${name}-rate-limit-per-ip`),
+      },
+      {
+        Name: "AWSManagedRulesCommonRuleSet",
+        Priority: 1,
+        Statement: {
+          ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet" },
+        },
+        OverrideAction: { None: {} },
+        VisibilityConfig: visible(`${name}-common-rule-set`),
+      },
+    ],
+  };
+}
+
+/** The ARN of an API's stage as WAF associates it (AssociateWebACL, ResourceArn). */
+export function stageArn(apiId: string): string {
+  return `arn:aws:apigateway:${REGION}::/restapis/${apiId}/stages/prod`;
+}

@@ -9,6 +9,7 @@ Each patch below restores what an AWS document states; none adapts moto to the t
 import argparse
 import json
 import os
+import re
 import sys
 
 # AWS accounts come with the AWS managed policies; moto loads them only on request.
@@ -29,6 +30,8 @@ from moto.moto_server.threaded_moto_server import (  # noqa: E402
     create_backend_app,
 )
 from moto.s3 import models as s3_models  # noqa: E402
+from moto.wafv2 import exceptions as wafv2_exceptions  # noqa: E402
+from moto.wafv2 import models as wafv2_models  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 
@@ -237,6 +240,89 @@ def patch_dynamodb_on_demand_throughput() -> None:
     handler.update_table = update_table
     DynamoTable.describe = describe
 
+def patch_wafv2_associations() -> None:
+    """A resource has at most one web ACL, an association goes with its resource, and a web ACL
+    that protects a resource cannot be deleted (moto keeps every association it was given, even
+    twice or of a deleted stage, and deletes an associated web ACL).
+
+    "You can associate each AWS resource with only one web ACL."
+    https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-associating-aws-resource.html
+    DeleteWebACL: "Before deleting any web ACL, first disassociate it from all resources";
+    WAFAssociatedItemException: "your resource is being used by another resource or it's
+    associated with another resource".
+    https://docs.aws.amazon.com/waf/latest/APIReference/API_DeleteWebACL.html
+    GetWebACLForResource of a resource that does not exist: WAFNonexistentItemException
+    ("your resource doesn't exist").
+    https://docs.aws.amazon.com/waf/latest/APIReference/API_GetWebACLForResource.html
+    """
+    backend = wafv2_models.WAFV2Backend
+    original_associate = backend.associate_web_acl
+    original_delete = backend.delete_web_acl
+    original_get_for_resource = backend.get_web_acl_for_resource
+
+    class AssociatedItem(wafv2_exceptions.WAFv2ClientError):
+        def __init__(self) -> None:
+            super().__init__(
+                "WAFAssociatedItemException",
+                "AWS WAF couldn’t perform the operation because your resource is being used by "
+                "another resource or it’s associated with another resource.",
+            )
+
+    def gone(self, resource_arn):  # type: ignore[no-untyped-def]
+        """An API Gateway stage that no longer exists (the only resource type the tool uses)."""
+        is_stage = re.search(wafv2_models.APIGATEWAY_REGEX, resource_arn) is not None
+        return is_stage and self._find_apigw_stage(resource_arn) is None
+
+    def prune(self):  # type: ignore[no-untyped-def]
+        for acl in self.wacls.values():
+            acl.associated_resources = list(
+                dict.fromkeys(r for r in acl.associated_resources if not gone(self, r))
+            )
+
+    def associate_web_acl(self, web_acl_arn, resource_arn):  # type: ignore[no-untyped-def]
+        if web_acl_arn in self.wacls:
+            for acl in self.wacls.values():
+                acl.associated_resources = [
+                    r for r in acl.associated_resources if r != resource_arn
+                ]
+        return original_associate(self, web_acl_arn, resource_arn)
+
+    def delete_web_acl(self, name, scope, _id, lock_token):  # type: ignore[no-untyped-def]
+        prune(self)
+        for acl in self.wacls.values():
+            if acl.name == name and acl.id == _id and acl.associated_resources:
+                raise AssociatedItem()
+        return original_delete(self, name, scope, _id, lock_token)
+
+    def get_web_acl_for_resource(self, resource_arn):  # type: ignore[no-untyped-def]
+        prune(self)
+        if gone(self, resource_arn):
+            raise wafv2_exceptions.WAFNonexistentItemException()
+        return original_get_for_resource(self, resource_arn)
+
+    backend.associate_web_acl = associate_web_acl
+    backend.delete_web_acl = delete_web_acl
+    backend.get_web_acl_for_resource = get_web_acl_for_resource
+
+
+def patch_wafv2_duplicate_code() -> None:
+    """CreateWebACL with a name in use fails with WAFDuplicateItemException (moto sends the code
+    "WafV2DuplicateItem", which no SDK knows).
+
+    https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html#API_CreateWebACL_Errors
+    """
+    duplicate = wafv2_exceptions.WAFV2DuplicateItemException
+
+    def __init__(self) -> None:  # type: ignore[no-untyped-def]
+        wafv2_exceptions.WAFv2ClientError.__init__(
+            self,
+            "WAFDuplicateItemException",
+            "AWS WAF could not perform the operation because some resource in your request is a "
+            "duplicate of an existing one.",
+        )
+
+    duplicate.__init__ = __init__
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -251,6 +337,8 @@ def main() -> None:
     patch_lambda_duplicate_statement_id()
     patch_apigateway_delete_missing_api()
     patch_dynamodb_on_demand_throughput()
+    patch_wafv2_associations()
+    patch_wafv2_duplicate_code()
 
     server = make_server(args.host, args.port, DomainDispatcherApplication(create_backend_app), True)
     print(f"listening on {server.server_address[1]}", flush=True)

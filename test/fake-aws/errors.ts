@@ -42,6 +42,7 @@ const PROTOCOLS: Record<string, Protocol> = {
   CloudWatch: "json1.0",
   CloudWatchLogs: "json1.1",
   KMS: "json1.1",
+  WAFV2: "json1.1",
 };
 
 /** Services that answer JSON but keep their query-protocol error codes (awsQueryCompatible). */

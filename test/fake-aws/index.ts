@@ -9,6 +9,7 @@ import { FakeCloudWatch } from "./cloudwatch.js";
 import { FakeS3 } from "./s3.js";
 import { FakeSns } from "./sns.js";
 import { FakeSts } from "./sts.js";
+import { FakeWafv2 } from "./wafv2.js";
 
 export { awsError } from "./errors.js";
 export type { CallRecord, Fault } from "./core.js";
@@ -25,6 +26,7 @@ export class FakeAccount extends FakeAws {
   readonly sns: FakeSns;
   readonly kms: FakeKms;
   readonly apigateway: FakeApiGateway;
+  readonly wafv2: FakeWafv2;
 
   constructor(options: FakeOptions = {}) {
     super(options);
@@ -37,6 +39,7 @@ export class FakeAccount extends FakeAws {
     this.sns = new FakeSns(this.account);
     this.kms = new FakeKms(this.account);
     this.apigateway = new FakeApiGateway(this.iam);
+    this.wafv2 = new FakeWafv2(this.account, this.apigateway);
     for (const s of [
       this.s3,
       this.dynamodb,
@@ -48,6 +51,7 @@ export class FakeAccount extends FakeAws {
       this.sns,
       this.kms,
       this.apigateway,
+      this.wafv2,
     ]) {
       this.register(s);
     }
