@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import {
+  CreateDeploymentCommand,
   CreateRestApiCommand,
   DeleteMethodCommand,
   UpdateStageCommand,
@@ -401,6 +402,39 @@ describe("up: the API Gateway half", () => {
     });
     const id = theApi(w).id;
     expect(r.stdout).toContain(`http://localhost:4566/restapis/${id}/prod/_user_request_`);
+  });
+
+  it("deployments that tie to the second (retried CreateDeployments): the one the stage serves stays, no call", async () => {
+    const w = world();
+    await up(w);
+    const api = theApi(w);
+    const c = w.fake.clients().apigateway;
+    const [first] = [...api.deployments.values()];
+    // As a CreateDeployment retried after lost responses leaves them: same routes, same second.
+    const made: string[] = [];
+    for (let k = 0; k < 2; k++) {
+      const d = await c.send(
+        new CreateDeploymentCommand({ restApiId: api.id, description: first?.description }),
+      );
+      made.push(d.id ?? "");
+    }
+    // Within one second, as a retry's are.
+    const at = first?.createdAt ?? 0;
+    for (const id of made) {
+      const d = api.deployments.get(id);
+      if (d) d.createdAt = at + 1;
+    }
+    await c.send(
+      new UpdateStageCommand({
+        restApiId: api.id,
+        stageName: "prod",
+        patchOperations: [{ op: "replace", path: "/deploymentId", value: made[1] }],
+      }),
+    );
+    w.fake.resetCalls();
+    await up(w);
+    expect(mutations(w)).toEqual([]);
+    expect(api.stages.get("prod")?.deploymentId).toBe(made[1]);
   });
 
   it("aws-cn invoke URLs end in amazonaws.com.cn", async () => {

@@ -206,7 +206,8 @@ describe("waf: a web ACL in front of the API stage", () => {
     const w = quickWorld();
     await upWithWaf(w);
     // A removed association still counts for DeleteWebACL for a while.
-    w.fake.wafv2.timings.propagationMs = 100;
+    // Longer than a loaded machine takes between the two calls, so the refusal is met.
+    w.fake.wafv2.timings.propagationMs = 1500;
     w.fake.resetCalls();
     const r = await w.run(["down", "--yes"], IO);
     expect(r.code, r.stderr).toBe(0);

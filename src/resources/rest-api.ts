@@ -13,6 +13,7 @@ import {
   GetResourcesCommand,
   GetRestApiCommand,
   GetRestApisCommand,
+  GetStagesCommand,
   PutIntegrationCommand,
   PutMethodCommand,
   TagResourceCommand,
@@ -219,7 +220,8 @@ async function readResources(api: APIGatewayClient, restApiId: string): Promise<
   }));
 }
 
-type Parts = [ResourceState[], Deployment[], AuthorizerState[]];
+/** Routes, deployments, authorizers, and the deployments the API's stages serve. */
+type Parts = [ResourceState[], Deployment[], AuthorizerState[], Set<string>];
 
 /** Authorizers this stack names `<api name>-cognito-<hash of the pool>`. */
 const AUTHORIZER_INFIX = "-cognito-";
@@ -252,6 +254,9 @@ function readParts(ctx: Ctx, restApiId: string): Promise<Parts> {
         identitySource: a.identitySource,
       })),
     ),
+    api
+      .send(new GetStagesCommand({ restApiId }))
+      .then((r) => new Set((r.item ?? []).map((st) => st.deploymentId ?? ""))),
   ]);
 }
 
@@ -277,11 +282,18 @@ async function readCurrent(
   a: RestApi,
   parts?: Parts,
 ): Promise<RestApiCurrent> {
-  const [resources, deployments, authorizers] = parts ?? (await readParts(ctx, a.id ?? ""));
+  const [resources, deployments, authorizers, served] = parts ?? (await readParts(ctx, a.id ?? ""));
   const description = deploymentDescription(routesHash(p));
-  const newest = deployments
-    .filter((d) => d.description === description)
-    .sort((x, y) => (y.createdDate?.getTime() ?? 0) - (x.createdDate?.getTime() ?? 0))[0];
+  const matching = deployments.filter((d) => d.description === description);
+  // Retried CreateDeployments can leave several of these within one second (createdDate's
+  // precision): the one a stage already serves wins, so that the stage is not moved for nothing.
+  const newest =
+    matching.find((d) => served.has(d.id ?? "")) ??
+    matching.sort(
+      (x, y) =>
+        (y.createdDate?.getTime() ?? 0) - (x.createdDate?.getTime() ?? 0) ||
+        (y.id ?? "").localeCompare(x.id ?? ""),
+    )[0];
   return {
     authorizers: authorizers.filter((x) => x.name.startsWith(`${p.name}${AUTHORIZER_INFIX}`)),
     endpointTypes: a.endpointConfiguration?.types ?? [],

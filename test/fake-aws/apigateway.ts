@@ -945,7 +945,8 @@ function describeDeployment(d: Deployment, apiSummary: boolean): object {
   return {
     id: d.id,
     ...(d.description !== undefined ? { description: d.description } : {}),
-    createdDate: new Date(d.createdAt),
+    // AWS gives whole seconds: deployments made within one second tie.
+    createdDate: new Date(Math.floor(d.createdAt / 1000) * 1000),
     ...(apiSummary
       ? {
           apiSummary: Object.fromEntries(
