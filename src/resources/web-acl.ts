@@ -274,17 +274,17 @@ export const webAclHandler: ResourceHandler<WebAclProps, WebAclOutputs, WebAclCu
     const { name, id, arn } = o.outputs;
     if (change.fields.some((f) => f !== "tags")) {
       const want = webAclDefinition(p);
-      let current: WebAclCurrent | undefined = o.current;
+      // The version observed first; on a retry, the one there is now.
+      let attempt = 0;
       await retryWhile(
         ctx,
         async () => {
-          if (!current) {
-            const read = await readAcl(ctx, name, id);
-            if (!read) throw new Error("the web ACL disappeared while it was being updated");
-            current = { ...o.current, lockToken: read.lockToken, rules: read.acl.Rules ?? [] };
+          const read = attempt++ === 0 ? undefined : await readAcl(ctx, name, id);
+          if (attempt > 1 && !read) {
+            throw new Error("the web ACL disappeared while it was being updated");
           }
-          const { lockToken, rules } = current;
-          current = undefined;
+          const lockToken = read?.lockToken ?? o.current.lockToken;
+          const rules = read ? (read.acl.Rules ?? []) : o.current.rules;
           await wafv2.send(
             new UpdateWebACLCommand({
               Name: name,
