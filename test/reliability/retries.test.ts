@@ -337,7 +337,9 @@ describe("a permanent AccessDenied stops cleanly", () => {
     expect(Object.keys(state.resources).sort()).toEqual(
       [
         "accessLogGroup",
+        "api5xxAlarm",
         "apiGatewayAccount",
+        "apiRequestsAlarm",
         "artifact",
         "bucket",
         "errorRateAlarm",
@@ -355,7 +357,12 @@ describe("a permanent AccessDenied stops cleanly", () => {
       [state.resources.functionLogGroup?.id, state.resources.accessLogGroup?.id].sort(),
     );
     expect([...w.fake.cloudwatch.alarms.keys()].sort()).toEqual(
-      [state.resources.errorRateAlarm?.id, state.resources.throttlesAlarm?.id].sort(),
+      [
+        state.resources.errorRateAlarm?.id,
+        state.resources.throttlesAlarm?.id,
+        state.resources.api5xxAlarm?.id,
+        state.resources.apiRequestsAlarm?.id,
+      ].sort(),
     );
 
     w.fake.clearFaults();
