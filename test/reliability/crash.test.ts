@@ -122,7 +122,8 @@ describe("crash safety of up", () => {
       "IAM.roles": 2,
       // The function's, the access-log and the execution-log groups.
       "CloudWatchLogs.groups": 3,
-      "CloudWatch.alarms": 2,
+      // Error rate and throttles of the function; 5XX rate and requests of the API.
+      "CloudWatch.alarms": 4,
       "S3.objectVersions": 1,
       "APIGateway.apis": 1,
     });
