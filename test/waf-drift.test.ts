@@ -202,7 +202,10 @@ describe("drift of the web ACL and its association: status names it, up repairs 
     expect(
       w.fake
         .callLog({ mutating: true, ok: false })
-        .map((c) => `${c.service}.${c.operation} ${c.error}`),
+        .map((c) => `${c.service}.${c.operation} ${c.error}`)
+        // A web ACL made moments ago may not be associable yet (WAF's propagation, as in AWS):
+        // how often the tool meets it and retries depends on the machine's speed.
+        .filter((x) => x !== "WAFV2.AssociateWebACL WAFUnavailableEntityException"),
     ).toEqual(d.failed ?? []);
 
     await sleep(SETTLE_MS);
