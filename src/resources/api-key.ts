@@ -7,7 +7,7 @@ import {
   UpdateApiKeyCommand,
   type ApiKey,
 } from "@aws-sdk/client-api-gateway";
-import { isNotFound } from "../aws/errors.js";
+import { orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
 import { allPages } from "./api-common.js";
@@ -65,17 +65,14 @@ export const apiKeyHandler: ResourceHandler<ApiKeyProps, ApiKeyOutputs, ApiKeyCu
   displayId: (p) => p.name,
 
   async observe(ctx, p, recorded) {
-    if (recorded?.id) {
-      try {
-        const k = await ctx.clients.apigateway.send(
-          new GetApiKeyCommand({ apiKey: recorded.id, includeValue: false }),
-        );
-        return observed(p, k);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    const k = (await findOurs(ctx, p))[0];
+    const byId = recorded?.id
+      ? await orMissing(
+          ctx.clients.apigateway.send(
+            new GetApiKeyCommand({ apiKey: recorded.id, includeValue: false }),
+          ),
+        )
+      : undefined;
+    const k = byId ?? (await findOurs(ctx, p))[0];
     return k && observed(p, k);
   },
 
@@ -132,21 +129,14 @@ export const apiKeyHandler: ResourceHandler<ApiKeyProps, ApiKeyOutputs, ApiKeyCu
   },
 
   async exists(ctx, entry) {
-    try {
-      await ctx.clients.apigateway.send(new GetApiKeyCommand({ apiKey: entry.id }));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    const k = await orMissing(
+      ctx.clients.apigateway.send(new GetApiKeyCommand({ apiKey: entry.id })),
+    );
+    return k !== undefined;
   },
 
   async destroy(ctx, entry: StateEntry) {
-    try {
-      await ctx.clients.apigateway.send(new DeleteApiKeyCommand({ apiKey: entry.id }));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await orMissing(ctx.clients.apigateway.send(new DeleteApiKeyCommand({ apiKey: entry.id })));
   },
 };
 

@@ -11,7 +11,7 @@ import {
   type PatchOperation,
   type UsagePlan,
 } from "@aws-sdk/client-api-gateway";
-import { isNamed, isNotFound } from "../aws/errors.js";
+import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
@@ -227,13 +227,10 @@ export const usagePlanHandler: ResourceHandler<UsagePlanProps, UsagePlanOutputs,
     },
 
     async exists(ctx, entry) {
-      try {
-        await ctx.clients.apigateway.send(new GetUsagePlanCommand({ usagePlanId: entry.id }));
-        return true;
-      } catch (err) {
-        if (isNotFound(err)) return false;
-        throw err;
-      }
+      const plan = await orMissing(
+        ctx.clients.apigateway.send(new GetUsagePlanCommand({ usagePlanId: entry.id })),
+      );
+      return plan !== undefined;
     },
 
     async destroy(ctx, entry: StateEntry) {
