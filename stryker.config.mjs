@@ -19,6 +19,9 @@ export default {
   htmlReporter: { fileName: "reports/mutation/mutation.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   concurrency: 2,
+  // A static mutant (code run once, when a module loads or in a suite's beforeAll) would rerun
+  // every test; they are reported as ignored, not counted.
+  ignoreStatic: true,
   timeoutMS: 60_000,
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
