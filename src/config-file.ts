@@ -38,6 +38,10 @@ const FIELDS: Record<string, keyof Settings | "region"> = {
   cognitoUserPoolArn: "cognitoUserPoolArn",
   waf: "waf",
   wafRateLimit: "wafRateLimit",
+  handler: "handler",
+  routes: "routes",
+  table: "table",
+  environment: "environment",
 };
 
 /**
@@ -68,7 +72,13 @@ export async function loadConfigFile(
       hint: "Fix the JSON (a trailing comma or a missing quote is the usual cause).",
     });
   }
-  return { file, ...parseConfig(raw, stage, path.basename(file)) };
+  const parsed = parseConfig(raw, stage, path.basename(file));
+  // The handler is named relative to the file that names it, wherever the command runs.
+  const handler = parsed.settings.handler;
+  if (typeof handler === "string") {
+    parsed.settings.handler = path.resolve(path.dirname(file), handler);
+  }
+  return { file, ...parsed };
 }
 
 /** Validates a parsed config file and returns the settings for one stage (stage over top level). */
@@ -126,8 +136,20 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
       ...top.settings,
       ...own.settings,
       extraTags: { ...(top.settings.extraTags ?? {}), ...(own.settings.extraTags ?? {}) },
+      ...merged(top.settings, own.settings, "environment"),
+      ...merged(top.settings, own.settings, "table"),
     },
   };
+}
+
+/** A stage's object field adds to (and overrides members of) the top level's. */
+function merged<K extends "environment" | "table">(
+  top: Partial<Settings>,
+  own: Partial<Settings>,
+  key: K,
+): Partial<Settings> {
+  if (top[key] === undefined && own[key] === undefined) return {};
+  return { [key]: { ...(top[key] ?? {}), ...(own[key] ?? {}) } };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { UserError } from "./errors.js";
+import { parseRoutes } from "./routes.js";
 
 export const PROJECT = "serverless-automation";
 /** The tag key that marks a resource as belonging to one stack (project + stage). */
@@ -91,7 +92,58 @@ export interface Settings {
   waf: boolean;
   /** With waf: requests one IP may make in five minutes before WAF blocks it (WAF allows 10–2e9). */
   wafRateLimit: number;
+  /**
+   * The entry module of your own handler (absolute path; the file gives it relative to itself);
+   * undefined: the built-in items API in handler/.
+   */
+  handler: string | undefined;
+  /** The API's routes, "METHOD /path"; undefined: the handler's default (see routes.ts). */
+  routes: readonly string[] | undefined;
+  /** The table's key schema, and what the function may do with the table. */
+  table: TableSettings;
+  /** Extra environment variables of the function: configuration, never secrets. */
+  environment: Record<string, string>;
 }
+
+export type KeyType = "string" | "number" | "binary";
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: KeyType;
+}
+/**
+ * read-write: the item and query actions (on the table and its indexes); read-only: the read
+ * ones; none: no access to the table at all.
+ */
+export type TableAccess = "read-write" | "read-only" | "none";
+export const TABLE_ACCESS: readonly TableAccess[] = ["read-write", "read-only", "none"];
+export interface TableSettings {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute | undefined;
+  readonly access: TableAccess;
+}
+
+/** DynamoDB's attribute type letter for each key type. */
+export const KEY_TYPE_LETTER: Record<KeyType, "S" | "N" | "B"> = {
+  string: "S",
+  number: "N",
+  binary: "B",
+};
+
+/** The key schema as the table handler compares it: "id:S:HASH" or "pk:S:HASH,sk:N:RANGE". */
+export function keySchemaString(t: Pick<TableSettings, "partitionKey" | "sortKey">): string {
+  const key = (k: KeyAttribute, role: string) => `${k.name}:${KEY_TYPE_LETTER[k.type]}:${role}`;
+  return [key(t.partitionKey, "HASH"), ...(t.sortKey ? [key(t.sortKey, "RANGE")] : [])].join(",");
+}
+
+/** The variables the tool sets itself (see functionEnvironment). */
+export const OWN_ENVIRONMENT = ["TABLE_NAME", "ENVIRONMENT", "LOG_LEVEL", "CORS_ORIGIN"];
+/** Names that look like they hold a secret: refused in the function's environment. */
+const SECRET_NAME_RE =
+  /SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL/i;
+/** Lambda reserves these (AWS_*, LAMBDA_*, _HANDLER, _X_AMZN_TRACE_ID, TZ is allowed). */
+const LAMBDA_RESERVED_RE = /^(AWS_|LAMBDA_|_)/;
+/** Lambda's limit on the total size of a function's environment variables. */
+export const ENVIRONMENT_MAX_BYTES = 4096;
 
 /**
  * How callers authenticate. iam: SigV4-signed requests from principals allowed
@@ -133,6 +185,10 @@ export const DEFAULT_SETTINGS: Settings = {
   cognitoUserPoolArn: undefined,
   waf: false,
   wafRateLimit: 2000,
+  handler: undefined,
+  routes: undefined,
+  table: { partitionKey: { name: "id", type: "string" }, access: "read-write" },
+  environment: {},
 };
 
 /** The range WAF accepts for a rate-based rule's limit (RateBasedStatement.Limit). */
@@ -343,7 +399,88 @@ export function validateSettings(input: Partial<Settings>, source = "settings"):
       `must be a whole number of requests per five minutes from ${min} to ${max} (got ${JSON.stringify(s.wafRateLimit)})`,
     );
   }
+  if (s.handler !== undefined && (typeof s.handler !== "string" || s.handler.trim() === "")) {
+    bad("handler", 'must be the path of your handler\'s entry module, e.g. "src/handler.ts"');
+  }
+  if (s.routes !== undefined) {
+    if (!Array.isArray(s.routes))
+      bad("routes", 'must be a list such as ["GET /items", "POST /items"]');
+    parseRoutes(s.routes);
+  }
+  s.table = validateTable(s.table, bad);
+  s.environment = validateEnvironment(s.environment, bad);
   return s;
+}
+
+type Bad = (field: string, why: string) => never;
+
+function validateKey(raw: unknown, field: string, bad: Bad): KeyAttribute {
+  // "pk" is short for { "name": "pk", "type": "string" }.
+  const k = typeof raw === "string" ? { name: raw, type: "string" } : raw;
+  if (typeof k !== "object" || k === null || Array.isArray(k)) {
+    return bad(field, 'must be an attribute name or { "name": "id", "type": "string" }');
+  }
+  const { name, type = "string", ...rest } = k as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) bad(`${field}.${extra}`, "is not a known field (name, type)");
+  if (typeof name !== "string" || name.length < 1 || name.length > 255) {
+    bad(`${field}.name`, "must be an attribute name of 1 to 255 characters");
+  }
+  if (type !== "string" && type !== "number" && type !== "binary") {
+    bad(`${field}.type`, `must be string, number or binary (got ${JSON.stringify(type)})`);
+  }
+  return { name: name as string, type: type as KeyType };
+}
+
+function validateTable(raw: unknown, bad: Bad): TableSettings {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return bad("table", "must be an object with partitionKey, sortKey and access");
+  }
+  const { partitionKey, sortKey, access, ...rest } = {
+    ...DEFAULT_SETTINGS.table,
+    ...dropUndefined(raw as Record<string, unknown>),
+  } as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined)
+    bad(`table.${extra}`, "is not a known field (partitionKey, sortKey, access)");
+  const pk = validateKey(partitionKey, "table.partitionKey", bad);
+  const sk = sortKey === undefined ? undefined : validateKey(sortKey, "table.sortKey", bad);
+  if (sk && sk.name === pk.name) bad("table.sortKey.name", "must differ from the partition key's");
+  if (!TABLE_ACCESS.includes(access as TableAccess)) {
+    bad("table.access", `must be read-write, read-only or none (got ${JSON.stringify(access)})`);
+  }
+  return { partitionKey: pk, ...(sk ? { sortKey: sk } : {}), access: access as TableAccess };
+}
+
+function validateEnvironment(raw: unknown, bad: Bad): Record<string, string> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return bad("environment", "must be an object of variable names and string values");
+  }
+  let bytes = 0;
+  for (const [name, value] of Object.entries(raw)) {
+    const field = `environment.${name}`;
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+      bad(field, "is not a valid variable name (a letter, then letters, digits and _)");
+    }
+    if (OWN_ENVIRONMENT.includes(name)) {
+      bad(field, `is set by ${PROJECT} itself and cannot be overridden`);
+    }
+    if (LAMBDA_RESERVED_RE.test(name)) bad(field, "is reserved by Lambda (AWS_*, LAMBDA_*, _*)");
+    if (SECRET_NAME_RE.test(name)) {
+      throw new UserError(
+        `Refusing environment.${name}: it looks like a secret, and environment variables are readable by anyone who can read the function's configuration.`,
+        {
+          hint: "Keep secrets in SSM Parameter Store (SecureString) or Secrets Manager, put the parameter's name in the environment instead (e.g. DB_PASSWORD_PARAM), and read it at run time.",
+        },
+      );
+    }
+    if (typeof value !== "string") bad(field, `must be a string (got ${JSON.stringify(value)})`);
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value as string);
+  }
+  if (bytes > ENVIRONMENT_MAX_BYTES) {
+    bad("environment", `is ${bytes} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`);
+  }
+  return raw as Record<string, string>;
 }
 
 /** The request-count alarm's period, in seconds. */
@@ -513,9 +650,10 @@ export function resourceNames(stage: string, account: string, region: string): N
 export function functionEnvironment(
   tableName: string,
   stage: string,
-  settings: Pick<Settings, "logLevel" | "corsOrigin">,
+  settings: Pick<Settings, "logLevel" | "corsOrigin"> & Partial<Pick<Settings, "environment">>,
 ): Record<string, string> {
   return {
+    ...settings.environment,
     TABLE_NAME: tableName,
     ENVIRONMENT: stage,
     LOG_LEVEL: settings.logLevel,

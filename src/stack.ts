@@ -24,7 +24,7 @@ import { alarmKeyPolicy, kmsKeyHandler } from "./resources/kms-key.js";
 import { logGroupArn, logGroupHandler } from "./resources/log-group.js";
 import { permissionHandler } from "./resources/permission.js";
 import { functionRolePolicy, trustPolicy } from "./resources/policies.js";
-import { API_ROUTES, restApiHandler, type RestApiOutputs } from "./resources/rest-api.js";
+import { restApiHandler, type RestApiOutputs } from "./resources/rest-api.js";
 import { roleHandler } from "./resources/role.js";
 import { emailSubscriptionHandler } from "./resources/subscription.js";
 import { tableHandler } from "./resources/table.js";
@@ -32,6 +32,7 @@ import { usagePlanHandler } from "./resources/usage-plan.js";
 import { alarmTopicPolicy, topicHandler } from "./resources/topic.js";
 import { webAclAssociationHandler } from "./resources/web-acl-association.js";
 import { webAclHandler } from "./resources/web-acl.js";
+import { effectiveRoutes, permissionSid, routeSpecs, sourceArnPath } from "./routes.js";
 
 export interface StackInput {
   readonly config: Config;
@@ -81,6 +82,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
   // Deterministic, so the API's integrations need not wait for the function to exist.
   const functionArn = arn("lambda", `function:${names.functionName}`);
   const accessLogGroupArn = logGroupArn(partition, region, account, names.accessLogGroup);
+  const routes = effectiveRoutes(s.routes, s.handler !== undefined);
 
   const specs: AnySpec[] = [
     spec({
@@ -102,6 +104,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
       props: () => ({
         name: names.table,
         arn: tableArn,
+        key: s.table,
         maxReadUnits: s.tableMaxReadUnits,
         maxWriteUnits: s.tableMaxWriteUnits,
         tags,
@@ -125,6 +128,8 @@ export function desiredStack(i: StackInput): AnySpec[] {
             account,
             functionLogGroup: names.functionLogGroup,
             tableArn,
+            access: s.table.access,
+            customHandler: s.handler !== undefined,
           }),
         },
         managed: [],
@@ -206,7 +211,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
         tags,
         region: i.region,
         partition: i.partition,
-        routes: API_ROUTES,
+        routes: routeSpecs(routes),
         auth: s.auth,
         userPoolArn: s.cognitoUserPoolArn,
         integrationUri: `arn:${i.partition}:apigateway:${i.region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
@@ -263,15 +268,11 @@ export function desiredStack(i: StackInput): AnySpec[] {
         return {
           functionName: names.functionName,
           account,
-          statements: API_ROUTES.flatMap((r) =>
-            r.methods.map((method) => {
-              const path = r.path === "/" ? "" : r.path.slice(1).replace(/\{[^}]+\}/g, "*");
-              return {
-                sid: `apigateway-${method.toLowerCase()}-${r.path === "/" ? "root" : "item"}`,
-                sourceArn: arn("execute-api", `${apiId}/${names.apiStage}/${method}/${path}`),
-              };
-            }),
-          ),
+          // One per route, scoped to this API, stage, method and path.
+          statements: routes.map((r) => ({
+            sid: permissionSid(r),
+            sourceArn: arn("execute-api", `${apiId}/${names.apiStage}/${sourceArnPath(r)}`),
+          })),
         };
       },
     }),

@@ -68,8 +68,13 @@ export interface CommandDefinition<O extends OptionSpecs> {
   readonly options: O;
   /** Printed after the options in the command's help. */
   readonly helpAfter?: string;
-  /** Required positional arguments, in order, e.g. request's METHOD and PATH. */
-  readonly arguments?: readonly { readonly name: string; readonly description: string }[];
+  /** Positional arguments, in order, e.g. request's METHOD and PATH. */
+  readonly arguments?: readonly {
+    readonly name: string;
+    readonly description: string;
+    /** May be left out (only the last ones). */
+    readonly optional?: boolean;
+  }[];
   /**
    * Returns the exit code. Runs only when the command does, so --help loads nothing heavy: a
    * handler imports the modules that reach AWS, esbuild or DynamoDB with `await import()`.
@@ -93,7 +98,9 @@ export function defineCommand<O extends OptionSpecs>(def: CommandDefinition<O>):
     name: def.name,
     addTo(program) {
       const cmd = program.command(def.name).description(def.description);
-      for (const a of def.arguments ?? []) cmd.argument(`<${a.name}>`, a.description);
+      for (const a of def.arguments ?? []) {
+        cmd.argument(a.optional ? `[${a.name}]` : `<${a.name}>`, a.description);
+      }
       for (const [, spec] of specs) {
         const option = new Option(spec.flags, spec.description);
         if (spec.defaultValue !== undefined) option.default(spec.defaultValue);

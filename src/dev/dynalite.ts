@@ -13,6 +13,12 @@ import {
   type DynamoDBClientConfig,
 } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
+import {
+  DEFAULT_SETTINGS,
+  KEY_TYPE_LETTER,
+  keySchemaString,
+  type TableSettings,
+} from "../config.js";
 import { UserError } from "../errors.js";
 
 /** A DynamoDB-compatible endpoint on loopback, for `dev` and the tests. */
@@ -251,19 +257,47 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** Same key schema and billing mode as the deployed table; a no-op when it already exists. */
-export async function ensureTable(config: DynamoDBClientConfig, tableName: string): Promise<void> {
+export async function ensureTable(
+  config: DynamoDBClientConfig,
+  tableName: string,
+  key: Pick<TableSettings, "partitionKey" | "sortKey"> = DEFAULT_SETTINGS.table,
+): Promise<void> {
   const client = new DynamoDBClient(config);
+  const keys = [key.partitionKey, ...(key.sortKey ? [key.sortKey] : [])];
   try {
     try {
-      await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      // A table kept in --data with another key: the handler's requests would all fail.
+      const found = (Table?.KeySchema ?? [])
+        .map((k) => {
+          const type = Table?.AttributeDefinitions?.find(
+            (a) => a.AttributeName === k.AttributeName,
+          );
+          return `${k.AttributeName}:${type?.AttributeType}:${k.KeyType}`;
+        })
+        .join(",");
+      if (found !== keySchemaString(key)) {
+        throw new UserError(
+          `The local table kept in the data directory has the key ${found}; the config asks for ${keySchemaString(key)}.`,
+          {
+            hint: "Pass another --data directory, or delete this one to start with an empty table.",
+          },
+        );
+      }
     } catch (err) {
       if (!(err instanceof ResourceNotFoundException)) throw err;
       try {
         await client.send(
           new CreateTableCommand({
             TableName: tableName,
-            AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-            KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+            AttributeDefinitions: keys.map((k) => ({
+              AttributeName: k.name,
+              AttributeType: KEY_TYPE_LETTER[k.type],
+            })),
+            KeySchema: keys.map((k, i) => ({
+              AttributeName: k.name,
+              KeyType: i === 0 ? "HASH" : "RANGE",
+            })),
             BillingMode: "PAY_PER_REQUEST",
           }),
         );

@@ -1,20 +1,15 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { RouteMatch } from "../routes.js";
 
-/** What API Gateway would route: our two resources, or nothing. */
-export type DevRoute = { resource: "/" } | { resource: "/{id}"; id: string } | undefined;
+/** A Lambda handler of the REST API's proxy integration. */
+export type Handler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
 
-/** Pure. Mirrors the deployed API's resource tree: `/` and `/{id}` only. */
-export function routeOf(pathname: string): DevRoute {
-  const segments = pathname.split("/").filter((s) => s !== "");
-  if (segments.length === 0) return { resource: "/" };
-  if (segments.length !== 1) return undefined;
-  try {
-    return { resource: "/{id}", id: decodeURIComponent(segments[0]!) };
-  } catch {
-    return undefined;
-  }
-}
+/** What API Gateway routed a request to: the resource and its path parameters. */
+export type DevRoute = Pick<RouteMatch, "resource" | "pathParameters">;
 
 /** Pure. API Gateway without binaryMediaTypes passes these as text; everything else we base64. */
 export function isTextual(contentType: string | undefined): boolean {
@@ -45,7 +40,7 @@ export interface RawRequest {
 }
 
 /** Pure. Builds the Lambda-proxy event API Gateway (REST, v1) would send for this request. */
-export function toProxyEvent(req: RawRequest, route: NonNullable<DevRoute>): APIGatewayProxyEvent {
+export function toProxyEvent(req: RawRequest, route: DevRoute): APIGatewayProxyEvent {
   const url = new URL(req.url, "http://localhost");
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -71,7 +66,7 @@ export function toProxyEvent(req: RawRequest, route: NonNullable<DevRoute>): API
       : textual
         ? req.body.toString("utf8")
         : req.body.toString("base64");
-  const pathParameters = route.resource === "/{id}" ? { id: route.id } : null;
+  const pathParameters = route.pathParameters;
 
   return {
     resource: route.resource,

@@ -6,12 +6,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { APIGatewayProxyResult, Context } from "aws-lambda";
 import { build, type Plugin } from "esbuild";
 import { DEFAULT_SETTINGS, functionEnvironment, type Settings } from "../config.js";
 import { handlerBuildOptions } from "../package/bundle.js";
+import { effectiveRoutes, matchRoute, routeSpecs, type RouteSpec } from "../routes.js";
+import { loadCustomHandler } from "./custom-handler.js";
 import { ensureTable, startLocalDynamo } from "./dynalite.js";
-import { fromProxyResult, routeOf, toProxyEvent, type RawResponse } from "./event.js";
+import { fromProxyResult, toProxyEvent, type Handler, type RawResponse } from "./event.js";
 
 export interface DevServerOptions {
   /** Default 3000; 0 picks a free port. */
@@ -22,16 +24,30 @@ export interface DevServerOptions {
   dataDir?: string;
   /** The stage `up` would deploy: the handler's ENVIRONMENT; default "dev". */
   stage?: string;
-  /** The settings `up` would deploy (corsOrigin, logLevel…); the defaults otherwise. */
-  settings?: Partial<Pick<Settings, "corsOrigin" | "logLevel">>;
+  /**
+   * The settings `up` would deploy: corsOrigin and logLevel, and for a handler of your own its
+   * entry, routes, table key schema and environment; the defaults otherwise.
+   */
+  settings?: Partial<
+    Pick<Settings, "corsOrigin" | "logLevel" | "handler" | "routes" | "table" | "environment">
+  >;
   /** Receives the handler's JSON request lines; the server itself prints nothing. */
   log?: (line: string) => void;
+  /**
+   * A handler of your own is rebuilt and reloaded when one of its sources changes; each reload,
+   * or the build error that kept the last good build serving, is one line here.
+   */
+  notice?: (line: string) => void;
 }
 
 export interface DevServer {
   /** e.g. http://127.0.0.1:3000 */
   readonly url: string;
   readonly port: number;
+  /** The routes served, "METHOD /path". */
+  readonly routes: readonly string[];
+  /** Builds of the handler so far that loaded (1 after start; more after reloads). */
+  readonly builds: () => number;
   close(): Promise<void>;
 }
 
@@ -40,8 +56,6 @@ export const DEV_TABLE = "dev-items";
 const STAGE = "dev";
 /** API Gateway's own payload limit; the handler enforces its smaller one. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
-
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /** What the dev server uses of the bundled handler/index.ts. */
 interface HandlerModule {
@@ -53,8 +67,15 @@ interface HandlerModule {
   errorResult(status: number, code: string, message: string, origin: string): APIGatewayProxyResult;
 }
 
-/** What API Gateway answers itself, without invoking the function, in the API's error shape. */
+/** What API Gateway answers itself, without invoking the function. */
 type GatewayError = (status: number, code: string, message: string) => RawResponse;
+
+/** The handler as loaded now: a reload swaps it. */
+interface Loaded {
+  readonly handler: () => Handler;
+  readonly gatewayError: GatewayError;
+  readonly builds: () => number;
+}
 
 /**
  * Serves the Lambda's own code over HTTP against a local DynamoDB (dynalite), so `dev` exercises
@@ -69,24 +90,41 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   };
 
   try {
-    const [handlerModule, dynamo] = await Promise.all([
-      loadHandler(bundleDir),
-      startLocalDynamo(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ]);
+    const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+    const custom = settings.handler !== undefined;
+    const routes = effectiveRoutes(settings.routes, custom);
+    const specs = routeSpecs(routes);
+    const dynamo = await startLocalDynamo(options.dataDir ? { dataDir: options.dataDir } : {});
     cleanups.push(dynamo.close);
-    await ensureTable(dynamo.clientConfig, DEV_TABLE);
+    await ensureTable(dynamo.clientConfig, DEV_TABLE, settings.table);
 
     // The environment up gives the function, but for the local table.
-    const env = functionEnvironment(DEV_TABLE, options.stage ?? "dev", {
-      ...DEFAULT_SETTINGS,
-      ...options.settings,
-    });
-    const handler = handlerModule.createHandler({ clientConfig: dynamo.clientConfig, env, log });
-    const gatewayError: GatewayError = (status, code, message) =>
-      fromProxyResult(handlerModule.errorResult(status, code, message, env.CORS_ORIGIN ?? "*"));
+    const env = functionEnvironment(DEV_TABLE, options.stage ?? "dev", settings);
+    let loaded: Loaded;
+    if (settings.handler !== undefined) {
+      const host = await loadCustomHandler({
+        entry: settings.handler,
+        outDir: bundleDir,
+        env,
+        dynamoEndpoint: dynamo.endpoint,
+        notice: options.notice ?? (() => undefined),
+      });
+      cleanups.push(host.close);
+      loaded = host;
+    } else {
+      const handlerModule = await loadHandler(bundleDir);
+      const handler = handlerModule.createHandler({ clientConfig: dynamo.clientConfig, env, log });
+      loaded = {
+        handler: () => handler,
+        gatewayError: (status, code, message) =>
+          fromProxyResult(handlerModule.errorResult(status, code, message, env.CORS_ORIGIN ?? "*")),
+        builds: () => 1,
+      };
+    }
+    const gatewayError = loaded.gatewayError;
 
     const server = createServer((req, res) => {
-      serve(req, res, handler, gatewayError, log).catch((err: unknown) => {
+      serve(req, res, { ...loaded, specs, custom }, log).catch((err: unknown) => {
         const requestId = randomUUID();
         log(
           JSON.stringify({
@@ -122,6 +160,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     return {
       url: `http://${hostPart}:${port}`,
       port,
+      routes: routes.map((r) => `${r.method} ${r.path}`),
+      builds: loaded.builds,
       close: () => (closed ??= cleanup()),
     };
   } catch (err) {
@@ -166,16 +206,23 @@ async function loadHandler(outDir: string): Promise<HandlerModule> {
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  handler: Handler,
-  gatewayError: GatewayError,
+  app: Loaded & { specs: readonly RouteSpec[]; custom: boolean },
   log: (line: string) => void,
 ): Promise<void> {
+  const { gatewayError } = app;
   const url = new URL(req.url ?? "/", "http://localhost");
-  const route = routeOf(url.pathname);
-  if (!route) {
+  const method = req.method ?? "GET";
+  const route = matchRoute(app.specs, url.pathname);
+  // API Gateway answers a path (or, for your own routes, a method) it has no route for itself,
+  // without invoking the function. The built-in handler answers other methods with a 405.
+  const methodKnown =
+    !app.custom ||
+    (route !== undefined && (route.methods.includes("ANY") || route.methods.includes(method)));
+  if (!route || !methodKnown) {
     req.resume();
-    // API Gateway answers unknown paths itself, without invoking the function.
-    send(res, gatewayError(404, "NotFound", `no such resource: ${url.pathname}`));
+    if (app.custom)
+      send(res, gatewayError(403, "MissingAuthenticationToken", "Missing Authentication Token"));
+    else send(res, gatewayError(404, "NotFound", `no such resource: ${url.pathname}`));
     return;
   }
   const body = await readBody(req);
@@ -189,7 +236,7 @@ async function serve(
   const requestId = randomUUID();
   const event = toProxyEvent(
     {
-      method: req.method ?? "GET",
+      method,
       url: req.url ?? "/",
       rawHeaders: req.rawHeaders,
       body,
@@ -202,7 +249,7 @@ async function serve(
   );
   let result: APIGatewayProxyResult;
   try {
-    result = await handler(event, lambdaContext(requestId));
+    result = await app.handler()(event, lambdaContext(requestId));
   } catch (err) {
     // API Gateway turns a function error into a bare 502; the handler is built never to throw.
     log(JSON.stringify({ level: "error", msg: "handler threw", requestId, error: String(err) }));

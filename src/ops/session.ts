@@ -4,6 +4,7 @@ import { isCredentialsError, networkHint } from "../aws/errors.js";
 import { loadConfigFile } from "../config-file.js";
 import {
   alarmEmailSetting,
+  keySchemaString,
   resolveConfig,
   resolveStage,
   resolveWaitScale,
@@ -17,7 +18,8 @@ import {
 import { UserError } from "../errors.js";
 import { Limiter } from "../engine/limit.js";
 import { DEFAULT_TIMING, scaleTiming, type Ctx, type Timing } from "../engine/types.js";
-import { bundleHandler, DEFAULT_HANDLER_ENTRY } from "../package/bundle.js";
+import { bundleHandler, checkArtifactSize, DEFAULT_HANDLER_ENTRY } from "../package/bundle.js";
+import { KEY_SCHEMA_HINT } from "../resources/table.js";
 import { deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
 import { desiredStack } from "../stack.js";
@@ -72,8 +74,30 @@ export function partitionOf(region: string): string {
   return "aws";
 }
 
-export async function buildArtifact(handlerEntry: string, runtime: string): Promise<Artifact> {
-  return deterministicZip({ "index.mjs": await bundleHandler(handlerEntry, runtime) });
+export async function buildArtifact(
+  handlerEntry: string,
+  runtime: string,
+  custom = false,
+): Promise<Artifact> {
+  const code = await bundleHandler(handlerEntry, runtime, custom);
+  const artifact = await deterministicZip({ "index.mjs": code });
+  checkArtifactSize(handlerEntry, code.byteLength, artifact.zip.byteLength);
+  return artifact;
+}
+
+/**
+ * The key schema the state file records for the table, against the config: a change would need
+ * a new table (and the data moved), so it is refused before any AWS call.
+ */
+function refuseKeySchemaChange(stored: StackState | undefined, config: Config): void {
+  const recorded = stored?.resources.table?.outputs.keySchema;
+  const wanted = keySchemaString(config.settings.table);
+  if (recorded !== undefined && recorded !== wanted) {
+    throw new UserError(
+      `The table's key schema would change from ${recorded} to ${wanted}; nothing was changed.`,
+      { hint: KEY_SCHEMA_HINT },
+    );
+  }
 }
 
 /**
@@ -92,14 +116,19 @@ export async function openSession(
     stage,
   );
   const given = resolveConfig(input, e.env, e.cwd, file);
+  const stored = await readState(given.statePath);
+  if (options.artifact) refuseKeySchemaChange(stored, given);
   const artifact = options.artifact
-    ? await buildArtifact(e.handlerEntry ?? DEFAULT_HANDLER_ENTRY, given.settings.runtime)
+    ? await buildArtifact(
+        given.settings.handler ?? e.handlerEntry ?? DEFAULT_HANDLER_ENTRY,
+        given.settings.runtime,
+        given.settings.handler !== undefined,
+      )
     : undefined;
   const clients =
     e.clients ??
     createClients({ region: given.region, profile: given.profile, endpoint: given.endpoint });
   const account = await accountId(clients, given);
-  const stored = await readState(given.statePath);
   if (stored)
     checkIdentity(given.statePath, stored, {
       account,

@@ -44,13 +44,66 @@ export function handlerBuildOptions(entry: string, runtime: string): BuildOption
   };
 }
 
-/** Bundles the handler into one ES module (index.mjs) for the Lambda Node runtime. */
-export async function bundleHandler(entry: string, runtime: string): Promise<Uint8Array> {
+/** Lambda's limits on a function's code (Lambda quotas: deployment package size). */
+export const LAMBDA_LIMITS = {
+  /** A zip uploaded with the request itself; from S3, as here, the unzipped limit is what binds. */
+  zippedBytes: 50 * 1024 * 1024,
+  unzippedBytes: 250 * 1024 * 1024,
+};
+
+/** Refuses code Lambda would refuse, before any AWS call. */
+export function checkArtifactSize(entry: string, unzipped: number, zipped: number): void {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (unzipped > LAMBDA_LIMITS.unzippedBytes) {
+    throw new UserError(
+      `The bundle of ${entry} is ${mb(unzipped)} unzipped; Lambda allows ${mb(LAMBDA_LIMITS.unzippedBytes)}.`,
+      { hint: TOO_LARGE_HINT },
+    );
+  }
+  if (zipped > LAMBDA_LIMITS.zippedBytes) {
+    throw new UserError(
+      `The zipped bundle of ${entry} is ${mb(zipped)}; Lambda allows ${mb(LAMBDA_LIMITS.zippedBytes)}.`,
+      { hint: TOO_LARGE_HINT },
+    );
+  }
+}
+
+const TOO_LARGE_HINT =
+  "Import only what the handler uses (a deep import instead of a whole package), and leave the AWS SDK v3 to the runtime (it is not bundled).";
+
+interface EsbuildMessage {
+  text: string;
+  location?: { file: string; line: number; column: number; lineText?: string } | null;
+}
+
+/** esbuild's first error as esbuild prints it: file:line:column: text. */
+export function describeBuildError(err: unknown): string {
+  const first = (err as { errors?: EsbuildMessage[] }).errors?.[0];
+  if (!first) return (err as Error).message;
+  const loc = first.location;
+  // esbuild counts columns from 0; editors and esbuild's own CLI show them from 1.
+  return loc ? `${loc.file}:${loc.line}:${loc.column + 1}: ${first.text}` : first.text;
+}
+
+/**
+ * Bundles the handler into one ES module (index.mjs) for the Lambda Node runtime. A handler of
+ * your own (custom) must export `handler`, which Lambda calls as index.handler.
+ */
+export async function bundleHandler(
+  entry: string,
+  runtime: string,
+  custom = false,
+): Promise<Uint8Array> {
+  const fixHint = custom
+    ? `Fix the handler (the "handler" entry of the config file names it), then run the command again.`
+    : "Fix the handler source, then run the command again.";
   try {
     await fs.access(entry);
   } catch {
     throw new UserError(`Cannot read the handler source ${entry}.`, {
-      hint: "Reinstall the package, or check the path of the handler entry.",
+      hint: custom
+        ? `Check "handler" in the config file: it is a path relative to the config file.`
+        : "Reinstall the package, or check the path of the handler entry.",
     });
   }
   const { build } = await import("esbuild");
@@ -60,19 +113,20 @@ export async function bundleHandler(entry: string, runtime: string): Promise<Uin
       ...handlerBuildOptions(entry, runtime),
       write: false,
       outfile: "index.mjs",
+      metafile: true,
     });
   } catch (err) {
-    const errors = (
-      err as { errors?: { text: string; location?: { file: string; line: number } }[] }
-    ).errors;
-    const first = errors?.[0];
-    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : "";
-    throw new UserError(
-      `Cannot bundle the handler ${entry}: ${first?.text ?? (err as Error).message}${where}`,
-      { hint: "Fix the handler source, then run the command again." },
-    );
+    throw new UserError(`Cannot bundle the handler: ${describeBuildError(err)}`, {
+      hint: fixHint,
+    });
   }
   const out = result.outputFiles.find((f) => f.path.endsWith(".mjs"));
   if (!out) throw new Error("esbuild produced no output");
+  const exports = Object.values(result.metafile.outputs)[0]?.exports ?? [];
+  if (custom && !exports.includes("handler")) {
+    throw new UserError(`The handler ${entry} does not export "handler".`, {
+      hint: `Lambda calls index.handler: add \`export const handler = async (event) => { … }\` (exports found: ${exports.join(", ") || "none"}).`,
+    });
+  }
   return out.contents;
 }

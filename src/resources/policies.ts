@@ -1,3 +1,5 @@
+import type { TableAccess } from "../config.js";
+
 /**
  * Every IAM document the stack uses, built in one place (least privilege: AWS-NOTES.md).
  */
@@ -33,12 +35,42 @@ export function trustPolicy(service: string): PolicyDocument {
   };
 }
 
+/** What each access level allows a handler of your own, on the table and its indexes. */
+export const TABLE_ACCESS_ACTIONS: Record<TableAccess, readonly string[]> = {
+  "read-write": [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+  ],
+  "read-only": [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+  ],
+  none: [],
+};
+
 export interface FunctionPolicyInput {
   readonly partition: string;
   readonly region: string;
   readonly account: string;
   readonly functionLogGroup: string;
   readonly tableArn: string;
+  /** What the function may do with the table (default read-write). */
+  readonly access?: TableAccess;
+  /**
+   * A handler of your own: the access level's actions, on the table and its indexes. The
+   * built-in one: only the actions it calls, on the table alone.
+   */
+  readonly customHandler?: boolean;
 }
 
 /**
@@ -47,6 +79,10 @@ export interface FunctionPolicyInput {
  * silently re-created outside the tool's control.
  */
 export function functionRolePolicy(i: FunctionPolicyInput): PolicyDocument {
+  const allowed = TABLE_ACCESS_ACTIONS[i.access ?? "read-write"];
+  const actions = i.customHandler
+    ? [...allowed]
+    : HANDLER_DYNAMODB_ACTIONS.filter((a) => allowed.includes(a));
   return {
     Version: "2012-10-17",
     Statement: [
@@ -63,12 +99,16 @@ export function functionRolePolicy(i: FunctionPolicyInput): PolicyDocument {
         Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
         Resource: "*",
       },
-      {
-        Sid: "ItemsTable",
-        Effect: "Allow",
-        Action: [...HANDLER_DYNAMODB_ACTIONS],
-        Resource: i.tableArn,
-      },
+      ...(actions.length
+        ? [
+            {
+              Sid: "ItemsTable",
+              Effect: "Allow" as const,
+              Action: actions,
+              Resource: i.customHandler ? [i.tableArn, `${i.tableArn}/index/*`] : i.tableArn,
+            },
+          ]
+        : []),
     ],
   };
 }

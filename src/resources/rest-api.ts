@@ -30,17 +30,7 @@ import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engi
 import { allPages, apiBusy, restApiArn } from "./api-common.js";
 import type { TagMap } from "./tags.js";
 
-/** One path of the API and the HTTP methods it answers. */
-export interface RouteSpec {
-  readonly path: string;
-  readonly methods: readonly string[];
-}
-
-/** The routes the handler serves; every method goes to the one Lambda function. */
-export const API_ROUTES: readonly RouteSpec[] = [
-  { path: "/", methods: ["GET", "POST", "OPTIONS"] },
-  { path: "/{id}", methods: ["GET", "PUT", "DELETE", "OPTIONS"] },
-];
+import type { RouteSpec } from "../routes.js";
 
 export interface RestApiProps {
   readonly name: string;

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
+import { KEY_TYPE_LETTER, keySchemaString, type TableSettings } from "../config.js";
 import { UserError } from "../errors.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
 import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
@@ -21,6 +22,8 @@ import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 export interface TableProps {
   readonly name: string;
   readonly arn: string;
+  /** The partition key and the optional sort key. */
+  readonly key: Pick<TableSettings, "partitionKey" | "sortKey">;
   /** On-demand maximum read request units per second; -1: none. */
   readonly maxReadUnits: number;
   /** On-demand maximum write request units per second; -1: none. */
@@ -31,6 +34,8 @@ export interface TableProps {
 export interface TableOutputs extends Record<string, string> {
   name: string;
   arn: string;
+  /** As keySchemaString() writes it: a later run refuses another one before any AWS call. */
+  keySchema: string;
 }
 
 interface TableCurrent {
@@ -47,7 +52,20 @@ interface TableCurrent {
   itemCount: number | undefined;
 }
 
-const KEY_SCHEMA = "id:S:HASH";
+/**
+ * DynamoDB cannot change a table's key schema: it takes a new table, and the data would have to
+ * be moved. The tool never does that on its own.
+ */
+export const KEY_SCHEMA_HINT =
+  "A table's key schema cannot be changed in place. Keep the key in the config as it was; or back up the table, run down (or delete the table), then up with the new key, and load the data again.";
+
+function keys(p: TableProps) {
+  return [p.key.partitionKey, ...(p.key.sortKey ? [p.key.sortKey] : [])];
+}
+
+function outputsOf(p: TableProps): TableOutputs {
+  return { name: p.name, arn: p.arn, keySchema: keySchemaString(p.key) };
+}
 
 /** What AWS means by -1, and by a member (or the whole OnDemandThroughput) it leaves out. */
 const NO_MAXIMUM = -1;
@@ -199,13 +217,13 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
 
   async observe(ctx, p) {
     const current = await readCurrent(ctx, p);
-    return current && { id: p.name, outputs: { name: p.name, arn: p.arn }, current };
+    return current && { id: p.name, outputs: outputsOf(p), current };
   },
 
   diff(_p, o): Change {
     const c = o.current;
     const fields: string[] = [];
-    if (c.keySchema !== KEY_SCHEMA) fields.push("keySchema");
+    if (c.keySchema !== keySchemaString(_p.key)) fields.push("keySchema");
     if (c.billingMode !== "PAY_PER_REQUEST") fields.push("billingMode");
     else {
       if (c.maxReadUnits !== maximumOf(_p.maxReadUnits)) fields.push("maxReadUnits");
@@ -223,8 +241,14 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
       await db.send(
         new CreateTableCommand({
           TableName: p.name,
-          AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-          KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+          AttributeDefinitions: keys(p).map((k) => ({
+            AttributeName: k.name,
+            AttributeType: KEY_TYPE_LETTER[k.type],
+          })),
+          KeySchema: keys(p).map((k, i) => ({
+            AttributeName: k.name,
+            KeyType: i === 0 ? "HASH" : "RANGE",
+          })),
           BillingMode: "PAY_PER_REQUEST",
           ...createThroughput(p),
           DeletionProtectionEnabled: true,
@@ -237,7 +261,7 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
     }
     await waitActive(ctx, p.name);
     const current = (await readCurrent(ctx, p)) as TableCurrent;
-    const observed = { id: p.name, outputs: { name: p.name, arn: p.arn }, current };
+    const observed = { id: p.name, outputs: outputsOf(p), current };
     const { fields } = this.diff(p, observed);
     if (fields.length) return this.update(ctx, p, observed, { fields });
     return observed;
@@ -246,16 +270,14 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
   async update(ctx, p, _o, change) {
     if (change.fields.includes("keySchema")) {
       throw new UserError(
-        `The DynamoDB table ${p.name} exists with another key schema (${_o.current.keySchema}, expected ${KEY_SCHEMA}).`,
-        {
-          hint: "The tool never deletes data on its own: back up and delete that table, then run up again.",
-        },
+        `The DynamoDB table ${p.name} exists with another key schema (${_o.current.keySchema}; the config asks for ${keySchemaString(p.key)}).`,
+        { hint: KEY_SCHEMA_HINT },
       );
     }
     await applyFields(ctx, p, change.fields);
     const current = await readCurrent(ctx, p);
     if (!current) throw new Error("the table disappeared while it was being updated");
-    return { id: p.name, outputs: { name: p.name, arn: p.arn }, current };
+    return { id: p.name, outputs: outputsOf(p), current };
   },
 
   async destroy(ctx, entry: StateEntry) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { fromProxyResult, isTextual, routeOf, toProxyEvent } from "../../src/dev/event.js";
+import { fromProxyResult, isTextual, toProxyEvent } from "../../src/dev/event.js";
+import { BUILTIN_ROUTES, matchRoute, parseRoutes, routeSpecs } from "../../src/routes.js";
+
+const builtin = routeSpecs(parseRoutes(BUILTIN_ROUTES));
+const routeOf = (p: string) => {
+  const m = matchRoute(builtin, p);
+  return m && { resource: m.resource, pathParameters: m.pathParameters };
+};
 
 const base = {
   sourceIp: "127.0.0.1",
@@ -10,8 +17,8 @@ const base = {
 
 describe("request → API Gateway proxy event", () => {
   it("maps the two resources and nothing else", () => {
-    expect(routeOf("/")).toEqual({ resource: "/" });
-    expect(routeOf("/a%20b")).toEqual({ resource: "/{id}", id: "a b" });
+    expect(routeOf("/")).toEqual({ resource: "/", pathParameters: null });
+    expect(routeOf("/a%20b")).toEqual({ resource: "/{id}", pathParameters: { id: "a b" } });
     expect(routeOf("/a/b")).toBeUndefined();
     expect(routeOf("/%E0%A4%A")).toBeUndefined();
   });
@@ -25,7 +32,7 @@ describe("request → API Gateway proxy event", () => {
         rawHeaders: ["Accept", "application/json", "X-Multi", "1", "X-Multi", "2"],
         body: Buffer.alloc(0),
       },
-      { resource: "/{id}", id: "x" },
+      { resource: "/{id}", pathParameters: { id: "x" } },
     );
     expect(event.queryStringParameters).toEqual({ tag: "b", limit: "5" });
     expect(event.multiValueQueryStringParameters).toEqual({ tag: ["a", "b"], limit: ["5"] });
@@ -45,7 +52,7 @@ describe("request → API Gateway proxy event", () => {
     const bytes = Buffer.from([0xff, 0x00, 0x7f]);
     const binary = toProxyEvent(
       { ...base, method: "POST", url: "/", rawHeaders: ["Content-Type", "image/png"], body: bytes },
-      { resource: "/" },
+      { resource: "/", pathParameters: null },
     );
     expect(binary.isBase64Encoded).toBe(true);
     expect(Buffer.from(binary.body!, "base64")).toEqual(bytes);
@@ -57,7 +64,7 @@ describe("request → API Gateway proxy event", () => {
         rawHeaders: ["content-type", "application/json"],
         body: Buffer.from("{}"),
       },
-      { resource: "/" },
+      { resource: "/", pathParameters: null },
     );
     expect(text).toMatchObject({ isBase64Encoded: false, body: "{}", queryStringParameters: null });
     expect(isTextual("application/problem+json; charset=utf-8")).toBe(true);

@@ -68,7 +68,7 @@ describe("bad input is refused before any AWS call", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "sa-bad-handler-"));
     const entry = path.join(dir, "index.ts");
     writeFileSync(entry, "export const handler = async () => {\n  return { statusCode: 200 ;\n");
-    await refused(["up"], /Cannot bundle the handler .*index\.ts:\d+/, {
+    await refused(["up"], /Cannot bundle the handler: .*index\.ts:2:\d+: /, {
       handlerEntry: entry,
       hint: /Fix the handler source/,
     });

@@ -52,6 +52,7 @@ export default defineCommand({
         stage,
         settings,
         log: opts.quiet ? undefined : (line) => io.stderr.write(`${style.dim(line)}\n`),
+        notice: (line) => io.stderr.write(`${line}\n`),
       });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
@@ -68,6 +69,12 @@ export default defineCommand({
     io.stdout.write(
       `Local API on ${style.bold(server.url)} (stage ${stage}, ${from}, ${data}). Ctrl-C to stop.\n`,
     );
+    if (settings.handler !== undefined) {
+      const entry = path.relative(io.cwd, settings.handler) || settings.handler;
+      io.stdout.write(
+        `Serving ${entry} (rebuilt and reloaded when its sources change): ${server.routes.join(", ")}\n`,
+      );
+    }
     if (!isLoopback(opts.host)) {
       // dev checks no credentials: on another address, anyone who can reach it has the table.
       io.stderr.write(

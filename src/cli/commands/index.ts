@@ -1,6 +1,7 @@
 import type { CliCommand } from "../command.js";
 import dev from "./dev.js";
 import down from "./down.js";
+import init from "./init.js";
 import logs from "./logs.js";
 import outputs from "./outputs.js";
 import request from "./request.js";
@@ -8,4 +9,13 @@ import status from "./status.js";
 import up from "./up.js";
 
 /** Every command, in the order the help lists them. */
-export const COMMANDS: readonly CliCommand[] = [up, status, down, outputs, request, logs, dev];
+export const COMMANDS: readonly CliCommand[] = [
+  up,
+  status,
+  down,
+  outputs,
+  request,
+  logs,
+  dev,
+  init,
+];
