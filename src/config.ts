@@ -140,6 +140,8 @@ export const OWN_ENVIRONMENT = ["TABLE_NAME", "ENVIRONMENT", "LOG_LEVEL", "CORS_
 /** Names that look like they hold a secret: refused in the function's environment. */
 const SECRET_NAME_RE =
   /SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL/i;
+/** Where a secret is, not what it is: DB_PASSWORD_PARAM, API_KEY_SECRET_ARN. */
+const SECRET_REFERENCE_RE = /_(PARAM|PARAMETER|ARN|NAME|PATH|ID)$/i;
 /** Lambda reserves these (AWS_*, LAMBDA_*, _HANDLER, _X_AMZN_TRACE_ID, TZ is allowed). */
 const LAMBDA_RESERVED_RE = /^(AWS_|LAMBDA_|_)/;
 /** Lambda's limit on the total size of a function's environment variables. */
@@ -466,11 +468,11 @@ function validateEnvironment(raw: unknown, bad: Bad): Record<string, string> {
       bad(field, `is set by ${PROJECT} itself and cannot be overridden`);
     }
     if (LAMBDA_RESERVED_RE.test(name)) bad(field, "is reserved by Lambda (AWS_*, LAMBDA_*, _*)");
-    if (SECRET_NAME_RE.test(name)) {
+    if (SECRET_NAME_RE.test(name) && !SECRET_REFERENCE_RE.test(name)) {
       throw new UserError(
         `Refusing environment.${name}: it looks like a secret, and environment variables are readable by anyone who can read the function's configuration.`,
         {
-          hint: "Keep secrets in SSM Parameter Store (SecureString) or Secrets Manager, put the parameter's name in the environment instead (e.g. DB_PASSWORD_PARAM), and read it at run time.",
+          hint: "Keep secrets in SSM Parameter Store (SecureString) or Secrets Manager, put where it is in the environment instead (a name ending in _PARAM, _ARN, _NAME, _PATH or _ID, e.g. DB_PASSWORD_PARAM), and read it at run time.",
         },
       );
     }

@@ -127,7 +127,7 @@ export function routeSpecs(routes: readonly Route[]): RouteSpec[] {
     byPath.set(r.path, methods);
   }
   return [...byPath]
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([path, methods]) => ({
       path,
       methods: methods.sort((a, b) => HTTP_METHODS.indexOf(a) - HTTP_METHODS.indexOf(b)),

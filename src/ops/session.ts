@@ -78,8 +78,9 @@ export async function buildArtifact(
   handlerEntry: string,
   runtime: string,
   custom = false,
+  cwd = process.cwd(),
 ): Promise<Artifact> {
-  const code = await bundleHandler(handlerEntry, runtime, custom);
+  const code = await bundleHandler(handlerEntry, runtime, custom, cwd);
   const artifact = await deterministicZip({ "index.mjs": code });
   checkArtifactSize(handlerEntry, code.byteLength, artifact.zip.byteLength);
   return artifact;
@@ -123,6 +124,7 @@ export async function openSession(
         given.settings.handler ?? e.handlerEntry ?? DEFAULT_HANDLER_ENTRY,
         given.settings.runtime,
         given.settings.handler !== undefined,
+        e.cwd,
       )
     : undefined;
   const clients =

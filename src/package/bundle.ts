@@ -93,6 +93,7 @@ export async function bundleHandler(
   entry: string,
   runtime: string,
   custom = false,
+  cwd = process.cwd(),
 ): Promise<Uint8Array> {
   const fixHint = custom
     ? `Fix the handler (the "handler" entry of the config file names it), then run the command again.`
@@ -114,6 +115,8 @@ export async function bundleHandler(
       write: false,
       outfile: "index.mjs",
       metafile: true,
+      // Errors name files relative to where the command runs, as esbuild's own CLI does.
+      absWorkingDir: cwd,
     });
   } catch (err) {
     throw new UserError(`Cannot bundle the handler: ${describeBuildError(err)}`, {
