@@ -494,3 +494,68 @@ describe("init", () => {
     expect(Object.keys(await permissions(w))).toHaveLength(4);
   });
 });
+
+describe("table access in the IAM policy simulator", () => {
+  const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${STACK}-items`;
+  const INDEX_ARN = `${TABLE_ARN}/index/byDate`;
+  const OTHER = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/someone-elses`;
+
+  /** The role's inline policies as the account holds them after `up` with this access. */
+  async function decider(access: string) {
+    const w = world();
+    await writeHandler(w);
+    await configure(w, { handler: "src/api.ts", table: { access } });
+    expect((await w.run(["up"])).code).toBe(0);
+    const role = w.fake.iam.roles.get(`${STACK}-function`);
+    const policies = [...(role?.inlinePolicies ?? new Map<string, string>()).entries()].map(
+      ([name, doc]) => ({ name, policy: JSON.parse(doc) as unknown }),
+    );
+    const { runSimulation } = await import("@cloud-copilot/iam-simulate");
+    return async (action: string, resource: string) => {
+      const result = await runSimulation(
+        {
+          request: {
+            principal: `arn:aws:iam::${ACCOUNT}:role/${STACK}-function`,
+            action,
+            resource: { resource, accountId: ACCOUNT },
+            contextVariables: {},
+          },
+          identityPolicies: policies,
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+      if (result.resultType === "error") throw new Error(JSON.stringify(result.errors));
+      return result.overallResult;
+    };
+  }
+
+  it("read-only: reads on the table and its indexes are allowed, every write is denied", async () => {
+    const decide = await decider("read-only");
+    for (const a of ["GetItem", "Query", "Scan", "BatchGetItem"]) {
+      expect(await decide(`dynamodb:${a}`, TABLE_ARN), a).toBe("Allowed");
+    }
+    expect(await decide("dynamodb:Query", INDEX_ARN)).toBe("Allowed");
+    for (const a of ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "DeleteTable"]) {
+      expect(await decide(`dynamodb:${a}`, TABLE_ARN), a).not.toBe("Allowed");
+    }
+    expect(await decide("dynamodb:GetItem", OTHER)).not.toBe("Allowed");
+  });
+
+  it("read-write: writes are allowed on this table only, and never on the table itself", async () => {
+    const decide = await decider("read-write");
+    for (const a of ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]) {
+      expect(await decide(`dynamodb:${a}`, TABLE_ARN), a).toBe("Allowed");
+      expect(await decide(`dynamodb:${a}`, OTHER), a).not.toBe("Allowed");
+    }
+    for (const a of ["DeleteTable", "UpdateTable", "CreateTable"]) {
+      expect(await decide(`dynamodb:${a}`, TABLE_ARN), a).not.toBe("Allowed");
+    }
+  });
+
+  it("none: not even a read", async () => {
+    const decide = await decider("none");
+    expect(await decide("dynamodb:GetItem", TABLE_ARN)).not.toBe("Allowed");
+  });
+});
