@@ -559,3 +559,18 @@ describe("table access in the IAM policy simulator", () => {
     expect(await decide("dynamodb:GetItem", TABLE_ARN)).not.toBe("Allowed");
   });
 });
+
+describe("Lambda's code size limits", () => {
+  it("a bundle over 250 MB unzipped, or 50 MB zipped, is refused with a hint", async () => {
+    const { checkArtifactSize, LAMBDA_LIMITS } = await import("../src/package/bundle.js");
+    const MB = 1024 * 1024;
+    expect(() => checkArtifactSize("src/api.ts", 250 * MB, 50 * MB)).not.toThrow();
+    expect(() => checkArtifactSize("src/api.ts", 250 * MB + 1, 1)).toThrow(
+      /The bundle of src\/api\.ts is 250\.0 MB unzipped; Lambda allows 250\.0 MB\./,
+    );
+    expect(() => checkArtifactSize("src/api.ts", 60 * MB, 50 * MB + 1)).toThrow(
+      /The zipped bundle of src\/api\.ts is 50\.0 MB; Lambda allows 50\.0 MB\./,
+    );
+    expect(LAMBDA_LIMITS).toEqual({ zippedBytes: 50 * MB, unzippedBytes: 250 * MB });
+  });
+});
