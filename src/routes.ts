@@ -244,3 +244,9 @@ function compareScores(a: readonly number[], b: readonly number[]): number {
   }
   return 0;
 }
+
+/** A request worth trying first: a GET (or ANY) route without path parameters, else GET /. */
+export function exampleRequest(routes: readonly string[]): string {
+  const simple = routes.find((r) => /^(GET|ANY) [^{]*$/.test(r));
+  return simple ? `GET ${simple.split(" ")[1]}` : "GET /";
+}

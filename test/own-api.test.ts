@@ -76,6 +76,7 @@ describe("a handler of your own with three routes", () => {
     await configure(w, { handler: "src/api.ts", routes: THREE });
     const r = await w.run(["up"]);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/try serverless-automation request GET \/items\b/);
     const id = await apiId(w);
     expect(await apiRoutes(w, id)).toEqual(["GET /items", "GET /items/{id}", "POST /items"]);
     const arn = (rest: string) => `arn:aws:execute-api:${REGION}:${ACCOUNT}:${id}/prod/${rest}`;
@@ -125,6 +126,31 @@ describe("a handler of your own with three routes", () => {
     w.fake.resetCalls();
     expect((await w.run(["up"])).code).toBe(0);
     expect(mutations(w)).toEqual([]);
+  });
+
+  it("adding a route: its method and integration, its permission, and a redeployment", async () => {
+    const w = world();
+    await writeHandler(w);
+    await configure(w, { handler: "src/api.ts", routes: THREE });
+    expect((await w.run(["up"])).code).toBe(0);
+    await configure(w, { handler: "src/api.ts", routes: [...THREE, "PUT /items/{id}"] });
+    w.fake.resetCalls();
+    const r = await w.run(["up", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.routes).toEqual([...THREE, "PUT /items/{id}"]);
+    expect(mutations(w).sort()).toEqual(
+      [
+        "APIGateway.PutMethod",
+        "APIGateway.PutIntegration",
+        "Lambda.AddPermission",
+        "APIGateway.CreateDeployment",
+        "APIGateway.UpdateStage",
+      ].sort(),
+    );
+    const id = await apiId(w);
+    expect(Object.values(await permissions(w))).toContain(
+      `arn:aws:execute-api:${REGION}:${ACCOUNT}:${id}/prod/PUT/items/*`,
+    );
   });
 
   it("a code-only change uploads the new bundle and updates only the function's code", async () => {

@@ -1,3 +1,4 @@
+import { effectiveRoutes } from "../routes.js";
 import {
   apply,
   destroyAll,
@@ -49,6 +50,8 @@ export interface UpResult {
   readonly statePath: string;
   /** How callers authenticate: iam (SigV4), api-key or none (public). */
   readonly auth: AuthMode;
+  /** The API's routes, "METHOD /path". */
+  readonly routes: readonly string[];
   /** Where alarm notifications go; null: nobody is notified. */
   readonly alarmNotifications: AlarmNotifications | null;
 }
@@ -78,6 +81,9 @@ export async function up(
     statePath: s.config.statePath,
     codeSha256: s.artifact?.sha256Hex,
     auth: s.config.settings.auth,
+    routes: effectiveRoutes(s.config.settings.routes, s.config.settings.handler !== undefined).map(
+      (r) => `${r.method} ${r.path}`,
+    ),
     advice: securityAdvice(s.config.settings),
   };
   const postureWarnings = securityWarnings(s.config.settings);

@@ -1,5 +1,6 @@
 import type { UpResult } from "../../ops/up.js";
 import { seconds, table } from "../../report/format.js";
+import { exampleRequest } from "../../routes.js";
 import { defineCommand, flag, value, valueOrOff } from "../command.js";
 import { interruptible } from "../interrupt.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
@@ -99,10 +100,11 @@ function printHuman(io: Io, r: UpResult, quiet: boolean): void {
   if (r.endpoint) w(`Endpoint: ${style.bold(r.endpoint)}`);
   // Advice, not the result: --quiet leaves it out.
   if (r.endpoint && !quiet && r.auth !== "none") {
+    const tryIt = style.bold(`serverless-automation request ${exampleRequest(r.routes)}`);
     w(
       r.auth === "iam"
-        ? `Callers sign their requests (SigV4, execute-api:Invoke on this API); try ${style.bold("serverless-automation request GET /")}`
-        : `Callers send an API key (x-api-key); try ${style.bold("serverless-automation request GET /")}, or print the key with ${style.bold("outputs --show-api-key")}`,
+        ? `Callers sign their requests (SigV4, execute-api:Invoke on this API); try ${tryIt}`
+        : `Callers send an API key (x-api-key); try ${tryIt}, or print the key with ${style.bold("outputs --show-api-key")}`,
     );
   }
   const n = r.alarmNotifications;
