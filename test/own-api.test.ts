@@ -210,6 +210,12 @@ describe("the table", () => {
     expect(r.stderr).toMatch(/cannot be changed in place/);
     expect(w.fake.operations()).toEqual([]);
     expect(w.fake.dynamodb.tables.get(`${STACK}-items`)).toBeDefined();
+    // status reports it as the table's drift (exit 2), read-only.
+    const status = await w.run(["status", "--json"]);
+    expect(status.code).toBe(2);
+    const rows = status.json.resources as { id: string; fields?: string[] }[];
+    expect(rows.find((x) => x.id === `${STACK}-items`)?.fields).toEqual(["keySchema"]);
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
   });
 
   it("a table found with another key (no state file) is refused, not replaced", async () => {

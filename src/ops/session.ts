@@ -108,7 +108,7 @@ function refuseKeySchemaChange(stored: StackState | undefined, config: Config): 
 export async function openSession(
   input: ConfigInput,
   e: Environment,
-  options: { artifact: boolean },
+  options: { artifact: boolean; refuseKeySchemaChange?: boolean },
 ): Promise<Session> {
   const stage = resolveStage(input, e.env);
   const file = await loadConfigFile(
@@ -118,7 +118,7 @@ export async function openSession(
   );
   const given = resolveConfig(input, e.env, e.cwd, file);
   const stored = await readState(given.statePath);
-  if (options.artifact) refuseKeySchemaChange(stored, given);
+  if (options.refuseKeySchemaChange) refuseKeySchemaChange(stored, given);
   const artifact = options.artifact
     ? await buildArtifact(
         given.settings.handler ?? e.handlerEntry ?? DEFAULT_HANDLER_ENTRY,

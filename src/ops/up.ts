@@ -72,7 +72,7 @@ export async function up(
   opts: { dryRun: boolean },
 ): Promise<UpResult> {
   const started = Date.now();
-  const s = await openSession(input, e, { artifact: true });
+  const s = await openSession(input, e, { artifact: true, refuseKeySchemaChange: true });
   const base = {
     stack: s.stackName,
     stage: s.config.stage,
