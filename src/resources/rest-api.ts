@@ -23,14 +23,13 @@ import {
   type RestApi,
 } from "@aws-sdk/client-api-gateway";
 import { isNamed, isNotFound } from "../aws/errors.js";
+import type { RouteSpec } from "../routes.js";
 import { PROJECT, type AuthMode } from "../config.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
 import { allPages, apiBusy, restApiArn } from "./api-common.js";
 import type { TagMap } from "./tags.js";
-
-import type { RouteSpec } from "../routes.js";
 
 export interface RestApiProps {
   readonly name: string;
