@@ -606,3 +606,29 @@ describe("Lambda's code size limits", () => {
     expect(LAMBDA_LIMITS).toEqual({ zippedBytes: 50 * MB, unzippedBytes: 250 * MB });
   });
 });
+
+describe("bundling a handler of your own", () => {
+  it("bundles its own dependencies in and leaves the AWS SDK v3 to the runtime", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "sa-bundle-"));
+    const dep = path.join(dir, "node_modules", "shout");
+    await fs.mkdir(dep, { recursive: true });
+    await fs.writeFile(
+      path.join(dep, "package.json"),
+      JSON.stringify({ name: "shout", version: "1.0.0", type: "module", main: "index.js" }),
+    );
+    await fs.writeFile(
+      path.join(dep, "index.js"),
+      'export const shout = (s) => s.toUpperCase() + "!MARKER-SHOUT";\n',
+    );
+    const entry = path.join(dir, "api.js");
+    await fs.writeFile(
+      entry,
+      'import { shout } from "shout";\nimport { DynamoDBClient } from "@aws-sdk/client-dynamodb";\nexport const client = new DynamoDBClient({});\nexport const handler = async () => ({ statusCode: 200, body: shout("hi") });\n',
+    );
+    const { bundleHandler } = await import("../src/package/bundle.js");
+    const code = Buffer.from(await bundleHandler(entry, "nodejs22.x", true, dir)).toString();
+    expect(code).toContain("!MARKER-SHOUT");
+    expect(code).toMatch(/from"@aws-sdk\/client-dynamodb"/);
+    expect(code).not.toContain("ResourceNotFoundException");
+  });
+});
