@@ -632,3 +632,15 @@ describe("bundling a handler of your own", () => {
     expect(code).not.toContain("ResourceNotFoundException");
   });
 });
+
+describe("the scaffold's dependency on this tool", () => {
+  it("is the version range from the registry, this copy by path from a checkout", async () => {
+    const { toolDependency } = await import("../src/ops/init.js");
+    expect(toolDependency("/home/u/app/node_modules/serverless-automation/", "0.1.0")).toBe(
+      "^0.1.0",
+    );
+    expect(toolDependency("/home/u/src/serverless-automation/", "0.1.0")).toBe(
+      "file:/home/u/src/serverless-automation",
+    );
+  });
+});

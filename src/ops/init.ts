@@ -7,7 +7,19 @@ import { UserError } from "../errors.js";
 
 /** template/, shipped next to dist/ and src/ (both two levels below the package root). */
 const TEMPLATE_DIR = fileURLToPath(new URL("../../template/", import.meta.url));
-const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const PACKAGE_JSON = path.join(PACKAGE_ROOT, "package.json");
+
+/**
+ * How the project depends on this tool: the version range when it was installed from the
+ * registry (it sits in a node_modules directory); this copy itself, by path, when it runs from
+ * a checkout, so that `npm install` in the new project installs the very tool that made it.
+ */
+export function toolDependency(root: string, version: string): string {
+  return root.split(path.sep).includes("node_modules")
+    ? `^${version}`
+    : `file:${root.replace(/[\\/]+$/, "")}`;
+}
 
 /** The template's files, and the names they get (npm drops a file named .gitignore). */
 const FILES: readonly { from: string; to: string }[] = [
@@ -127,7 +139,7 @@ function packageJson(dir: string, own: OwnPackage): object {
       "@aws-sdk/client-dynamodb": version("@aws-sdk/client-dynamodb"),
       "@types/aws-lambda": version("@types/aws-lambda"),
       "@types/node": version("@types/node"),
-      [PROJECT]: `^${own.version}`,
+      [PROJECT]: toolDependency(PACKAGE_ROOT, own.version),
       tsx: version("tsx"),
     },
   };
