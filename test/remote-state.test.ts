@@ -406,3 +406,26 @@ describe("two runs on one remote state", () => {
     expect(w.fake.lambda.functions.size).toBe(0);
   });
 });
+
+describe("the README's CI recipe, command by command", () => {
+  it("state from the config file: the plan changes nothing and takes no lock; up deploys; status exits 2 on drift", async () => {
+    const w = await withBucket();
+    writeFileSync(
+      path.join(w.cwd, "serverless-automation.config.json"),
+      JSON.stringify({ region: "us-east-1", state: `s3://${BUCKET}` }),
+    );
+    w.fake.resetCalls();
+    const plan = await w.run(["up", "--dry-run", "--json", "--stage", "production"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.json).toMatchObject({ dryRun: true, ok: true });
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    const deploy = await w.run(["up", "--stage", "production", "--lock-timeout", "10m"]);
+    expect(deploy.code, deploy.stderr).toBe(0);
+    expect(current(w, "serverless-automation/production.json")).toBeDefined();
+    const inSync = await w.run(["status", "--stage", "production"]);
+    expect(inSync.code, inSync.stderr).toBe(0);
+    w.fake.lambda.functions.clear();
+    const drift = await w.run(["status", "--stage", "production"]);
+    expect(drift.code).toBe(2);
+  });
+});
