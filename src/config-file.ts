@@ -8,12 +8,15 @@ export const CONFIG_FILE_NAME = `${PROJECT}.config.json`;
 /** What a config file may set, per stage or for every stage. */
 export interface FileSettings {
   region?: string;
+  /** Where the state lives: s3://bucket/key, or a file relative to the config file. */
+  state?: string;
   settings: Partial<Settings>;
 }
 
 /** File field → Settings field (the file says `tags`, the code says extraTags). */
-const FIELDS: Record<string, keyof Settings | "region"> = {
+const FIELDS: Record<string, keyof Settings | "region" | "state"> = {
   region: "region",
+  state: "state",
   runtime: "runtime",
   memoryMb: "memoryMb",
   timeoutSeconds: "timeoutSeconds",
@@ -78,6 +81,10 @@ export async function loadConfigFile(
   if (typeof handler === "string") {
     parsed.settings.handler = path.resolve(path.dirname(file), handler);
   }
+  // So is a state file; an S3 location is used as written.
+  if (parsed.state !== undefined && !/^s3:\/\//i.test(parsed.state)) {
+    parsed.state = path.resolve(path.dirname(file), parsed.state);
+  }
   return { file, ...parsed };
 }
 
@@ -95,9 +102,9 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
       if (k === "$schema" || (k === "stages" && where === "")) continue;
       const target = FIELDS[k];
       if (!target) fail(`${where}${k}`, "is not a known field");
-      if (target === "region") {
-        if (typeof v !== "string") fail(`${where}${k}`, "must be a string");
-        out.region = v as string;
+      if (target === "region" || target === "state") {
+        if (typeof v !== "string" || v === "") fail(`${where}${k}`, "must be a string");
+        out[target] = v as string;
       } else {
         (out.settings as Record<string, unknown>)[target as string] = v;
       }
@@ -132,6 +139,9 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
   const own = isObject(perStage) ? pick(perStage, `stages.${stage}.`) : { settings: {} };
   return {
     region: own.region ?? top.region,
+    ...(own.state !== undefined || top.state !== undefined
+      ? { state: own.state ?? top.state }
+      : {}),
     settings: {
       ...top.settings,
       ...own.settings,

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { UserError } from "./errors.js";
 import { parseRoutes } from "./routes.js";
+import { isRemoteState, parseS3Location } from "./state/location.js";
 
 export const PROJECT = "serverless-automation";
 /** The tag key that marks a resource as belonging to one stack (project + stage). */
@@ -202,7 +203,7 @@ export interface Config {
   profile: string | undefined;
   /** A custom endpoint (AWS_ENDPOINT_URL), e.g. LocalStack. */
   endpoint: string | undefined;
-  /** Absolute path of the state file. */
+  /** Absolute path of the state file, or s3://bucket/key for the state in S3. */
   statePath: string;
   settings: Settings;
   /**
@@ -235,6 +236,8 @@ export interface ConfigInput {
 /** What the config file says for the stage (see config-file.ts). */
 export interface FileInput {
   region?: string | undefined;
+  /** Where the stage's state lives (s3://… or a file). */
+  state?: string | undefined;
   settings: Partial<Settings>;
 }
 
@@ -503,6 +506,12 @@ export function defaultStatePath(stage: string, cwd: string): string {
   return path.join(cwd, `.${PROJECT}`, `${stage}.json`);
 }
 
+/** --state or the config file's "state": a file (relative to cwd) or s3://bucket/key. */
+export function stateLocation(given: string | undefined, stage: string, cwd: string): string {
+  if (given === undefined) return defaultStatePath(stage, cwd);
+  return isRemoteState(given) ? parseS3Location(given, stage).url : path.resolve(cwd, given);
+}
+
 /**
  * SERVERLESS_AUTOMATION_WAIT_SCALE (0–1, default 1) shortens the pauses between polls and the
  * IAM-propagation pause, for AWS-compatible emulators whose resources settle at once. How long
@@ -551,7 +560,7 @@ export function resolveConfig(
     region,
     profile: input.profile ?? (env.AWS_PROFILE || undefined),
     endpoint,
-    statePath: input.state ? path.resolve(cwd, input.state) : defaultStatePath(stage, cwd),
+    statePath: stateLocation(input.state ?? file.state, stage, cwd),
     settings: validateSettings({
       ...file.settings,
       ...dropUndefined(input.settings ?? {}),

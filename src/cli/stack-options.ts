@@ -11,7 +11,10 @@ export const STACK_OPTIONS = {
   ),
   region: value("-r, --region <region>", "AWS region (default: AWS_REGION)"),
   profile: value("-p, --profile <name>", "AWS profile (default: AWS_PROFILE)"),
-  state: value("--state <file>", "state file (default: .serverless-automation/<stage>.json)"),
+  state: value(
+    "--state <file|s3://bucket/key>",
+    "where the state lives: a file, or an S3 object shared by a team and CI (default: .serverless-automation/<stage>.json)",
+  ),
   config: value(
     "-c, --config <file>",
     "config file (default: ./serverless-automation.config.json)",

@@ -17,7 +17,6 @@ import type { Ctx } from "../engine/types.js";
 import { artifactHandler } from "../resources/artifact.js";
 import { HANDLERS } from "../resources/registry.js";
 import { tableHandler } from "../resources/table.js";
-import { removeState } from "../state/store.js";
 import { errorInfo, type ErrorInfo } from "./up.js";
 import { openSession, openState, type Environment } from "./session.js";
 
@@ -61,8 +60,8 @@ export async function down(
   opts: DownOptions,
 ): Promise<DownResult> {
   const started = Date.now();
-  const s = await openSession(input, e, { artifact: false });
-  const { store, lock } = await openState(s, "down", e.reporter);
+  const s = await openSession(input, e, { artifact: false, command: "down" });
+  const { store, lock } = await openState(s, "down", e.reporter, e);
   const base = {
     stack: s.stackName,
     stage: s.config.stage,
@@ -151,7 +150,7 @@ export async function down(
         if (entry.kind === artifactHandler.kind) await store.forget(key);
       }
     }
-    if (r.errors.length === 0) await removeState(s.config.statePath);
+    if (r.errors.length === 0) await s.backend.remove();
     const find = (k: string) => described.find((d) => d.key === k) as DownTarget;
     return {
       ...base,
@@ -161,7 +160,7 @@ export async function down(
       durationMs: Date.now() - started,
       deleted: r.deleted.map(find),
       kept: [...kept, ...r.kept.map((k) => ({ ...find(k.key), reason: k.reason }))],
-      errors: r.errors.filter((x) => !(x instanceof Interrupted)).map(errorInfo),
+      errors: [...new Set(r.errors)].filter((x) => !(x instanceof Interrupted)).map(errorInfo),
     };
   } finally {
     await lock.release();

@@ -60,7 +60,7 @@ export async function logs(
   opts: LogsOptions,
 ): Promise<{ logGroup: string; since: number; count: number }> {
   const since = parseSince(opts.since, Date.now());
-  const s = await openSession(input, e, { artifact: false });
+  const s = await openSession(input, e, { artifact: false, command: "logs" });
   const logGroupName = s.names.functionLogGroup;
   const client = s.ctx.clients.logs;
   /** eventId → timestamp of what was printed and may still come back in a poll's window. */

@@ -1,9 +1,9 @@
-import path from "node:path";
-import { defaultStatePath, PROJECT, resolveStage, type ConfigInput } from "../config.js";
+import { loadConfigFile } from "../config-file.js";
+import { PROJECT, resolveStage, stateLocation, type ConfigInput } from "../config.js";
 import { createClients, type Clients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
 import { readApiKeyValue } from "../resources/api-key.js";
-import { readState } from "../state/store.js";
+import { localStateToMove, stateBackend } from "../state/backend.js";
 
 /** What a user (or a script) needs to use the deployed stack. */
 export interface OutputsResult {
@@ -26,21 +26,45 @@ export interface OutputsResult {
 }
 
 /**
- * Reads the state file only: no AWS call, so it works offline and can never change anything.
- * What it prints is what the last `up` recorded (`status` checks AWS itself).
+ * Reads the state only: no AWS call with a state file, so it works offline; one S3 read with
+ * the state in S3. It can never change anything. What it prints is what the last `up`
+ * recorded (`status` checks AWS itself).
  */
 export async function outputs(
   input: ConfigInput,
-  e: { readonly cwd: string; readonly env: Record<string, string | undefined> },
+  e: {
+    readonly cwd: string;
+    readonly env: Record<string, string | undefined>;
+    readonly clients?: Clients | undefined;
+  },
 ): Promise<OutputsResult> {
   const stage = resolveStage(input, e.env);
-  const statePath = input.state ? path.resolve(e.cwd, input.state) : defaultStatePath(stage, e.cwd);
-  const state = await readState(statePath);
+  const file = await loadConfigFile(
+    e.cwd,
+    input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
+    stage,
+  );
+  const statePath = stateLocation(input.state ?? file?.state, stage, e.cwd);
+  const backend = stateBackend(statePath, {
+    stage,
+    cwd: e.cwd,
+    env: e.env,
+    command: "outputs",
+    s3: e.clients?.s3,
+    region:
+      input.region ?? (e.env.AWS_REGION || e.env.AWS_DEFAULT_REGION || file?.region || "us-east-1"),
+    profile: input.profile ?? (e.env.AWS_PROFILE || undefined),
+    endpoint: e.env.AWS_ENDPOINT_URL || undefined,
+  });
+  // A stack moving to S3 is still described by its local file until up copies it there.
+  const state = (await backend.read()) ?? (await localStateToMove(backend, stage, e.cwd))?.state;
   const stack = `${PROJECT}-${stage}`;
   if (!state) {
     // Without an AWS call there is no telling a stack never deployed from a lost state file.
     throw new UserError(
-      `There is no state file ${statePath}: the stack ${stack} was never deployed, or its state file is lost.`,
+      backend.remote
+        ? `There is no state at ${statePath}: the stack ${stack} was never deployed with it, or its state is lost.`
+        : `There is no state file ${statePath}: the stack ${stack} was never deployed, or its state file is lost.`,
       {
         hint: `\`${PROJECT} up --stage ${stage}\` finds the stack's resources by name and writes the state file again (deploying what is missing); \`${PROJECT} status --stage ${stage}\` shows what exists, changing nothing. If the state file is elsewhere, pass --state.`,
       },

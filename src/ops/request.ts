@@ -14,7 +14,7 @@ import {
 } from "../config.js";
 import { UserError } from "../errors.js";
 import { readApiKeyValue } from "../resources/api-key.js";
-import { readState } from "../state/store.js";
+import { stateBackend } from "../state/backend.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /** API Gateway gives up on an integration after 29 s; a little more for the network. */
@@ -92,7 +92,16 @@ export async function request(
     stage,
   );
   const config = resolveConfig(input, e.env, e.cwd, file);
-  const state = await readState(config.statePath);
+  const state = await stateBackend(config.statePath, {
+    stage,
+    cwd: e.cwd,
+    env: e.env,
+    command: "request",
+    s3: e.clients?.s3,
+    region: config.region,
+    profile: config.profile,
+    endpoint: config.endpoint,
+  }).read();
   const base = r.url ?? state?.endpoint;
   if (!base) {
     throw new UserError(`The stack ${PROJECT}-${stage} has no endpoint to call.`, {

@@ -25,13 +25,18 @@ import type { Reporter } from "../report/reporter.js";
 import { desiredStack } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
-  acquireLock,
+  localStateToMove,
+  sameStack,
+  stateBackend,
+  warnUnversioned,
+  type StateBackend,
+} from "../state/backend.js";
+import {
   checkIdentity,
   emptyState,
-  readState,
-  StateStore,
   type Lock,
   type StackState,
+  type StateStore,
 } from "../state/store.js";
 
 /** What the CLI hands every command; tests inject clients and timing here. */
@@ -50,6 +55,8 @@ export interface Environment {
   readonly signal?: AbortSignal | undefined;
   /** Per-resource timings (benchmarks). */
   readonly trace?: Ctx["trace"];
+  /** How long to wait for the stack's lock when another run holds it (--lock-timeout); 0: refuse. */
+  readonly lockTimeoutMs?: number | undefined;
 }
 
 export const DEFAULT_CONCURRENCY = 8;
@@ -61,8 +68,10 @@ export interface Session {
   readonly specs: AnySpec[];
   readonly artifact: Artifact | undefined;
   readonly limiter: Limiter;
-  /** The state as read from disk (undefined: no state file). */
+  /** The state as read from disk or S3 (undefined: no state). */
   readonly stored: StackState | undefined;
+  /** Where the state lives. */
+  readonly backend: StateBackend;
   /** The alarm address in effect and where it came from: what `up` records. */
   readonly alarmEmail: RecordedAlarmEmail | undefined;
   readonly stackName: string;
@@ -108,7 +117,7 @@ function refuseKeySchemaChange(stored: StackState | undefined, config: Config): 
 export async function openSession(
   input: ConfigInput,
   e: Environment,
-  options: { artifact: boolean; refuseKeySchemaChange?: boolean },
+  options: { artifact: boolean; command: string; refuseKeySchemaChange?: boolean },
 ): Promise<Session> {
   const stage = resolveStage(input, e.env);
   const file = await loadConfigFile(
@@ -117,7 +126,20 @@ export async function openSession(
     stage,
   );
   const given = resolveConfig(input, e.env, e.cwd, file);
-  const stored = await readState(given.statePath);
+  const backend = stateBackend(given.statePath, {
+    stage: given.stage,
+    cwd: e.cwd,
+    env: e.env,
+    command: options.command,
+    s3: e.clients?.s3,
+    region: given.region,
+    profile: given.profile,
+    endpoint: given.endpoint,
+  });
+  let stored = await backend.read();
+  // A stack moving to S3: until the first run copies it there, the local file is its state.
+  const moving = stored ? undefined : await localStateToMove(backend, given.stage, e.cwd);
+  stored ??= moving?.state;
   if (options.refuseKeySchemaChange) refuseKeySchemaChange(stored, given);
   const artifact = options.artifact
     ? await buildArtifact(
@@ -131,12 +153,13 @@ export async function openSession(
     e.clients ??
     createClients({ region: given.region, profile: given.profile, endpoint: given.endpoint });
   const account = await accountId(clients, given);
-  if (stored)
-    checkIdentity(given.statePath, stored, {
-      account,
-      region: given.region,
-      stage: given.stage,
-    });
+  const ident = { account, region: given.region, stage: given.stage };
+  if (moving && !sameStack(moving.state, ident)) stored = undefined;
+  else if (moving && options.command !== "up" && options.command !== "down") {
+    e.reporter.info(
+      `There is no state at ${backend.location} yet: using ${moving.file}, which the next up or down copies there.`,
+    );
+  } else if (stored) checkIdentity(backend.location, stored, ident);
   // The stack keeps the alarm address it was given until it is removed explicitly.
   const alarmEmail = alarmEmailSetting(given, stored?.settings?.alarmEmail);
   const config: Config = {
@@ -176,6 +199,7 @@ export async function openSession(
     artifact,
     limiter: new Limiter(e.concurrency ?? DEFAULT_CONCURRENCY),
     stored,
+    backend,
     alarmEmail,
     stackName: names.stack,
   };
@@ -209,20 +233,41 @@ function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
 }
 
-/** Takes the stack's lock and opens (or starts) its state. */
+/**
+ * Takes the stack's lock and opens (or starts) its state. With the state in S3: a local state
+ * file of the same stack is copied there when there is none yet, and an unversioned bucket is
+ * warned about.
+ */
 export async function openState(
   s: Session,
   command: string,
   reporter: Reporter,
+  e: Pick<Environment, "cwd" | "signal" | "lockTimeoutMs">,
 ): Promise<{ store: StateStore; lock: Lock }> {
-  const lock = await acquireLock(s.config.statePath, command);
+  const lock = await s.backend.lock(command, {
+    timeoutMs: e.lockTimeoutMs ?? 0,
+    signal: e.signal,
+    reporter,
+  });
   if (lock.staleWarning) reporter.warn(lock.staleWarning);
   try {
-    // Re-read under the lock: another run may have finished in between.
-    const stored = await readState(s.config.statePath);
     const ident = { account: s.ctx.account, region: s.config.region, stage: s.config.stage };
-    if (stored) checkIdentity(s.config.statePath, stored, ident);
-    return { store: new StateStore(s.config.statePath, stored ?? emptyState(ident)), lock };
+    // Re-read under the lock: another run may have finished in between.
+    const [stored] = await Promise.all([s.backend.read(), warnUnversioned(s.backend, reporter)]);
+    if (stored) {
+      checkIdentity(s.backend.location, stored, ident);
+      return { store: s.backend.open(stored), lock };
+    }
+    const moving = await localStateToMove(s.backend, s.config.stage, e.cwd);
+    if (moving && sameStack(moving.state, ident)) {
+      const store = s.backend.open(moving.state);
+      await store.flush();
+      reporter.warn(
+        `Copied the state file ${moving.file} to ${s.backend.location}: the state lives there from now on. The local file was left as it was; delete it once you no longer need it.`,
+      );
+      return { store, lock };
+    }
+    return { store: s.backend.open(emptyState(ident)), lock };
   } catch (err) {
     await lock.release();
     throw err;

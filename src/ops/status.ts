@@ -30,7 +30,7 @@ export interface StatusResult {
 
 /** Observe + plan, printed; read-only. */
 export async function status(input: ConfigInput, e: Environment): Promise<StatusResult> {
-  const s = await openSession(input, e, { artifact: true });
+  const s = await openSession(input, e, { artifact: true, command: "status" });
   const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) =>
     HANDLERS.get(kind),
   );

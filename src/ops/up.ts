@@ -72,7 +72,11 @@ export async function up(
   opts: { dryRun: boolean },
 ): Promise<UpResult> {
   const started = Date.now();
-  const s = await openSession(input, e, { artifact: true, refuseKeySchemaChange: true });
+  const s = await openSession(input, e, {
+    artifact: true,
+    command: opts.dryRun ? "up --dry-run" : "up",
+    refuseKeySchemaChange: true,
+  });
   const base = {
     stack: s.stackName,
     stage: s.config.stage,
@@ -105,7 +109,7 @@ export async function up(
       ),
     };
   }
-  const { store, lock } = await openState(s, "up", e.reporter);
+  const { store, lock } = await openState(s, "up", e.reporter, e);
   const warnings: string[] = [...postureWarnings];
   try {
     // Recorded first: what this run was asked for is what the next plain `up` keeps.
@@ -160,7 +164,8 @@ export async function up(
       endpoint,
       durationMs: Date.now() - started,
       resources: rows,
-      errors: errors.filter((x) => !(x instanceof Interrupted)).map(errorInfo),
+      // One failed state write fails every step after it: said once.
+      errors: [...new Set(errors)].filter((x) => !(x instanceof Interrupted)).map(errorInfo),
       warnings,
       alarmNotifications: notifications(s.config.settings.alarmEmail, subscription),
     };

@@ -60,6 +60,11 @@ export async function readState(file: string): Promise<StackState | undefined> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw await stateFileError("read the state file", file, err);
   }
+  return parseState(file, text);
+}
+
+/** Checks a state document's text; `file` names where it came from in messages. */
+export function parseState(file: string, text: string): StackState {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -209,6 +214,13 @@ export async function writeStateAtomic(file: string, state: StackState): Promise
   }
 }
 
+/** Where a store persists the state other than a local file (the state in S3). */
+export interface StatePersistence {
+  write(state: StackState): Promise<void>;
+  /** Once a write has failed, called with the state in place of each later write. */
+  afterFailure?(state: StackState): Promise<void>;
+}
+
 /**
  * Holds the state in memory and persists it after every change, one write at a time and in
  * order, so the file always reflects a prefix of what happened.
@@ -218,8 +230,10 @@ export class StateStore {
   private failed: unknown;
 
   constructor(
+    /** The state file, or the remote state's URL. */
     readonly file: string,
     readonly state: StackState,
+    private readonly persistence?: StatePersistence,
   ) {}
 
   get resources(): Readonly<Record<string, StateEntry>> {
@@ -257,12 +271,18 @@ export class StateStore {
 
   flush(): Promise<void> {
     const next = this.chain.then(async () => {
-      if (this.failed) throw this.failed;
+      if (this.failed) {
+        await this.persistence?.afterFailure?.(this.state);
+        throw this.failed;
+      }
       this.state.updatedAt = new Date().toISOString();
       try {
-        await writeStateAtomic(this.file, this.state);
+        if (this.persistence) await this.persistence.write(this.state);
+        else await writeStateAtomic(this.file, this.state);
       } catch (err) {
-        this.failed = await stateFileError("write the state file", this.file, err);
+        this.failed = this.persistence
+          ? err
+          : await stateFileError("write the state file", this.file, err);
         throw this.failed;
       }
     });
@@ -395,11 +415,14 @@ function held(lockFile: string, mine: string, staleWarning: string | undefined):
   };
 }
 
+/** The lock is held by another run (a --lock-timeout waits for it to go). */
+export class LockBusy extends UserError {}
+
 function busy(lockFile: string, holder: LockInfo | undefined): UserError {
   const who = holder
     ? `process ${holder.pid} on ${holder.hostname} (${holder.command}, started ${holder.startedAt})`
     : "another process";
-  return new UserError(`Another ${PROJECT} run is working on this stack: ${who}.`, {
+  return new LockBusy(`Another ${PROJECT} run is working on this stack: ${who}.`, {
     hint: `Wait for it to finish. If it is not running any more, delete ${lockFile}.`,
   });
 }

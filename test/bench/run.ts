@@ -123,6 +123,50 @@ async function suite(concurrency: number): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * The same runs with the state in the local file and in S3 (a versioned bucket, same latency
+ * model): what remote state costs per run, in calls and time.
+ */
+async function stateSuite(remote: boolean): Promise<Row[]> {
+  const fake = new FakeAccount({ region: "us-east-1" });
+  applyModel(fake, SCALE);
+  const cwd = mkdtempSync(path.join(os.tmpdir(), "sa-bench-state-"));
+  const state = remote ? ["--state", "s3://bench-state/production.json"] : [];
+  if (remote) {
+    const c = { region: "us-east-1", now: Date.now() };
+    await fake.s3.operations.CreateBucket?.({ Bucket: "bench-state" }, c);
+    await fake.s3.operations.PutBucketVersioning?.(
+      { Bucket: "bench-state", VersioningConfiguration: { Status: "Enabled" } },
+      c,
+    );
+  }
+  const e = DEFAULT_HANDLER_ENTRY;
+  return [
+    await scenario(fake, cwd, 8, "cold up", ["up", ...state], e),
+    await scenario(fake, cwd, 8, "no-op up", ["up", ...state], e),
+    await scenario(fake, cwd, 8, "status", ["status", ...state], e),
+    await scenario(fake, cwd, 8, "down", ["down", "--yes", ...state], e),
+  ];
+}
+
+async function stateComparison(): Promise<void> {
+  const local = await stateSuite(false);
+  const remote = await stateSuite(true);
+  const lines = [
+    "| run | local file: wall | S3: wall | extra time | local file: calls | S3: calls | extra calls |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  local.forEach((l, i) => {
+    const r = remote[i] as Row;
+    lines.push(
+      `| ${l.scenario} | ${ms(l.wallMs)} | ${ms(r.wallMs)} | ${ms(r.wallMs - l.wallMs)} | ${l.calls} | ${r.calls} | +${r.calls - l.calls} |`,
+    );
+  });
+  console.log(`
+State in the local file vs in S3 (concurrency 8, same latency model):
+${lines.join("\n")}`);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -199,6 +243,8 @@ async function run(): Promise<void> {
   for (const p of parallel) console.log(`  ${p.scenario}: ${p.chain.join(" → ")}`);
   const noop = parallel.find((p) => p.scenario === "no-op up");
   if (noop) console.log(`Deepest chain of calls in a no-op up: ${noop.depthChain.join(" → ")}`);
+
+  await stateComparison();
 
   const help = timeCommand([path.join(ROOT, "bin/serverless-automation.js"), "--help"]);
   const bare = timeCommand(["-e", ""]);

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import threading
 
 # AWS accounts come with the AWS managed policies; moto loads them only on request.
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies
@@ -30,6 +31,7 @@ from moto.moto_server.threaded_moto_server import (  # noqa: E402
     create_backend_app,
 )
 from moto.s3 import models as s3_models  # noqa: E402
+from moto.s3 import responses as s3_responses  # noqa: E402
 from moto.wafv2 import exceptions as wafv2_exceptions  # noqa: E402
 from moto.wafv2 import models as wafv2_models  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -324,6 +326,30 @@ def patch_wafv2_duplicate_code() -> None:
     duplicate.__init__ = __init__
 
 
+def patch_s3_atomic_conditional_writes() -> None:
+    """Of concurrent conditional writes to one key, exactly one succeeds (moto's threaded server
+    checks the condition and writes in two steps, so two PutObject calls with If-None-Match: *
+    can both succeed: seen in 6 of 150 races of 20 writers).
+
+    "If multiple conditional writes occur for the same object name, the first write operation
+    to finish succeeds. Amazon S3 then fails subsequent writes with a 412 Precondition Failed
+    response." Conditional deletes (DeleteObject with If-Match) are checked the same way.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+    """
+    response = s3_responses.S3Response
+    lock = threading.Lock()
+    for name in ("put_object", "delete_object"):
+        original = getattr(response, name)
+
+        def serialized(self, *args, _original=original, **kwargs):  # type: ignore[no-untyped-def]
+            # Every write to an object, so none lands between another's check and its write.
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(response, name, serialized)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -333,6 +359,7 @@ def main() -> None:
     patch_statement_conditions()
     patch_bool_condition()
     patch_s3_secure_transport()
+    patch_s3_atomic_conditional_writes()
     patch_lambda_logging_and_tracing()
     patch_lambda_duplicate_statement_id()
     patch_apigateway_delete_missing_api()

@@ -1,8 +1,25 @@
 import { createHash, randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
 import type { CallContext, FakeService } from "./core.js";
 import { errorsFor } from "./errors.js";
 
 const err = errorsFor("S3");
+
+const preconditionFailed = () =>
+  err("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
+
+const unquote = (etag: string) => etag.replace(/"/g, "");
+
+/** A GetObject body as the SDK hands it over: a stream with the SDK's transform helpers. */
+function sdkBody(body: Buffer): Readable & {
+  transformToString(encoding?: BufferEncoding): Promise<string>;
+  transformToByteArray(): Promise<Uint8Array>;
+} {
+  return Object.assign(Readable.from([body]), {
+    transformToString: async (encoding: BufferEncoding = "utf8") => body.toString(encoding),
+    transformToByteArray: async () => new Uint8Array(body),
+  });
+}
 
 interface Version {
   key: string;
@@ -12,6 +29,9 @@ interface Version {
   sse: string | undefined;
   contentType: string | undefined;
   lastModified: Date;
+  /** The MD5 of the body in quotes, as S3 gives it for a single-part upload. */
+  etag?: string;
+  metadata?: Record<string, string> | undefined;
 }
 
 export interface Bucket {
@@ -201,15 +221,35 @@ export class FakeS3 implements FakeService {
           VersionId: v.versionId,
           ContentType: v.contentType,
           LastModified: v.lastModified,
+          ETag: v.etag,
+          Metadata: { ...v.metadata },
         };
       },
       GetObject: (i) => {
         const v = this.current(this.bucket(i), i.Key as string);
         if (!v) throw err("NoSuchKey", "The specified key does not exist.", 404);
-        return { Body: v.body, ServerSideEncryption: v.sse, VersionId: v.versionId };
+        return {
+          Body: sdkBody(v.body ?? Buffer.alloc(0)),
+          ServerSideEncryption: v.sse,
+          VersionId: v.versionId,
+          ETag: v.etag,
+          LastModified: v.lastModified,
+          ContentType: v.contentType,
+          Metadata: { ...v.metadata },
+        };
       },
-      DeleteObject: (i) =>
-        this.deleteObject(this.bucket(i), i.Key as string, i.VersionId as string | undefined),
+      DeleteObject: (i) => {
+        const b = this.bucket(i);
+        // Conditional delete: "Deletes the object if the ETag ... matches" (412 otherwise).
+        if (i.IfMatch !== undefined) {
+          const v = this.current(b, i.Key as string);
+          if (!v) throw err("NoSuchKey", "The specified key does not exist.", 404);
+          if (i.IfMatch !== "*" && unquote(i.IfMatch as string) !== unquote(v.etag ?? "")) {
+            throw preconditionFailed();
+          }
+        }
+        return this.deleteObject(b, i.Key as string, i.VersionId as string | undefined);
+      },
       DeleteObjects: (i) => {
         const b = this.bucket(i);
         const objects = (i.Delete as { Objects: { Key: string; VersionId?: string }[] }).Objects;
@@ -311,6 +351,27 @@ export class FakeS3 implements FakeService {
     if (expected && createHash("sha256").update(body).digest("base64") !== expected) {
       throw err("BadDigest", "The SHA256 you specified did not match the calculated checksum.");
     }
+    // Conditional writes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html):
+    // If-None-Match: * fails with 412 when the key has a current object; If-Match with 412 when
+    // its ETag differs, and with 404 NoSuchKey when there is no current object (a delete marker
+    // counts as none). Calls are handled one at a time here, so the 409
+    // ConditionalRequestConflict of two conditional writes racing inside S3 only comes from
+    // an injected fault.
+    const existing = this.current(b, i.Key as string);
+    if (i.IfNoneMatch !== undefined) {
+      if (i.IfNoneMatch !== "*") {
+        throw err(
+          "NotImplemented",
+          "A header you provided implies functionality that is not implemented",
+          501,
+        );
+      }
+      if (existing) throw preconditionFailed();
+    }
+    if (i.IfMatch !== undefined) {
+      if (!existing) throw err("NoSuchKey", "The specified key does not exist.", 404);
+      if (unquote(i.IfMatch as string) !== unquote(existing.etag ?? "")) throw preconditionFailed();
+    }
     const versionId = b.versioning === "Enabled" ? randomBytes(16).toString("hex") : "null";
     const version: Version = {
       key: i.Key as string,
@@ -320,13 +381,15 @@ export class FakeS3 implements FakeService {
       sse: (i.ServerSideEncryption as string | undefined) ?? b.encryption,
       contentType: i.ContentType as string | undefined,
       lastModified: new Date(),
+      etag: `"${createHash("md5").update(body).digest("hex")}"`,
+      metadata: i.Metadata ? { ...(i.Metadata as Record<string, string>) } : undefined,
     };
     const list = (b.objects.get(version.key) ?? []).filter(
       (v) => b.versioning === "Enabled" || v.versionId !== "null",
     );
     b.objects.set(version.key, [version, ...list]);
     return {
-      ETag: `"${createHash("md5").update(body).digest("hex")}"`,
+      ETag: version.etag,
       VersionId: b.versioning ? versionId : undefined,
       ServerSideEncryption: version.sse,
     };

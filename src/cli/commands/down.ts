@@ -1,7 +1,8 @@
 import type { DownResult, DownTarget } from "../../ops/down.js";
 import { UserError } from "../../errors.js";
 import { seconds } from "../../report/format.js";
-import { defineCommand, flag } from "../command.js";
+import { defineCommand, flag, value } from "../command.js";
+import { parseDuration } from "../duration.js";
 import { interruptible } from "../interrupt.js";
 import { ask, EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
@@ -11,9 +12,17 @@ import { STACK_OPTIONS } from "../stack-options.js";
 export default defineCommand({
   name: "down",
   description: "delete everything the stack made",
-  options: { yes: flag("-y, --yes", "do not ask for confirmation"), ...STACK_OPTIONS },
+  options: {
+    yes: flag("-y, --yes", "do not ask for confirmation"),
+    lockTimeout: value(
+      "--lock-timeout <duration>",
+      "wait up to this long (e.g. 30s, 2m) for the lock another run holds (default: refuse at once)",
+    ),
+    ...STACK_OPTIONS,
+  },
   async handler(opts, io) {
     const { down } = await import("../../ops/down.js");
+    const lockTimeoutMs = parseDuration(opts.lockTimeout);
     const reporter = await makeReporter(io, opts);
     const style = styleFor(io, "stderr");
     const confirm = async (targets: readonly DownTarget[]): Promise<boolean> => {
@@ -37,7 +46,11 @@ export default defineCommand({
     let result: DownResult;
     try {
       result = await interruptible(io, reporter, (signal) =>
-        down(configInput(opts), environment(io, reporter, signal), { confirm }),
+        down(
+          configInput(opts),
+          { ...environment(io, reporter, signal), lockTimeoutMs },
+          { confirm },
+        ),
       );
     } finally {
       reporter.close();

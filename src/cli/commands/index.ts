@@ -5,7 +5,9 @@ import init from "./init.js";
 import logs from "./logs.js";
 import outputs from "./outputs.js";
 import request from "./request.js";
+import state from "./state.js";
 import status from "./status.js";
+import unlock from "./unlock.js";
 import up from "./up.js";
 
 /** Every command, in the order the help lists them. */
@@ -18,4 +20,6 @@ export const COMMANDS: readonly CliCommand[] = [
   logs,
   dev,
   init,
+  state,
+  unlock,
 ];

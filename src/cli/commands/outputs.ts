@@ -9,7 +9,8 @@ import { STACK_OPTIONS } from "../stack-options.js";
 /** Prints what the last `up` recorded: endpoint and resource names. No AWS call. */
 export default defineCommand({
   name: "outputs",
-  description: "print the endpoint and resource names from the state file (no AWS call)",
+  description:
+    "print the endpoint and resource names from the state (no AWS call with a state file)",
   options: {
     showApiKey: flag(
       "--show-api-key",

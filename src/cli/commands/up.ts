@@ -2,6 +2,7 @@ import type { UpResult } from "../../ops/up.js";
 import { seconds, table } from "../../report/format.js";
 import { exampleRequest } from "../../routes.js";
 import { defineCommand, flag, value, valueOrOff } from "../command.js";
+import { parseDuration } from "../duration.js";
 import { interruptible } from "../interrupt.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
@@ -13,6 +14,10 @@ export default defineCommand({
   description: "create or update every resource of the stack, idempotently",
   options: {
     dryRun: flag("--dry-run", "print the plan and change nothing"),
+    lockTimeout: value(
+      "--lock-timeout <duration>",
+      "wait up to this long (e.g. 30s, 2m) for the lock another run holds (default: refuse at once)",
+    ),
     alarmEmail: valueOrOff(
       "--alarm-email <address>",
       "send alarm notifications to this address (remembered for later runs)",
@@ -28,12 +33,17 @@ export default defineCommand({
     ...STACK_OPTIONS,
   },
   async handler(opts, io) {
+    const lockTimeoutMs = parseDuration(opts.lockTimeout);
     const { up } = await import("../../ops/up.js");
     const reporter = await makeReporter(io, opts);
     let result: UpResult;
     try {
       result = await interruptible(io, reporter, (signal) =>
-        up(configInput(opts), environment(io, reporter, signal), { dryRun: opts.dryRun }),
+        up(
+          configInput(opts),
+          { ...environment(io, reporter, signal), lockTimeoutMs },
+          { dryRun: opts.dryRun },
+        ),
       );
     } finally {
       reporter.close();

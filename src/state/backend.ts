@@ -1,0 +1,158 @@
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { S3Client } from "@aws-sdk/client-s3";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { defaultStatePath, PROJECT } from "../config.js";
+import { UserError } from "../errors.js";
+import type { Reporter } from "../report/reporter.js";
+import { isRemoteState, parseS3Location } from "./location.js";
+import { LOCK_POLL_MS, RemoteState, type LockWait } from "./remote.js";
+import {
+  acquireLock,
+  LockBusy,
+  readState,
+  removeState,
+  StateStore,
+  type Lock,
+  type StackIdentity,
+  type StackState,
+} from "./store.js";
+import { whoIsRunning } from "./who.js";
+
+/**
+ * Where a stack's state lives, behind one interface: the local file (the default) or an S3
+ * object. Both lock the stack for a run and write the state after every step.
+ */
+export interface StateBackend {
+  /** The file's path, or s3://bucket/key. */
+  readonly location: string;
+  /** Set for the state in S3. */
+  readonly remote: RemoteState | undefined;
+  /** The state, or undefined when there is none. Never modifies anything. */
+  read(): Promise<StackState | undefined>;
+  /** Takes the stack's lock for this run (waiting up to wait.timeoutMs for a held one). */
+  lock(command: string, wait: LockWait): Promise<Lock>;
+  /** A store that persists here, starting from state. */
+  open(state: StackState): StateStore;
+  /** Removes the state (after a complete down). */
+  remove(): Promise<void>;
+}
+
+export interface BackendOptions {
+  readonly stage: string;
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  readonly command: string;
+  /** The S3 client to use (tests); otherwise one is built from region/profile/endpoint. */
+  readonly s3?: S3Client | undefined;
+  readonly region: string;
+  readonly profile?: string | undefined;
+  readonly endpoint?: string | undefined;
+}
+
+/** The backend for a resolved state location (Config.statePath). */
+export function stateBackend(location: string, o: BackendOptions): StateBackend {
+  if (!isRemoteState(location)) return localBackend(location);
+  const loc = parseS3Location(location, o.stage);
+  const rescue = path.join(
+    path.dirname(defaultStatePath(o.stage, o.cwd)),
+    `${o.stage}.unsaved-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
+  );
+  const remote = new RemoteState(s3For(o), loc, whoIsRunning(o.env), o.command, rescue);
+  return {
+    location: loc.url,
+    remote,
+    read: () => remote.read(),
+    lock: (command, wait) => remote.lock(command, wait),
+    open: (state) => new StateStore(loc.url, state, remote),
+    remove: () => remote.remove(),
+  };
+}
+
+/**
+ * A client for the state bucket: it may be in another region than the stack, so S3's
+ * redirects to the bucket's region are followed.
+ */
+export function s3For(o: Pick<BackendOptions, "s3" | "region" | "profile" | "endpoint">): S3Client {
+  return (
+    o.s3 ??
+    new S3Client({
+      region: o.region,
+      credentials: fromNodeProviderChain(o.profile ? { profile: o.profile } : {}),
+      followRegionRedirects: true,
+      maxAttempts: 5,
+      ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+    })
+  );
+}
+
+function localBackend(file: string): StateBackend {
+  return {
+    location: file,
+    remote: undefined,
+    read: () => readState(file),
+    lock: (command, wait) => localLock(file, command, wait),
+    open: (state) => new StateStore(file, state),
+    remove: () => removeState(file),
+  };
+}
+
+/** The local lock, waited for like the remote one when --lock-timeout says so. */
+async function localLock(file: string, command: string, wait: LockWait): Promise<Lock> {
+  const deadline = Date.now() + wait.timeoutMs;
+  let announced = false;
+  for (;;) {
+    try {
+      return await acquireLock(file, command);
+    } catch (err) {
+      const left = deadline - Date.now();
+      if (!(err instanceof LockBusy) || left <= 0) throw err;
+      if (!announced) {
+        wait.reporter.warn(`Waiting for the lock on ${file}: ${err.message}`);
+        announced = true;
+      }
+      try {
+        await sleep(Math.min(LOCK_POLL_MS, left), undefined, { signal: wait.signal });
+      } catch {
+        throw new UserError(
+          `Interrupted while waiting for the lock on ${file}; nothing was changed.`,
+          {
+            exitCode: 130,
+          },
+        );
+      }
+    }
+  }
+}
+
+/** Same stage, account and region. */
+export function sameStack(state: StackState, id: StackIdentity): boolean {
+  return state.stage === id.stage && state.account === id.account && state.region === id.region;
+}
+
+/**
+ * The local state file a stack moving to S3 leaves behind (the default path for its stage):
+ * read when the remote state does not exist yet.
+ */
+export async function localStateToMove(
+  backend: StateBackend,
+  stage: string,
+  cwd: string,
+): Promise<{ file: string; state: StackState } | undefined> {
+  if (!backend.remote) return undefined;
+  const file = defaultStatePath(stage, cwd);
+  const state = await readState(file);
+  return state ? { file, state } : undefined;
+}
+
+/** Warns when the state bucket keeps no earlier versions of the state. */
+export async function warnUnversioned(backend: StateBackend, reporter: Reporter): Promise<void> {
+  const remote = backend.remote;
+  if (!remote) return;
+  const status = await remote.versioning();
+  if (status !== "Enabled") {
+    reporter.warn(
+      `Versioning is ${status === "Suspended" ? "suspended" : "off"} on the state bucket ${remote.loc.bucket}: an overwritten or deleted state cannot be recovered. \`${PROJECT} state init s3://${remote.loc.bucket}\` turns it on.`,
+    );
+  }
+}

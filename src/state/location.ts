@@ -1,0 +1,43 @@
+import { UserError } from "../errors.js";
+
+/** Where a remote state lives: a bucket and the key of the state object in it. */
+export interface S3Location {
+  readonly bucket: string;
+  readonly key: string;
+  /** s3://bucket/key, with the default key filled in: how messages name it. */
+  readonly url: string;
+}
+
+export function isRemoteState(location: string): boolean {
+  return /^s3:\/\//i.test(location);
+}
+
+/** S3's rules for a general purpose bucket's name. */
+const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * s3://bucket/key as given; a bare bucket (s3://bucket) or a prefix ending in "/" gets the
+ * stage's file name, so one setting serves every stage: s3://b → s3://b/serverless-automation/<stage>.json.
+ */
+export function parseS3Location(given: string, stage: string): S3Location {
+  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(given.trim());
+  const bucket = m?.[1] ?? "";
+  if (!m || !BUCKET_RE.test(bucket) || bucket.includes("..")) {
+    throw new UserError(`"${given}" is not an S3 location for the state.`, {
+      hint: "Write it as s3://<bucket>/<key>, e.g. s3://my-team-state/serverless-automation/production.json (a bucket name is 3-63 lowercase letters, digits, dots and hyphens).",
+    });
+  }
+  const rest = m[2] ?? "";
+  const key =
+    rest === ""
+      ? `serverless-automation/${stage}.json`
+      : rest.endsWith("/")
+        ? `${rest}${stage}.json`
+        : rest;
+  if (key.endsWith(".lock")) {
+    throw new UserError(`The state key "${key}" ends in .lock, which names the state's lock.`, {
+      hint: "Choose a key ending in .json, e.g. s3://bucket/production.json.",
+    });
+  }
+  return { bucket, key, url: `s3://${bucket}/${key}` };
+}
