@@ -59,6 +59,10 @@ const UNMODELLED: Record<string, string[]> = {
     "InvalidBucketName", "InvalidLocationConstraint", "MalformedPolicy", "MalformedXML", "NoSuchBucketPolicy", "NoSuchLifecycleConfiguration",
     "NoSuchPublicAccessBlockConfiguration", "NoSuchTagSet", "OwnershipControlsNotFoundError",
     "RequestTimeout", "ServerSideEncryptionConfigurationNotFoundError", "SlowDown",
+    // Conditional writes (S3 User Guide, "Add preconditions to S3 operations with conditional
+    // requests"): 412 when the condition fails, 409 when a concurrent write raced it; 501 for a
+    // conditional header the operation does not support (S3 API reference, Error responses).
+    "PreconditionFailed", "ConditionalRequestConflict", "NotImplemented",
   ],
   // CreateAlias with the reserved alias/aws/ prefix (KMS API reference, CreateAlias).
   KMS: ["NotAuthorizedException"],
