@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createClients, destroyClients, MAX_ATTEMPTS } from "../../src/aws/clients.js";
 
 /**
@@ -73,6 +73,16 @@ describe("createClients", () => {
     } finally {
       destroyClients(clients);
     }
+  });
+});
+
+describe("destroyClients", () => {
+  it("closes every client (their sockets would keep the process alive)", () => {
+    const clients = createClients({ region: "us-east-1", credentials: CREDENTIALS });
+    const spies = Object.values(clients).map((c: { destroy(): void }) => vi.spyOn(c, "destroy"));
+    destroyClients(clients);
+    expect(spies).toHaveLength(11);
+    for (const spy of spies) expect(spy).toHaveBeenCalledOnce();
   });
 });
 

@@ -222,6 +222,8 @@ describe("networkHint", () => {
       nothing,
     );
     expect(networkHint(nodeError("ENOTFOUND"), endpoint)).toBe(nothing);
+    // A host name that is not a string is not named.
+    expect(networkHint(nodeError("ENOTFOUND", { hostname: 443 }), endpoint)).toBe(nothing);
   });
 
   it("without an endpoint: an unresolved host is named", () => {
