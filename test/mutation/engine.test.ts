@@ -52,6 +52,7 @@ class ToyCloud {
   readonly calls: string[] = [];
   failOn = new Set<string>();
   kept = new Set<string>();
+  interruptOn = new Set<string>();
 
   private fail(call: string): void {
     this.calls.push(call);
@@ -80,7 +81,8 @@ class ToyCloud {
         const replace = p.shape !== o.current.shape;
         return { fields: replace ? [...fields, "shape"] : fields, ...(replace ? { replace } : {}) };
       },
-      create(_ctx, p) {
+      create(c, p) {
+        c.progress(`making ${p.name}`);
         cloud.fail(`create ${p.name}`);
         cloud.items.set(p.name, { ...p });
         return Promise.resolve(cloud.observed(p.name)!);
@@ -92,6 +94,7 @@ class ToyCloud {
       },
       destroy(_ctx, entry) {
         cloud.fail(`destroy ${entry.id}`);
+        if (cloud.interruptOn.has(entry.id)) throw new Interrupted("interrupted while waiting");
         if (cloud.kept.has(entry.id)) return Promise.resolve({ kept: "shared with others" });
         cloud.items.delete(entry.id);
         return Promise.resolve();
@@ -186,6 +189,8 @@ describe("apply", () => {
       c: { kind: "toy", id: "cee", outputs: { arn: "arn:toy:cee" } },
     });
     expect(reporter.lines).toContain("creating Toy thing ay");
+    // What a long step waits for is shown next to it.
+    expect(reporter.lines).toContain("progress ay making ay");
     expect(reporter.lines).toContain("done ay created");
     expect(reporter.lines.filter((l) => l.startsWith("done"))).toHaveLength(3);
   });
@@ -203,6 +208,29 @@ describe("apply", () => {
     expect(cloud.calls.filter((c) => !c.startsWith("observe"))).toEqual([]);
     expect(record).not.toHaveBeenCalled();
     expect(reporter.lines).toEqual([]);
+    // Each resource read once: nothing it depends on changed.
+    expect(cloud.calls.sort()).toEqual(["observe ay", "observe bee", "observe cee"]);
+  });
+
+  it("a dependency made again under a new name: its dependent is read again and updated", async () => {
+    const cloud = new ToyCloud();
+    const { store } = newStore();
+    await apply(ctx(), stack(cloud), store, recordingReporter(), new Limiter(1));
+    cloud.calls.length = 0;
+    const r = await apply(
+      ctx(),
+      stack(cloud, { a: { name: "ay2" } }),
+      store,
+      recordingReporter(),
+      new Limiter(1),
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.outcomes.get("b")).toEqual({ action: "update", fields: ["parentArn"] });
+    expect(cloud.calls.filter((c) => !c.startsWith("observe"))).toEqual([
+      "create ay2",
+      "update bee",
+    ]);
+    expect(cloud.items.get("bee")?.parentArn).toBe("arn:toy:ay2");
   });
 
   it("a changed field is updated in place, and named", async () => {
@@ -243,7 +271,11 @@ describe("apply", () => {
       "destroy ay",
       "create ay",
     ]);
-    expect(reporter.lines).toEqual(["replacing Toy thing ay", "done ay replaced (shape)"]);
+    expect(reporter.lines).toEqual([
+      "replacing Toy thing ay",
+      "progress ay making ay",
+      "done ay replaced (shape)",
+    ]);
     expect(onDisk().resources.a).toEqual({ kind: "toy", id: "ay", outputs: { arn: "arn:toy:ay" } });
   });
 
@@ -813,5 +845,239 @@ describe("equality", () => {
     expect(hasTags({}, { a: "1" })).toBe(false);
     expect(hasTags(undefined, { a: "1" })).toBe(false);
     expect(hasTags(undefined, {})).toBe(true);
+  });
+});
+
+describe("engine edge cases", () => {
+  it("props that fail for another reason than a missing dependency fail the plan", async () => {
+    const cloud = new ToyCloud();
+    const bad: AnySpec = {
+      key: "bad",
+      handler: cloud.handler(),
+      dependsOn: [],
+      props: () => {
+        throw new Error("bad props");
+      },
+    };
+    await expect(plan(ctx(), [bad], {}, new Limiter(1), () => undefined)).rejects.toThrow(
+      "bad props",
+    );
+    const stray: AnySpec = {
+      key: "s",
+      handler: cloud.handler(),
+      dependsOn: [],
+      props: (refs) => ({ name: refs("nope").arn, value: "1" }),
+    };
+    await expect(plan(ctx(), [stray], {}, new Limiter(1), () => undefined)).rejects.toThrow(
+      "unknown resource nope",
+    );
+  });
+
+  it("orphans are deleted once each, the one naming another first; wanted keys are not orphans", async () => {
+    const cloud = new ToyCloud();
+    const h = cloud.handler();
+    for (const n of ["topic", "sub", "cee"]) cloud.items.set(n, { name: n, value: "1" });
+    const recorded = {
+      // The topic is listed first, but its subscription names it: the subscription goes first.
+      t: { kind: "toy", id: "topic", outputs: { arn: "arn:topic" } },
+      s: { kind: "toy", id: "sub", outputs: { topicArn: "arn:topic", other: "x" } },
+      c: { kind: "toy", id: "cee", outputs: { arn: "arn:toy:cee" } },
+    };
+    const rows = await plan(ctx(), stack(cloud), recorded, new Limiter(1), (k) =>
+      k === "toy" ? h : undefined,
+    );
+    expect(rows.filter((r) => r.action === "delete").map((r) => r.key)).toEqual(["s", "t"]);
+  });
+
+  it("sweepTargets: an empty output names nothing; one matching output is enough", () => {
+    const h = new ToyCloud().handler();
+    const o = (key: string, id: string, outputs: Record<string, string>): Orphan => ({
+      key,
+      handler: h,
+      entry: { kind: "toy", id, outputs },
+    });
+    const t = sweepTargets([
+      o("a", "a", { arn: "" }),
+      o("b", "b", { note: "" }),
+      o("c", "c", { x: "a", y: "zz" }),
+    ]);
+    expect(Object.fromEntries(t.map((x) => [x.key, x.after]))).toEqual({ a: ["c"], b: [], c: [] });
+  });
+
+  it("a destroy target waiting on a key that is not a target is still deleted", async () => {
+    const cloud = new ToyCloud();
+    cloud.items.set("x", { name: "x", value: "1" });
+    const target: DestroyTarget = {
+      key: "x",
+      handler: cloud.handler(),
+      entry: { kind: "toy", id: "x", outputs: {} },
+      after: ["elsewhere"],
+    };
+    const r = await destroyAll(ctx(), [target], undefined, recordingReporter(), new Limiter(1));
+    expect(r.deleted).toEqual(["x"]);
+  });
+
+  it("a wait cut short while deleting is an interrupt, not a failed resource", async () => {
+    const cloud = new ToyCloud();
+    cloud.items.set("x", { name: "x", value: "1" });
+    cloud.interruptOn.add("x");
+    const reporter = recordingReporter();
+    const target: DestroyTarget = {
+      key: "x",
+      handler: cloud.handler(),
+      entry: { kind: "toy", id: "x", outputs: {} },
+      after: [],
+    };
+    const r = await destroyAll(ctx(), [target], undefined, reporter, new Limiter(1));
+    expect(r.errors).toEqual([]);
+    expect(reporter.lines).toEqual(["deleting Toy thing x", "fail x interrupted while waiting"]);
+  });
+
+  it("displaced resources: only of the same kind, not forgotten ones, found without exists too", async () => {
+    const cloud = new ToyCloud();
+    cloud.items.set("cee", { name: "cee", value: "1" });
+    cloud.items.set("cee-old", { name: "cee-old", value: "1" });
+    const withHandler = (h: ResourceHandler<Props, { arn: string }, Props>): AnySpec[] => [
+      { key: "c", handler: h, dependsOn: [], props: () => ({ name: "cee", value: "1" }) },
+    ];
+    const deletes = async (h: ResourceHandler<Props, { arn: string }, Props>, kind = "toy") =>
+      (
+        await plan(
+          ctx(),
+          withHandler(h),
+          { c: { kind, id: "cee-old", outputs: {} } },
+          new Limiter(1),
+          () => undefined,
+        )
+      )
+        .filter((r) => r.action === "delete")
+        .map((r) => r.key);
+    expect(await deletes(cloud.handler())).toEqual(["c@cee-old"]);
+    expect(await deletes(cloud.handler(), "other")).toEqual([]);
+    expect(await deletes(cloud.handler("toy", "forget"))).toEqual([]);
+    const { exists: _exists, ...noExists } = cloud.handler();
+    expect(await deletes(noExists)).toEqual(["c@cee-old"]);
+    // Not found where the stack wants it, and no way to tell whether the recorded one is gone.
+    cloud.items.delete("cee");
+    const rows = await plan(
+      ctx(),
+      withHandler(noExists),
+      { c: { kind: "toy", id: "cee-old", outputs: {} } },
+      new Limiter(1),
+      () => undefined,
+    );
+    expect(rows).toEqual([
+      {
+        key: "c",
+        kind: "toy",
+        label: "Toy thing",
+        id: "cee",
+        action: "create",
+        fields: [],
+        missing: true,
+      },
+    ]);
+  });
+
+  it("a resource named after a missing dependency: what is recorded is swept, the new one pending", async () => {
+    const cloud = new ToyCloud();
+    const h = cloud.handler();
+    cloud.items.set("old-bee", { name: "old-bee", value: "1" });
+    const specs: AnySpec[] = [
+      { key: "a", handler: h, dependsOn: [], props: () => ({ name: "ay", value: "1" }) },
+      {
+        key: "b",
+        handler: h,
+        dependsOn: ["a"],
+        props: (refs) => ({ name: `bee-${refs("a").arn}`, value: "1" }),
+      },
+    ];
+    const recorded = { b: { kind: "toy", id: "old-bee", outputs: {} } };
+    const rows = await plan(ctx(), specs, recorded, new Limiter(1), () => undefined);
+    expect(rows.map((r) => [r.key, r.id, r.action, r.missing])).toEqual([
+      ["a", "ay", "create", false],
+      ["b", "(pending)", "create", false],
+      ["b@old-bee", "old-bee", "delete", false],
+    ]);
+    // Gone already: nothing to sweep, and it is not reported missing either.
+    cloud.items.delete("old-bee");
+    const again = await plan(ctx(), specs, recorded, new Limiter(1), () => undefined);
+    expect(again.map((r) => [r.key, r.id, r.action, r.missing])).toEqual([
+      ["a", "ay", "create", false],
+      ["b", "old-bee", "create", true],
+    ]);
+  });
+});
+
+describe("equality edge cases", () => {
+  it("deepEqual of an object and undefined is false", () => {
+    expect(deepEqual({}, undefined)).toBe(false);
+    expect(deepEqual(undefined, {})).toBe(false);
+  });
+
+  it("sameJson: one object in a list is not the object; nulls sort with values; null fields compare", () => {
+    expect(sameJson('[{"a":1}]', '{"a":1}')).toBe(false);
+    expect(sameJson('["a", null]', '[null, "a"]')).toBe(true);
+    expect(sameJson('{"a":null}', '{ "a": null }')).toBe(true);
+    expect(sameJson("{%22a%22:1}", '{"a":1}')).toBe(true);
+    expect(sameJson("  %5B1%5D", "[1]")).toBe(true);
+    expect(sameJson("%5B1%5D", "[1]")).toBe(true);
+  });
+
+  it("Interrupted: its name, and the message of a step never started", () => {
+    const e = new Interrupted();
+    expect(e.name).toBe("Interrupted");
+    expect(e.message).toBe("interrupted before this step started");
+  });
+});
+
+describe("retry timing", () => {
+  it("the delay doubles with each attempt (retryWhile and waitFor)", async () => {
+    vi.spyOn(Math, "random").mockReturnValue(1);
+    const timing = { minDelayMs: 1, maxDelayMs: 1000, maxWaitMs: 5000, iamPropagationMs: 0 };
+    const c = { timing, progress: () => undefined };
+    let n = 0;
+    let started = Date.now();
+    await retryWhile(
+      c,
+      () => (++n < 8 ? Promise.reject(new Error("busy")) : Promise.resolve()),
+      () => "busy",
+    );
+    // 1 + 2 + 4 + … + 64 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(120);
+    n = 0;
+    started = Date.now();
+    await waitFor(
+      c,
+      "x",
+      () => Promise.resolve(++n),
+      (v) => (v >= 8 ? "done" : "pending"),
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(120);
+    vi.restoreAllMocks();
+  });
+
+  it("maxWaitMs 0: the first transient failure, or the first pending look, is the last", async () => {
+    vi.spyOn(Date, "now").mockReturnValue(1_000_000);
+    const c = { timing: { ...TIMING, maxWaitMs: 0 }, progress: () => undefined };
+    let n = 0;
+    await expect(
+      retryWhile(
+        c,
+        () => (++n < 2 ? Promise.reject(new Error("busy")) : Promise.resolve("ok")),
+        () => "busy",
+      ),
+    ).rejects.toThrow("busy");
+    expect(n).toBe(1);
+    let m = 0;
+    await expect(
+      waitFor(
+        c,
+        "the toy",
+        () => Promise.resolve(++m),
+        (v) => (v >= 2 ? "done" : "pending"),
+      ),
+    ).rejects.toThrow("timed out after 0 s the toy");
+    vi.restoreAllMocks();
   });
 });
