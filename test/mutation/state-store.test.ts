@@ -314,6 +314,7 @@ describe("StateStore", () => {
     // Moving what is not there creates nothing.
     await s.move("none", "d");
     expect(Object.keys(onDisk().resources).sort()).toEqual(["a", "b", "c"]);
+    expect(Object.keys(s.resources).sort()).toEqual(["a", "b", "c"]);
     await s.forget("c");
     expect(Object.keys(onDisk().resources).sort()).toEqual(["a", "b"]);
     await s.set({ endpoint: "https://x.example", codeSha256: "abc" });
@@ -449,6 +450,7 @@ describe("the lock", () => {
       `Replaced a stale lock left by process ${pid} (down, started then), which is no longer running.`,
     );
     expect(lockInfo(file)).toMatchObject({ pid: process.pid, command: "up" });
+    expect(statSync(`${file}.lock`).mode & 0o777).toBe(0o600);
     // No marker, no temp file left.
     expect(readdirSync(path.dirname(file))).toEqual(["s.json.lock"]);
     await lock.release();
@@ -550,5 +552,47 @@ describe("file-system errors in the user's words", () => {
     expect(await blockedBy(path.join(root, "to-f", "x"))).toBe(
       `${path.join(root, "to-f")} is a file, not a directory`,
     );
+  });
+});
+
+describe("the lock, when the file system gets in the way", () => {
+  const errno = (code: string, file: string) =>
+    Object.assign(new Error(`${code}: open '${file}'`), { code, syscall: "open", path: file });
+
+  it("a lock released between the failed create and the read: the next look takes it", async () => {
+    const file = path.join(tmp(), "s.json");
+    await ensureStateDir(file);
+    vi.spyOn(fs, "writeFile").mockRejectedValueOnce(errno("EEXIST", `${file}.lock`));
+    const lock = await acquireLock(file, "up");
+    expect(lock.staleWarning).toBeUndefined();
+    expect(existsSync(`${file}.lock`)).toBe(true);
+    await lock.release();
+  });
+
+  it("a lock that cannot be written: says why, not that another run holds it", async () => {
+    const file = path.join(tmp(), "s.json");
+    await ensureStateDir(file);
+    vi.spyOn(fs, "writeFile").mockRejectedValueOnce(errno("EACCES", `${file}.lock`));
+    const err = await userError(() => acquireLock(file, "up"));
+    expect(err.message).toBe(
+      `Cannot create the lock file ${file}.lock: permission denied (EACCES).`,
+    );
+  });
+
+  it("a holder this user may not signal (EPERM) is alive: its lock is left alone", async () => {
+    const file = path.join(tmp(), "s.json");
+    const raw = JSON.stringify({
+      pid: 4242,
+      hostname: os.hostname(),
+      command: "up",
+      startedAt: "t",
+    });
+    writeFileSync(`${file}.lock`, raw);
+    vi.spyOn(process, "kill").mockImplementation(() => {
+      throw Object.assign(new Error("kill EPERM"), { code: "EPERM" });
+    });
+    const err = await userError(() => acquireLock(file, "up"));
+    expect(err.message).toContain("process 4242 on");
+    expect(readFileSync(`${file}.lock`, "utf8")).toBe(raw);
   });
 });
