@@ -84,7 +84,7 @@ export function isCredentialsError(err: unknown): boolean {
  * Node's codes for a request that never reached AWS or never got an answer: the network, DNS,
  * a proxy or TLS interception, or an AWS_ENDPOINT_URL with nothing behind it. The user's to fix.
  */
-const NETWORK_CODES = new Set([
+const NETWORK_CODES: ReadonlySet<unknown> = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "ECONNABORTED",
@@ -115,9 +115,8 @@ interface NetworkFailure {
 /** The network failure behind err (or behind its causes), if that is what it is. */
 function networkFailure(err: unknown): (Error & NetworkFailure) | undefined {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; depth++) {
-    const code = (e as NetworkFailure).code;
     // The SDK's own connection and socket timeouts are named TimeoutError.
-    if ((typeof code === "string" && NETWORK_CODES.has(code)) || e.name === "TimeoutError") {
+    if (NETWORK_CODES.has((e as NetworkFailure).code) || e.name === "TimeoutError") {
       return e as Error & NetworkFailure;
     }
     e = e.cause;

@@ -8,10 +8,12 @@ import type { Ctx, Timing } from "./types.js";
  */
 export async function pause(ctx: Pick<Ctx, "signal">, ms: number): Promise<void> {
   const signal = ctx.signal;
+  // Stryker disable next-line ConditionalExpression: sleep with an aborted signal rejects at once, and the catch throws the same Interrupted
   if (signal?.aborted) throw new Interrupted("interrupted while waiting");
   try {
     await sleep(ms, undefined, signal ? { signal } : {});
   } catch (err) {
+    // Stryker disable next-line ConditionalExpression,OptionalChaining: sleep rejects only when the signal aborts it
     if (signal?.aborted) throw new Interrupted("interrupted while waiting");
     throw err;
   }

@@ -1,0 +1,158 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createClients, destroyClients, MAX_ATTEMPTS } from "../../src/aws/clients.js";
+
+/**
+ * The clients every command uses: the region, the --profile, AWS_ENDPOINT_URL and the retry
+ * budget the user gets (API Gateway's quotas need more attempts than the rest).
+ */
+
+const CREDENTIALS = { accessKeyId: "AKIAEXAMPLEEXAMPLE01", secretAccessKey: "secret" };
+
+describe("createClients", () => {
+  it("every client targets the region; API Gateway gets 10 attempts, the rest 5", async () => {
+    expect(MAX_ATTEMPTS).toEqual({ default: 5, apigateway: 10 });
+    const clients = createClients({ region: "eu-west-3", credentials: CREDENTIALS });
+    try {
+      const names = Object.keys(clients).sort();
+      expect(names).toEqual(
+        [
+          "apigateway",
+          "cloudwatch",
+          "dynamodb",
+          "iam",
+          "kms",
+          "lambda",
+          "logs",
+          "s3",
+          "sns",
+          "sts",
+          "wafv2",
+        ].sort(),
+      );
+      for (const [name, client] of Object.entries(clients)) {
+        const config = client.config as {
+          region: () => Promise<string>;
+          maxAttempts: () => Promise<number>;
+          endpoint?: unknown;
+        };
+        expect(await config.region(), name).toBe("eu-west-3");
+        expect(await config.maxAttempts(), name).toBe(name === "apigateway" ? 10 : 5);
+        // No AWS_ENDPOINT_URL: AWS's own endpoints.
+        expect(config.endpoint, name).toBeUndefined();
+      }
+      // Virtual-hosted buckets on AWS.
+      expect(clients.s3.config.forcePathStyle).toBe(false);
+    } finally {
+      destroyClients(clients);
+    }
+  });
+
+  it("AWS_ENDPOINT_URL: every client calls it, S3 with path-style addressing", async () => {
+    const clients = createClients({
+      region: "us-east-1",
+      endpoint: "http://localhost:4566",
+      credentials: CREDENTIALS,
+    });
+    try {
+      for (const [name, client] of Object.entries(clients)) {
+        const config = client.config as {
+          endpoint: () => Promise<{ hostname: string; port: number; protocol: string }>;
+          maxAttempts: () => Promise<number>;
+        };
+        expect(await config.endpoint(), name).toMatchObject({
+          hostname: "localhost",
+          port: 4566,
+          protocol: "http:",
+        });
+        expect(await config.maxAttempts(), name).toBe(name === "apigateway" ? 10 : 5);
+      }
+      expect(clients.s3.config.forcePathStyle).toBe(true);
+    } finally {
+      destroyClients(clients);
+    }
+  });
+});
+
+describe("destroyClients", () => {
+  it("closes every client (their sockets would keep the process alive)", () => {
+    const clients = createClients({ region: "us-east-1", credentials: CREDENTIALS });
+    const spies = Object.values(clients).map((c: { destroy(): void }) => vi.spyOn(c, "destroy"));
+    destroyClients(clients);
+    expect(spies).toHaveLength(11);
+    for (const spy of spies) expect(spy).toHaveBeenCalledOnce();
+  });
+});
+
+describe("--profile", () => {
+  const keys = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+  ];
+  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+  beforeEach(() => {
+    for (const k of keys) delete process.env[k];
+    const dir = mkdtempSync(path.join(os.tmpdir(), "sa-profile-"));
+    const credentials = path.join(dir, "credentials");
+    writeFileSync(
+      credentials,
+      [
+        "[default]",
+        "aws_access_key_id = AKIADEFAULTDEFAULT01",
+        "aws_secret_access_key = default-secret",
+        "[work]",
+        "aws_access_key_id = AKIAWORKWORKWORK0001",
+        "aws_secret_access_key = work-secret",
+        "",
+      ].join("\n"),
+    );
+    process.env.AWS_SHARED_CREDENTIALS_FILE = credentials;
+    process.env.AWS_CONFIG_FILE = path.join(dir, "config");
+  });
+  afterEach(() => {
+    for (const k of keys) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  it("the named profile's credentials are used", async () => {
+    const clients = createClients({ region: "us-east-1", profile: "work" });
+    try {
+      const creds = await clients.sts.config.credentials();
+      expect(creds.accessKeyId).toBe("AKIAWORKWORKWORK0001");
+    } finally {
+      destroyClients(clients);
+    }
+  });
+
+  it("without one, the default chain (here the default profile)", async () => {
+    const clients = createClients({ region: "us-east-1" });
+    try {
+      const creds = await clients.sts.config.credentials();
+      expect(creds.accessKeyId).toBe("AKIADEFAULTDEFAULT01");
+    } finally {
+      destroyClients(clients);
+    }
+  });
+
+  it("credentials given override the chain", async () => {
+    const clients = createClients({
+      region: "us-east-1",
+      profile: "work",
+      credentials: CREDENTIALS,
+    });
+    try {
+      const creds = await clients.s3.config.credentials();
+      expect(creds.accessKeyId).toBe(CREDENTIALS.accessKeyId);
+    } finally {
+      destroyClients(clients);
+    }
+  });
+});
