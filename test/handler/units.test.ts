@@ -294,6 +294,9 @@ describe("what a request may carry", () => {
       forged({ id: 1 }),
       forged({ id: "a b" }),
       forged({ other: "a" }),
+      // Characters base64url decoding would skip are refused, not skipped.
+      `${c}!`,
+      `!${c}`,
     ]) {
       const e = apiError(() => decodeCursor(bad));
       expect([e.status, e.code, e.message]).toEqual([
@@ -323,6 +326,7 @@ describe("what a request may carry", () => {
       "application/+json",
       "xapplication/json",
       "application/x+jsonp",
+      "xapplication/a+json",
     ]) {
       const e = apiError(() => checkContentType(bad));
       expect([e.status, e.code, e.message]).toEqual([
@@ -506,6 +510,9 @@ describe("DynamoDB attribute values", () => {
       "unknown DynamoDB attribute type: $unknown",
     );
     expect(() => fromAttributeValue({} as never)).toThrow("unknown DynamoDB attribute type: ");
+    expect(() => fromAttributeValue({ X: 1, Y: 2 } as never)).toThrow(
+      "unknown DynamoDB attribute type: X, Y",
+    );
     const proto = JSON.parse('{"__proto__":{"S":"v"}}') as Record<string, never>;
     expect(Object.keys(fromAttributeMap(proto))).toEqual(["__proto__"]);
   });

@@ -18,13 +18,15 @@ import {
   type Orphan,
 } from "../../src/engine/pipeline.js";
 import { backoff, pause, retryWhile, waitFor } from "../../src/engine/retry.js";
-import type {
-  AnySpec,
-  Change,
-  Ctx,
-  Observed,
-  ResourceHandler,
-  Timing,
+import {
+  DEFAULT_TIMING,
+  scaleTiming,
+  type AnySpec,
+  type Change,
+  type Ctx,
+  type Observed,
+  type ResourceHandler,
+  type Timing,
 } from "../../src/engine/types.js";
 import { ResourceError } from "../../src/errors.js";
 import type { Reporter } from "../../src/report/reporter.js";
@@ -1079,5 +1081,59 @@ describe("retry timing", () => {
       ),
     ).rejects.toThrow("timed out after 0 s the toy");
     vi.restoreAllMocks();
+  });
+});
+
+describe("engine extras", () => {
+  it("sameJson: a % that is not an escape is text; mixed lists keep their order", () => {
+    expect(sameJson('{"a":"100%"}', '{ "a": "100%" }')).toBe(true);
+    expect(sameJson('["a", {"b":1}]', '[{"b":1}, "a"]')).toBe(false);
+  });
+
+  it("trace: when each resource was read, changed and deleted", async () => {
+    const cloud = new ToyCloud();
+    const { store } = newStore();
+    const events: { key: string; phase: string; start: number; end: number }[] = [];
+    const traced = { ...ctx(), trace: (e: (typeof events)[number]) => events.push(e) } as Ctx;
+    await apply(traced, stack(cloud), store, recordingReporter(), new Limiter(1));
+    const h = cloud.handler();
+    const target = (key: string, id: string): DestroyTarget => ({
+      key,
+      handler: h,
+      entry: { kind: "toy", id, outputs: {} },
+      after: [],
+    });
+    await destroyAll(traced, [target("c", "cee")], store, recordingReporter(), new Limiter(1));
+    const phases = events.map((e) => `${e.phase} ${e.key}`).sort();
+    // b is not read up front: it needs a's outputs, and a does not exist yet.
+    expect(phases).toEqual([
+      "change a",
+      "change b",
+      "change c",
+      "destroy c",
+      "observe a",
+      "observe c",
+    ]);
+    for (const e of events) expect(e.end).toBeGreaterThanOrEqual(e.start);
+  });
+
+  it("scaleTiming shortens the pauses, not the deadline", () => {
+    expect(
+      scaleTiming(
+        { minDelayMs: 100, maxDelayMs: 1000, maxWaitMs: 60_000, iamPropagationMs: 10_000 },
+        0.5,
+      ),
+    ).toEqual({
+      minDelayMs: 50,
+      maxDelayMs: 500,
+      maxWaitMs: 60_000,
+      iamPropagationMs: 5_000,
+    });
+    expect(DEFAULT_TIMING).toEqual({
+      minDelayMs: 250,
+      maxDelayMs: 1000,
+      maxWaitMs: 600_000,
+      iamPropagationMs: 10_000,
+    });
   });
 });
