@@ -1,9 +1,9 @@
-import { loadConfigFile } from "../config-file.js";
-import { PROJECT, resolveStage, stateLocation, type ConfigInput } from "../config.js";
+import { PROJECT, type ConfigInput } from "../config.js";
 import { createClients, type Clients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
 import { readApiKeyValue } from "../resources/api-key.js";
-import { localStateToMove, stateBackend } from "../state/backend.js";
+import { localStateToMove } from "../state/backend.js";
+import { stateWithoutSession } from "./state-only.js";
 
 /** What a user (or a script) needs to use the deployed stack. */
 export interface OutputsResult {
@@ -38,24 +38,7 @@ export async function outputs(
     readonly clients?: Clients | undefined;
   },
 ): Promise<OutputsResult> {
-  const stage = resolveStage(input, e.env);
-  const file = await loadConfigFile(
-    e.cwd,
-    input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
-    stage,
-  );
-  const statePath = stateLocation(input.state ?? file?.state, stage, e.cwd);
-  const backend = stateBackend(statePath, {
-    stage,
-    cwd: e.cwd,
-    env: e.env,
-    command: "outputs",
-    s3: e.clients?.s3,
-    region:
-      input.region ?? (e.env.AWS_REGION || e.env.AWS_DEFAULT_REGION || file?.region || "us-east-1"),
-    profile: input.profile ?? (e.env.AWS_PROFILE || undefined),
-    endpoint: e.env.AWS_ENDPOINT_URL || undefined,
-  });
+  const { stage, location: statePath, backend } = await stateWithoutSession(input, e, "outputs");
   // A stack moving to S3 is still described by its local file until up copies it there.
   const state = (await backend.read()) ?? (await localStateToMove(backend, stage, e.cwd))?.state;
   const stack = `${PROJECT}-${stage}`;

@@ -1,9 +1,8 @@
 import type { Clients } from "../aws/clients.js";
-import { loadConfigFile } from "../config-file.js";
-import { PROJECT, resolveStage, stateLocation, type ConfigInput } from "../config.js";
+import { PROJECT, type ConfigInput } from "../config.js";
 import { UserError } from "../errors.js";
-import { stateBackend } from "../state/backend.js";
 import type { RemoteLockInfo } from "../state/remote.js";
+import { stateWithoutSession } from "./state-only.js";
 
 export interface UnlockResult {
   readonly state: string;
@@ -24,24 +23,7 @@ export async function unlock(
   },
   id: string,
 ): Promise<UnlockResult> {
-  const stage = resolveStage(input, e.env);
-  const file = await loadConfigFile(
-    e.cwd,
-    input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
-    stage,
-  );
-  const location = stateLocation(input.state ?? file?.state, stage, e.cwd);
-  const backend = stateBackend(location, {
-    stage,
-    cwd: e.cwd,
-    env: e.env,
-    command: "unlock",
-    s3: e.clients?.s3,
-    region:
-      input.region ?? (e.env.AWS_REGION || e.env.AWS_DEFAULT_REGION || file?.region || "us-east-1"),
-    profile: input.profile ?? (e.env.AWS_PROFILE || undefined),
-    endpoint: e.env.AWS_ENDPOINT_URL || undefined,
-  });
+  const { location, backend } = await stateWithoutSession(input, e, "unlock");
   if (!backend.remote) {
     throw new UserError(`unlock works on a state in S3; ${location} is a local file.`, {
       hint: `A local lock left by a process that is gone is replaced by the next run on its own. If one is in the way, delete ${location}.lock. For the state in S3, pass --state s3://… (or set "state" in ${PROJECT}.config.json).`,
