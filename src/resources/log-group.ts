@@ -6,9 +6,10 @@ import {
   PutRetentionPolicyCommand,
   TagResourceCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
-import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 import type { TagMap } from "./tags.js";
 
 export interface LogGroupProps {
@@ -51,65 +52,52 @@ async function read(ctx: Ctx, p: LogGroupProps): Promise<LogGroupCurrent | undef
 
 const outputsOf = (p: LogGroupProps): LogGroupOutputs => ({ name: p.name, arn: p.arn });
 
-export const logGroupHandler: ResourceHandler<LogGroupProps, LogGroupOutputs, LogGroupCurrent> = {
+type LogGroupField = "retention" | "tags";
+
+export const logGroupKind: Kind<LogGroupProps, LogGroupOutputs, LogGroupCurrent, LogGroupField> = {
   kind: "log-group",
   label: "log group",
   displayId: (p) => p.name,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const current = await read(ctx, p);
     return current && { id: p.name, outputs: outputsOf(p), current };
   },
 
-  diff(p, o): Change {
-    const fields: string[] = [];
+  diff(p, o) {
+    const fields: LogGroupField[] = [];
     if (o.current.retentionDays !== p.retentionDays) fields.push("retention");
     if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
-    return { fields };
+    return fields;
   },
 
-  async create(ctx, p) {
-    try {
+  fix: {
+    async retention(ctx, p) {
       await ctx.clients.logs.send(
-        new CreateLogGroupCommand({ logGroupName: p.name, tags: { ...p.tags } }),
+        new PutRetentionPolicyCommand({ logGroupName: p.name, retentionInDays: p.retentionDays }),
       );
-    } catch (err) {
-      // Auto-created by the service before we got here, or made by a run that stopped early.
-      if (!isNamed(err, "ResourceAlreadyExistsException")) throw err;
-      const current = (await read(ctx, p)) ?? { retentionDays: undefined, tags: {} };
-      return this.update(
-        ctx,
-        p,
-        { id: p.name, outputs: outputsOf(p), current },
-        this.diff(p, { id: p.name, outputs: outputsOf(p), current }),
+    },
+    async tags(ctx, p) {
+      await ctx.clients.logs.send(
+        new TagResourceCommand({ resourceArn: p.arn, tags: { ...p.tags } }),
       );
-    }
+    },
+  },
+
+  // Retention is set by the fix that follows: CreateLogGroup has no parameter for it.
+  async create(ctx, p) {
     await ctx.clients.logs.send(
-      new PutRetentionPolicyCommand({ logGroupName: p.name, retentionInDays: p.retentionDays }),
+      new CreateLogGroupCommand({ logGroupName: p.name, tags: { ...p.tags } }),
     );
     return {
       id: p.name,
       outputs: outputsOf(p),
-      current: { retentionDays: p.retentionDays, tags: { ...p.tags } },
+      current: { retentionDays: undefined, tags: { ...p.tags } },
     };
   },
 
-  async update(ctx, p, o, change) {
-    const logs = ctx.clients.logs;
-    if (change.fields.includes("retention")) {
-      await logs.send(
-        new PutRetentionPolicyCommand({ logGroupName: p.name, retentionInDays: p.retentionDays }),
-      );
-    }
-    if (change.fields.includes("tags")) {
-      await logs.send(new TagResourceCommand({ resourceArn: p.arn, tags: { ...p.tags } }));
-    }
-    return {
-      id: p.name,
-      outputs: outputsOf(p),
-      current: { retentionDays: p.retentionDays, tags: { ...o.current.tags, ...p.tags } },
-    };
-  },
+  // Auto-created by the service before we got here, or made by a run that stopped early.
+  alreadyExists: (err) => isNamed(err, "ResourceAlreadyExistsException"),
 
   async exists(ctx, entry) {
     const groups = await ctx.clients.logs.send(
@@ -118,11 +106,9 @@ export const logGroupHandler: ResourceHandler<LogGroupProps, LogGroupOutputs, Lo
     return groups.logGroups?.some((g) => g.logGroupName === entry.id) === true;
   },
 
-  async destroy(ctx, entry: StateEntry) {
-    try {
-      await ctx.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: entry.id }));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+  async delete(ctx, entry: StateEntry) {
+    await ctx.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: entry.id }));
   },
 };
+
+export const logGroupHandler = lifecycle(logGroupKind);
