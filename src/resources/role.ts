@@ -13,9 +13,10 @@ import {
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import { hasTags, sameJson } from "../engine/equal.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
+import type { StateEntry } from "../engine/types.js";
 import type { PolicyDocument } from "./policies.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
@@ -80,47 +81,8 @@ function json(doc: PolicyDocument): string {
   return JSON.stringify(doc);
 }
 
-async function applyFields(
-  ctx: Ctx,
-  p: RoleProps,
-  current: RoleCurrent,
-  fields: readonly string[],
-): Promise<void> {
-  const iam = ctx.clients.iam;
-  const RoleName = p.name;
-  if (fields.includes("trust")) {
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: json(p.trust) }));
-  }
-  if (fields.includes("policy") && p.inline) {
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName,
-        PolicyName: p.inline.name,
-        PolicyDocument: json(p.inline.document),
-      }),
-    );
-  }
-  if (fields.includes("extraPolicies")) {
-    for (const name of current.inline.keys()) {
-      if (name !== p.inline?.name)
-        await iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: name }));
-    }
-  }
-  if (fields.includes("managedPolicies")) {
-    for (const arn of current.managed.filter((a) => !p.managed.includes(a))) {
-      await iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: arn }));
-    }
-    for (const arn of p.managed.filter((a) => !current.managed.includes(a))) {
-      await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: arn }));
-    }
-  }
-  if (fields.includes("tags")) {
-    await iam.send(new TagRoleCommand({ RoleName, Tags: toKeyValueList(p.tags) }));
-  }
-}
-
-export function diffRole(p: RoleProps, c: RoleCurrent): string[] {
-  const fields: string[] = [];
+export function diffRole(p: RoleProps, c: RoleCurrent): RoleField[] {
+  const fields: RoleField[] = [];
   if (!sameJson(c.trust, json(p.trust))) fields.push("trust");
   if (p.inline && !sameJson(c.inline.get(p.inline.name), json(p.inline.document)))
     fields.push("policy");
@@ -130,84 +92,98 @@ export function diffRole(p: RoleProps, c: RoleCurrent): string[] {
   return fields;
 }
 
-export const roleHandler: ResourceHandler<RoleProps, RoleOutputs, RoleCurrent> = {
+type RoleField = "trust" | "policy" | "extraPolicies" | "managedPolicies" | "tags";
+
+export const roleKind: Kind<RoleProps, RoleOutputs, RoleCurrent, RoleField> = {
   kind: "iam-role",
   label: "IAM role",
   displayId: (p) => p.name,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const r = await readRole(ctx.clients.iam, p.name, p.inline?.name);
     return r && { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
   },
 
-  diff(p, o): Change {
-    return { fields: diffRole(p, o.current) };
-  },
+  diff: (p, o) => diffRole(p, o.current),
 
-  async create(ctx, p) {
-    const iam = ctx.clients.iam;
-    try {
-      await iam.send(
-        new CreateRoleCommand({
+  fix: {
+    async trust(ctx, p) {
+      await ctx.clients.iam.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: p.name, PolicyDocument: json(p.trust) }),
+      );
+    },
+    async policy(ctx, p) {
+      if (!p.inline) return;
+      await ctx.clients.iam.send(
+        new PutRolePolicyCommand({
           RoleName: p.name,
-          Description: p.description,
-          AssumeRolePolicyDocument: json(p.trust),
-          Tags: toKeyValueList(p.tags),
+          PolicyName: p.inline.name,
+          PolicyDocument: json(p.inline.document),
         }),
       );
-    } catch (err) {
-      // Made by an earlier run that stopped before recording it: adopt and converge it. IAM's
-      // wire code is EntityAlreadyExists; the SDK throws it as EntityAlreadyExistsException.
-      if (!isNamed(err, "EntityAlreadyExistsException")) throw err;
-    }
-    const r = await readRole(iam, p.name, p.inline?.name);
-    if (!r) throw new Error("the role is not readable right after it was created");
-    const observed = { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
-    const fields = diffRole(p, r.current);
-    return fields.length ? this.update(ctx, p, observed, { fields }) : observed;
+    },
+    async extraPolicies(ctx, p, o) {
+      for (const name of o.current.inline.keys()) {
+        if (name !== p.inline?.name) {
+          await ctx.clients.iam.send(
+            new DeleteRolePolicyCommand({ RoleName: p.name, PolicyName: name }),
+          );
+        }
+      }
+    },
+    async managedPolicies(ctx, p, o) {
+      const iam = ctx.clients.iam;
+      const RoleName = p.name;
+      for (const arn of o.current.managed.filter((a) => !p.managed.includes(a))) {
+        await iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: arn }));
+      }
+      for (const arn of p.managed.filter((a) => !o.current.managed.includes(a))) {
+        await iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: arn }));
+      }
+    },
+    async tags(ctx, p) {
+      await ctx.clients.iam.send(
+        new TagRoleCommand({ RoleName: p.name, Tags: toKeyValueList(p.tags) }),
+      );
+    },
   },
 
-  async update(ctx, p, o, change) {
-    await applyFields(ctx, p, o.current, change.fields);
-    const r = await readRole(ctx.clients.iam, p.name, p.inline?.name);
-    if (!r) throw new Error("the role disappeared while it was being updated");
-    return { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
+  // The policies are put by the fixes that follow, from what the engine reads back.
+  async create(ctx, p) {
+    await ctx.clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: p.name,
+        Description: p.description,
+        AssumeRolePolicyDocument: json(p.trust),
+        Tags: toKeyValueList(p.tags),
+      }),
+    );
   },
 
-  async destroy(ctx, entry: StateEntry) {
-    await deleteRole(ctx.clients.iam, entry.id);
-  },
+  // IAM's wire code is EntityAlreadyExists; the SDK throws it as EntityAlreadyExistsException.
+  alreadyExists: (err) => isNamed(err, "EntityAlreadyExistsException"),
+
+  delete: (ctx, entry: StateEntry) => deleteRole(ctx.clients.iam, entry.id),
 };
+
+export const roleHandler = lifecycle(roleKind);
 
 /**
  * Inline policies and attachments first: DeleteRole fails with DeleteConflict until then.
- * Each step treats its own not-found as done: a policy already gone (deleted by hand, or a
- * retried call whose first response was lost) must not end the teardown with the role left.
+ * Each policy step treats its own not-found as done: a policy already gone (deleted by hand, or
+ * a retried call whose first response was lost) must not end the teardown with the role left.
+ * The role's own not-found is thrown: the engine counts it as done.
  */
 export async function deleteRole(iam: IAMClient, RoleName: string): Promise<void> {
-  const gone = async (step: () => Promise<unknown>): Promise<void> => {
-    try {
-      await step();
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  };
-  let names;
-  let attached;
-  try {
-    [names, attached] = await Promise.all([
-      iam.send(new ListRolePoliciesCommand({ RoleName })),
-      iam.send(new ListAttachedRolePoliciesCommand({ RoleName })),
-    ]);
-  } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
-  }
+  const [names, attached] = await Promise.all([
+    iam.send(new ListRolePoliciesCommand({ RoleName })),
+    iam.send(new ListAttachedRolePoliciesCommand({ RoleName })),
+  ]);
   for (const PolicyName of names.PolicyNames ?? []) {
-    await gone(() => iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+    await orMissing(iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
   }
   for (const p of attached.AttachedPolicies ?? []) {
-    await gone(() => iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: p.PolicyArn })));
+    await orMissing(iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: p.PolicyArn })));
   }
-  await gone(() => iam.send(new DeleteRoleCommand({ RoleName })));
+  await iam.send(new DeleteRoleCommand({ RoleName }));
 }
