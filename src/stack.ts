@@ -14,7 +14,7 @@ import {
   errorRateAlarm,
   throttlesAlarm,
 } from "./resources/alarm.js";
-import { apiAccountHandler } from "./resources/api-account.js";
+import { apiAccountHandler, loggingRoleHandler } from "./resources/api-account.js";
 import { apiKeyHandler, type ApiKeyOutputs } from "./resources/api-key.js";
 import { accessLogFormat, invokeUrl, stageHandler } from "./resources/api-stage.js";
 import { artifactHandler, artifactKey } from "./resources/artifact.js";
@@ -192,14 +192,20 @@ export function desiredStack(i: StackInput): AnySpec[] {
       }),
     }),
     spec({
-      key: "apiGatewayAccount",
-      handler: apiAccountHandler,
+      key: "apiGatewayLoggingRole",
+      handler: loggingRoleHandler,
       dependsOn: [],
       props: () => ({
         roleName: names.apiGatewayCloudWatchRole,
         partition: i.partition,
         tags,
       }),
+    }),
+    spec({
+      key: "apiGatewayAccount",
+      handler: apiAccountHandler,
+      dependsOn: ["apiGatewayLoggingRole"],
+      props: (refs) => ({ roleArn: refs("apiGatewayLoggingRole").arn as string }),
     }),
     spec({
       key: "restApi",

@@ -6,6 +6,7 @@ import {
   DeleteMethodCommand,
   UpdateStageCommand,
 } from "@aws-sdk/client-api-gateway";
+import { DeleteRoleCommand, DetachRolePolicyCommand } from "@aws-sdk/client-iam";
 import { describe, expect, it } from "vitest";
 import { world, type World } from "./helpers.js";
 import type { RestApi } from "./fake-aws/apigateway.js";
@@ -373,6 +374,63 @@ describe("up: the API Gateway half", () => {
     expect(w.fake.callLog({ mutating: true }).some((c) => c.input.restApiId === foreign.id)).toBe(
       false,
     );
+  });
+
+  it("the region's logging role is a node of its own: recorded, shown by status, made again when it disappears", async () => {
+    const w = world();
+    await up(w);
+    expect((await w.readState())?.resources).toMatchObject({
+      apiGatewayLoggingRole: {
+        kind: "apigateway-logging-role",
+        id: ROLE_ARN,
+        outputs: { arn: ROLE_ARN, createdByStack: "true" },
+      },
+    });
+    const inSync = await w.run(["status", "--json"]);
+    expect(inSync.code).toBe(0);
+    const rows = (r: typeof inSync) =>
+      r.json.resources as { key: string; label: string; id: string; state: string }[];
+    expect(rows(inSync).find((x) => x.key === "apiGatewayLoggingRole")).toMatchObject({
+      label: "API Gateway logging role",
+      id: ROLE_ARN,
+      state: "in sync",
+    });
+
+    // Deleted behind the tool's back while the region's setting still names it.
+    const iam = w.fake.clients().iam;
+    await iam.send(new DetachRolePolicyCommand({ RoleName: ROLE, PolicyArn: PUSH_POLICY }));
+    await iam.send(new DeleteRoleCommand({ RoleName: ROLE }));
+    w.fake.resetCalls();
+    const missing = await w.run(["status", "--json"]);
+    expect(missing.code).toBe(2);
+    expect(rows(missing).find((x) => x.key === "apiGatewayLoggingRole")?.state).toBe("missing");
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+
+    w.fake.resetCalls();
+    await up(w);
+    expect(mutations(w)).toEqual(["IAM.CreateRole", "IAM.AttachRolePolicy"]);
+    const role = w.fake.iam.roles.get(ROLE);
+    expect([...(role?.attached ?? [])]).toEqual([PUSH_POLICY]);
+    expect(Object.fromEntries(role?.tags ?? [])).toEqual(TAGS);
+    expect((await w.run(["status"])).code).toBe(0);
+  });
+
+  it("a policy detached from the logging role is drift that status names and up repairs", async () => {
+    const w = world();
+    await up(w);
+    await w.fake
+      .clients()
+      .iam.send(new DetachRolePolicyCommand({ RoleName: ROLE, PolicyArn: PUSH_POLICY }));
+    const s = await w.run(["status", "--json"]);
+    expect(s.code).toBe(2);
+    const rows = s.json.resources as { key: string; state: string; fields: string[] }[];
+    expect(rows.find((x) => x.key === "apiGatewayLoggingRole")).toMatchObject({
+      state: "drifted",
+      fields: ["managedPolicies"],
+    });
+    w.fake.resetCalls();
+    await up(w);
+    expect(mutations(w)).toEqual(["IAM.AttachRolePolicy"]);
   });
 
   it("retries UpdateAccount while the new IAM role propagates", async () => {

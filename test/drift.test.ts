@@ -261,9 +261,9 @@ const DRIFTS: Drift[] = [
     make: (e) => e.c.apigateway.send(new UntagApiGateway({
       resourceArn: `arn:aws:apigateway:${E.REGION}::/restapis/${e.apiId}`, tagKeys: ["project"] })) },
 
-  // The account's API Gateway logging role, unset by someone.
-  // Its own role still exists: CreateRole answers EntityAlreadyExists and the role is adopted.
-  { key: "apiGatewayAccount", field: "cloudwatchRoleArn", repair: ["IAM.CreateRole", "APIGateway.UpdateAccount"],
+  // The account's API Gateway logging role, unset by someone. The role is a node of its own,
+  // found in sync: only the setting is repaired.
+  { key: "apiGatewayAccount", field: "cloudwatchRoleArn", repair: ["APIGateway.UpdateAccount"],
     make: (e) => e.c.apigateway.send(new UpdateAccountCommand({
       patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: "" }] })) },
 

@@ -3,34 +3,23 @@ import {
   GetRestApisCommand,
   UpdateAccountCommand,
 } from "@aws-sdk/client-api-gateway";
-import { GetRoleCommand } from "@aws-sdk/client-iam";
-import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
+import { AttachRolePolicyCommand } from "@aws-sdk/client-iam";
+import { errorMessage, isNamed } from "../aws/errors.js";
 import { STACK_TAG_KEY } from "../config.js";
 import { pause, retryWhile } from "../engine/retry.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 import { allPages, apiBusy } from "./api-common.js";
 import { API_GATEWAY_LOGS_MANAGED_POLICY, trustPolicy } from "./policies.js";
-import { deleteRole, roleHandler } from "./role.js";
+import {
+  deleteRole,
+  diffRole,
+  roleKind,
+  type RoleCurrent,
+  type RoleField,
+  type RoleProps,
+} from "./role.js";
 import type { TagMap } from "./tags.js";
-
-export interface ApiAccountProps {
-  /** The role to create when the region has none set. */
-  readonly roleName: string;
-  readonly partition: string;
-  readonly tags: TagMap;
-}
-
-export interface ApiAccountOutputs extends Record<string, string> {
-  /** The role API Gateway writes logs with, in this region. */
-  roleArn: string;
-  /** "true" only when this stack set it; only then may `down` unset it. */
-  createdByStack: string;
-}
-
-interface ApiAccountCurrent {
-  /** The role set for the region; undefined when none is. */
-  roleArn: string | undefined;
-}
 
 /** UpdateAccount rejects a role IAM has not yet propagated to API Gateway. */
 function notPropagated(err: unknown): string | undefined {
@@ -56,37 +45,20 @@ async function setAccountRole(ctx: Ctx, roleArn: string): Promise<void> {
   );
 }
 
-/** The ARN of the role under this tool's derived name, if it exists. */
-async function ourRoleArn(ctx: Ctx, roleName: string): Promise<string | undefined> {
-  try {
-    return (await ctx.clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.Arn;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 async function accountRole(ctx: Ctx): Promise<string | undefined> {
   const a = await ctx.clients.apigateway.send(new GetAccountCommand({}));
   return a.cloudwatchRoleArn || undefined;
 }
 
-/** Creates the role (or adopts and converges the one an earlier run made under this name). */
-async function ensureRole(ctx: Ctx, p: ApiAccountProps): Promise<string> {
-  const role = await roleHandler.create(ctx, {
-    name: p.roleName,
-    description: "Lets API Gateway write execution and access logs in this region.",
-    trust: trustPolicy("apigateway.amazonaws.com"),
-    inline: undefined,
-    managed: [API_GATEWAY_LOGS_MANAGED_POLICY(p.partition)],
-    tags: p.tags,
-  });
-  return role.outputs.arn;
+/** Whether a role ARN names the role this tool makes for API Gateway's logs in the region. */
+function isOurs(ctx: Ctx, roleArn: string): boolean {
+  return roleArn.slice(roleArn.lastIndexOf("/") + 1) === ctx.names.apiGatewayCloudWatchRole;
 }
 
 /**
- * Why `down` must leave the region's setting alone: set before this stack, or other REST APIs
- * (not this stack's, which go first) may log through it. undefined: this stack may remove it.
+ * Why `down` must leave the region's logging role and its setting alone: set before this stack,
+ * or other REST APIs (not this stack's, which go first) may log through it. undefined: this
+ * stack may remove them.
  */
 async function keptBecause(ctx: Ctx, entry: StateEntry): Promise<string | undefined> {
   if (entry.outputs.createdByStack !== "true") {
@@ -102,92 +74,207 @@ async function keptBecause(ctx: Ctx, entry: StateEntry): Promise<string | undefi
   return undefined;
 }
 
+export interface LoggingRoleProps {
+  /** The role to create when the region has none set. */
+  readonly roleName: string;
+  readonly partition: string;
+  readonly tags: TagMap;
+}
+
+export interface LoggingRoleOutputs extends Record<string, string> {
+  /** The role API Gateway writes logs with, in this region. */
+  arn: string;
+  /** "true" when it is the role this tool makes; only then may `down` delete it. */
+  createdByStack: string;
+}
+
+/** What was read of the role: undefined when it is another's, set before this stack. */
+type LoggingRoleCurrent = RoleCurrent | undefined;
+
+type LoggingRoleField = RoleField;
+
+function roleProps(p: LoggingRoleProps): RoleProps {
+  return {
+    name: p.roleName,
+    description: "Lets API Gateway write execution and access logs in this region.",
+    trust: trustPolicy("apigateway.amazonaws.com"),
+    inline: undefined,
+    managed: [API_GATEWAY_LOGS_MANAGED_POLICY(p.partition)],
+    tags: p.tags,
+  };
+}
+
+/** The role's own fixer, for the role this tool made. */
+function roleFix(
+  field: RoleField,
+): Fixer<LoggingRoleProps, LoggingRoleOutputs, LoggingRoleCurrent, RoleField> {
+  return async (ctx, p, o, fields) => {
+    if (!o.current) return;
+    await roleKind.fix[field](
+      ctx,
+      roleProps(p),
+      { id: p.roleName, outputs: { name: p.roleName, arn: o.outputs.arn }, current: o.current },
+      fields,
+    );
+  };
+}
+
 /**
- * The region's API Gateway CloudWatch Logs role: one per account and region, shared by every
- * REST API there. A role already set is reused and never touched; CDK once deleted it with a
- * stack and broke logging for every other API in the account.
+ * The role API Gateway writes this region's logs with: one per account and region, shared by
+ * every REST API there. A role already set is reused and never touched; CDK once deleted it
+ * with a stack and broke logging for every other API in the account. Otherwise the role this
+ * tool makes under its derived name (shared by its stages).
  */
-export const apiAccountHandler: ResourceHandler<
-  ApiAccountProps,
-  ApiAccountOutputs,
-  ApiAccountCurrent
+export const loggingRoleKind: Kind<
+  LoggingRoleProps,
+  LoggingRoleOutputs,
+  LoggingRoleCurrent,
+  LoggingRoleField
 > = {
-  kind: "apigateway-account",
+  kind: "apigateway-logging-role",
   label: "API Gateway logging role",
   displayId: (p) => p.roleName,
-  // The region's setting names whichever role is in use; a role this stack made is found by
-  // its derived name, not by what was recorded.
+  // Whichever role the region uses is this node's; one replaced is nobody's to sweep.
   superseded: "forget",
   shared: true,
 
-  async observe(ctx, p, recorded) {
-    const [roleArn, ownRole] = await Promise.all([accountRole(ctx), ourRoleArn(ctx, p.roleName)]);
-    if (!roleArn) {
-      if (!ownRole) return undefined;
-      // Our role exists but is not set: a run stopped between creating and setting it, or a
-      // down stopped between unsetting and deleting it. Ours either way, and to be converged.
-      return {
-        id: ownRole,
-        outputs: { roleArn: ownRole, createdByStack: "true" },
-        current: { roleArn: undefined },
-      };
+  async read(ctx, p) {
+    const [set, own] = await Promise.all([
+      accountRole(ctx),
+      roleKind.read(ctx, roleProps(p), undefined),
+    ]);
+    // Another's role, set before this stack: used as it is. Ours set but deleted: made again.
+    if (set && !isOurs(ctx, set)) {
+      return { id: set, outputs: { arn: set, createdByStack: "false" }, current: undefined };
     }
+    if (!own) return undefined;
+    const arn = own.outputs.arn;
+    return { id: arn, outputs: { arn, createdByStack: "true" }, current: own.current };
+  },
+
+  // Another's role is used as it is.
+  diff: (p, o) => (o.current ? diffRole(roleProps(p), o.current) : []),
+
+  fix: {
+    trust: roleFix("trust"),
+    policy: roleFix("policy"),
+    extraPolicies: roleFix("extraPolicies"),
+    managedPolicies: roleFix("managedPolicies"),
+    tags: roleFix("tags"),
+  },
+
+  async create(ctx, p) {
+    const role = roleProps(p);
+    await roleKind.create(ctx, role);
+    for (const PolicyArn of role.managed) {
+      await ctx.clients.iam.send(new AttachRolePolicyCommand({ RoleName: p.roleName, PolicyArn }));
+    }
+    // Usable once API Gateway can assume it. A call made before that fails and still spends
+    // UpdateAccount's one-per-20-s quota: give IAM its usual time first.
+    ctx.progress("waiting for the IAM role to propagate…");
+    await pause(ctx, ctx.timing.iamPropagationMs);
+  },
+
+  alreadyExists: roleKind.alreadyExists,
+
+  keeps: keptBecause,
+
+  async delete(ctx, entry) {
+    const kept = await keptBecause(ctx, entry);
+    if (kept) return { kept };
+    // Only the role under this tool's derived name: never a role it did not create.
+    if (isOurs(ctx, entry.id))
+      await deleteRole(ctx.clients.iam, ctx.names.apiGatewayCloudWatchRole);
+  },
+};
+
+export const loggingRoleHandler = lifecycle(loggingRoleKind);
+
+export interface ApiAccountProps {
+  /** The role API Gateway is to log with (the logging role's node). */
+  readonly roleArn: string;
+}
+
+export interface ApiAccountOutputs extends Record<string, string> {
+  /** The role API Gateway writes logs with, in this region. */
+  roleArn: string;
+  /** "true" only when this tool set it; only then may `down` unset it. */
+  createdByStack: string;
+}
+
+interface ApiAccountCurrent {
+  /** The role set for the region; undefined when none is. */
+  roleArn: string | undefined;
+}
+
+async function setLoggingRole(ctx: Ctx, p: ApiAccountProps): Promise<Partial<ApiAccountOutputs>> {
+  await setAccountRole(ctx, p.roleArn);
+  return { roleArn: p.roleArn, createdByStack: "true" };
+}
+
+/**
+ * The region's API Gateway setting of the role it writes CloudWatch logs with. Whoever set it
+ * owns it; any role set is good enough for logging.
+ */
+export const apiAccountKind: Kind<
+  ApiAccountProps,
+  ApiAccountOutputs,
+  ApiAccountCurrent,
+  "cloudwatchRoleArn"
+> = {
+  kind: "apigateway-account",
+  label: "API Gateway logging role setting",
+  displayId: (p) => p.roleArn,
+  superseded: "forget",
+  shared: true,
+
+  // The account always exists; its setting may be empty.
+  async read(ctx, p, recorded) {
+    const roleArn = await accountRole(ctx);
+    const id = roleArn ?? p.roleArn;
     // The role under the derived name was made by this tool (by some stage of it), even when
     // the run that set it stopped before recording so.
     const ours =
-      roleArn === ownRole ||
+      roleArn === undefined ||
+      isOurs(ctx, roleArn) ||
       (recorded?.outputs.createdByStack === "true" && recorded.id === roleArn);
     return {
-      id: roleArn,
-      outputs: { roleArn, createdByStack: ours ? "true" : "false" },
+      id,
+      outputs: { roleArn: id, createdByStack: ours ? "true" : "false" },
       current: { roleArn },
     };
   },
 
-  // Whoever set the role owns it; any role set is good enough for logging.
-  diff: (_p, o): Change => ({ fields: o.current.roleArn ? [] : ["cloudwatchRoleArn"] }),
+  diff: (_p, o) => (o.current.roleArn ? [] : ["cloudwatchRoleArn"]),
+
+  fix: { cloudwatchRoleArn: (ctx, p) => setLoggingRole(ctx, p) },
 
   async create(ctx, p) {
-    const existed = (await ourRoleArn(ctx, p.roleName)) !== undefined;
-    const roleArn = await ensureRole(ctx, p);
-    if (!existed) {
-      // A call made before the new role reaches API Gateway fails and still spends the
-      // one-per-20-s UpdateAccount quota: give IAM its usual time first.
-      ctx.progress("waiting for the IAM role to propagate…");
-      await pause(ctx, ctx.timing.iamPropagationMs);
-    }
-    await setAccountRole(ctx, roleArn);
-    return { id: roleArn, outputs: { roleArn, createdByStack: "true" }, current: { roleArn } };
-  },
-
-  async update(ctx, p, o, change) {
-    if (!change.fields.includes("cloudwatchRoleArn")) return o;
-    // Converge the role too (policy attached, trust), then set it.
-    const roleArn = await ensureRole(ctx, p);
-    await setAccountRole(ctx, roleArn);
-    return { id: roleArn, outputs: { roleArn, createdByStack: "true" }, current: { roleArn } };
+    await setLoggingRole(ctx, p);
+    return {
+      id: p.roleArn,
+      outputs: { roleArn: p.roleArn, createdByStack: "true" },
+      current: { roleArn: p.roleArn },
+    };
   },
 
   keeps: keptBecause,
 
-  async destroy(ctx, entry: StateEntry) {
+  async delete(ctx, entry: StateEntry) {
     const kept = await keptBecause(ctx, entry);
     if (kept) return { kept };
-    if ((await accountRole(ctx)) === entry.id) {
-      await retryWhile(
-        ctx,
-        () =>
-          ctx.clients.apigateway.send(
-            new UpdateAccountCommand({
-              patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: "" }],
-            }),
-          ),
-        apiBusy({ quota: true }),
-      );
-    }
-    // Only the role under this stack's derived name: never a role it did not create.
-    const roleName = entry.id.slice(entry.id.lastIndexOf("/") + 1);
-    if (roleName === ctx.names.apiGatewayCloudWatchRole)
-      await deleteRole(ctx.clients.iam, roleName);
+    if ((await accountRole(ctx)) !== entry.id) return;
+    await retryWhile(
+      ctx,
+      () =>
+        ctx.clients.apigateway.send(
+          new UpdateAccountCommand({
+            patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: "" }],
+          }),
+        ),
+      apiBusy({ quota: true }),
+    );
   },
 };
+
+export const apiAccountHandler = lifecycle(apiAccountKind);

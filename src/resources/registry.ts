@@ -1,6 +1,6 @@
 import type { AnyHandler } from "../engine/types.js";
 import { alarmHandler } from "./alarm.js";
-import { apiAccountHandler } from "./api-account.js";
+import { apiAccountHandler, loggingRoleHandler } from "./api-account.js";
 import { apiKeyHandler } from "./api-key.js";
 import { stageHandler } from "./api-stage.js";
 import { artifactHandler } from "./artifact.js";
@@ -35,6 +35,7 @@ export const HANDLERS: ReadonlyMap<string, AnyHandler> = new Map(
     restApiHandler,
     stageHandler,
     apiAccountHandler,
+    loggingRoleHandler,
     apiKeyHandler,
     usagePlanHandler,
     webAclHandler,

@@ -36,7 +36,7 @@ export interface RoleOutputs extends Record<string, string> {
   arn: string;
 }
 
-interface RoleCurrent {
+export interface RoleCurrent {
   trust: string;
   inline: Map<string, string>;
   managed: string[];
@@ -92,7 +92,7 @@ export function diffRole(p: RoleProps, c: RoleCurrent): RoleField[] {
   return fields;
 }
 
-type RoleField = "trust" | "policy" | "extraPolicies" | "managedPolicies" | "tags";
+export type RoleField = "trust" | "policy" | "extraPolicies" | "managedPolicies" | "tags";
 
 export const roleKind: Kind<RoleProps, RoleOutputs, RoleCurrent, RoleField> = {
   kind: "iam-role",

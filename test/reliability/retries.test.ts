@@ -339,6 +339,8 @@ describe("a permanent AccessDenied stops cleanly", () => {
         "accessLogGroup",
         "api5xxAlarm",
         "apiGatewayAccount",
+        // The region's logging role (another name than the one denied) is made and recorded.
+        "apiGatewayLoggingRole",
         "apiRequestsAlarm",
         "artifact",
         "bucket",
