@@ -52,36 +52,15 @@ export function orphanKey(key: string, id: string): string {
   return `${key}@${id}`;
 }
 
-class NeedRef {
-  constructor(readonly key: string) {}
-}
-class MissingRef {
-  constructor(readonly key: string) {}
-}
-
-/** Resolves props, asking only for the dependencies they read. undefined = a dependency is missing. */
+/** Resolves props from the outputs they read, and only those. undefined = one is missing. */
 async function resolveProps(
   spec: AnySpec,
   outputsOf: (key: string) => Promise<Outputs | undefined>,
 ): Promise<unknown> {
-  const known = new Map<string, Outputs | undefined>();
-  for (;;) {
-    try {
-      return spec.props((key) => {
-        if (!known.has(key)) throw new NeedRef(key);
-        const out = known.get(key);
-        if (!out) throw new MissingRef(key);
-        return out;
-      });
-    } catch (err) {
-      if (err instanceof NeedRef) {
-        known.set(err.key, await outputsOf(err.key));
-        continue;
-      }
-      if (err instanceof MissingRef) return undefined;
-      throw err;
-    }
-  }
+  const outputs = new Map(
+    await Promise.all(spec.needs.map(async (k) => [k, await outputsOf(k)] as const)),
+  );
+  return spec.props((key) => outputs.get(key));
 }
 
 function nodeCtx(ctx: Ctx, step: StepReporter | undefined): Ctx {

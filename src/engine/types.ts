@@ -5,13 +5,13 @@ import type { Config, Names } from "../config.js";
 export type Outputs = Readonly<Record<string, string>>;
 
 /** One resource as recorded in the state file. */
-export interface StateEntry {
+export interface StateEntry<O extends Outputs = Outputs> {
   /** The handler kind that made it, e.g. "s3-bucket". */
   readonly kind: string;
   /** The physical id (name, ARN or AWS-chosen id). */
   readonly id: string;
   /** ids/ARNs dependents and users need. */
-  readonly outputs: Outputs;
+  readonly outputs: O;
 }
 
 /** A resource as it is in AWS now. */
@@ -146,18 +146,17 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
   readonly shared?: boolean;
 }
 
-/** Reads the outputs of a resource this one depends on. */
-export type Refs = (key: string) => Outputs;
-
-/** One resource of the desired stack. */
+/** One resource of the desired stack, as the builder (builder.ts) makes it. */
 export interface ResourceSpec<P = unknown, O extends Outputs = Outputs, C = unknown> {
   /** Logical id, unique in the stack and stable across runs (the state file's key). */
   readonly key: string;
   readonly handler: ResourceHandler<P, O, C>;
   /** Keys that must exist before this one is created, and be deleted after it. */
   readonly dependsOn: readonly string[];
-  /** Desired properties; may read dependencies' outputs through refs. Pure. */
-  props(refs: Refs): P;
+  /** The keys whose outputs its props read (some of dependsOn). */
+  readonly needs: readonly string[];
+  /** Desired properties from the outputs of `needs`; undefined when one has none yet. Pure. */
+  props(outputsOf: (key: string) => Outputs | undefined): P | undefined;
 }
 
 // Specs of different prop types live in one list.
@@ -165,7 +164,3 @@ export interface ResourceSpec<P = unknown, O extends Outputs = Outputs, C = unkn
 export type AnySpec = ResourceSpec<any, any, any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHandler = ResourceHandler<any, any, any>;
-
-export function spec<P, O extends Outputs, C>(s: ResourceSpec<P, O, C>): ResourceSpec<P, O, C> {
-  return s;
-}

@@ -19,6 +19,7 @@ import { HANDLERS } from "../resources/registry.js";
 import { tableHandler } from "../resources/table.js";
 import { errorInfo, type ErrorInfo } from "./up.js";
 import { openSession, openState, type Environment } from "./session.js";
+import { NODES } from "../stack.js";
 
 export interface DownTarget {
   readonly key: string;
@@ -145,7 +146,7 @@ export async function down(
       };
     }
     const r = await destroyAll(s.ctx, targets, store, e.reporter, s.limiter, e.signal);
-    if (!store.resources.bucket) {
+    if (!NODES.bucket.recorded(store.resources)) {
       for (const [key, entry] of Object.entries(store.resources)) {
         if (entry.kind === artifactHandler.kind) await store.forget(key);
       }

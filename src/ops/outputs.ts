@@ -4,6 +4,9 @@ import { UserError } from "../errors.js";
 import { readApiKeyValue } from "../resources/api-key.js";
 import { localStateToMove } from "../state/backend.js";
 import { stateWithoutSession } from "./state-only.js";
+import { NODES } from "../stack.js";
+import type { Node } from "../engine/builder.js";
+import type { Outputs } from "../engine/types.js";
 
 /** What a user (or a script) needs to use the deployed stack. */
 export interface OutputsResult {
@@ -66,24 +69,25 @@ export async function outputs(
     }
   }
   const r = state.resources;
-  const id = (key: string) => r[key]?.id ?? null;
+  const id = (n: Node<never, Outputs>) => n.recorded(r)?.id ?? null;
+  const subscription = NODES.alarmSubscription.recorded(r);
   return {
     stack,
     stage: state.stage,
     region: state.region,
     account: state.account,
     endpoint: state.endpoint ?? null,
-    table: id("table"),
-    function: id("function"),
-    bucket: id("bucket"),
-    logGroup: id("functionLogGroup"),
-    alarmTopic: r.alarmTopic?.outputs.arn ?? null,
-    apiKeyId: id("apiKey"),
-    alarmNotifications: r.alarmSubscription
+    table: id(NODES.table),
+    function: id(NODES.function),
+    bucket: id(NODES.bucket),
+    logGroup: id(NODES.functionLogGroup),
+    alarmTopic: NODES.alarmTopic.recorded(r)?.outputs.arn ?? null,
+    apiKeyId: id(NODES.apiKey),
+    alarmNotifications: subscription
       ? {
-          email: r.alarmSubscription.id,
+          email: subscription.id,
           // As of the last up: a confirmation since then shows on the next up or status.
-          status: r.alarmSubscription.outputs.status ?? "pending confirmation",
+          status: subscription.outputs.status ?? "pending confirmation",
         }
       : null,
     statePath,

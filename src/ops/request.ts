@@ -15,6 +15,7 @@ import {
 import { UserError } from "../errors.js";
 import { readApiKeyValue } from "../resources/api-key.js";
 import { stateBackend } from "../state/backend.js";
+import { NODES } from "../stack.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /** API Gateway gives up on an integration after 29 s; a little more for the network. */
@@ -116,7 +117,7 @@ export async function request(
       hint: "Pass --url with a full address, e.g. http://127.0.0.1:3000.",
     });
   }
-  const keyId = state?.resources.apiKey?.id;
+  const keyId = state && NODES.apiKey.recorded(state.resources)?.id;
   const auth = (r.auth as AuthMode | undefined) ?? (keyId ? "api-key" : config.settings.auth);
   // The stack's own region signs, whatever AWS_REGION says for other work.
   const region = state?.region ?? config.region;

@@ -22,7 +22,7 @@ import { bundleHandler, checkArtifactSize, DEFAULT_HANDLER_ENTRY } from "../pack
 import { KEY_SCHEMA_HINT } from "../resources/table.js";
 import { deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
-import { desiredStack } from "../stack.js";
+import { desiredStack, NODES } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
   localStateToMove,
@@ -100,7 +100,7 @@ export async function buildArtifact(
  * a new table (and the data moved), so it is refused before any AWS call.
  */
 function refuseKeySchemaChange(stored: StackState | undefined, config: Config): void {
-  const recorded = stored?.resources.table?.outputs.keySchema;
+  const recorded = stored && NODES.table.recorded(stored.resources)?.outputs.keySchema;
   const wanted = keySchemaString(config.settings.table);
   if (recorded !== undefined && recorded !== wanted) {
     throw new UserError(

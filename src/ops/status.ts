@@ -2,6 +2,7 @@ import type { ConfigInput } from "../config.js";
 import { plan, type Action } from "../engine/pipeline.js";
 import { HANDLERS } from "../resources/registry.js";
 import { openSession, type Environment } from "./session.js";
+import { NODES } from "../stack.js";
 
 /** "to delete": recorded, still there, and no longer part of the stack; `up` deletes it. */
 export type ResourceState = "in sync" | "drifted" | "missing" | "not created" | "to delete";
@@ -58,7 +59,7 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
     account: s.ctx.account,
     // The state file's endpoint outlives an API or stage deleted behind our back: show it only
     // while the stage is there.
-    endpoint: items.some((i) => i.key === "stage" && !i.missing && i.action !== "create")
+    endpoint: items.some((i) => i.key === NODES.stage.key && !i.missing && i.action !== "create")
       ? s.stored?.endpoint
       : undefined,
     inSync: rows.every((r) => r.state === "in sync"),

@@ -16,6 +16,7 @@ import { deepEqual } from "../engine/equal.js";
 import { HANDLERS } from "../resources/registry.js";
 import type { StateStore } from "../state/store.js";
 import { openSession, openState, type Environment, type Session } from "./session.js";
+import { NODES } from "../stack.js";
 
 export interface ResourceRow {
   readonly key: string;
@@ -105,7 +106,7 @@ export async function up(
       warnings: postureWarnings,
       alarmNotifications: notifications(
         s.config.settings.alarmEmail,
-        s.stored?.resources.alarmSubscription?.outputs,
+        s.stored && NODES.alarmSubscription.recorded(s.stored.resources)?.outputs,
       ),
     };
   }
@@ -147,14 +148,14 @@ export async function up(
         warnings.push(`${k.label} ${k.id}: ${k.reason}`);
       }
     }
-    const endpoint = result.outputs.get("stage")?.invokeUrl ?? store.state.endpoint;
+    const endpoint = NODES.stage.outputsIn(result.outputs)?.invokeUrl ?? store.state.endpoint;
     if (
       errors.length === 0 &&
       (store.state.codeSha256 !== s.artifact?.sha256Hex || store.state.endpoint !== endpoint)
     ) {
       await store.set({ codeSha256: s.artifact?.sha256Hex, endpoint });
     }
-    const subscription = result.outputs.get("alarmSubscription");
+    const subscription = NODES.alarmSubscription.outputsIn(result.outputs);
     if (subscription?.note) warnings.push(subscription.note);
     return {
       ...base,

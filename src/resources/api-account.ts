@@ -152,8 +152,16 @@ export const loggingRoleKind: Kind<
     return { id: arn, outputs: { arn, createdByStack: "true" }, current: own.current };
   },
 
-  // Another's role is used as it is.
-  diff: (p, o) => (o.current ? diffRole(roleProps(p), o.current) : []),
+  // Another's role is used as it is. Ours is shared by the tool's stages in the region: it
+  // keeps the tags of the stage that made it.
+  diff(p, o) {
+    if (!o.current) return [];
+    const fields = diffRole(roleProps(p), o.current);
+    const madeBy = o.current.tags[STACK_TAG_KEY];
+    return madeBy !== undefined && madeBy !== p.tags[STACK_TAG_KEY]
+      ? fields.filter((f) => f !== "tags")
+      : fields;
+  },
 
   fix: {
     trust: roleFix("trust"),

@@ -158,10 +158,26 @@ function stack(
       key: "b",
       handler: h,
       dependsOn: ["a"],
-      props: (refs) => ({ name: "bee", value: "1", parentArn: refs("a").arn, ...over.b }),
+      needs: ["a"],
+      props: (outputsOf) => {
+        const a = outputsOf("a");
+        return a && { name: "bee", value: "1", parentArn: a.arn, ...over.b };
+      },
     },
-    { key: "a", handler: h, dependsOn: [], props: () => ({ name: "ay", value: "1", ...over.a }) },
-    { key: "c", handler: h, dependsOn: [], props: () => ({ name: "cee", value: "1", ...over.c }) },
+    {
+      key: "a",
+      handler: h,
+      dependsOn: [],
+      needs: [],
+      props: () => ({ name: "ay", value: "1", ...over.a }),
+    },
+    {
+      key: "c",
+      handler: h,
+      dependsOn: [],
+      needs: [],
+      props: () => ({ name: "cee", value: "1", ...over.c }),
+    },
   ];
 }
 
@@ -576,7 +592,7 @@ describe("entryOf, graph", () => {
   });
 
   const node = (key: string, dependsOn: string[]): AnySpec =>
-    ({ key, dependsOn, handler: {} as never, props: () => ({}) }) as AnySpec;
+    ({ key, dependsOn, needs: [], handler: {} as never, props: () => ({}) }) as AnySpec;
 
   it("topoOrder: dependencies first, in the order given otherwise", () => {
     expect(topoOrder([node("c", ["b"]), node("b", ["a"]), node("a", []), node("d", [])])).toEqual([
@@ -857,6 +873,7 @@ describe("engine edge cases", () => {
       key: "bad",
       handler: cloud.handler(),
       dependsOn: [],
+      needs: [],
       props: () => {
         throw new Error("bad props");
       },
@@ -868,7 +885,8 @@ describe("engine edge cases", () => {
       key: "s",
       handler: cloud.handler(),
       dependsOn: [],
-      props: (refs) => ({ name: refs("nope").arn, value: "1" }),
+      needs: ["nope"],
+      props: (outputsOf) => ({ name: outputsOf("nope")?.arn ?? "", value: "1" }),
     };
     await expect(plan(ctx(), [stray], {}, new Limiter(1), () => undefined)).rejects.toThrow(
       "unknown resource nope",
@@ -940,7 +958,13 @@ describe("engine edge cases", () => {
     cloud.items.set("cee", { name: "cee", value: "1" });
     cloud.items.set("cee-old", { name: "cee-old", value: "1" });
     const withHandler = (h: ResourceHandler<Props, { arn: string }, Props>): AnySpec[] => [
-      { key: "c", handler: h, dependsOn: [], props: () => ({ name: "cee", value: "1" }) },
+      {
+        key: "c",
+        handler: h,
+        dependsOn: [],
+        needs: [],
+        props: () => ({ name: "cee", value: "1" }),
+      },
     ];
     const deletes = async (h: ResourceHandler<Props, { arn: string }, Props>, kind = "toy") =>
       (
@@ -986,12 +1010,16 @@ describe("engine edge cases", () => {
     const h = cloud.handler();
     cloud.items.set("old-bee", { name: "old-bee", value: "1" });
     const specs: AnySpec[] = [
-      { key: "a", handler: h, dependsOn: [], props: () => ({ name: "ay", value: "1" }) },
+      { key: "a", handler: h, dependsOn: [], needs: [], props: () => ({ name: "ay", value: "1" }) },
       {
         key: "b",
         handler: h,
         dependsOn: ["a"],
-        props: (refs) => ({ name: `bee-${refs("a").arn}`, value: "1" }),
+        needs: ["a"],
+        props: (outputsOf) => {
+          const a = outputsOf("a");
+          return a && { name: `bee-${a.arn}`, value: "1" };
+        },
       },
     ];
     const recorded = { b: { kind: "toy", id: "old-bee", outputs: {} } };
