@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { FilterLogEventsCommand, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
+import { paginateFilterLogEvents, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { isNotFound } from "../aws/errors.js";
 import { PROJECT, type ConfigInput } from "../config.js";
 import { UserError } from "../errors.js";
@@ -70,21 +70,13 @@ export async function logs(
 
   const fetchFrom = async (startTime: number): Promise<FilteredLogEvent[]> => {
     const out: FilteredLogEvent[] = [];
-    let nextToken: string | undefined;
     try {
-      do {
-        const page = await client.send(
-          new FilterLogEventsCommand({
-            logGroupName,
-            startTime,
-            ...(opts.filter ? { filterPattern: opts.filter } : {}),
-            nextToken,
-          }),
-          { abortSignal: opts.signal },
-        );
+      for await (const page of paginateFilterLogEvents(
+        { client },
+        { logGroupName, startTime, ...(opts.filter ? { filterPattern: opts.filter } : {}) },
+        { abortSignal: opts.signal },
+      ))
         out.push(...(page.events ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken);
     } catch (err) {
       if (isNotFound(err)) {
         throw new UserError(

@@ -1,7 +1,7 @@
 import {
   GetAccountCommand,
-  GetRestApisCommand,
   UpdateAccountCommand,
+  paginateGetRestApis,
 } from "@aws-sdk/client-api-gateway";
 import { AttachRolePolicyCommand } from "@aws-sdk/client-iam";
 import { errorMessage, isNamed } from "../aws/errors.js";
@@ -9,7 +9,7 @@ import { STACK_TAG_KEY } from "../config.js";
 import { pause, retryWhile } from "../engine/retry.js";
 import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
 import type { Ctx, StateEntry } from "../engine/types.js";
-import { allPages, apiBusy } from "./api-common.js";
+import { allItems, apiBusy } from "./api-common.js";
 import { API_GATEWAY_LOGS_MANAGED_POLICY, trustPolicy } from "./policies.js";
 import {
   deleteRole,
@@ -65,8 +65,8 @@ async function keptBecause(ctx: Ctx, entry: StateEntry): Promise<string | undefi
     return "it was set before this stack; other APIs in the region may rely on it";
   }
   // This stack's own API may still be on its way out (deleted concurrently): it does not count.
-  const apis = await allPages((position) =>
-    ctx.clients.apigateway.send(new GetRestApisCommand({ position, limit: 500 })),
+  const apis = await allItems(
+    paginateGetRestApis({ client: ctx.clients.apigateway }, { limit: 500 }),
   );
   const others = apis.filter((a) => a.tags?.[STACK_TAG_KEY] !== ctx.names.stack);
   if (others.length)

@@ -28,7 +28,14 @@ export function apiBusy(options: { quota?: boolean } = {}) {
   };
 }
 
-/** Every item of an API Gateway `position`-paged list. */
+/** Every item of the pages an API Gateway paginator (paginateGetRestApis, …) reads. */
+export async function allItems<T>(pages: AsyncIterable<{ items?: T[] | undefined }>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...(page.items ?? []));
+  return out;
+}
+
+/** Every item of an API Gateway `position`-paged list the SDK has no paginator for. */
 export async function allPages<T>(
   read: (
     position: string | undefined,

@@ -2,15 +2,15 @@ import {
   CreateApiKeyCommand,
   DeleteApiKeyCommand,
   GetApiKeyCommand,
-  GetApiKeysCommand,
   TagResourceCommand,
   UpdateApiKeyCommand,
+  paginateGetApiKeys,
   type ApiKey,
 } from "@aws-sdk/client-api-gateway";
 import { orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
-import { allPages } from "./api-common.js";
+import { allItems } from "./api-common.js";
 import type { TagMap } from "./tags.js";
 
 export interface ApiKeyProps {
@@ -40,9 +40,10 @@ export function apiKeyArn(partition: string, region: string, id: string): string
 
 /** Every key with our name and stack tag, oldest first. */
 async function findOurs(ctx: Ctx, p: ApiKeyProps): Promise<ApiKey[]> {
-  const all = await allPages((position) =>
-    ctx.clients.apigateway.send(
-      new GetApiKeysCommand({ position, limit: 500, nameQuery: p.name, includeValues: false }),
+  const all = await allItems(
+    paginateGetApiKeys(
+      { client: ctx.clients.apigateway },
+      { limit: 500, nameQuery: p.name, includeValues: false },
     ),
   );
   return all

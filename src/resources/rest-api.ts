@@ -9,15 +9,15 @@ import {
   DeleteResourceCommand,
   DeleteRestApiCommand,
   GetAuthorizersCommand,
-  GetDeploymentsCommand,
-  GetResourcesCommand,
   GetRestApiCommand,
-  GetRestApisCommand,
   GetStagesCommand,
   PutIntegrationCommand,
   PutMethodCommand,
   TagResourceCommand,
   UpdateRestApiCommand,
+  paginateGetDeployments,
+  paginateGetResources,
+  paginateGetRestApis,
   type APIGatewayClient,
   type Deployment,
   type RestApi,
@@ -28,7 +28,7 @@ import { PROJECT, type AuthMode } from "../config.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
-import { allPages, apiBusy, restApiArn } from "./api-common.js";
+import { allItems, allPages, apiBusy, restApiArn } from "./api-common.js";
 import type { TagMap } from "./tags.js";
 
 export interface RestApiProps {
@@ -175,8 +175,8 @@ async function findApi(ctx: Ctx, p: RestApiProps, recordedId: string | undefined
 
 /** Every REST API with our name and stack tag, oldest first (the one observe adopts). */
 async function findOurs(ctx: Ctx, p: RestApiProps): Promise<RestApi[]> {
-  const all = await allPages((position) =>
-    ctx.clients.apigateway.send(new GetRestApisCommand({ position, limit: 500 })),
+  const all = await allItems(
+    paginateGetRestApis({ client: ctx.clients.apigateway }, { limit: 500 }),
   );
   return all
     .filter((a) => a.name === p.name && a.tags?.[p.stackTag.key] === p.stackTag.value)
@@ -184,8 +184,8 @@ async function findOurs(ctx: Ctx, p: RestApiProps): Promise<RestApi[]> {
 }
 
 async function readResources(api: APIGatewayClient, restApiId: string): Promise<ResourceState[]> {
-  const items = await allPages((position) =>
-    api.send(new GetResourcesCommand({ restApiId, position, limit: 500, embed: ["methods"] })),
+  const items = await allItems(
+    paginateGetResources({ client: api }, { restApiId, limit: 500, embed: ["methods"] }),
   );
   return items.map((r) => ({
     id: r.id ?? "",
@@ -229,9 +229,7 @@ function readParts(ctx: Ctx, restApiId: string): Promise<Parts> {
   const api = ctx.clients.apigateway;
   return Promise.all([
     readResources(api, restApiId),
-    allPages((position) =>
-      api.send(new GetDeploymentsCommand({ restApiId, position, limit: 500 })),
-    ),
+    allItems(paginateGetDeployments({ client: api }, { restApiId, limit: 500 })),
     allPages((position) =>
       api.send(new GetAuthorizersCommand({ restApiId, position, limit: 500 })),
     ).then((items) =>

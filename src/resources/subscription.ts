@@ -1,7 +1,7 @@
 import {
-  ListSubscriptionsByTopicCommand,
   SubscribeCommand,
   UnsubscribeCommand,
+  paginateListSubscriptionsByTopic,
   type Subscription,
 } from "@aws-sdk/client-sns";
 import { isNotFound } from "../aws/errors.js";
@@ -44,15 +44,12 @@ const same = (a: string | undefined, b: string) => a?.toLowerCase() === b.toLowe
 /** Every subscription of the topic; undefined when the topic does not exist. */
 async function list(ctx: Ctx, topicArn: string): Promise<Subscription[] | undefined> {
   const out: Subscription[] = [];
-  let NextToken: string | undefined;
   try {
-    do {
-      const page = await ctx.clients.sns.send(
-        new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }),
-      );
+    for await (const page of paginateListSubscriptionsByTopic(
+      { client: ctx.clients.sns },
+      { TopicArn: topicArn },
+    ))
       out.push(...(page.Subscriptions ?? []));
-      NextToken = page.NextToken;
-    } while (NextToken);
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;

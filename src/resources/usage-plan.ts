@@ -4,10 +4,10 @@ import {
   DeleteUsagePlanCommand,
   DeleteUsagePlanKeyCommand,
   GetUsagePlanCommand,
-  GetUsagePlanKeysCommand,
-  GetUsagePlansCommand,
   TagResourceCommand,
   UpdateUsagePlanCommand,
+  paginateGetUsagePlanKeys,
+  paginateGetUsagePlans,
   type PatchOperation,
   type UsagePlan,
 } from "@aws-sdk/client-api-gateway";
@@ -15,7 +15,7 @@ import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
 import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
-import { allPages, apiBusy } from "./api-common.js";
+import { allItems, apiBusy } from "./api-common.js";
 import type { TagMap } from "./tags.js";
 
 /** The usage plan that meters the stack's API key: per-key rate, burst and daily quota. */
@@ -61,8 +61,8 @@ export function usagePlanArn(partition: string, region: string, id: string): str
 const stageRef = (p: Pick<UsagePlanProps, "apiId" | "stage">) => `${p.apiId}:${p.stage}`;
 
 async function findOurs(ctx: Ctx, p: UsagePlanProps): Promise<UsagePlan[]> {
-  const all = await allPages((position) =>
-    ctx.clients.apigateway.send(new GetUsagePlansCommand({ position, limit: 500 })),
+  const all = await allItems(
+    paginateGetUsagePlans({ client: ctx.clients.apigateway }, { limit: 500 }),
   );
   // Oldest first would need a creation date, which usage plans lack: order by id, stably.
   return all
@@ -71,9 +71,10 @@ async function findOurs(ctx: Ctx, p: UsagePlanProps): Promise<UsagePlan[]> {
 }
 
 async function readCurrent(ctx: Ctx, u: UsagePlan): Promise<UsagePlanCurrent> {
-  const keys = await allPages((position) =>
-    ctx.clients.apigateway.send(
-      new GetUsagePlanKeysCommand({ usagePlanId: u.id ?? "", position, limit: 500 }),
+  const keys = await allItems(
+    paginateGetUsagePlanKeys(
+      { client: ctx.clients.apigateway },
+      { usagePlanId: u.id ?? "", limit: 500 },
     ),
   );
   return {

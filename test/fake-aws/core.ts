@@ -203,12 +203,15 @@ export class FakeAws {
   ): Promise<unknown> {
     const startedAt = Date.now();
     const mutating = isMutating(operation);
+    // A paginator sends every page with one input object, setting its token in place: record
+    // the input as this call sent it.
+    const sent = { ...input };
     const active = this.faults.filter((f) => f.times > 0 && matches(f, service, operation, input));
     const record = (error?: string): CallRecord => {
       const r: CallRecord = {
         service,
         operation,
-        input,
+        input: sent,
         mutating,
         startedAt,
         endedAt: Date.now(),
