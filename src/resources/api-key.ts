@@ -9,7 +9,8 @@ import {
 } from "@aws-sdk/client-api-gateway";
 import { orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
-import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
+import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { allItems } from "./api-common.js";
 import type { TagMap } from "./tags.js";
 
@@ -60,12 +61,14 @@ function observed(p: ApiKeyProps, k: ApiKey): Observed<ApiKeyOutputs, ApiKeyCurr
   };
 }
 
-export const apiKeyHandler: ResourceHandler<ApiKeyProps, ApiKeyOutputs, ApiKeyCurrent> = {
+type ApiKeyField = "enabled" | "tags";
+
+export const apiKeyKind: Kind<ApiKeyProps, ApiKeyOutputs, ApiKeyCurrent, ApiKeyField> = {
   kind: "apigateway-api-key",
   label: "API key",
   displayId: (p) => p.name,
 
-  async observe(ctx, p, recorded) {
+  async read(ctx, p, recorded) {
     const byId = recorded?.id
       ? await orMissing(
           ctx.clients.apigateway.send(
@@ -77,11 +80,30 @@ export const apiKeyHandler: ResourceHandler<ApiKeyProps, ApiKeyOutputs, ApiKeyCu
     return k && observed(p, k);
   },
 
-  diff(p, o): Change {
-    const fields: string[] = [];
+  diff(p, o) {
+    const fields: ApiKeyField[] = [];
     if (!o.current.enabled) fields.push("enabled");
     if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
-    return { fields };
+    return fields;
+  },
+
+  fix: {
+    async enabled(ctx, _p, o) {
+      await ctx.clients.apigateway.send(
+        new UpdateApiKeyCommand({
+          apiKey: o.id,
+          patchOperations: [{ op: "replace", path: "/enabled", value: "true" }],
+        }),
+      );
+    },
+    async tags(ctx, p, o) {
+      await ctx.clients.apigateway.send(
+        new TagResourceCommand({
+          resourceArn: apiKeyArn(p.partition, p.region, o.id),
+          tags: { ...p.tags },
+        }),
+      );
+    },
   },
 
   async create(ctx, p) {
@@ -95,38 +117,13 @@ export const apiKeyHandler: ResourceHandler<ApiKeyProps, ApiKeyOutputs, ApiKeyCu
       }),
     );
     // CreateApiKey takes no idempotency token: a retry after a lost response makes a second
-    // key. Keep the oldest (the one observe adopts), delete the others.
+    // key. Keep the oldest (the one read adopts), delete the others.
     const ours = await findOurs(ctx, p);
     const keep = ours[0] ?? made;
     for (const extra of ours.slice(1)) {
-      if (extra.id) await this.destroy(ctx, { kind: this.kind, id: extra.id, outputs: {} });
+      if (extra.id) await orMissing(deleteKey(ctx, extra.id));
     }
     return observed(p, { ...keep, enabled: true, tags: { ...p.tags, ...keep.tags } });
-  },
-
-  async update(ctx, p, o, change) {
-    const api = ctx.clients.apigateway;
-    if (change.fields.includes("enabled")) {
-      await api.send(
-        new UpdateApiKeyCommand({
-          apiKey: o.id,
-          patchOperations: [{ op: "replace", path: "/enabled", value: "true" }],
-        }),
-      );
-    }
-    if (change.fields.includes("tags")) {
-      await api.send(
-        new TagResourceCommand({
-          resourceArn: apiKeyArn(p.partition, p.region, o.id),
-          tags: { ...p.tags },
-        }),
-      );
-    }
-    return {
-      id: o.id,
-      outputs: o.outputs,
-      current: { enabled: true, tags: { ...o.current.tags, ...p.tags } },
-    };
   },
 
   async exists(ctx, entry) {
@@ -136,10 +133,14 @@ export const apiKeyHandler: ResourceHandler<ApiKeyProps, ApiKeyOutputs, ApiKeyCu
     return k !== undefined;
   },
 
-  async destroy(ctx, entry: StateEntry) {
-    await orMissing(ctx.clients.apigateway.send(new DeleteApiKeyCommand({ apiKey: entry.id })));
-  },
+  delete: (ctx, entry: StateEntry) => deleteKey(ctx, entry.id),
 };
+
+export const apiKeyHandler = lifecycle(apiKeyKind);
+
+async function deleteKey(ctx: Ctx, apiKey: string): Promise<void> {
+  await ctx.clients.apigateway.send(new DeleteApiKeyCommand({ apiKey }));
+}
 
 /** The key's value, for `request` and `outputs --show-api-key`: read on demand, never stored. */
 export async function readApiKeyValue(ctx: Pick<Ctx, "clients">, id: string): Promise<string> {

@@ -7,10 +7,11 @@ import {
   type PatchOperation,
   type Stage,
 } from "@aws-sdk/client-api-gateway";
-import { isNamed, isNotFound } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import { hasTags, sameJson } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
-import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
+import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { apiBusy, stageArn } from "./api-common.js";
 import type { TagMap } from "./tags.js";
 
@@ -92,8 +93,21 @@ export function invokeUrl(i: {
   return `https://${i.apiId}.execute-api.${i.region}.${domain}/${i.stage}`;
 }
 
+type PatchField =
+  | "deploymentId"
+  | "tracingEnabled"
+  | "loggingLevel"
+  | "dataTraceEnabled"
+  | "metricsEnabled"
+  | "throttlingRateLimit"
+  | "throttlingBurstLimit"
+  | "accessLogDestinationArn"
+  | "accessLogFormat";
+
+type StageField = PatchField | "tags";
+
 /** Field → the UpdateStage patch that sets it (values are strings). */
-const PATCHES: Record<string, { path: string; value: (p: StageProps) => string }> = {
+const PATCHES: Record<PatchField, { path: string; value: (p: StageProps) => string }> = {
   deploymentId: { path: "/deploymentId", value: (p) => p.deploymentId },
   tracingEnabled: { path: "/tracingEnabled", value: () => String(BASELINE.tracingEnabled) },
   loggingLevel: { path: "/*/*/logging/loglevel", value: () => BASELINE.loggingLevel },
@@ -150,31 +164,45 @@ function observed(p: StageProps, current: StageCurrent): Observed<StageOutputs, 
 }
 
 async function read(ctx: Ctx, p: StageProps): Promise<StageCurrent | undefined> {
-  try {
-    return currentOf(
-      await ctx.clients.apigateway.send(
-        new GetStageCommand({ restApiId: p.restApiId, stageName: p.name }),
-      ),
-    );
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  const s = await orMissing(
+    ctx.clients.apigateway.send(new GetStageCommand({ restApiId: p.restApiId, stageName: p.name })),
+  );
+  return s && currentOf(s);
 }
 
-export const stageHandler: ResourceHandler<StageProps, StageOutputs, StageCurrent> = {
+/** Every patched field that differs, in one UpdateStage. */
+const patch: Fixer<StageProps, StageOutputs, StageCurrent, StageField> = async (
+  ctx,
+  p,
+  _o,
+  fields,
+) => {
+  const patchOperations: PatchOperation[] = Object.entries(PATCHES)
+    .filter(([field]) => fields.has(field as PatchField))
+    .map(([, x]) => ({ op: "replace", path: x.path, value: x.value(p) }));
+  await retryWhile(
+    ctx,
+    () =>
+      ctx.clients.apigateway.send(
+        new UpdateStageCommand({ restApiId: p.restApiId, stageName: p.name, patchOperations }),
+      ),
+    apiBusy(),
+  );
+};
+
+export const stageKind: Kind<StageProps, StageOutputs, StageCurrent, StageField> = {
   kind: "apigateway-stage",
   label: "API Gateway stage",
   displayId: stageId,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const current = await read(ctx, p);
     return current && observed(p, current);
   },
 
-  diff(p, o): Change {
+  diff(p, o) {
     const c = o.current;
-    const fields: string[] = [];
+    const fields: StageField[] = [];
     if (c.deploymentId !== p.deploymentId) fields.push("deploymentId");
     if (c.tracingEnabled !== BASELINE.tracingEnabled) fields.push("tracingEnabled");
     if (c.loggingLevel !== BASELINE.loggingLevel) fields.push("loggingLevel");
@@ -187,87 +215,67 @@ export const stageHandler: ResourceHandler<StageProps, StageOutputs, StageCurren
     }
     if (!sameJson(c.accessLogFormat, p.accessLogFormat)) fields.push("accessLogFormat");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
-    return { fields };
+    return fields;
   },
 
-  async create(ctx, p) {
-    try {
-      await retryWhile(
-        ctx,
-        () =>
-          ctx.clients.apigateway.send(
-            new CreateStageCommand({
-              restApiId: p.restApiId,
-              stageName: p.name,
-              deploymentId: p.deploymentId,
-              tracingEnabled: BASELINE.tracingEnabled,
-              tags: { ...p.tags },
-            }),
-          ),
-        apiBusy(),
-      );
-    } catch (err) {
-      // Made by an earlier run that stopped before recording it: adopt it.
-      if (!isNamed(err, "ConflictException")) throw err;
-    }
-    const current = await read(ctx, p);
-    if (!current) throw new Error("the stage disappeared right after it was created");
-    const o = observed(p, current);
-    // CreateStage takes neither method settings nor access logs: they are patched in.
-    const change = this.diff(p, o);
-    return change.fields.length ? this.update(ctx, p, o, change) : o;
-  },
-
-  async update(ctx, p, _o, change) {
-    const api = ctx.clients.apigateway;
-    const patchOperations: PatchOperation[] = Object.entries(PATCHES)
-      .filter(([field]) => change.fields.includes(field))
-      .map(([, x]) => ({ op: "replace", path: x.path, value: x.value(p) }));
-    if (patchOperations.length) {
-      await retryWhile(
-        ctx,
-        () =>
-          api.send(
-            new UpdateStageCommand({ restApiId: p.restApiId, stageName: p.name, patchOperations }),
-          ),
-        apiBusy(),
-      );
-    }
-    if (change.fields.includes("tags")) {
-      await api.send(
+  fix: {
+    deploymentId: patch,
+    tracingEnabled: patch,
+    loggingLevel: patch,
+    dataTraceEnabled: patch,
+    metricsEnabled: patch,
+    throttlingRateLimit: patch,
+    throttlingBurstLimit: patch,
+    accessLogDestinationArn: patch,
+    accessLogFormat: patch,
+    async tags(ctx, p) {
+      await ctx.clients.apigateway.send(
         new TagResourceCommand({
           resourceArn: stageArn(p.partition, p.region, p.restApiId, p.name),
           tags: { ...p.tags },
         }),
       );
-    }
-    const current = await read(ctx, p);
-    if (!current) throw new Error("the stage disappeared while it was being updated");
-    return observed(p, current);
+    },
   },
+
+  // CreateStage takes neither method settings nor access logs: the fix that follows patches
+  // them in, from what the engine reads back.
+  async create(ctx, p) {
+    await retryWhile(
+      ctx,
+      () =>
+        ctx.clients.apigateway.send(
+          new CreateStageCommand({
+            restApiId: p.restApiId,
+            stageName: p.name,
+            deploymentId: p.deploymentId,
+            tracingEnabled: BASELINE.tracingEnabled,
+            tags: { ...p.tags },
+          }),
+        ),
+      apiBusy(),
+    );
+  },
+
+  // Made by an earlier run that stopped before recording it: adopt it.
+  alreadyExists: (err) => isNamed(err, "ConflictException"),
 
   async exists(ctx, entry) {
     const [restApiId, stageName] = entry.id.split("/");
-    try {
-      await ctx.clients.apigateway.send(new GetStageCommand({ restApiId, stageName }));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    const s = await orMissing(
+      ctx.clients.apigateway.send(new GetStageCommand({ restApiId, stageName })),
+    );
+    return s !== undefined;
   },
 
-  async destroy(ctx, entry: StateEntry) {
+  async delete(ctx, entry: StateEntry) {
     const [restApiId, stageName] = entry.id.split("/");
-    try {
-      await retryWhile(
-        ctx,
-        () => ctx.clients.apigateway.send(new DeleteStageCommand({ restApiId, stageName })),
-        apiBusy({ quota: true }),
-      );
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    await retryWhile(
+      ctx,
+      () => ctx.clients.apigateway.send(new DeleteStageCommand({ restApiId, stageName })),
+      apiBusy({ quota: true }),
+    );
   },
 };
+
+export const stageHandler = lifecycle(stageKind);

@@ -22,12 +22,13 @@ import {
   type Deployment,
   type RestApi,
 } from "@aws-sdk/client-api-gateway";
-import { isNamed, isNotFound } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import type { RouteSpec } from "../routes.js";
 import { PROJECT, type AuthMode } from "../config.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
-import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
+import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { allItems, allPages, apiBusy, restApiArn } from "./api-common.js";
 import type { TagMap } from "./tags.js";
 
@@ -161,19 +162,7 @@ function methodsAt(p: RestApiProps, path: string): string[] {
   return [...new Set(p.routes.filter((r) => r.path === path).flatMap((r) => r.methods))];
 }
 
-async function findApi(ctx: Ctx, p: RestApiProps, recordedId: string | undefined) {
-  const api = ctx.clients.apigateway;
-  if (recordedId) {
-    try {
-      return await api.send(new GetRestApiCommand({ restApiId: recordedId }));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
-  return (await findOurs(ctx, p))[0];
-}
-
-/** Every REST API with our name and stack tag, oldest first (the one observe adopts). */
+/** Every REST API with our name and stack tag, oldest first (the one read adopts). */
 async function findOurs(ctx: Ctx, p: RestApiProps): Promise<RestApi[]> {
   const all = await allItems(
     paginateGetRestApis({ client: ctx.clients.apigateway }, { limit: 500 }),
@@ -351,7 +340,7 @@ function routeDrift(
   return { missingPaths, extraTops, missingMethods, wrongAuth, wrongIntegration, extraMethods };
 }
 
-const ROUTE_FIELDS = ["resources", "methods", "integrations"];
+const ROUTE_FIELDS = ["resources", "methods", "integrations"] as const;
 
 /** Repairs only what differs; returns true when a route or integration was changed. */
 async function repairRoutes(
@@ -366,10 +355,7 @@ async function repairRoutes(
   const busy = apiBusy();
   const send = <T>(f: () => Promise<T>) => retryWhile(ctx, f, busy);
   // A retried delete whose first response was lost meets "not found": already done.
-  const remove = (f: () => Promise<unknown>) =>
-    send(f).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+  const remove = (f: () => Promise<unknown>) => orMissing(send(f));
   for (const r of d.extraTops) {
     await remove(() => api.send(new DeleteResourceCommand({ restApiId, resourceId: r.id })));
   }
@@ -461,32 +447,103 @@ async function repairRoutes(
   );
 }
 
-export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestApiCurrent> = {
+type RestApiField =
+  "endpointType" | "tags" | "authorizer" | "resources" | "methods" | "integrations" | "deployment";
+
+type RestApiFixer = Fixer<RestApiProps, RestApiOutputs, RestApiCurrent, RestApiField>;
+
+/** A deployment of the desired routes, as they are now; its id. */
+async function deploy(ctx: Ctx, p: RestApiProps, restApiId: string): Promise<string> {
+  const d = await retryWhile(
+    ctx,
+    () =>
+      ctx.clients.apigateway.send(
+        new CreateDeploymentCommand({
+          restApiId,
+          description: deploymentDescription(routesHash(p)),
+        }),
+      ),
+    apiBusy(),
+  );
+  return d.id ?? "";
+}
+
+/**
+ * The stack's authorizer, the routes and the authorizers no method needs any more, in that
+ * order: the methods of a new authorizer point at it, and an old one goes only once no method
+ * points at it. Deploys what it changed.
+ */
+const routes: RestApiFixer = async (ctx, p, o, fields) => {
+  const api = ctx.clients.apigateway;
+  const restApiId = o.id;
+  const c = o.current;
+  const busy = apiBusy();
+  const authorizers = authorizerDrift(p, c);
+  let authorizerId = authorizers.good?.id;
+  if (fields.has("authorizer") && authorizers.wantName && !authorizerId) {
+    const made = await retryWhile(
+      ctx,
+      () =>
+        api.send(
+          new CreateAuthorizerCommand({
+            restApiId,
+            name: authorizers.wantName,
+            type: "COGNITO_USER_POOLS",
+            providerARNs: [p.userPoolArn ?? ""],
+            identitySource: IDENTITY_SOURCE,
+          }),
+        ),
+      busy,
+    );
+    authorizerId = made.id;
+  }
+  const repaired = ROUTE_FIELDS.some((f) => fields.has(f))
+    ? await repairRoutes(ctx, p, restApiId, c, authorizerId)
+    : false;
+  // Only once no method points at them any more.
+  if (fields.has("authorizer")) {
+    for (const x of authorizers.extra) {
+      await orMissing(
+        retryWhile(
+          ctx,
+          () => api.send(new DeleteAuthorizerCommand({ restApiId, authorizerId: x.id })),
+          busy,
+        ),
+      );
+    }
+  }
+  // A deployment is a snapshot: routes repaired here reach callers only through a new one.
+  if (repaired || fields.has("authorizer")) {
+    return { deploymentId: await deploy(ctx, p, restApiId) };
+  }
+};
+
+export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, RestApiField> = {
   kind: "apigateway-rest-api",
   label: "API Gateway REST API",
   displayId: (p) => p.name,
 
-  async observe(ctx, p, recorded) {
+  async read(ctx, p, recorded) {
     if (recorded?.id) {
       // The usual case: the API and its routes in one round trip.
       const [got, parts] = await Promise.allSettled([
-        ctx.clients.apigateway.send(new GetRestApiCommand({ restApiId: recorded.id })),
+        orMissing(ctx.clients.apigateway.send(new GetRestApiCommand({ restApiId: recorded.id }))),
         readParts(ctx, recorded.id),
       ]);
-      if (got.status === "fulfilled" && got.value.id) {
+      if (got.status === "rejected") throw got.reason;
+      if (got.value?.id) {
         if (parts.status === "rejected") throw parts.reason;
         return observed(p, got.value.id, await readCurrent(ctx, p, got.value, parts.value));
       }
-      if (got.status === "rejected" && !isNotFound(got.reason)) throw got.reason;
     }
-    const a = await findApi(ctx, p, undefined);
+    const a = (await findOurs(ctx, p))[0];
     if (!a?.id) return undefined;
     return observed(p, a.id, await readCurrent(ctx, p, a));
   },
 
-  diff(p, o): Change {
+  diff(p, o) {
     const c = o.current;
-    const fields: string[] = [];
+    const fields: RestApiField[] = [];
     if (!deepEqual(c.endpointTypes, [ENDPOINT_TYPE])) fields.push("endpointType");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
     const d = routeDrift(p, c);
@@ -497,9 +554,51 @@ export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestA
     const a = authorizerDrift(p, c);
     if ((a.wantName && !a.good) || a.extra.length) fields.push("authorizer");
     if (!c.deploymentId) fields.push("deployment");
-    return { fields };
+    return fields;
   },
 
+  fix: {
+    async endpointType(ctx, _p, o) {
+      // Only one endpoint type at a time: replace whatever it is now.
+      const from = o.current.endpointTypes[0] ?? "EDGE";
+      await retryWhile(
+        ctx,
+        () =>
+          ctx.clients.apigateway.send(
+            new UpdateRestApiCommand({
+              restApiId: o.id,
+              patchOperations: [
+                {
+                  op: "replace",
+                  path: `/endpointConfiguration/types/${from}`,
+                  value: ENDPOINT_TYPE,
+                },
+              ],
+            }),
+          ),
+        apiBusy(),
+      );
+    },
+    async tags(ctx, p, o) {
+      await ctx.clients.apigateway.send(
+        new TagResourceCommand({
+          resourceArn: restApiArn(p.partition, p.region, o.id),
+          tags: { ...p.tags },
+        }),
+      );
+    },
+    authorizer: routes,
+    resources: routes,
+    methods: routes,
+    integrations: routes,
+    // No deployment has the desired routes: unless the routes fix above just made one.
+    async deployment(ctx, p, o) {
+      if (o.outputs.deploymentId) return;
+      return { deploymentId: await deploy(ctx, p, o.id) };
+    },
+  },
+
+  // The routes, the authorizer and the first deployment are made by the fixes that follow.
   async create(ctx, p) {
     const a = await ctx.clients.apigateway.send(
       new CreateRestApiCommand({
@@ -510,128 +609,31 @@ export const restApiHandler: ResourceHandler<RestApiProps, RestApiOutputs, RestA
       }),
     );
     // CreateRestApi takes no idempotency token: had the SDK retried it after a lost response,
-    // there would now be two. Keep the oldest (the one observe adopts), delete the others.
+    // there would now be two. Keep the oldest (the one read adopts), delete the others.
     const ours = await findOurs(ctx, p);
     const keep = ours[0] ?? a;
     for (const extra of ours.slice(1)) {
-      if (extra.id) await this.destroy(ctx, { kind: this.kind, id: extra.id, outputs: {} });
+      if (extra.id) await orMissing(deleteApi(ctx, extra.id));
     }
-    const o = observed(p, keep.id ?? "", await readCurrent(ctx, p, keep));
-    return this.update(ctx, p, o, this.diff(p, o));
-  },
-
-  async update(ctx, p, o, change) {
-    const api = ctx.clients.apigateway;
-    const restApiId = o.id;
-    const c = o.current;
-    const busy = apiBusy();
-    if (change.fields.includes("endpointType")) {
-      // Only one endpoint type at a time: replace whatever it is now.
-      const from = c.endpointTypes[0] ?? "EDGE";
-      await retryWhile(
-        ctx,
-        () =>
-          api.send(
-            new UpdateRestApiCommand({
-              restApiId,
-              patchOperations: [
-                {
-                  op: "replace",
-                  path: `/endpointConfiguration/types/${from}`,
-                  value: ENDPOINT_TYPE,
-                },
-              ],
-            }),
-          ),
-        busy,
-      );
-    }
-    if (change.fields.includes("tags")) {
-      await api.send(
-        new TagResourceCommand({
-          resourceArn: restApiArn(p.partition, p.region, restApiId),
-          tags: { ...p.tags },
-        }),
-      );
-    }
-    const authorizers = authorizerDrift(p, c);
-    let authorizerId = authorizers.good?.id;
-    if (change.fields.includes("authorizer") && authorizers.wantName && !authorizerId) {
-      const made = await retryWhile(
-        ctx,
-        () =>
-          api.send(
-            new CreateAuthorizerCommand({
-              restApiId,
-              name: authorizers.wantName,
-              type: "COGNITO_USER_POOLS",
-              providerARNs: [p.userPoolArn ?? ""],
-              identitySource: IDENTITY_SOURCE,
-            }),
-          ),
-        busy,
-      );
-      authorizerId = made.id;
-    }
-    const repaired = ROUTE_FIELDS.some((f) => change.fields.includes(f))
-      ? await repairRoutes(ctx, p, restApiId, c, authorizerId)
-      : false;
-    // Only once no method points at them any more.
-    if (change.fields.includes("authorizer")) {
-      for (const x of authorizers.extra) {
-        await retryWhile(
-          ctx,
-          () => api.send(new DeleteAuthorizerCommand({ restApiId, authorizerId: x.id })),
-          busy,
-        ).catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
-      }
-    }
-    let deploymentId = c.deploymentId;
-    // A deployment is a snapshot: routes repaired here reach callers only through a new one.
-    if (repaired || !deploymentId || change.fields.includes("authorizer")) {
-      const d = await retryWhile(
-        ctx,
-        () =>
-          api.send(
-            new CreateDeploymentCommand({
-              restApiId,
-              description: deploymentDescription(routesHash(p)),
-            }),
-          ),
-        busy,
-      );
-      deploymentId = d.id;
-    }
-    const a = await api.send(new GetRestApiCommand({ restApiId }));
-    const current = await readCurrent(ctx, p, a);
-    return observed(p, restApiId, {
-      ...current,
-      deploymentId: deploymentId ?? current.deploymentId,
-    });
+    return observed(p, keep.id ?? "", await readCurrent(ctx, p, keep));
   },
 
   async exists(ctx, entry) {
-    try {
-      await ctx.clients.apigateway.send(new GetRestApiCommand({ restApiId: entry.id }));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    const a = await orMissing(
+      ctx.clients.apigateway.send(new GetRestApiCommand({ restApiId: entry.id })),
+    );
+    return a !== undefined;
   },
 
-  async destroy(ctx, entry: StateEntry) {
-    try {
-      await retryWhile(
-        ctx,
-        () => ctx.clients.apigateway.send(new DeleteRestApiCommand({ restApiId: entry.id })),
-        apiBusy({ quota: true }),
-      );
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-  },
+  delete: (ctx, entry: StateEntry) => deleteApi(ctx, entry.id),
 };
+
+export const restApiHandler = lifecycle(restApiKind);
+
+async function deleteApi(ctx: Ctx, restApiId: string): Promise<void> {
+  await retryWhile(
+    ctx,
+    () => ctx.clients.apigateway.send(new DeleteRestApiCommand({ restApiId })),
+    apiBusy({ quota: true }),
+  );
+}

@@ -11,10 +11,11 @@ import {
   type PatchOperation,
   type UsagePlan,
 } from "@aws-sdk/client-api-gateway";
-import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
-import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
+import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { allItems, apiBusy } from "./api-common.js";
 import type { TagMap } from "./tags.js";
 
@@ -96,174 +97,166 @@ function observed(
   return { id, outputs: { id, name: p.name }, current };
 }
 
-export const usagePlanHandler: ResourceHandler<UsagePlanProps, UsagePlanOutputs, UsagePlanCurrent> =
-  {
-    kind: "apigateway-usage-plan",
-    label: "API usage plan",
-    displayId: (p) => p.name,
+type UsagePlanField = "stages" | "throttle" | "quota" | "keys" | "tags";
 
-    async observe(ctx, p, recorded) {
-      let plan: UsagePlan | undefined;
-      if (recorded?.id) {
-        try {
-          plan = await ctx.clients.apigateway.send(
-            new GetUsagePlanCommand({ usagePlanId: recorded.id }),
-          );
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-      }
-      plan ??= (await findOurs(ctx, p))[0];
-      if (!plan?.id) return undefined;
-      return observed(p, plan.id, await readCurrent(ctx, plan));
-    },
+/** Stages, throttle and quota: one UpdateUsagePlan with the patches of every field that differs. */
+const settings: Fixer<UsagePlanProps, UsagePlanOutputs, UsagePlanCurrent, UsagePlanField> = async (
+  ctx,
+  p,
+  o,
+  fields,
+) => {
+  const c = o.current;
+  const ops: PatchOperation[] = [];
+  if (fields.has("stages")) {
+    for (const s of c.stages.filter((x) => x !== stageRef(p))) {
+      ops.push({ op: "remove", path: "/apiStages", value: s });
+    }
+    if (!c.stages.includes(stageRef(p))) {
+      ops.push({ op: "add", path: "/apiStages", value: stageRef(p) });
+    }
+  }
+  if (fields.has("throttle")) {
+    ops.push(
+      { op: "replace", path: "/throttle/rateLimit", value: String(p.rateLimit) },
+      { op: "replace", path: "/throttle/burstLimit", value: String(p.burstLimit) },
+    );
+  }
+  if (fields.has("quota")) {
+    ops.push(
+      { op: "replace", path: "/quota/limit", value: String(p.dailyQuota) },
+      { op: "replace", path: "/quota/period", value: "DAY" },
+    );
+  }
+  if (ops.length) {
+    await retryWhile(
+      ctx,
+      () =>
+        ctx.clients.apigateway.send(
+          new UpdateUsagePlanCommand({ usagePlanId: o.id, patchOperations: ops }),
+        ),
+      apiBusy(),
+    );
+  }
+};
 
-    diff(p, o): Change {
-      const c = o.current;
-      const fields: string[] = [];
-      if (c.stages.join(",") !== stageRef(p)) fields.push("stages");
-      if (c.rateLimit !== p.rateLimit || c.burstLimit !== p.burstLimit) fields.push("throttle");
-      if (c.quotaLimit !== p.dailyQuota || c.quotaPeriod !== "DAY") fields.push("quota");
-      if (c.keyIds.join(",") !== p.keyId) fields.push("keys");
-      if (!hasTags(c.tags, p.tags)) fields.push("tags");
-      return { fields };
-    },
+export const usagePlanKind: Kind<
+  UsagePlanProps,
+  UsagePlanOutputs,
+  UsagePlanCurrent,
+  UsagePlanField
+> = {
+  kind: "apigateway-usage-plan",
+  label: "API usage plan",
+  displayId: (p) => p.name,
 
-    async create(ctx, p) {
-      const api = ctx.clients.apigateway;
-      const made = await retryWhile(
-        ctx,
-        () =>
-          api.send(
-            new CreateUsagePlanCommand({
-              name: p.name,
-              description: p.description,
-              apiStages: [{ apiId: p.apiId, stage: p.stage }],
-              throttle: { rateLimit: p.rateLimit, burstLimit: p.burstLimit },
-              quota: { limit: p.dailyQuota, period: "DAY" },
-              // Tagged at birth: should this run stop before recording it, the next one adopts it.
-              tags: { ...p.tags },
-            }),
-          ),
-        apiBusy(),
-      );
-      // No idempotency token here either: keep one plan, delete any twin a retry made.
-      const ours = await findOurs(ctx, p);
-      const keep = ours.find((u) => u.id === made.id) ?? ours[0] ?? made;
-      for (const extra of ours.filter((u) => u.id !== keep.id)) {
-        if (extra.id) await this.destroy(ctx, { kind: this.kind, id: extra.id, outputs: {} });
-      }
-      const o = observed(p, keep.id ?? "", await readCurrent(ctx, keep));
-      return this.update(ctx, p, o, this.diff(p, o));
-    },
+  async read(ctx, p, recorded) {
+    const byId = recorded?.id
+      ? await orMissing(
+          ctx.clients.apigateway.send(new GetUsagePlanCommand({ usagePlanId: recorded.id })),
+        )
+      : undefined;
+    const plan = byId ?? (await findOurs(ctx, p))[0];
+    if (!plan?.id) return undefined;
+    return observed(p, plan.id, await readCurrent(ctx, plan));
+  },
 
-    async update(ctx, p, o, change) {
+  diff(p, o) {
+    const c = o.current;
+    const fields: UsagePlanField[] = [];
+    if (c.stages.join(",") !== stageRef(p)) fields.push("stages");
+    if (c.rateLimit !== p.rateLimit || c.burstLimit !== p.burstLimit) fields.push("throttle");
+    if (c.quotaLimit !== p.dailyQuota || c.quotaPeriod !== "DAY") fields.push("quota");
+    if (c.keyIds.join(",") !== p.keyId) fields.push("keys");
+    if (!hasTags(c.tags, p.tags)) fields.push("tags");
+    return fields;
+  },
+
+  fix: {
+    stages: settings,
+    throttle: settings,
+    quota: settings,
+    async keys(ctx, p, o) {
       const api = ctx.clients.apigateway;
       const usagePlanId = o.id;
-      const c = o.current;
-      const ops: PatchOperation[] = [];
-      if (change.fields.includes("stages")) {
-        for (const s of c.stages.filter((x) => x !== stageRef(p))) {
-          ops.push({ op: "remove", path: "/apiStages", value: s });
-        }
-        if (!c.stages.includes(stageRef(p))) {
-          ops.push({ op: "add", path: "/apiStages", value: stageRef(p) });
-        }
+      for (const keyId of o.current.keyIds.filter((k) => k !== p.keyId)) {
+        await orMissing(api.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId })));
       }
-      if (change.fields.includes("throttle")) {
-        ops.push(
-          { op: "replace", path: "/throttle/rateLimit", value: String(p.rateLimit) },
-          { op: "replace", path: "/throttle/burstLimit", value: String(p.burstLimit) },
-        );
+      if (!o.current.keyIds.includes(p.keyId)) {
+        await api
+          .send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId: p.keyId, keyType: "API_KEY" }))
+          .catch((err: unknown) => {
+            // Already attached by a call whose response was lost.
+            if (!isNamed(err, "ConflictException")) throw err;
+          });
       }
-      if (change.fields.includes("quota")) {
-        ops.push(
-          { op: "replace", path: "/quota/limit", value: String(p.dailyQuota) },
-          { op: "replace", path: "/quota/period", value: "DAY" },
-        );
-      }
-      if (ops.length) {
-        await retryWhile(
-          ctx,
-          () => api.send(new UpdateUsagePlanCommand({ usagePlanId, patchOperations: ops })),
-          apiBusy(),
-        );
-      }
-      if (change.fields.includes("keys")) {
-        for (const keyId of c.keyIds.filter((k) => k !== p.keyId)) {
-          await api
-            .send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId }))
-            .catch((err: unknown) => {
-              if (!isNotFound(err)) throw err;
-            });
-        }
-        if (!c.keyIds.includes(p.keyId)) {
-          await api
-            .send(
-              new CreateUsagePlanKeyCommand({ usagePlanId, keyId: p.keyId, keyType: "API_KEY" }),
-            )
-            .catch((err: unknown) => {
-              // Already attached by a call whose response was lost.
-              if (!isNamed(err, "ConflictException")) throw err;
-            });
-        }
-      }
-      if (change.fields.includes("tags")) {
-        await api.send(
-          new TagResourceCommand({
-            resourceArn: usagePlanArn(p.partition, p.region, usagePlanId),
+    },
+    async tags(ctx, p, o) {
+      await ctx.clients.apigateway.send(
+        new TagResourceCommand({
+          resourceArn: usagePlanArn(p.partition, p.region, o.id),
+          tags: { ...p.tags },
+        }),
+      );
+    },
+  },
+
+  // The key is attached by the fix that follows: CreateUsagePlan has no parameter for it.
+  async create(ctx, p) {
+    const made = await retryWhile(
+      ctx,
+      () =>
+        ctx.clients.apigateway.send(
+          new CreateUsagePlanCommand({
+            name: p.name,
+            description: p.description,
+            apiStages: [{ apiId: p.apiId, stage: p.stage }],
+            throttle: { rateLimit: p.rateLimit, burstLimit: p.burstLimit },
+            quota: { limit: p.dailyQuota, period: "DAY" },
+            // Tagged at birth: should this run stop before recording it, the next one adopts it.
             tags: { ...p.tags },
           }),
-        );
-      }
-      return observed(p, usagePlanId, {
-        stages: [stageRef(p)],
-        rateLimit: p.rateLimit,
-        burstLimit: p.burstLimit,
-        quotaLimit: p.dailyQuota,
-        quotaPeriod: "DAY",
-        keyIds: [p.keyId],
-        tags: { ...c.tags, ...p.tags },
-      });
-    },
+        ),
+      apiBusy(),
+    );
+    // No idempotency token here either: keep one plan, delete any twin a retry made.
+    const ours = await findOurs(ctx, p);
+    const keep = ours.find((u) => u.id === made.id) ?? ours[0] ?? made;
+    for (const extra of ours.filter((u) => u.id !== keep.id)) {
+      if (extra.id) await orMissing(deletePlan(ctx, extra.id));
+    }
+    return observed(p, keep.id ?? "", await readCurrent(ctx, keep));
+  },
 
-    async exists(ctx, entry) {
-      const plan = await orMissing(
-        ctx.clients.apigateway.send(new GetUsagePlanCommand({ usagePlanId: entry.id })),
-      );
-      return plan !== undefined;
-    },
+  async exists(ctx, entry) {
+    const plan = await orMissing(
+      ctx.clients.apigateway.send(new GetUsagePlanCommand({ usagePlanId: entry.id })),
+    );
+    return plan !== undefined;
+  },
 
-    async destroy(ctx, entry: StateEntry) {
-      const api = ctx.clients.apigateway;
-      try {
-        // A plan still associated with API stages cannot be deleted: detach them first.
-        const plan = await api.send(new GetUsagePlanCommand({ usagePlanId: entry.id }));
-        const stages = (plan.apiStages ?? []).map((s) => `${s.apiId ?? ""}:${s.stage ?? ""}`);
-        if (stages.length) {
-          await retryWhile(
-            ctx,
-            () =>
-              api.send(
-                new UpdateUsagePlanCommand({
-                  usagePlanId: entry.id,
-                  patchOperations: stages.map((value) => ({
-                    op: "remove",
-                    path: "/apiStages",
-                    value,
-                  })),
-                }),
-              ),
-            apiBusy(),
-          );
-        }
-        await retryWhile(
-          ctx,
-          () => api.send(new DeleteUsagePlanCommand({ usagePlanId: entry.id })),
-          apiBusy(),
-        );
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    },
-  };
+  delete: (ctx, entry: StateEntry) => deletePlan(ctx, entry.id),
+};
+
+export const usagePlanHandler = lifecycle(usagePlanKind);
+
+/** A plan still associated with API stages cannot be deleted: detach them first. */
+async function deletePlan(ctx: Ctx, usagePlanId: string): Promise<void> {
+  const api = ctx.clients.apigateway;
+  const plan = await api.send(new GetUsagePlanCommand({ usagePlanId }));
+  const stages = (plan.apiStages ?? []).map((s) => `${s.apiId ?? ""}:${s.stage ?? ""}`);
+  if (stages.length) {
+    await retryWhile(
+      ctx,
+      () =>
+        api.send(
+          new UpdateUsagePlanCommand({
+            usagePlanId,
+            patchOperations: stages.map((value) => ({ op: "remove", path: "/apiStages", value })),
+          }),
+        ),
+      apiBusy(),
+    );
+  }
+  await retryWhile(ctx, () => api.send(new DeleteUsagePlanCommand({ usagePlanId })), apiBusy());
+}
