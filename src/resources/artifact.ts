@@ -1,6 +1,7 @@
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { isNotFound } from "../aws/errors.js";
-import type { Change, ResourceHandler } from "../engine/types.js";
+import { orMissing } from "../aws/errors.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
+import type { Ctx } from "../engine/types.js";
 import type { Artifact } from "../package/zip.js";
 
 export interface ArtifactProps {
@@ -27,52 +28,60 @@ function outputsOf(p: ArtifactProps): ArtifactOutputs {
   return { bucket: p.bucket, key: artifactKey(p.artifact), sha256: p.artifact.sha256Hex };
 }
 
-export const artifactHandler: ResourceHandler<ArtifactProps, ArtifactOutputs, ArtifactCurrent> = {
+const displayId = (p: ArtifactProps): string => `s3://${p.bucket}/${artifactKey(p.artifact)}`;
+
+/** Uploads the bundle, encrypted: the same call makes it and fixes its encryption. */
+async function upload(ctx: Ctx, p: ArtifactProps): Promise<void> {
+  await ctx.clients.s3.send(
+    new PutObjectCommand({
+      Bucket: p.bucket,
+      Key: artifactKey(p.artifact),
+      Body: p.artifact.zip,
+      ContentType: "application/zip",
+      ServerSideEncryption: "AES256",
+      // S3 checks the bytes it stores against the hash it is sent.
+      ChecksumSHA256: p.artifact.sha256Base64,
+    }),
+  );
+}
+
+type ArtifactField = "encryption";
+
+export const artifactKind: Kind<ArtifactProps, ArtifactOutputs, ArtifactCurrent, ArtifactField> = {
   kind: "s3-object",
   label: "code bundle",
-  displayId: (p) => `s3://${p.bucket}/${artifactKey(p.artifact)}`,
+  displayId,
   // Earlier bundles stay in the bucket for rollback and go with it.
   superseded: "forget",
 
-  async observe(ctx, p) {
-    try {
-      const head = await ctx.clients.s3.send(
+  async read(ctx, p) {
+    const head = await orMissing(
+      ctx.clients.s3.send(
         new HeadObjectCommand({ Bucket: p.bucket, Key: artifactKey(p.artifact) }),
-      );
-      return {
-        id: this.displayId(p),
+      ),
+    );
+    return (
+      head && {
+        id: displayId(p),
         outputs: outputsOf(p),
         current: { encryption: head.ServerSideEncryption },
-      };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+      }
+    );
   },
 
-  diff(_p, o): Change {
-    return { fields: o.current.encryption === "AES256" ? [] : ["encryption"] };
+  diff: (_p, o) => (o.current.encryption === "AES256" ? [] : ["encryption"]),
+
+  fix: {
+    encryption: (ctx, p) => upload(ctx, p),
   },
 
   async create(ctx, p) {
-    await ctx.clients.s3.send(
-      new PutObjectCommand({
-        Bucket: p.bucket,
-        Key: artifactKey(p.artifact),
-        Body: p.artifact.zip,
-        ContentType: "application/zip",
-        ServerSideEncryption: "AES256",
-        // S3 checks the bytes it stores against the hash it is sent.
-        ChecksumSHA256: p.artifact.sha256Base64,
-      }),
-    );
-    return { id: this.displayId(p), outputs: outputsOf(p), current: { encryption: "AES256" } };
-  },
-
-  update(ctx, p) {
-    return this.create(ctx, p);
+    await upload(ctx, p);
+    return { id: displayId(p), outputs: outputsOf(p), current: { encryption: "AES256" } };
   },
 
   // The bucket's own deletion removes every version of every object.
-  async destroy() {},
+  async delete() {},
 };
+
+export const artifactHandler = lifecycle(artifactKind);

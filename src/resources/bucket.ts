@@ -23,11 +23,12 @@ import {
   type PublicAccessBlockConfiguration,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { errorName, httpStatus, isNamed, isNotFound } from "../aws/errors.js";
+import { httpStatus, isNamed, isNotFound } from "../aws/errors.js";
 import { deepEqual, hasTags, sameJson } from "../engine/equal.js";
 import { UserError } from "../errors.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
 import { waitFor } from "../engine/retry.js";
-import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
 export interface BucketProps {
@@ -144,77 +145,15 @@ function outputsOf(p: BucketProps): BucketOutputs {
   return { name: p.name, arn: bucketArn(p) };
 }
 
-type Field =
+type BucketField =
   "encryption" | "publicAccessBlock" | "ownership" | "policy" | "versioning" | "lifecycle" | "tags";
-const ALL_FIELDS: Field[] = ["ownership", "publicAccessBlock", "encryption", "policy", "versioning", "lifecycle", "tags"]; // prettier-ignore
 
-async function applyFields(s3: S3Client, p: BucketProps, fields: readonly string[]): Promise<void> {
-  const Bucket = p.name;
-  // One at a time: S3 answers concurrent configuration changes to one bucket with
-  // OperationAborted.
-  for (const f of ALL_FIELDS.filter((x) => fields.includes(x))) {
-    switch (f) {
-      case "ownership":
-        await s3.send(
-          new PutBucketOwnershipControlsCommand({
-            Bucket,
-            OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
-          }),
-        );
-        break;
-      case "publicAccessBlock":
-        await s3.send(
-          new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: BLOCK_ALL }),
-        );
-        break;
-      case "encryption":
-        await s3.send(
-          new PutBucketEncryptionCommand({
-            Bucket,
-            ServerSideEncryptionConfiguration: {
-              Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
-            },
-          }),
-        );
-        break;
-      case "policy":
-        await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: tlsOnlyPolicy(p) }));
-        break;
-      case "versioning":
-        await s3.send(
-          new PutBucketVersioningCommand({
-            Bucket,
-            VersioningConfiguration: { Status: "Enabled" },
-          }),
-        );
-        break;
-      case "lifecycle":
-        await s3.send(
-          new PutBucketLifecycleConfigurationCommand({
-            Bucket,
-            LifecycleConfiguration: { Rules: lifecycleRules(p) },
-          }),
-        );
-        break;
-      case "tags": {
-        const current = await optional(() => s3.send(new GetBucketTaggingCommand({ Bucket })));
-        // PutBucketTagging replaces the whole set: keep tags others added.
-        const merged = { ...fromKeyValueList(current?.TagSet), ...p.tags };
-        await s3.send(
-          new PutBucketTaggingCommand({ Bucket, Tagging: { TagSet: toKeyValueList(merged) } }),
-        );
-        break;
-      }
-    }
-  }
-}
-
-export const bucketHandler: ResourceHandler<BucketProps, BucketOutputs, BucketCurrent> = {
+export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketField> = {
   kind: "s3-bucket",
   label: "S3 bucket",
   displayId: (p) => p.name,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     // Existence and configuration in one round trip: the configuration reads fail with
     // NoSuchBucket when there is no bucket, and that answer is then discarded.
     const [head, current] = await Promise.allSettled([
@@ -230,9 +169,9 @@ export const bucketHandler: ResourceHandler<BucketProps, BucketOutputs, BucketCu
     return { id: p.name, outputs: outputsOf(p), current: current.value };
   },
 
-  diff(p, o): Change {
+  diff(p, o) {
     const c = o.current;
-    const fields: string[] = [];
+    const fields: BucketField[] = [];
     if (c.encryption !== "AES256") fields.push("encryption");
     if (!deepEqual(c.publicAccessBlock, BLOCK_ALL)) fields.push("publicAccessBlock");
     if (c.ownership !== "BucketOwnerEnforced") fields.push("ownership");
@@ -240,7 +179,69 @@ export const bucketHandler: ResourceHandler<BucketProps, BucketOutputs, BucketCu
     if (c.versioning !== "Enabled") fields.push("versioning");
     if (!sameRules(c.lifecycle, lifecycleRules(p))) fields.push("lifecycle");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
-    return { fields };
+    return fields;
+  },
+
+  // In this order, one at a time (the engine runs fixers one after another): S3 answers
+  // concurrent configuration changes to one bucket with OperationAborted.
+  fix: {
+    async ownership(ctx, p) {
+      await ctx.clients.s3.send(
+        new PutBucketOwnershipControlsCommand({
+          Bucket: p.name,
+          OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+        }),
+      );
+    },
+    async publicAccessBlock(ctx, p) {
+      await ctx.clients.s3.send(
+        new PutPublicAccessBlockCommand({
+          Bucket: p.name,
+          PublicAccessBlockConfiguration: BLOCK_ALL,
+        }),
+      );
+    },
+    async encryption(ctx, p) {
+      await ctx.clients.s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: p.name,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+          },
+        }),
+      );
+    },
+    async policy(ctx, p) {
+      await ctx.clients.s3.send(
+        new PutBucketPolicyCommand({ Bucket: p.name, Policy: tlsOnlyPolicy(p) }),
+      );
+    },
+    async versioning(ctx, p) {
+      await ctx.clients.s3.send(
+        new PutBucketVersioningCommand({
+          Bucket: p.name,
+          VersioningConfiguration: { Status: "Enabled" },
+        }),
+      );
+    },
+    async lifecycle(ctx, p) {
+      await ctx.clients.s3.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: p.name,
+          LifecycleConfiguration: { Rules: lifecycleRules(p) },
+        }),
+      );
+    },
+    async tags(ctx, p) {
+      const s3 = ctx.clients.s3;
+      const Bucket = p.name;
+      const current = await optional(() => s3.send(new GetBucketTaggingCommand({ Bucket })));
+      // PutBucketTagging replaces the whole set: keep tags others added.
+      const merged = { ...fromKeyValueList(current?.TagSet), ...p.tags };
+      await s3.send(
+        new PutBucketTaggingCommand({ Bucket, Tagging: { TagSet: toKeyValueList(merged) } }),
+      );
+    },
   },
 
   async create(ctx, p) {
@@ -261,11 +262,11 @@ export const bucketHandler: ResourceHandler<BucketProps, BucketOutputs, BucketCu
         }),
       );
     } catch (err) {
-      // Ours already (an earlier run that crashed before recording it): adopt it.
-      if (!isNamed(err, "BucketAlreadyOwnedByYou")) {
-        if (isNamed(err, "BucketAlreadyExists")) throw ownedElsewhere(p.name, err);
-        throw err;
-      }
+      if (isNamed(err, "BucketAlreadyExists")) throw ownedElsewhere(p.name, err);
+      // Ours already (an earlier run that crashed before recording it): adopt it. Caught here
+      // rather than declared as alreadyExists so that it is waited for like a new bucket: the
+      // engine reads an adopted resource at once.
+      if (!isNamed(err, "BucketAlreadyOwnedByYou")) throw err;
     }
     // The tool's own waiter: the SDK's retries on any error (a denied HeadBucket would hang).
     await waitFor(
@@ -281,35 +282,21 @@ export const bucketHandler: ResourceHandler<BucketProps, BucketOutputs, BucketCu
         ),
       (exists) => (exists ? "done" : "pending"),
     );
-    const current = await readCurrent(s3, p.name);
-    const { fields } = this.diff(p, { id: p.name, outputs: outputsOf(p), current });
-    await applyFields(s3, p, fields);
+    // The wait has seen it exist: only its configuration is left to read. The fixes of what
+    // differs follow.
     return { id: p.name, outputs: outputsOf(p), current: await readCurrent(s3, p.name) };
   },
 
-  async update(ctx, p, _o, change) {
-    await applyFields(ctx.clients.s3, p, change.fields);
-    return {
-      id: p.name,
-      outputs: outputsOf(p),
-      current: await readCurrent(ctx.clients.s3, p.name),
-    };
-  },
-
-  async destroy(ctx, entry: StateEntry) {
+  // NoSuchBucket (already deleted) is a not-found: the engine counts it as done.
+  async delete(ctx, entry: StateEntry) {
     const s3 = ctx.clients.s3;
     const Bucket = entry.id;
-    try {
-      await emptyBucket(s3, Bucket, ctx);
-      await s3.send(new DeleteBucketCommand({ Bucket }));
-    } catch (err) {
-      if (isNamed(err, "NoSuchBucket") || (isNotFound(err) && errorName(err) !== "NoSuchKey")) {
-        return;
-      }
-      throw err;
-    }
+    await emptyBucket(s3, Bucket, ctx);
+    await s3.send(new DeleteBucketCommand({ Bucket }));
   },
 };
+
+export const bucketHandler = lifecycle(bucketKind);
 
 /** Removes every object version and delete marker (a versioned bucket deletes only when empty). */
 async function emptyBucket(s3: S3Client, Bucket: string, ctx: Ctx): Promise<void> {

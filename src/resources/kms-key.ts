@@ -14,9 +14,10 @@ import {
   TagResourceCommand,
   type KeyMetadata,
 } from "@aws-sdk/client-kms";
-import { isNamed, isNotFound } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import { hasTags, sameJson } from "../engine/equal.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 import type { TagMap } from "./tags.js";
 
 /** The shortest waiting period KMS allows before a scheduled key is deleted. */
@@ -103,12 +104,8 @@ interface KmsKeyCurrent {
 }
 
 async function describeKey(ctx: Ctx, keyId: string): Promise<KeyMetadata | undefined> {
-  try {
-    return (await ctx.clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  return (await orMissing(ctx.clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }))))
+    ?.KeyMetadata;
 }
 
 async function read(
@@ -155,12 +152,14 @@ const kmsTags = (tags: TagMap) =>
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
 
-export const kmsKeyHandler: ResourceHandler<KmsKeyProps, KmsKeyOutputs, KmsKeyCurrent> = {
+type KmsKeyField = "pendingDeletion" | "enabled" | "policy" | "rotation" | "tags";
+
+export const kmsKeyKind: Kind<KmsKeyProps, KmsKeyOutputs, KmsKeyCurrent, KmsKeyField> = {
   kind: "kms-key",
   label: "KMS key",
   displayId: (p) => p.alias,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const r = await read(ctx, p.alias);
     return r && observed(p, r.meta, r.current);
   },
@@ -173,16 +172,49 @@ export const kmsKeyHandler: ResourceHandler<KmsKeyProps, KmsKeyOutputs, KmsKeyCu
     );
   },
 
-  diff(p, o): Change {
+  diff(p, o) {
     const c = o.current;
-    const fields: string[] = [];
+    const fields: KmsKeyField[] = [];
     // Scheduled for deletion behind our back (or by a down that was interrupted): bring it back.
-    if (c.state === "PendingDeletion") return { fields: ["pendingDeletion"] };
+    if (c.state === "PendingDeletion") return ["pendingDeletion"];
     if (c.state !== "Enabled") fields.push("enabled");
     if (!sameJson(c.policy, JSON.stringify(p.policy))) fields.push("policy");
     if (c.rotation !== true) fields.push("rotation");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
-    return { fields };
+    return fields;
+  },
+
+  fix: {
+    async pendingDeletion(ctx, p, o) {
+      ctx.progress("cancelling the key's scheduled deletion");
+      await ctx.clients.kms.send(new CancelKeyDeletionCommand({ KeyId: o.id }));
+      // A key whose deletion is cancelled comes back disabled; its other settings are kept.
+      // What still differs is only known now: it is fixed here, by the fixes of those fields.
+      const r = await read(ctx, p.alias);
+      if (!r) throw new Error("the key disappeared while its deletion was being cancelled");
+      const now = { ...observed(p, r.meta, r.current), id: o.id };
+      for (const f of kmsKeyKind.diff(p, now)) {
+        if (f !== "pendingDeletion") await kmsKeyKind.fix[f](ctx, p, now, new Set([f]));
+      }
+    },
+    async enabled(ctx, _p, o) {
+      await ctx.clients.kms.send(new EnableKeyCommand({ KeyId: o.id }));
+    },
+    async policy(ctx, p, o) {
+      await ctx.clients.kms.send(
+        new PutKeyPolicyCommand({
+          KeyId: o.id,
+          PolicyName: "default",
+          Policy: JSON.stringify(p.policy),
+        }),
+      );
+    },
+    async rotation(ctx, _p, o) {
+      await ctx.clients.kms.send(new EnableKeyRotationCommand({ KeyId: o.id }));
+    },
+    async tags(ctx, p, o) {
+      await ctx.clients.kms.send(new TagResourceCommand({ KeyId: o.id, Tags: kmsTags(p.tags) }));
+    },
   },
 
   async create(ctx, p) {
@@ -216,64 +248,34 @@ export const kmsKeyHandler: ResourceHandler<KmsKeyProps, KmsKeyOutputs, KmsKeyCu
         .catch(() => undefined);
       throw err;
     }
-    const r = await read(ctx, p.alias);
-    if (!r) throw new Error("the key is not readable by its alias right after it was created");
-    return observed(p, r.meta, r.current);
-  },
-
-  async update(ctx, p, o, change) {
-    const kms = ctx.clients.kms;
-    const KeyId = o.id;
-    let fields = change.fields;
-    if (fields.includes("pendingDeletion")) {
-      ctx.progress("cancelling the key's scheduled deletion");
-      await kms.send(new CancelKeyDeletionCommand({ KeyId }));
-      // A key whose deletion is cancelled comes back disabled; its other settings are kept.
-      const r = await read(ctx, p.alias);
-      if (!r) throw new Error("the key disappeared while its deletion was being cancelled");
-      fields = this.diff(p, observed(p, r.meta, r.current)).fields;
-    }
-    if (fields.includes("enabled")) await kms.send(new EnableKeyCommand({ KeyId }));
-    if (fields.includes("policy")) {
-      await kms.send(
-        new PutKeyPolicyCommand({
-          KeyId,
-          PolicyName: "default",
-          Policy: JSON.stringify(p.policy),
-        }),
-      );
-    }
-    if (fields.includes("rotation")) await kms.send(new EnableKeyRotationCommand({ KeyId }));
-    if (fields.includes("tags")) {
-      await kms.send(new TagResourceCommand({ KeyId, Tags: kmsTags(p.tags) }));
-    }
-    const r = await read(ctx, p.alias);
-    if (!r) throw new Error("the key disappeared while it was being updated");
-    return observed(p, r.meta, r.current);
+    // The engine reads it back by its alias.
   },
 
   /**
    * KMS never deletes a key at once: it is scheduled for deletion after the shortest window
    * (7 days), during which it can be recovered with CancelKeyDeletion. The alias goes now.
    */
-  async destroy(ctx, entry: StateEntry) {
+  async delete(ctx, entry: StateEntry) {
     const kms = ctx.clients.kms;
     const meta = await describeKey(ctx, entry.id);
     let note: { kept: string } | undefined;
     if (meta && meta.KeyState !== "PendingDeletion" && meta.KeyState !== "PendingReplicaDeletion") {
       let deletion: Date | undefined;
       try {
+        // A key already gone still leaves its alias to delete.
         deletion = (
-          await kms.send(
-            new ScheduleKeyDeletionCommand({
-              KeyId: entry.id,
-              PendingWindowInDays: KEY_DELETION_WINDOW_DAYS,
-            }),
+          await orMissing(
+            kms.send(
+              new ScheduleKeyDeletionCommand({
+                KeyId: entry.id,
+                PendingWindowInDays: KEY_DELETION_WINDOW_DAYS,
+              }),
+            ),
           )
-        ).DeletionDate;
+        )?.DeletionDate;
       } catch (err) {
         // Already pending (a concurrent run, or a retry): counts as gone.
-        if (!isNamed(err, "KMSInvalidStateException") && !isNotFound(err)) throw err;
+        if (!isNamed(err, "KMSInvalidStateException")) throw err;
       }
       if (deletion) note = { kept: pendingNote(deletion) };
     }
@@ -283,15 +285,14 @@ export const kmsKeyHandler: ResourceHandler<KmsKeyProps, KmsKeyOutputs, KmsKeyCu
     const alias = entry.outputs.alias;
     const target = alias ? await describeKey(ctx, alias) : undefined;
     if (alias && target && target.KeyId === meta?.KeyId) {
-      try {
-        await kms.send(new DeleteAliasCommand({ AliasName: alias }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      // Already gone: still done, and the note on the key's deletion is still returned.
+      await orMissing(kms.send(new DeleteAliasCommand({ AliasName: alias })));
     }
     return note;
   },
 };
+
+export const kmsKeyHandler = lifecycle(kmsKeyKind);
 
 export function pendingNote(deletion: Date): string {
   return `scheduled for deletion on ${deletion.toISOString().slice(0, 10)} (KMS keeps a key at least ${KEY_DELETION_WINDOW_DAYS} days; until then CancelKeyDeletion recovers it)`;

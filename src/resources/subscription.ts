@@ -4,8 +4,9 @@ import {
   paginateListSubscriptionsByTopic,
   type Subscription,
 } from "@aws-sdk/client-sns";
-import { isNotFound } from "../aws/errors.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { isNotFound, orMissing } from "../aws/errors.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 
 /** How long AWS keeps an unconfirmed subscription before dropping it. */
 export const PENDING_EXPIRY_DAYS = 3;
@@ -103,56 +104,71 @@ async function subscribe(ctx: Ctx, p: EmailSubscriptionProps): Promise<void> {
   ctx.progress(`AWS sent a confirmation e-mail to ${p.email}: click its link to receive alarms`);
 }
 
+type EmailSubscriptionField = "endpoint" | "previousEndpoint";
+
+/**
+ * Both fields in one fixer: the new address is subscribed before the old one goes, and what AWS
+ * lists afterwards is recorded (the new address's status; a note on an old one AWS keeps).
+ */
+const addresses: Fixer<
+  EmailSubscriptionProps,
+  EmailSubscriptionOutputs,
+  EmailSubscriptionCurrent,
+  EmailSubscriptionField
+> = async (ctx, p, o) => {
+  const c = o.current;
+  if (!c.mine) await subscribe(ctx, p);
+  let note = "";
+  if (c.previous?.confirmed && c.previous.arn) {
+    // Already unsubscribed (by hand, or a retried call whose first answer was lost): done.
+    await orMissing(
+      ctx.clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: c.previous.arn })),
+    );
+  } else if (c.previous) {
+    note = `${c.previous.endpoint} is still pending confirmation: AWS cannot unsubscribe it, and drops it after ${PENDING_EXPIRY_DAYS} days unless someone confirms it.`;
+    ctx.progress(note);
+  }
+  const current = await read(ctx, p, undefined);
+  if (!current?.mine) throw new Error("the subscription is not listed right after it was made");
+  return observed(p, current, note).outputs;
+};
+
 /**
  * The alarm e-mail subscription. AWS keeps it "pending confirmation" until the recipient clicks
  * the link; subscribing again would only send another e-mail, so an address already pending or
  * confirmed is left alone.
  */
-export const emailSubscriptionHandler: ResourceHandler<
+export const emailSubscriptionKind: Kind<
   EmailSubscriptionProps,
   EmailSubscriptionOutputs,
-  EmailSubscriptionCurrent
+  EmailSubscriptionCurrent,
+  EmailSubscriptionField
 > = {
   kind: "sns-email-subscription",
   label: "e-mail subscription",
   displayId: (p) => p.email,
-  // A changed address: update subscribes the new one and removes the old one if AWS lets it.
+  // A changed address: the fix subscribes the new one and removes the old one if AWS lets it.
   superseded: "forget",
 
-  async observe(ctx, p, recorded) {
+  async read(ctx, p, recorded) {
     const current = await read(ctx, p, recorded?.outputs.endpoint);
     if (!current || (!current.mine && !current.previous)) return undefined;
     return observed(p, current);
   },
 
-  diff(_p, o): Change {
-    const fields: string[] = [];
+  diff(_p, o) {
+    const fields: EmailSubscriptionField[] = [];
     if (!o.current.mine) fields.push("endpoint");
     // A pending old address cannot be removed (AWS refuses to unsubscribe it): not a diff.
     if (o.current.previous?.confirmed) fields.push("previousEndpoint");
-    return { fields };
+    return fields;
   },
 
+  fix: { endpoint: addresses, previousEndpoint: addresses },
+
+  // The engine reads it back: a subscription not listed right after it was made is an error.
   async create(ctx, p) {
     await subscribe(ctx, p);
-    const current = await read(ctx, p, undefined);
-    if (!current?.mine) throw new Error("the subscription is not listed right after it was made");
-    return observed(p, current);
-  },
-
-  async update(ctx, p, o) {
-    const c = o.current;
-    if (!c.mine) await subscribe(ctx, p);
-    let note = "";
-    if (c.previous?.confirmed && c.previous.arn) {
-      await unsubscribe(ctx, c.previous.arn);
-    } else if (c.previous) {
-      note = `${c.previous.endpoint} is still pending confirmation: AWS cannot unsubscribe it, and drops it after ${PENDING_EXPIRY_DAYS} days unless someone confirms it.`;
-      ctx.progress(note);
-    }
-    const current = await read(ctx, p, undefined);
-    if (!current?.mine) throw new Error("the subscription is not listed right after it was made");
-    return observed(p, current, note);
   },
 
   async exists(ctx, entry) {
@@ -165,19 +181,15 @@ export const emailSubscriptionHandler: ResourceHandler<
    * Unsubscribes a confirmed address. A pending one cannot be unsubscribed; it goes with the
    * topic (deleted right after) or expires after three days.
    */
-  async destroy(ctx, entry: StateEntry) {
+  async delete(ctx, entry: StateEntry) {
     const topicArn = entry.outputs.topicArn;
     if (!topicArn) return;
     const subs = await list(ctx, topicArn);
     const found = subs && find(subs, entry.id);
-    if (found?.confirmed && found.arn) await unsubscribe(ctx, found.arn);
+    if (found?.confirmed && found.arn) {
+      await ctx.clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: found.arn }));
+    }
   },
 };
 
-async function unsubscribe(ctx: Ctx, arn: string): Promise<void> {
-  try {
-    await ctx.clients.sns.send(new UnsubscribeCommand({ SubscriptionArn: arn }));
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-}
+export const emailSubscriptionHandler = lifecycle(emailSubscriptionKind);

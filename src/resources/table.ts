@@ -11,12 +11,13 @@ import {
   type OnDemandThroughput,
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
-import { isNamed, isNotFound, orMissing } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
 import { KEY_TYPE_LETTER, keySchemaString, type TableSettings } from "../config.js";
 import { UserError } from "../errors.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
 export interface TableProps {
@@ -85,12 +86,7 @@ function keySchemaOf(t: TableDescription): string {
 }
 
 async function describe(db: DynamoDBClient, name: string): Promise<TableDescription | undefined> {
-  try {
-    return (await db.send(new DescribeTableCommand({ TableName: name }))).Table;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  return (await orMissing(db.send(new DescribeTableCommand({ TableName: name }))))?.Table;
 }
 
 async function readCurrent(ctx: Ctx, p: TableProps): Promise<TableCurrent | undefined> {
@@ -152,55 +148,6 @@ function tableBusy(err: unknown): string | undefined {
   return undefined;
 }
 
-async function applyFields(ctx: Ctx, p: TableProps, fields: readonly string[]): Promise<void> {
-  const db = ctx.clients.dynamodb;
-  const has = (f: string) => fields.includes(f);
-  // A table switched back to on-demand gets its maximum in the same call (the maximum of a
-  // provisioned table is not compared: it does not apply until then).
-  const throughput = has("billingMode") || has("maxReadUnits") || has("maxWriteUnits");
-  if (throughput || has("deletionProtection")) {
-    await waitActive(ctx, p.name);
-    await retryWhile(
-      ctx,
-      () =>
-        db.send(
-          new UpdateTableCommand({
-            TableName: p.name,
-            ...(has("billingMode") ? { BillingMode: "PAY_PER_REQUEST" } : {}),
-            ...(has("deletionProtection") ? { DeletionProtectionEnabled: true } : {}),
-            // -1 removes a maximum; both members are sent, so the result does not depend on
-            // what was there.
-            ...(throughput
-              ? {
-                  OnDemandThroughput: {
-                    MaxReadRequestUnits: p.maxReadUnits,
-                    MaxWriteRequestUnits: p.maxWriteUnits,
-                  },
-                }
-              : {}),
-          }),
-        ),
-      tableBusy,
-    );
-  }
-  if (fields.includes("pitr")) {
-    await retryWhile(
-      ctx,
-      () =>
-        db.send(
-          new UpdateContinuousBackupsCommand({
-            TableName: p.name,
-            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-          }),
-        ),
-      tableBusy,
-    );
-  }
-  if (fields.includes("tags")) {
-    await db.send(new TagResourceCommand({ ResourceArn: p.arn, Tags: toKeyValueList(p.tags) }));
-  }
-}
-
 /** CreateTable's maximum: only the members that set one (no maximum is the default). */
 function createThroughput(p: TableProps): { OnDemandThroughput?: OnDemandThroughput } {
   const t: OnDemandThroughput = {
@@ -210,35 +157,113 @@ function createThroughput(p: TableProps): { OnDemandThroughput?: OnDemandThrough
   return Object.keys(t).length ? { OnDemandThroughput: t } : {};
 }
 
-export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurrent> = {
+type TableField =
+  | "keySchema"
+  | "billingMode"
+  | "maxReadUnits"
+  | "maxWriteUnits"
+  | "deletionProtection"
+  | "pitr"
+  | "tags";
+
+/**
+ * Billing mode, maxima and deletion protection: one UpdateTable. A table switched back to
+ * on-demand gets its maximum in the same call (the maximum of a provisioned table is not
+ * compared: it does not apply until then).
+ */
+const settings: Fixer<TableProps, TableOutputs, TableCurrent, TableField> = async (
+  ctx,
+  p,
+  _o,
+  fields,
+) => {
+  const throughput =
+    fields.has("billingMode") || fields.has("maxReadUnits") || fields.has("maxWriteUnits");
+  await waitActive(ctx, p.name);
+  await retryWhile(
+    ctx,
+    () =>
+      ctx.clients.dynamodb.send(
+        new UpdateTableCommand({
+          TableName: p.name,
+          ...(fields.has("billingMode") ? { BillingMode: "PAY_PER_REQUEST" } : {}),
+          ...(fields.has("deletionProtection") ? { DeletionProtectionEnabled: true } : {}),
+          // -1 removes a maximum; both members are sent, so the result does not depend on
+          // what was there.
+          ...(throughput
+            ? {
+                OnDemandThroughput: {
+                  MaxReadRequestUnits: p.maxReadUnits,
+                  MaxWriteRequestUnits: p.maxWriteUnits,
+                },
+              }
+            : {}),
+        }),
+      ),
+    tableBusy,
+  );
+};
+
+export const tableKind: Kind<TableProps, TableOutputs, TableCurrent, TableField> = {
   kind: "dynamodb-table",
   label: "DynamoDB table",
   displayId: (p) => p.name,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const current = await readCurrent(ctx, p);
     return current && { id: p.name, outputs: outputsOf(p), current };
   },
 
-  diff(_p, o): Change {
+  diff(p, o) {
     const c = o.current;
-    const fields: string[] = [];
-    if (c.keySchema !== keySchemaString(_p.key)) fields.push("keySchema");
+    const fields: TableField[] = [];
+    if (c.keySchema !== keySchemaString(p.key)) fields.push("keySchema");
     if (c.billingMode !== "PAY_PER_REQUEST") fields.push("billingMode");
     else {
-      if (c.maxReadUnits !== maximumOf(_p.maxReadUnits)) fields.push("maxReadUnits");
-      if (c.maxWriteUnits !== maximumOf(_p.maxWriteUnits)) fields.push("maxWriteUnits");
+      if (c.maxReadUnits !== maximumOf(p.maxReadUnits)) fields.push("maxReadUnits");
+      if (c.maxWriteUnits !== maximumOf(p.maxWriteUnits)) fields.push("maxWriteUnits");
     }
     if (!c.deletionProtection) fields.push("deletionProtection");
     if (!c.pitr) fields.push("pitr");
-    if (!hasTags(c.tags, _p.tags)) fields.push("tags");
-    return { fields };
+    if (!hasTags(c.tags, p.tags)) fields.push("tags");
+    return fields;
+  },
+
+  fix: {
+    // First, so that nothing else is changed on a table the tool will not convert.
+    keySchema(_ctx, p, o) {
+      throw new UserError(
+        `The DynamoDB table ${p.name} exists with another key schema (${o.current.keySchema}; the config asks for ${keySchemaString(p.key)}).`,
+        { hint: KEY_SCHEMA_HINT },
+      );
+    },
+    billingMode: settings,
+    maxReadUnits: settings,
+    maxWriteUnits: settings,
+    deletionProtection: settings,
+    async pitr(ctx, p) {
+      await retryWhile(
+        ctx,
+        () =>
+          ctx.clients.dynamodb.send(
+            new UpdateContinuousBackupsCommand({
+              TableName: p.name,
+              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            }),
+          ),
+        tableBusy,
+      );
+    },
+    async tags(ctx, p) {
+      await ctx.clients.dynamodb.send(
+        new TagResourceCommand({ ResourceArn: p.arn, Tags: toKeyValueList(p.tags) }),
+      );
+    },
   },
 
   async create(ctx, p) {
-    const db = ctx.clients.dynamodb;
     try {
-      await db.send(
+      await ctx.clients.dynamodb.send(
         new CreateTableCommand({
           TableName: p.name,
           AttributeDefinitions: keys(p).map((k) => ({
@@ -256,31 +281,15 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
         }),
       );
     } catch (err) {
-      // Made by an earlier run that stopped before recording it: adopt it.
+      // Made by an earlier run that stopped before recording it: adopt it. Caught here rather
+      // than declared as alreadyExists because it may still be CREATING: it is waited for like
+      // a new one, and the engine reads it (and fixes what differs) once it is ACTIVE.
       if (!isNamed(err, "ResourceInUseException")) throw err;
     }
     await waitActive(ctx, p.name);
-    const current = (await readCurrent(ctx, p)) as TableCurrent;
-    const observed = { id: p.name, outputs: outputsOf(p), current };
-    const { fields } = this.diff(p, observed);
-    if (fields.length) return this.update(ctx, p, observed, { fields });
-    return observed;
   },
 
-  async update(ctx, p, _o, change) {
-    if (change.fields.includes("keySchema")) {
-      throw new UserError(
-        `The DynamoDB table ${p.name} exists with another key schema (${_o.current.keySchema}; the config asks for ${keySchemaString(p.key)}).`,
-        { hint: KEY_SCHEMA_HINT },
-      );
-    }
-    await applyFields(ctx, p, change.fields);
-    const current = await readCurrent(ctx, p);
-    if (!current) throw new Error("the table disappeared while it was being updated");
-    return { id: p.name, outputs: outputsOf(p), current };
-  },
-
-  async destroy(ctx, entry: StateEntry) {
+  async delete(ctx, entry: StateEntry) {
     const db = ctx.clients.dynamodb;
     const TableName = entry.id;
     const table = await describe(db, TableName);
@@ -296,15 +305,13 @@ export const tableHandler: ResourceHandler<TableProps, TableOutputs, TableCurren
         tableBusy,
       );
     }
-    try {
-      await retryWhile(ctx, () => db.send(new DeleteTableCommand({ TableName })), tableBusy);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
+    // Already deleted: a not-found, which the engine counts as done.
+    await retryWhile(ctx, () => db.send(new DeleteTableCommand({ TableName })), tableBusy);
     await waitGone(ctx, TableName);
   },
 };
+
+export const tableHandler = lifecycle(tableKind);
 
 /** The table's approximate item count, for the confirmation before `down`. */
 export async function approximateItemCount(ctx: Ctx, name: string): Promise<number | undefined> {

@@ -6,9 +6,10 @@ import {
   SetTopicAttributesCommand,
   TagResourceCommand,
 } from "@aws-sdk/client-sns";
-import { errorMessage, isNamed, isNotFound, orMissing } from "../aws/errors.js";
+import { errorMessage, isNamed, orMissing } from "../aws/errors.js";
 import { hasTags, sameJson } from "../engine/equal.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
 /** A topic policy: who may do what on the topic. */
@@ -98,61 +99,60 @@ const outputsOf = (p: TopicProps): TopicOutputs => ({
   kmsKeyArn: p.kmsKeyArn,
 });
 
-export const topicHandler: ResourceHandler<TopicProps, TopicOutputs, TopicCurrent> = {
+type TopicField = "encryption" | "policy" | "tags";
+
+const setAttribute = (ctx: Ctx, p: TopicProps, AttributeName: string, AttributeValue: string) =>
+  ctx.clients.sns.send(
+    new SetTopicAttributesCommand({ TopicArn: p.arn, AttributeName, AttributeValue }),
+  );
+
+export const topicKind: Kind<TopicProps, TopicOutputs, TopicCurrent, TopicField> = {
   kind: "sns-topic",
   label: "SNS topic",
   displayId: (p) => p.name,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const current = await read(ctx, p);
     return current && { id: p.arn, outputs: outputsOf(p), current };
   },
 
-  diff(p, o): Change {
-    const fields: string[] = [];
+  diff(p, o) {
+    const fields: TopicField[] = [];
     if (o.current.kmsKeyId !== p.kmsKeyArn) fields.push("encryption");
     if (!sameJson(o.current.policy, JSON.stringify(p.policy))) fields.push("policy");
     if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
-    return { fields };
+    return fields;
+  },
+
+  fix: {
+    async encryption(ctx, p) {
+      await setAttribute(ctx, p, "KmsMasterKeyId", p.kmsKeyArn);
+    },
+    async policy(ctx, p) {
+      await setAttribute(ctx, p, "Policy", JSON.stringify(p.policy));
+    },
+    async tags(ctx, p) {
+      await ctx.clients.sns.send(
+        new TagResourceCommand({ ResourceArn: p.arn, Tags: toKeyValueList(p.tags) }),
+      );
+    },
   },
 
   async create(ctx, p) {
-    try {
-      // Idempotent in AWS: the same name and attributes return the same ARN.
-      await ctx.clients.sns.send(
-        new CreateTopicCommand({
-          Name: p.name,
-          Attributes: { KmsMasterKeyId: p.kmsKeyArn, Policy: JSON.stringify(p.policy) },
-          Tags: toKeyValueList(p.tags),
-        }),
-      );
-    } catch (err) {
-      // It appeared since it was observed, with other settings: converge it instead.
-      if (
-        !isNamed(err, "InvalidParameterException") ||
-        !/already exists with different/.test(errorMessage(err))
-      ) {
-        throw err;
-      }
-    }
-    const current = await read(ctx, p);
-    if (!current) throw new Error("the topic is not readable right after it was created");
-    const o = { id: p.arn, outputs: outputsOf(p), current };
-    const change = this.diff(p, o);
-    return change.fields.length ? this.update(ctx, p, o, change) : o;
+    // Idempotent in AWS: the same name and attributes return the same ARN.
+    await ctx.clients.sns.send(
+      new CreateTopicCommand({
+        Name: p.name,
+        Attributes: { KmsMasterKeyId: p.kmsKeyArn, Policy: JSON.stringify(p.policy) },
+        Tags: toKeyValueList(p.tags),
+      }),
+    );
   },
 
-  async update(ctx, p, o, change) {
-    const sns = ctx.clients.sns;
-    const set = (AttributeName: string, AttributeValue: string) =>
-      sns.send(new SetTopicAttributesCommand({ TopicArn: p.arn, AttributeName, AttributeValue }));
-    if (change.fields.includes("encryption")) await set("KmsMasterKeyId", p.kmsKeyArn);
-    if (change.fields.includes("policy")) await set("Policy", JSON.stringify(p.policy));
-    if (change.fields.includes("tags")) {
-      await sns.send(new TagResourceCommand({ ResourceArn: p.arn, Tags: toKeyValueList(p.tags) }));
-    }
-    return { id: p.arn, outputs: outputsOf(p), current: (await read(ctx, p)) ?? o.current };
-  },
+  // It appeared since it was observed, with other settings: converge it instead.
+  alreadyExists: (err) =>
+    isNamed(err, "InvalidParameterException") &&
+    /already exists with different/.test(errorMessage(err)),
 
   async exists(ctx, entry) {
     return (
@@ -163,11 +163,9 @@ export const topicHandler: ResourceHandler<TopicProps, TopicOutputs, TopicCurren
   },
 
   /** Deleting a topic also deletes its subscriptions, pending ones included. */
-  async destroy(ctx, entry: StateEntry) {
-    try {
-      await ctx.clients.sns.send(new DeleteTopicCommand({ TopicArn: entry.id }));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+  async delete(ctx, entry: StateEntry) {
+    await ctx.clients.sns.send(new DeleteTopicCommand({ TopicArn: entry.id }));
   },
 };
+
+export const topicHandler = lifecycle(topicKind);
