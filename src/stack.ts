@@ -189,7 +189,10 @@ export function desiredStack(i: StackInput): AnySpec[] {
     partition,
     tags,
   });
-  b.add(n.apiGatewayAccount, { roleArn: n.apiGatewayLoggingRole.out.arn });
+  b.add(n.apiGatewayAccount, {
+    roleArn: n.apiGatewayLoggingRole.out.arn,
+    roleName: names.apiGatewayCloudWatchRole,
+  });
   b.add(n.restApi, {
     name: names.restApi,
     stackTag,

@@ -100,6 +100,7 @@ const WEB_ACL = `${n.stack}-waf`;
 const KEY_ALIAS = `alias/${n.alarmTopic}`;
 const TOPIC_ARN = `arn:aws:sns:${E.REGION}:${E.ACCOUNT}:${n.alarmTopic}`;
 const ROLE_POLICY = `${n.stack}-function-policy`;
+const LOGGING_ROLE_ARN = `arn:aws:iam::${E.ACCOUNT}:role/${n.loggingRole}`;
 const executionLogGroup = (apiId: string) => `API-Gateway-Execution-Logs_${apiId}/prod`;
 const logGroupArn = (name: string) => `arn:aws:logs:${E.REGION}:${E.ACCOUNT}:log-group:${name}`;
 
@@ -403,21 +404,35 @@ const CASES: Case[] = [
   {
     key: "apiGatewayAccount",
     kind: "apigateway-account",
-    // The region's setting cannot be deleted, only unset; the role it named is deleted too
-    // (its managed policy detached first), which is what makes the resource disappear.
-    what: "the region's API Gateway logging role: the setting unset and the role deleted",
-    id: () => n.loggingRole,
+    // The region's setting cannot be deleted, only unset: it is there, naming no role.
+    what: "the region's API Gateway logging role setting, unset",
+    id: () => LOGGING_ROLE_ARN,
+    state: "drifted: cloudwatchRoleArn",
     remove: async (e) => {
       await e.c.apigateway.send(
         new UpdateAccountCommand({
           patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: "" }],
         }),
       );
+    },
+    back: async (e) => {
+      const account = await e.c.apigateway.send(new GetAccountCommand({}));
+      expect(account.cloudwatchRoleArn).toBe(LOGGING_ROLE_ARN);
+    },
+  },
+  {
+    key: "apiGatewayLoggingRole",
+    kind: "apigateway-logging-role",
+    // Deleted (its managed policy detached first) while the region's setting still names it:
+    // the setting is not out of date, since the role is made again under the same ARN.
+    what: "the region's API Gateway logging role, deleted while the setting names it",
+    id: () => n.loggingRole,
+    remove: async (e) => {
       await deleteRole(e.c, n.loggingRole);
     },
     back: async (e) => {
       const account = await e.c.apigateway.send(new GetAccountCommand({}));
-      expect(account.cloudwatchRoleArn).toBe(`arn:aws:iam::${E.ACCOUNT}:role/${n.loggingRole}`);
+      expect(account.cloudwatchRoleArn).toBe(LOGGING_ROLE_ARN);
       const attached = await e.c.iam.send(
         new ListAttachedRolePoliciesCommand({ RoleName: n.loggingRole }),
       );

@@ -13,6 +13,12 @@ export interface Observation {
   readonly spec: AnySpec;
   /** Desired props; undefined when they need a dependency that does not exist yet. */
   readonly props: unknown;
+  /**
+   * When props are undefined but the resource recorded here is the same one whatever the
+   * missing dependency turns out to be: the props it was read with, stand-ins for the missing
+   * outputs. What differs against them is what apply will update.
+   */
+  readonly standIn?: unknown;
   readonly observed: Observed | undefined;
   readonly recorded: StateEntry | undefined;
 }
@@ -92,18 +98,30 @@ export function observeAll(
     const spec = byKey.get(key);
     if (!spec) throw new Error(`unknown resource ${key}`);
     p = (async () => {
-      const props = await resolveProps(spec, async (k) => (await observe(k)).observed?.outputs);
+      const outputsOf = async (k: string) => (await observe(k)).observed?.outputs;
+      const props = await resolveProps(spec, outputsOf);
       const rec = recorded[key];
-      if (props === undefined) return { spec, props, observed: undefined, recorded: rec };
-      const id = spec.handler.displayId(props);
-      try {
-        const observed = await limiter.reads.run(async () => {
+      const read = (with_: unknown) =>
+        limiter.reads.run(async () => {
           const start = Date.now();
-          const o = await spec.handler.observe(nodeCtx(ctx, undefined), props, rec);
+          const o = await spec.handler.observe(nodeCtx(ctx, undefined), with_, rec);
           ctx.trace?.({ key, phase: "observe", start, end: Date.now() });
           return o;
         });
-        return { spec, props, observed, recorded: rec };
+      if (props === undefined) {
+        if (!rec || (await idDependsOnMissing(spec, outputsOf))) {
+          return { spec, props, observed: undefined, recorded: rec };
+        }
+        // The resource recorded here stays (e.g. the invoke permissions of an API made again):
+        // read it with stand-ins, so that it shows as out of date rather than missing. A
+        // stand-in the service refuses leaves it unread, as before.
+        const standIn = await resolveProps(spec, async (k) => (await outputsOf(k)) ?? STAND_IN);
+        const observed = await read(standIn).catch(() => undefined);
+        return { spec, props, standIn, observed, recorded: rec };
+      }
+      const id = spec.handler.displayId(props);
+      try {
+        return { spec, props, observed: await read(props), recorded: rec };
       } catch (err) {
         throw wrap(ctx, "reading", spec.handler, id, err);
       }
@@ -145,6 +163,9 @@ export async function displaced(
 function isDisplaceable(h: AnyHandler, recorded: StateEntry): boolean {
   return recorded.kind === h.kind && h.superseded !== "forget";
 }
+
+/** Outputs of a dependency not made yet: every one reads as this. */
+const STAND_IN = new Proxy({}, { get: () => "(pending)" }) as Outputs;
 
 /**
  * For props that need a dependency that does not exist yet: whether the resource's id depends
@@ -268,7 +289,7 @@ export function planItem(o: Observation, displacedOne = false): PlanItem {
       missing: !!o.recorded && !displacedOne,
     };
   }
-  const change: Change = h.diff(o.props, o.observed);
+  const change: Change = h.diff(o.props === undefined ? o.standIn : o.props, o.observed);
   const action: Action = change.replace ? "replace" : change.fields.length ? "update" : "noop";
   return {
     key: o.spec.key,

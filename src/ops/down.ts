@@ -80,11 +80,8 @@ export async function down(
       const o = await seen(spec.key);
       const h = spec.handler;
       // Found in AWS, or recorded but not findable without a dependency that is gone.
-      const entry = o.observed
-        ? entryOf(h, o.observed)
-        : o.props === undefined
-          ? o.recorded
-          : undefined;
+      const entry =
+        o.props === undefined ? o.recorded : o.observed ? entryOf(h, o.observed) : undefined;
       if (!entry) {
         if (o.recorded) await store.forget(spec.key);
         continue;

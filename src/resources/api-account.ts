@@ -201,6 +201,8 @@ export const loggingRoleHandler = lifecycle(loggingRoleKind);
 export interface ApiAccountProps {
   /** The role API Gateway is to log with (the logging role's node). */
   readonly roleArn: string;
+  /** The name of the role this tool makes: what is shown before anything is set. */
+  readonly roleName: string;
 }
 
 export interface ApiAccountOutputs extends Record<string, string> {
@@ -232,7 +234,8 @@ export const apiAccountKind: Kind<
 > = {
   kind: "apigateway-account",
   label: "API Gateway logging role setting",
-  displayId: (p) => p.roleArn,
+  // One setting per region, whichever role it names.
+  displayId: (p) => p.roleName,
   superseded: "forget",
   shared: true,
 
