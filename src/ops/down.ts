@@ -1,25 +1,13 @@
 import type { ConfigInput } from "../config.js";
-import { ResourceError } from "../errors.js";
-import {
-  destroyAll,
-  displaced,
-  entryOf,
-  Interrupted,
-  observeAll,
-  orphanKey,
-  reverseEdges,
-  stillThere,
-  unwanted,
-  type DestroyTarget,
-  type Observation,
-} from "../engine/pipeline.js";
-import type { Ctx } from "../engine/types.js";
+import { destroy, Interrupted } from "../engine/apply.js";
+import type { Observation } from "../engine/observe.js";
+import { teardownPlan, type Step } from "../engine/plan.js";
 import { artifactHandler } from "../resources/artifact.js";
 import { HANDLERS } from "../resources/registry.js";
 import { tableHandler } from "../resources/table.js";
+import { NODES } from "../stack.js";
 import { errorInfo, type ErrorInfo } from "./up.js";
 import { openSession, openState, type Environment } from "./session.js";
-import { NODES } from "../stack.js";
 
 export interface DownTarget {
   readonly key: string;
@@ -70,66 +58,32 @@ export async function down(
     account: s.ctx.account,
   };
   try {
-    const observations = observeAll(s.ctx, s.specs, store.resources, s.limiter);
-    const seen = (key: string) => observations.get(key) as Promise<Observation>;
-    const outputsOf = async (key: string) => (await seen(key)).observed?.outputs;
-    const edges = reverseEdges(s.specs);
-    const found: DestroyTarget[] = [];
-    const described: DownTarget[] = [];
-    for (const spec of s.specs) {
-      const o = await seen(spec.key);
-      const h = spec.handler;
-      // Found in AWS, or recorded but not findable without a dependency that is gone.
-      const entry =
-        o.props === undefined ? o.recorded : o.observed ? entryOf(h, o.observed) : undefined;
-      if (!entry) {
-        if (o.recorded) await store.forget(spec.key);
-        continue;
-      }
-      found.push({ key: spec.key, handler: h, entry, after: edges.get(spec.key) ?? [] });
-      described.push({
-        key: spec.key,
-        label: h.label,
-        id: entry.id,
-        note: noteFor(o),
-        holdsData: h.kind === tableHandler.kind,
-      });
-      // What was recorded here before the one found took its place goes too.
-      const old = o.observed ? await displaced(s.ctx, o, outputsOf, s.limiter) : undefined;
-      if (old) {
-        const key = orphanKey(spec.key, old.id);
-        found.push({ key, handler: h, entry: old, after: [] });
-        described.push({ key, label: h.label, id: old.id });
-      }
-    }
-    // Recorded but no longer part of the stack. Code bundles go with their bucket, every
-    // version of them.
-    const leftovers = unwanted(s.specs, store.resources, (kind) => HANDLERS.get(kind)).filter(
-      (o) => o.entry.kind !== artifactHandler.kind,
+    // Code bundles go with their bucket, every version of them.
+    const p = await teardownPlan(
+      s.ctx,
+      s.specs,
+      store.resources,
+      s.limiter,
+      (kind) => HANDLERS.get(kind),
+      { goesWithParent: (entry) => entry.kind === artifactHandler.kind },
     );
-    const there = await stillThere(s.ctx, leftovers, s.limiter);
-    for (const o of leftovers) {
-      if (!there.includes(o)) await store.forget(o.key);
-    }
-    for (const o of there) {
-      found.push({ ...o, after: [] });
-      described.push({ key: o.key, label: o.handler.label, id: o.entry.id });
-    }
-    // A region's shared thing merely found is not this stack's when it has nothing else.
-    const own = found.filter(
-      (t) => !t.handler.shared || store.resources[t.key] || found.some((x) => !x.handler.shared),
+    const describe = async (step: Step): Promise<DownTarget> => {
+      const o = await p.observations.get(step.key);
+      return {
+        key: step.key,
+        label: step.label,
+        id: step.id,
+        note: o && noteFor(o),
+        holdsData: step.kind === tableHandler.kind,
+      };
+    };
+    const toDelete = await Promise.all(p.steps.filter((x) => x.action === "delete").map(describe));
+    const kept = await Promise.all(
+      p.steps
+        .filter((x) => x.action === "keep")
+        .map(async (x) => ({ ...(await describe(x)), reason: x.reason ?? "" })),
     );
-    // Shared things down leaves in place are not deleted, so not asked about either; only
-    // what this stack recorded is reported as kept.
-    const kept: (DownTarget & { reason: string })[] = [];
-    const targets: DestroyTarget[] = [];
-    for (const t of own) {
-      const reason = await keptBecause(s.ctx, t);
-      const d = described.find((x) => x.key === t.key) as DownTarget;
-      if (reason === undefined) targets.push(t);
-      else if (store.resources[t.key]) kept.push({ ...d, reason });
-    }
-    const toDelete = described.filter((d) => targets.some((t) => t.key === d.key));
+    const targets = p.deletes;
     if (targets.length && !(await opts.confirm(toDelete))) {
       return {
         ...base,
@@ -142,21 +96,21 @@ export async function down(
         errors: [],
       };
     }
-    const r = await destroyAll(s.ctx, targets, store, e.reporter, s.limiter, e.signal);
+    const r = await destroy(s.ctx, p, store, e.reporter, s.limiter, e.signal);
     if (!NODES.bucket.recorded(store.resources)) {
       for (const [key, entry] of Object.entries(store.resources)) {
         if (entry.kind === artifactHandler.kind) await store.forget(key);
       }
     }
     if (r.errors.length === 0) await s.backend.remove();
-    const find = (k: string) => described.find((d) => d.key === k) as DownTarget;
+    const find = (k: string) => toDelete.find((d) => d.key === k) as DownTarget;
     return {
       ...base,
       ok: r.errors.length === 0,
       cancelled: false,
       interrupted: r.errors.some((x) => x instanceof Interrupted),
       durationMs: Date.now() - started,
-      deleted: r.deleted.map(find),
+      deleted: r.deleted.map((t) => find(t.key)),
       kept: [...kept, ...r.kept.map((k) => ({ ...find(k.key), reason: k.reason }))],
       errors: [...new Set(r.errors)].filter((x) => !(x instanceof Interrupted)).map(errorInfo),
     };
@@ -170,13 +124,4 @@ function noteFor(o: Observation): string | undefined {
   const count = (o.observed?.current as { itemCount?: number } | undefined)?.itemCount;
   if (count === undefined) return undefined;
   return count === 0 ? "empty" : `about ${count} item${count === 1 ? "" : "s"}`;
-}
-
-/** Why destroy would leave a target in place; read-only. */
-async function keptBecause(ctx: Ctx, t: DestroyTarget): Promise<string | undefined> {
-  try {
-    return await t.handler.keeps?.(ctx, t.entry);
-  } catch (err) {
-    throw new ResourceError("reading", t.handler.label, t.entry.id, err);
-  }
 }

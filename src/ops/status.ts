@@ -1,5 +1,5 @@
 import type { ConfigInput } from "../config.js";
-import { plan, type Action } from "../engine/pipeline.js";
+import { plan, type Action } from "../engine/plan.js";
 import { HANDLERS } from "../resources/registry.js";
 import { openSession, type Environment } from "./session.js";
 import { NODES } from "../stack.js";
@@ -32,10 +32,10 @@ export interface StatusResult {
 /** Observe + plan, printed; read-only. */
 export async function status(input: ConfigInput, e: Environment): Promise<StatusResult> {
   const s = await openSession(input, e, { artifact: true, command: "status" });
-  const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) =>
+  const { steps } = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) =>
     HANDLERS.get(kind),
   );
-  const rows: StatusRow[] = items.map((i) => ({
+  const rows: StatusRow[] = steps.map((i) => ({
     key: i.key,
     label: i.label,
     id: i.id,
@@ -50,7 +50,7 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
               : "not created"
             : "drifted",
     action: i.action,
-    fields: i.action === "update" || i.action === "replace" ? i.fields : [],
+    fields: i.action === "update" ? i.fields : [],
   }));
   return {
     stack: s.stackName,
@@ -59,7 +59,7 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
     account: s.ctx.account,
     // The state file's endpoint outlives an API or stage deleted behind our back: show it only
     // while the stage is there.
-    endpoint: items.some((i) => i.key === NODES.stage.key && !i.missing && i.action !== "create")
+    endpoint: steps.some((i) => i.key === NODES.stage.key && !i.missing && i.action !== "create")
       ? s.stored?.endpoint
       : undefined,
     inSync: rows.every((r) => r.state === "in sync"),

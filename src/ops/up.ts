@@ -1,21 +1,10 @@
 import { effectiveRoutes } from "../routes.js";
-import {
-  apply,
-  destroyAll,
-  Interrupted,
-  plan,
-  stillThere,
-  sweepTargets,
-  unwanted,
-  type DestroyResult,
-  type DestroyTarget,
-  type PlanItem,
-} from "../engine/pipeline.js";
+import { apply, Interrupted } from "../engine/apply.js";
+import { plan, type Plan, type Step } from "../engine/plan.js";
 import type { AuthMode, ConfigInput, Settings } from "../config.js";
 import { deepEqual } from "../engine/equal.js";
 import { HANDLERS } from "../resources/registry.js";
-import type { StateStore } from "../state/store.js";
-import { openSession, openState, type Environment, type Session } from "./session.js";
+import { openSession, openState, type Environment } from "./session.js";
 import { NODES } from "../stack.js";
 
 export interface ResourceRow {
@@ -93,7 +82,7 @@ export async function up(
   };
   const postureWarnings = securityWarnings(s.config.settings);
   if (opts.dryRun) {
-    const items = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, handlerOf);
+    const p = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, handlerOf);
     return {
       ...base,
       ok: true,
@@ -101,7 +90,7 @@ export async function up(
       dryRun: true,
       endpoint: s.stored?.endpoint,
       durationMs: Date.now() - started,
-      resources: items.map(rowOf),
+      resources: p.steps.map(rowOf),
       errors: [],
       warnings: postureWarnings,
       alarmNotifications: notifications(
@@ -119,8 +108,12 @@ export async function up(
       const empty = Object.values(settings).every((v) => v === undefined);
       await store.set({ settings: empty ? undefined : settings });
     }
-    const result = await apply(s.ctx, s.specs, store, e.reporter, s.limiter, e.signal);
-    const errors = [...result.errors];
+    // Planned under the lock, from the state as it is now: apply runs exactly this plan.
+    const p: Plan = await plan(s.ctx, s.specs, store.resources, s.limiter, handlerOf, {
+      readErrorsToApply: true,
+    });
+    const result = await apply(s.ctx, p, store, e.reporter, s.limiter, e.signal);
+    const errors = [...result.errors, ...result.sweep.errors];
     const rows: ResourceRow[] = s.specs.map((spec) => {
       const o = result.outcomes.get(spec.key);
       return {
@@ -131,22 +124,18 @@ export async function up(
         fields: o?.fields ?? [],
       };
     });
-    if (errors.length === 0) {
-      const d = await sweep(s, store, e);
-      errors.push(...d.errors);
-      for (const t of d.deleted) {
-        rows.push({
-          key: t.key,
-          label: t.handler.label,
-          id: t.entry.id,
-          action: "delete",
-          fields: [],
-        });
-      }
-      for (const k of d.kept) {
-        rows.push({ key: k.key, label: k.label, id: k.id, action: "delete", fields: [] });
-        warnings.push(`${k.label} ${k.id}: ${k.reason}`);
-      }
+    for (const t of result.sweep.deleted) {
+      rows.push({
+        key: t.key,
+        label: t.handler.label,
+        id: t.entry.id,
+        action: "delete",
+        fields: [],
+      });
+    }
+    for (const k of result.sweep.kept) {
+      rows.push({ key: k.key, label: k.label, id: k.id, action: "delete", fields: [] });
+      warnings.push(`${k.label} ${k.id}: ${k.reason}`);
     }
     const endpoint = NODES.stage.outputsIn(result.outputs)?.invokeUrl ?? store.state.endpoint;
     if (
@@ -177,35 +166,6 @@ export async function up(
 
 const handlerOf = (kind: string) => HANDLERS.get(kind);
 
-/**
- * Deletes what the state records but the stack has no place for any more (a removed option, or
- * a resource whose parent was replaced), forgetting each once it is gone; the ones already gone
- * are just forgotten.
- */
-async function sweep(
-  s: Session,
-  store: StateStore,
-  e: Environment,
-): Promise<{ deleted: DestroyTarget[]; kept: DestroyResult["kept"]; errors: Error[] }> {
-  let there: DestroyTarget[];
-  const candidates = unwanted(s.specs, store.resources, handlerOf);
-  try {
-    there = sweepTargets(await stillThere(s.ctx, candidates, s.limiter));
-  } catch (err) {
-    return { deleted: [], kept: [], errors: [err as Error] };
-  }
-  for (const c of candidates) {
-    if (!there.some((t) => t.key === c.key)) await store.forget(c.key);
-  }
-  if (!there.length) return { deleted: [], kept: [], errors: [] };
-  const d = await destroyAll(s.ctx, there, store, e.reporter, s.limiter, e.signal);
-  return {
-    deleted: there.filter((t) => d.deleted.includes(t.key)),
-    kept: d.kept,
-    errors: [...d.errors],
-  };
-}
-
 function notifications(
   email: string | undefined,
   subscription: Readonly<Record<string, string>> | undefined,
@@ -235,6 +195,6 @@ export function securityAdvice(settings: Pick<Settings, "auth" | "corsOrigin">):
   return out;
 }
 
-function rowOf(i: PlanItem): ResourceRow {
+function rowOf(i: Step): ResourceRow {
   return { key: i.key, label: i.label, id: i.id, action: i.action, fields: i.fields };
 }

@@ -5,18 +5,16 @@ import { describe, expect, it, vi } from "vitest";
 import { deepEqual, hasTags, sameJson } from "../../src/engine/equal.js";
 import { dependents, topoOrder } from "../../src/engine/graph.js";
 import { Limiter } from "../../src/engine/limit.js";
+import { apply as applyPlan, destroy, Interrupted } from "../../src/engine/apply.js";
 import {
-  apply,
-  destroyAll,
   entryOf,
-  Interrupted,
   orphanKey,
-  plan,
-  reverseEdges,
+  plan as makePlan,
   sweepTargets,
   type DestroyTarget,
+  type HandlerOf,
   type Orphan,
-} from "../../src/engine/pipeline.js";
+} from "../../src/engine/plan.js";
 import { backoff, pause, retryWhile, waitFor } from "../../src/engine/retry.js";
 import {
   DEFAULT_TIMING,
@@ -32,9 +30,49 @@ import { ResourceError } from "../../src/errors.js";
 import type { Reporter } from "../../src/report/reporter.js";
 import { emptyState, StateStore, type StackState } from "../../src/state/store.js";
 
+/** The plan's steps (what status and --dry-run print). */
+async function plan(
+  c: Ctx,
+  specs: readonly AnySpec[],
+  recorded: Parameters<typeof makePlan>[2],
+  limiter: Limiter,
+  handlerOf: HandlerOf,
+) {
+  return (await makePlan(c, specs, recorded, limiter, handlerOf)).steps;
+}
+
+/** up: the plan made from the store, then applied. */
+async function apply(
+  c: Ctx,
+  specs: readonly AnySpec[],
+  store: StateStore,
+  reporter: Reporter,
+  limiter: Limiter,
+  signal?: AbortSignal,
+  handlerOf: HandlerOf = () => undefined,
+) {
+  const p = await makePlan(c, specs, store.resources, limiter, handlerOf, {
+    readErrorsToApply: true,
+  });
+  return applyPlan(c, p, store, reporter, limiter, signal);
+}
+
+/** Deletes the targets; the keys deleted. */
+async function destroyAll(
+  c: Ctx,
+  targets: readonly DestroyTarget[],
+  store: StateStore | undefined,
+  reporter: Reporter,
+  limiter: Limiter,
+  signal?: AbortSignal,
+) {
+  const r = await destroy(c, { deletes: targets, forget: [] }, store, reporter, limiter, signal);
+  return { ...r, deleted: r.deleted.map((t) => t.key) };
+}
+
 /**
  * The engine on its own, with a toy resource kind over an in-memory cloud: what is created,
- * updated, replaced and deleted, in which order, what the state file records after each step,
+ * updated and deleted, in which order, what the state file records after each step,
  * what the user sees for each step, and what a failure or an interrupt leaves.
  */
 
@@ -43,7 +81,6 @@ const TIMING: Timing = { minDelayMs: 1, maxDelayMs: 4, maxWaitMs: 200, iamPropag
 interface Props {
   name: string;
   value: string;
-  /** Changing it needs a new resource. */
   shape?: string;
   parentArn?: string;
 }
@@ -79,9 +116,9 @@ class ToyCloud {
         return Promise.resolve(cloud.observed(p.name));
       },
       diff(p, o): Change {
-        const fields = (["value", "parentArn"] as const).filter((f) => p[f] !== o.current[f]);
-        const replace = p.shape !== o.current.shape;
-        return { fields: replace ? [...fields, "shape"] : fields, ...(replace ? { replace } : {}) };
+        return {
+          fields: (["value", "parentArn", "shape"] as const).filter((f) => p[f] !== o.current[f]),
+        };
       },
       create(c, p) {
         c.progress(`making ${p.name}`);
@@ -244,11 +281,16 @@ describe("apply", () => {
     );
     expect(r.errors).toEqual([]);
     expect(r.outcomes.get("b")).toEqual({ action: "update", fields: ["parentArn"] });
+    // The plan finds the old one still there; the sweep deletes it once everything converged.
     expect(cloud.calls.filter((c) => !c.startsWith("observe"))).toEqual([
+      "exists ay",
       "create ay2",
       "update bee",
+      "destroy ay",
     ]);
+    expect(r.sweep.deleted.map((t) => t.key)).toEqual(["a@ay"]);
     expect(cloud.items.get("bee")?.parentArn).toBe("arn:toy:ay2");
+    expect(Object.keys(store.resources).sort()).toEqual(["a", "b", "c"]);
   });
 
   it("a changed field is updated in place, and named", async () => {
@@ -270,50 +312,46 @@ describe("apply", () => {
     expect(cloud.items.get("cee")?.value).toBe("2");
   });
 
-  it("a change that needs a new resource deletes it, makes it again, and its dependents follow", async () => {
+  it("a resource whose id changed: the new one is made, the old one kept recorded aside until the sweep", async () => {
     const cloud = new ToyCloud();
     const { store, onDisk } = newStore();
     await apply(ctx(), stack(cloud), store, recordingReporter(), new Limiter(1));
-    cloud.calls.length = 0;
-    const reporter = recordingReporter();
+    // Another resource fails: no sweep, so the old one stays recorded, aside.
+    cloud.failOn.add("update ay");
     const r = await apply(
       ctx(),
-      stack(cloud, { a: { shape: "round" } }),
-      store,
-      reporter,
-      new Limiter(1),
-    );
-    expect(r.errors).toEqual([]);
-    expect(r.outcomes.get("a")).toEqual({ action: "replace", fields: ["shape"] });
-    expect(cloud.calls.filter((c) => !c.startsWith("observe"))).toEqual([
-      "destroy ay",
-      "create ay",
-    ]);
-    expect(reporter.lines).toEqual([
-      "replacing Toy thing ay",
-      "progress ay making ay",
-      "done ay replaced (shape)",
-    ]);
-    expect(onDisk().resources.a).toEqual({ kind: "toy", id: "ay", outputs: { arn: "arn:toy:ay" } });
-  });
-
-  it("a resource whose id changed: the new one is made, the old one kept recorded aside", async () => {
-    const cloud = new ToyCloud();
-    const { store, onDisk } = newStore();
-    await apply(ctx(), stack(cloud), store, recordingReporter(), new Limiter(1));
-    const r = await apply(
-      ctx(),
-      stack(cloud, { c: { name: "sea" } }),
+      stack(cloud, { a: { value: "2" }, c: { name: "sea" } }),
       store,
       recordingReporter(),
       new Limiter(1),
     );
     expect(r.outcomes.get("c")).toEqual({ action: "create", fields: [] });
+    expect(r.sweep.deleted).toEqual([]);
     expect(onDisk().resources).toMatchObject({
       c: { kind: "toy", id: "sea" },
       [orphanKey("c", "cee")]: { kind: "toy", id: "cee" },
     });
     expect(orphanKey("c", "cee")).toBe("c@cee");
+    // The next run deletes it, after everything else converged, and forgets it.
+    cloud.failOn.clear();
+    cloud.calls.length = 0;
+    const again = await apply(
+      ctx(),
+      stack(cloud, { a: { value: "2" }, c: { name: "sea" } }),
+      store,
+      recordingReporter(),
+      new Limiter(1),
+      undefined,
+      (kind) => (kind === "toy" ? cloud.handler() : undefined),
+    );
+    expect(again.errors).toEqual([]);
+    expect(cloud.calls.filter((c) => !c.startsWith("observe"))).toEqual([
+      "exists cee",
+      "update ay",
+      "destroy cee",
+    ]);
+    expect(cloud.items.has("cee")).toBe(false);
+    expect(Object.keys(onDisk().resources).sort()).toEqual(["a", "b", "c"]);
   });
 
   it("a failure stops the resources that depend on it, names the step; the rest finish", async () => {
@@ -392,7 +430,7 @@ describe("plan", () => {
         kind: "toy",
         label: "Toy thing",
         id: "bee",
-        action: "replace",
+        action: "update",
         fields: ["shape"],
         missing: false,
       },
@@ -625,7 +663,7 @@ describe("entryOf, graph", () => {
     const specs = [node("a", []), node("b", ["a"]), node("c", ["a", "b"]), node("d", ["nope"])];
     const expected = { a: ["b", "c"], b: ["c"], c: [], d: [] };
     expect(Object.fromEntries(dependents(specs))).toEqual(expected);
-    expect(Object.fromEntries(reverseEdges(specs))).toEqual(expected);
+    expect(Object.fromEntries(dependents(specs))).toEqual(expected);
   });
 });
 
