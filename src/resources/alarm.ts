@@ -8,9 +8,10 @@ import {
   type MetricDataQuery,
   type PutMetricAlarmCommandInput,
 } from "@aws-sdk/client-cloudwatch";
-import { isNotFound, orMissing } from "../aws/errors.js";
+import { orMissing } from "../aws/errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
 /** Everything PutMetricAlarm takes except the name and tags. */
@@ -183,8 +184,36 @@ function dimensions(
     .sort((a, b) => ((a.Name ?? "") < (b.Name ?? "") ? -1 : 1));
 }
 
+/**
+ * The comparable parts of an alarm, each under the field name diff reports it as: named as
+ * PutMetricAlarm names them (threshold, period, metrics, alarmActions…), so status says what
+ * drifted.
+ */
+const DEFINITION_FIELDS = {
+  AlarmDescription: "alarmDescription",
+  ActionsEnabled: "actionsEnabled",
+  AlarmActions: "alarmActions",
+  OKActions: "okActions",
+  ComparisonOperator: "comparisonOperator",
+  Threshold: "threshold",
+  EvaluationPeriods: "evaluationPeriods",
+  DatapointsToAlarm: "datapointsToAlarm",
+  TreatMissingData: "treatMissingData",
+  Namespace: "namespace",
+  MetricName: "metricName",
+  Statistic: "statistic",
+  Period: "period",
+  Dimensions: "dimensions",
+  Metrics: "metrics",
+} as const;
+
+type Shape = Record<keyof typeof DEFINITION_FIELDS, unknown>;
+
+/** Every field but tags is set by one PutMetricAlarm. */
+type AlarmField = (typeof DEFINITION_FIELDS)[keyof typeof DEFINITION_FIELDS] | "tags";
+
 /** The comparable part of an alarm, as DescribeAlarms reports it. */
-function shape(d: AlarmDefinition | MetricAlarm): unknown {
+function shape(d: AlarmDefinition | MetricAlarm): Shape {
   return {
     AlarmDescription: d.AlarmDescription,
     ActionsEnabled: d.ActionsEnabled ?? true,
@@ -228,26 +257,54 @@ async function read(ctx: Ctx, p: AlarmProps): Promise<AlarmCurrent | undefined> 
 
 const outputsOf = (p: AlarmProps): AlarmOutputs => ({ name: p.name, arn: p.arn });
 
-export const alarmHandler: ResourceHandler<AlarmProps, AlarmOutputs, AlarmCurrent> = {
+/** One call sets every field of the definition. */
+const putDefinition: Fixer<AlarmProps, AlarmOutputs, AlarmCurrent, AlarmField> = async (ctx, p) => {
+  await ctx.clients.cloudwatch.send(
+    new PutMetricAlarmCommand({ ...p.definition, AlarmName: p.name }),
+  );
+};
+
+export const alarmKind: Kind<AlarmProps, AlarmOutputs, AlarmCurrent, AlarmField> = {
   kind: "cloudwatch-alarm",
   label: "CloudWatch alarm",
   displayId: (p) => p.name,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const current = await read(ctx, p);
     return current && { id: p.name, outputs: outputsOf(p), current };
   },
 
-  diff(p, o): Change {
-    // Named as PutMetricAlarm names them (threshold, period, metrics, alarmActions…), so status
-    // says what drifted.
-    const have = shape(o.current.alarm) as Record<string, unknown>;
-    const want = shape(p.definition) as Record<string, unknown>;
-    const fields = [...new Set([...Object.keys(want), ...Object.keys(have)])]
+  diff(p, o) {
+    const have = shape(o.current.alarm);
+    const want = shape(p.definition);
+    const fields: AlarmField[] = (Object.keys(DEFINITION_FIELDS) as (keyof Shape)[])
       .filter((k) => !deepEqual(have[k], want[k]))
-      .map((k) => (k === "OKActions" ? "okActions" : k.charAt(0).toLowerCase() + k.slice(1)));
+      .map((k) => DEFINITION_FIELDS[k]);
     if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
-    return { fields };
+    return fields;
+  },
+
+  fix: {
+    alarmDescription: putDefinition,
+    actionsEnabled: putDefinition,
+    alarmActions: putDefinition,
+    okActions: putDefinition,
+    comparisonOperator: putDefinition,
+    threshold: putDefinition,
+    evaluationPeriods: putDefinition,
+    datapointsToAlarm: putDefinition,
+    treatMissingData: putDefinition,
+    namespace: putDefinition,
+    metricName: putDefinition,
+    statistic: putDefinition,
+    period: putDefinition,
+    dimensions: putDefinition,
+    metrics: putDefinition,
+    async tags(ctx, p) {
+      await ctx.clients.cloudwatch.send(
+        new TagResourceCommand({ ResourceARN: p.arn, Tags: toKeyValueList(p.tags) }),
+      );
+    },
   },
 
   async create(ctx, p) {
@@ -258,28 +315,11 @@ export const alarmHandler: ResourceHandler<AlarmProps, AlarmOutputs, AlarmCurren
         Tags: toKeyValueList(p.tags),
       }),
     );
-    const current = await read(ctx, p);
-    if (!current) throw new Error("the alarm is not readable right after it was created");
-    return { id: p.name, outputs: outputsOf(p), current };
   },
 
-  async update(ctx, p, o, change) {
-    const cw = ctx.clients.cloudwatch;
-    // One call sets every field of the definition.
-    if (change.fields.some((f) => f !== "tags")) {
-      await cw.send(new PutMetricAlarmCommand({ ...p.definition, AlarmName: p.name }));
-    }
-    if (change.fields.includes("tags")) {
-      await cw.send(new TagResourceCommand({ ResourceARN: p.arn, Tags: toKeyValueList(p.tags) }));
-    }
-    return { id: p.name, outputs: outputsOf(p), current: (await read(ctx, p)) ?? o.current };
-  },
-
-  async destroy(ctx, entry: StateEntry) {
-    try {
-      await ctx.clients.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [entry.id] }));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+  async delete(ctx, entry: StateEntry) {
+    await ctx.clients.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [entry.id] }));
   },
 };
+
+export const alarmHandler = lifecycle(alarmKind);

@@ -11,11 +11,12 @@ import {
   type FunctionConfiguration,
   type Runtime,
 } from "@aws-sdk/client-lambda";
-import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
+import { errorMessage, isNamed, orMissing } from "../aws/errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { UserError } from "../errors.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 import type { TagMap } from "./tags.js";
 
 export interface FunctionProps {
@@ -108,17 +109,14 @@ async function read(
   ctx: Ctx,
   name: string,
 ): Promise<{ arn: string; current: FunctionCurrent } | undefined> {
-  try {
-    const f = await ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }));
-    const c = f.Configuration;
-    if (!c?.FunctionArn) return undefined;
-    // GetFunction reports the reservation only when there is one.
-    const reserved = f.Concurrency?.ReservedConcurrentExecutions;
-    return { arn: c.FunctionArn, current: currentOf(c, f.Tags, reserved) };
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  const f = await orMissing(
+    ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name })),
+  );
+  const c = f?.Configuration;
+  if (!f || !c?.FunctionArn) return undefined;
+  // GetFunction reports the reservation only when there is one.
+  const reserved = f.Concurrency?.ReservedConcurrentExecutions;
+  return { arn: c.FunctionArn, current: currentOf(c, f.Tags, reserved) };
 }
 
 /*
@@ -218,6 +216,20 @@ function unreservedMinimum(err: unknown): string | undefined {
   return /minimum value of \[(\d+)\]/.exec(m)?.[1] ?? "";
 }
 
+type FunctionField =
+  | "code"
+  | "runtime"
+  | "handler"
+  | "memorySize"
+  | "timeout"
+  | "role"
+  | "environment"
+  | "tracing"
+  | "logging"
+  | "reservedConcurrency"
+  | "tags";
+
+/** The fields one UpdateFunctionConfiguration sets, in the order it names them. */
 const CONFIG_FIELDS = [
   "runtime",
   "handler",
@@ -227,7 +239,9 @@ const CONFIG_FIELDS = [
   "environment",
   "tracing",
   "logging",
-];
+] as const satisfies readonly FunctionField[];
+
+type ConfigField = (typeof CONFIG_FIELDS)[number];
 
 function configuration(p: FunctionProps) {
   return {
@@ -243,19 +257,48 @@ function configuration(p: FunctionProps) {
   };
 }
 
-export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, FunctionCurrent> = {
+type FunctionFixer = Fixer<FunctionProps, FunctionOutputs, FunctionCurrent, FunctionField>;
+
+/** Only the settings that differ, in one call; then waits until Lambda has applied them. */
+const setConfiguration: FunctionFixer = async (ctx, p, _o, fields) => {
+  const FunctionName = p.name;
+  const config = configuration(p);
+  const only: Record<string, unknown> = { FunctionName };
+  const map: Record<ConfigField, keyof typeof config> = {
+    runtime: "Runtime",
+    handler: "Handler",
+    memorySize: "MemorySize",
+    timeout: "Timeout",
+    role: "Role",
+    environment: "Environment",
+    tracing: "TracingConfig",
+    logging: "LoggingConfig",
+  };
+  for (const f of CONFIG_FIELDS.filter((x) => fields.has(x))) only[map[f]] = config[map[f]];
+  await retryWhile(
+    ctx,
+    () =>
+      ctx.clients.lambda.send(
+        new UpdateFunctionConfigurationCommand(only as { FunctionName: string }),
+      ),
+    updateInProgress,
+  );
+  await waitUpdated(ctx, FunctionName, "configuration update");
+};
+
+export const functionKind: Kind<FunctionProps, FunctionOutputs, FunctionCurrent, FunctionField> = {
   kind: "lambda-function",
   label: "Lambda function",
   displayId: (p) => p.name,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const r = await read(ctx, p.name);
     return r && { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
   },
 
-  diff(p, o): Change {
+  diff(p, o) {
     const c = o.current;
-    const fields: string[] = [];
+    const fields: FunctionField[] = [];
     if (c.codeSha256 !== p.code.sha256Base64) fields.push("code");
     if (c.runtime !== p.runtime) fields.push("runtime");
     if (c.handler !== p.handler) fields.push("handler");
@@ -267,101 +310,75 @@ export const functionHandler: ResourceHandler<FunctionProps, FunctionOutputs, Fu
     if (c.tracing !== "Active") fields.push("tracing");
     if (c.logFormat !== "JSON" || c.logGroup !== p.logGroup) fields.push("logging");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
-    return { fields };
+    return fields;
   },
 
-  async create(ctx, p) {
-    const lambda = ctx.clients.lambda;
-    try {
+  // A second update during one fails with ResourceConflictException.
+  beforeFix: (ctx, p, o) => waitSettled(ctx, p.name, o.current),
+
+  // In this order: the code first, then the configuration, the reservation and the tags.
+  fix: {
+    async code(ctx, p) {
       await retryWhile(
         ctx,
         () =>
-          lambda.send(
-            new CreateFunctionCommand({
-              ...configuration(p),
-              Code: { S3Bucket: p.code.bucket, S3Key: p.code.key },
-              PackageType: "Zip",
-              Architectures: ["x86_64"],
-              Tags: { ...p.tags },
-            }),
-          ),
-        iamPropagation,
-      );
-    } catch (err) {
-      // Made by an earlier run that stopped before recording it: adopt and converge it.
-      if (!isNamed(err, "ResourceConflictException") || !/already exist/i.test(errorMessage(err)))
-        throw err;
-      const r = await read(ctx, p.name);
-      if (!r) throw err;
-      const observed = { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
-      return this.update(ctx, p, observed, this.diff(p, observed));
-    }
-    await waitActive(ctx, p.name);
-    if (p.reservedConcurrency !== undefined) await setConcurrency(ctx, p);
-    const r = await read(ctx, p.name);
-    if (!r) throw new Error("the function is not readable right after it was created");
-    return { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
-  },
-
-  async update(ctx, p, o, change) {
-    const lambda = ctx.clients.lambda;
-    const FunctionName = p.name;
-    await waitSettled(ctx, FunctionName, o.current);
-    if (change.fields.includes("code")) {
-      await retryWhile(
-        ctx,
-        () =>
-          lambda.send(
+          ctx.clients.lambda.send(
             new UpdateFunctionCodeCommand({
-              FunctionName,
+              FunctionName: p.name,
               S3Bucket: p.code.bucket,
               S3Key: p.code.key,
             }),
           ),
         updateInProgress,
       );
-      await waitUpdated(ctx, FunctionName, "code update");
-    }
-    const config = configuration(p);
-    const changed = CONFIG_FIELDS.filter((f) => change.fields.includes(f));
-    if (changed.length) {
-      const only: Record<string, unknown> = { FunctionName };
-      const map: Record<string, keyof typeof config> = {
-        runtime: "Runtime",
-        handler: "Handler",
-        memorySize: "MemorySize",
-        timeout: "Timeout",
-        role: "Role",
-        environment: "Environment",
-        tracing: "TracingConfig",
-        logging: "LoggingConfig",
-      };
-      for (const f of changed) only[map[f] as string] = config[map[f] as keyof typeof config];
-      await retryWhile(
-        ctx,
-        () => lambda.send(new UpdateFunctionConfigurationCommand(only as { FunctionName: string })),
-        updateInProgress,
+      await waitUpdated(ctx, p.name, "code update");
+    },
+    runtime: setConfiguration,
+    handler: setConfiguration,
+    memorySize: setConfiguration,
+    timeout: setConfiguration,
+    role: setConfiguration,
+    environment: setConfiguration,
+    tracing: setConfiguration,
+    logging: setConfiguration,
+    reservedConcurrency: (ctx, p) => setConcurrency(ctx, p),
+    async tags(ctx, p, o) {
+      await ctx.clients.lambda.send(
+        new TagResourceCommand({ Resource: o.outputs.arn, Tags: { ...p.tags } }),
       );
-      await waitUpdated(ctx, FunctionName, "configuration update");
-    }
-    if (change.fields.includes("reservedConcurrency")) await setConcurrency(ctx, p);
-    if (change.fields.includes("tags")) {
-      await lambda.send(new TagResourceCommand({ Resource: o.outputs.arn, Tags: { ...p.tags } }));
-    }
-    const r = await read(ctx, FunctionName);
-    if (!r) throw new Error("the function disappeared while it was being updated");
-    return { id: FunctionName, outputs: { name: FunctionName, arn: r.arn }, current: r.current };
+    },
   },
 
-  async destroy(ctx, entry: StateEntry) {
-    try {
-      await retryWhile(
-        ctx,
-        () => ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: entry.id })),
-        updateInProgress,
-      );
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+  // The reservation is set by the fix that follows: CreateFunction has no parameter for it.
+  async create(ctx, p) {
+    await retryWhile(
+      ctx,
+      () =>
+        ctx.clients.lambda.send(
+          new CreateFunctionCommand({
+            ...configuration(p),
+            Code: { S3Bucket: p.code.bucket, S3Key: p.code.key },
+            PackageType: "Zip",
+            Architectures: ["x86_64"],
+            Tags: { ...p.tags },
+          }),
+        ),
+      iamPropagation,
+    );
+    await waitActive(ctx, p.name);
+  },
+
+  // Made by an earlier run that stopped before recording it.
+  alreadyExists: (err) =>
+    isNamed(err, "ResourceConflictException") && /already exist/i.test(errorMessage(err)),
+
+  async delete(ctx, entry: StateEntry) {
+    await retryWhile(
+      ctx,
+      () => ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: entry.id })),
+      updateInProgress,
+    );
   },
 };
+
+export const functionHandler = lifecycle(functionKind);

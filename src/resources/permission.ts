@@ -3,9 +3,10 @@ import {
   GetPolicyCommand,
   RemovePermissionCommand,
 } from "@aws-sdk/client-lambda";
-import { errorMessage, isNamed, isNotFound } from "../aws/errors.js";
+import { errorMessage, isNamed, orMissing } from "../aws/errors.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
 import { retryWhile } from "../engine/retry.js";
-import type { Change, Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import type { Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
 
 /** One statement: API Gateway may invoke the function for one method on one path. */
 export interface InvokeStatement {
@@ -28,6 +29,9 @@ export interface PermissionOutputs extends Record<string, string> {
 /** Statement ids this resource owns; others on the function are left alone. */
 export const SID_PREFIX = "apigateway-";
 
+/** The service every statement lets invoke the function. */
+const PRINCIPAL = "apigateway.amazonaws.com";
+
 interface Statement {
   Sid?: string;
   Principal?: { Service?: string } | string;
@@ -44,17 +48,13 @@ type PermissionCurrent = Map<
 >;
 
 async function read(ctx: Ctx, functionName: string): Promise<PermissionCurrent | undefined> {
-  let policy: string | undefined;
-  try {
-    policy = (await ctx.clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName })))
-      .Policy;
-  } catch (err) {
-    // No function, or a function without a resource policy: both "no statements".
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  // No function, or a function without a resource policy: both "no statements".
+  const got = await orMissing(
+    ctx.clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName })),
+  );
+  if (!got) return undefined;
   const out: PermissionCurrent = new Map();
-  for (const s of (JSON.parse(policy ?? "{}") as { Statement?: Statement[] }).Statement ?? []) {
+  for (const s of (JSON.parse(got.Policy ?? "{}") as { Statement?: Statement[] }).Statement ?? []) {
     if (!s.Sid?.startsWith(SID_PREFIX)) continue;
     out.set(s.Sid, {
       sourceArn: s.Condition?.ArnLike?.["AWS:SourceArn"],
@@ -79,7 +79,7 @@ function wrong(
       !c ||
       c.sourceArn !== s.sourceArn ||
       c.sourceAccount !== p.account ||
-      c.principal !== "apigateway.amazonaws.com"
+      c.principal !== PRINCIPAL
     );
   });
   const wanted = new Set(p.statements.map((s) => s.sid));
@@ -89,94 +89,124 @@ function wrong(
   return { add, remove };
 }
 
+/** The ids of the statements that differ: missing, changed, or not wanted. */
+function differing(p: PermissionProps, current: PermissionCurrent): string[] {
+  const { add, remove } = wrong(p, current);
+  return [...new Set([...add.map((s) => s.sid), ...remove])].sort();
+}
+
+async function addStatements(
+  ctx: Ctx,
+  p: PermissionProps,
+  statements: readonly InvokeStatement[],
+): Promise<void> {
+  for (const s of statements) {
+    await retryWhile(
+      ctx,
+      () =>
+        ctx.clients.lambda.send(
+          new AddPermissionCommand({
+            FunctionName: p.functionName,
+            StatementId: s.sid,
+            Action: "lambda:InvokeFunction",
+            Principal: PRINCIPAL,
+            SourceArn: s.sourceArn,
+            SourceAccount: p.account,
+          }),
+        ),
+      // The policy is updated under a revision id; concurrent changes conflict briefly.
+      (err) =>
+        isNamed(err, "ResourceConflictException") && /in progress|Pending/i.test(errorMessage(err))
+          ? "waiting for the function's previous update to finish…"
+          : undefined,
+    ).catch(async (err: unknown) => {
+      // Added by a run that stopped before recording it, with the same content: fine.
+      if (!isNamed(err, "ResourceConflictException")) throw err;
+      const now = await read(ctx, p.functionName);
+      if (now?.get(s.sid)?.sourceArn !== s.sourceArn) throw err;
+    });
+  }
+}
+
+/**
+ * One field for the engine: the statements this resource owns, fixed together (the wrong ones
+ * removed, the missing ones added). Status and up name the statements themselves: see
+ * permissionHandler.
+ */
+type PermissionField = "statements";
+
 /** Lambda.1: the function's resource policy names one API, stage, method and path, and the account. */
-export const permissionHandler: ResourceHandler<
+export const permissionKind: Kind<
   PermissionProps,
   PermissionOutputs,
-  PermissionCurrent
+  PermissionCurrent,
+  PermissionField
 > = {
   kind: "lambda-permissions",
   label: "API Gateway invoke permissions",
   displayId: (p) => `${p.functionName} (${p.statements.length} statements)`,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const current = await read(ctx, p.functionName);
     return current && current.size
       ? { id: p.functionName, outputs: outputsOf(p), current }
       : undefined;
   },
 
-  diff(p, o): Change {
-    const { add, remove } = wrong(p, o.current);
-    const fields = [...new Set([...add.map((s) => s.sid), ...remove])].sort();
-    return { fields };
-  },
+  diff: (p, o) => (differing(p, o.current).length ? ["statements"] : []),
 
-  async create(ctx, p) {
-    return this.update(
-      ctx,
-      p,
-      { id: p.functionName, outputs: outputsOf(p), current: new Map() },
-      { fields: [] },
-    );
-  },
-
-  async update(ctx, p, o) {
-    const lambda = ctx.clients.lambda;
-    const { add, remove } = wrong(p, o.current);
-    for (const sid of remove) {
-      try {
-        await lambda.send(
-          new RemovePermissionCommand({ FunctionName: p.functionName, StatementId: sid }),
-        );
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-    for (const s of add) {
-      await retryWhile(
-        ctx,
-        () =>
-          lambda.send(
-            new AddPermissionCommand({
-              FunctionName: p.functionName,
-              StatementId: s.sid,
-              Action: "lambda:InvokeFunction",
-              Principal: "apigateway.amazonaws.com",
-              SourceArn: s.sourceArn,
-              SourceAccount: p.account,
-            }),
+  fix: {
+    async statements(ctx, p, o) {
+      const { add, remove } = wrong(p, o.current);
+      for (const sid of remove) {
+        await orMissing(
+          ctx.clients.lambda.send(
+            new RemovePermissionCommand({ FunctionName: p.functionName, StatementId: sid }),
           ),
-        // The policy is updated under a revision id; concurrent changes conflict briefly.
-        (err) =>
-          isNamed(err, "ResourceConflictException") &&
-          /in progress|Pending/i.test(errorMessage(err))
-            ? "waiting for the function's previous update to finish…"
-            : undefined,
-      ).catch(async (err: unknown) => {
-        // Added by a run that stopped before recording it, with the same content: fine.
-        if (!isNamed(err, "ResourceConflictException")) throw err;
-        const now = await read(ctx, p.functionName);
-        if (now?.get(s.sid)?.sourceArn !== s.sourceArn) throw err;
-      });
-    }
-    return {
-      id: p.functionName,
-      outputs: outputsOf(p),
-      current: (await read(ctx, p.functionName)) ?? new Map(),
-    };
+        );
+      }
+      await addStatements(ctx, p, add);
+    },
   },
 
-  async destroy(ctx, entry: StateEntry) {
+  /** Every statement added: the function has none of this resource's yet. */
+  async create(ctx, p) {
+    await addStatements(ctx, p, p.statements);
+    const current: PermissionCurrent = new Map(
+      p.statements.map((s) => [
+        s.sid,
+        { sourceArn: s.sourceArn, sourceAccount: p.account, principal: PRINCIPAL },
+      ]),
+    );
+    return { id: p.functionName, outputs: outputsOf(p), current };
+  },
+
+  /** Each recorded statement; one already gone must not keep the others. */
+  async delete(ctx, entry: StateEntry) {
     const sids = (entry.outputs.statementIds ?? "").split(",").filter(Boolean);
     for (const sid of sids) {
-      try {
-        await ctx.clients.lambda.send(
+      await orMissing(
+        ctx.clients.lambda.send(
           new RemovePermissionCommand({ FunctionName: entry.id, StatementId: sid }),
-        );
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+        ),
+      );
     }
   },
+};
+
+/**
+ * The engine's fields are a fixed union, each with its fixer; this resource's drift is per
+ * statement id, and status and up name those ids. So the handler reports the ids that differ,
+ * and has the engine fix its one field for them.
+ */
+const permissionLifecycle = lifecycle(permissionKind);
+
+export const permissionHandler: ResourceHandler<
+  PermissionProps,
+  PermissionOutputs,
+  PermissionCurrent
+> = {
+  ...permissionLifecycle,
+  diff: (p, o) => ({ fields: differing(p, o.current) }),
+  update: (ctx, p, o) => permissionLifecycle.update(ctx, p, o, permissionLifecycle.diff(p, o)),
 };

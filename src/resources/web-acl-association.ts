@@ -4,8 +4,9 @@ import {
   GetWebACLForResourceCommand,
 } from "@aws-sdk/client-wafv2";
 import { isNamed, orMissing } from "../aws/errors.js";
+import { lifecycle, type Kind } from "../engine/kind.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
-import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 
 export interface WebAclAssociationProps {
   /** The protected resource: the API stage, `arn:…:apigateway:REGION::/restapis/ID/stages/NAME`. */
@@ -71,38 +72,41 @@ async function associate(
   return observed(p.resourceArn, now ?? p.webAclArn);
 }
 
-export const webAclAssociationHandler: ResourceHandler<
+/** The one field: which web ACL the resource is associated with. */
+type WebAclAssociationField = "webAcl";
+
+export const webAclAssociationKind: Kind<
   WebAclAssociationProps,
   WebAclAssociationOutputs,
-  WebAclAssociationCurrent
+  WebAclAssociationCurrent,
+  WebAclAssociationField
 > = {
   kind: "wafv2-web-acl-association",
   label: "WAF web ACL association",
   displayId: (p) => p.resourceArn,
 
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const arn = await associatedWith(ctx, p.resourceArn);
     return arn === undefined ? undefined : observed(p.resourceArn, arn);
   },
 
   /** Associated with another web ACL (one made by hand, or this stack's earlier one). */
-  diff(p, o): Change {
-    return { fields: o.current.webAclArn === p.webAclArn ? [] : ["webAcl"] };
-  },
+  diff: (p, o) => (o.current.webAclArn === p.webAclArn ? [] : ["webAcl"]),
+
+  // The recorded outputs name the web ACL it is associated with now.
+  fix: { webAcl: async (ctx, p) => (await associate(ctx, p)).outputs },
 
   create: (ctx, p) => associate(ctx, p),
-
-  update: (ctx, p) => associate(ctx, p),
 
   async exists(ctx, entry) {
     return (await associatedWith(ctx, entry.id)) === entry.outputs.webAclArn;
   },
 
   /** Only while the resource is associated with the recorded web ACL: another one is not ours. */
-  async destroy(ctx, entry: StateEntry) {
+  async delete(ctx, entry: StateEntry) {
     if ((await associatedWith(ctx, entry.id)) !== entry.outputs.webAclArn) return;
-    await orMissing(
-      ctx.clients.wafv2.send(new DisassociateWebACLCommand({ ResourceArn: entry.id })),
-    );
+    await ctx.clients.wafv2.send(new DisassociateWebACLCommand({ ResourceArn: entry.id }));
   },
 };
+
+export const webAclAssociationHandler = lifecycle(webAclAssociationKind);

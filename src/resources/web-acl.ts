@@ -13,8 +13,9 @@ import {
 } from "@aws-sdk/client-wafv2";
 import { errorMessage, isNamed, orMissing } from "../aws/errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
+import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
-import type { Change, Ctx, Observed, ResourceHandler, StateEntry } from "../engine/types.js";
+import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
 /** API Gateway stages take a regional web ACL (CLOUDFRONT is for distributions). */
@@ -200,18 +201,61 @@ function propagating(err: unknown): string | undefined {
     : undefined;
 }
 
-export const webAclHandler: ResourceHandler<WebAclProps, WebAclOutputs, WebAclCurrent> = {
+/**
+ * UpdateWebACL replaces every mutable setting at once and must present the lock token of the
+ * version it replaces. When someone changed the web ACL since it was read, WAF refuses with
+ * WAFOptimisticLockException: it is read again and the update is made over that version.
+ */
+const updateDefinition: Fixer<WebAclProps, WebAclOutputs, WebAclCurrent, Field> = async (
+  ctx,
+  p,
+  o,
+) => {
+  const { name, id } = o.outputs;
+  const want = webAclDefinition(p);
+  // The version observed first; on a retry, the one there is now.
+  let attempt = 0;
+  await retryWhile(
+    ctx,
+    async () => {
+      const read = attempt++ === 0 ? undefined : await readAcl(ctx, name, id);
+      if (attempt > 1 && !read) {
+        throw new Error("the web ACL disappeared while it was being updated");
+      }
+      const lockToken = read?.lockToken ?? o.current.lockToken;
+      const rules = read ? (read.acl.Rules ?? []) : o.current.rules;
+      await ctx.clients.wafv2.send(
+        new UpdateWebACLCommand({
+          Name: name,
+          Scope: SCOPE,
+          Id: id,
+          LockToken: lockToken,
+          Description: p.description,
+          DefaultAction: want.defaultAction,
+          Rules: [...want.rules, ...rules.filter(isShieldRule)],
+          VisibilityConfig: want.visibilityConfig,
+        }),
+      );
+    },
+    (err) =>
+      isNamed(err, "WAFOptimisticLockException")
+        ? "the web ACL was changed meanwhile: reading it again"
+        : propagating(err),
+  );
+};
+
+export const webAclKind: Kind<WebAclProps, WebAclOutputs, WebAclCurrent, Field> = {
   kind: "wafv2-web-acl",
   label: "WAF web ACL",
   displayId: (p) => p.name,
 
   /** Found by name: WAF chose the id, and a web ACL made again by hand has another. */
-  async observe(ctx, p) {
+  async read(ctx, p) {
     const found = await findByName(ctx, p.name);
     return found && observeById(ctx, p.name, found.id);
   },
 
-  diff(p, o): Change {
+  diff(p, o) {
     const want = webAclDefinition(p);
     const c = o.current;
     const differs: Record<Field, boolean> = {
@@ -221,9 +265,26 @@ export const webAclHandler: ResourceHandler<WebAclProps, WebAclOutputs, WebAclCu
       description: (c.description ?? "") !== p.description,
       tags: !hasTags(c.tags, p.tags),
     };
-    return { fields: (Object.keys(differs) as Field[]).filter((f) => differs[f]) };
+    return (Object.keys(differs) as Field[]).filter((f) => differs[f]);
   },
 
+  fix: {
+    defaultAction: updateDefinition,
+    rules: updateDefinition,
+    visibilityConfig: updateDefinition,
+    description: updateDefinition,
+    async tags(ctx, p, o) {
+      await ctx.clients.wafv2.send(
+        new TagResourceCommand({ ResourceARN: o.outputs.arn, Tags: toKeyValueList(p.tags) }),
+      );
+    },
+  },
+
+  /**
+   * Made, then waited for until it is readable. A WAFDuplicateItemException is not left to the
+   * engine's adoption (alreadyExists), which reads once: the web ACL it names may have been
+   * made a moment ago, by a retried call whose first answer was lost, and not be listed yet.
+   */
   async create(ctx, p) {
     const want = webAclDefinition(p);
     let id: string | undefined;
@@ -247,7 +308,7 @@ export const webAclHandler: ResourceHandler<WebAclProps, WebAclOutputs, WebAclCu
       id = made.Summary?.Id;
     } catch (err) {
       // Made since it was observed (an earlier run that stopped before recording it, whose
-      // answer was lost): adopt it and converge below.
+      // answer was lost): adopted, and the engine converges it.
       if (!isNamed(err, "WAFDuplicateItemException")) throw err;
     }
     const o = await waitFor(
@@ -260,56 +321,7 @@ export const webAclHandler: ResourceHandler<WebAclProps, WebAclOutputs, WebAclCu
       (x) => (x ? "done" : "pending"),
     );
     if (!o) throw new Error("the web ACL is not readable right after it was created");
-    const change = this.diff(p, o);
-    return change.fields.length ? this.update(ctx, p, o, change) : o;
-  },
-
-  /**
-   * UpdateWebACL replaces every mutable setting at once and must present the lock token of the
-   * version it replaces. When someone changed the web ACL since it was read, WAF refuses with
-   * WAFOptimisticLockException: it is read again and the update is made over that version.
-   */
-  async update(ctx, p, o, change) {
-    const wafv2 = ctx.clients.wafv2;
-    const { name, id, arn } = o.outputs;
-    if (change.fields.some((f) => f !== "tags")) {
-      const want = webAclDefinition(p);
-      // The version observed first; on a retry, the one there is now.
-      let attempt = 0;
-      await retryWhile(
-        ctx,
-        async () => {
-          const read = attempt++ === 0 ? undefined : await readAcl(ctx, name, id);
-          if (attempt > 1 && !read) {
-            throw new Error("the web ACL disappeared while it was being updated");
-          }
-          const lockToken = read?.lockToken ?? o.current.lockToken;
-          const rules = read ? (read.acl.Rules ?? []) : o.current.rules;
-          await wafv2.send(
-            new UpdateWebACLCommand({
-              Name: name,
-              Scope: SCOPE,
-              Id: id,
-              LockToken: lockToken,
-              Description: p.description,
-              DefaultAction: want.defaultAction,
-              Rules: [...want.rules, ...rules.filter(isShieldRule)],
-              VisibilityConfig: want.visibilityConfig,
-            }),
-          );
-        },
-        (err) =>
-          isNamed(err, "WAFOptimisticLockException")
-            ? "the web ACL was changed meanwhile: reading it again"
-            : propagating(err),
-      );
-    }
-    if (change.fields.includes("tags")) {
-      await wafv2.send(new TagResourceCommand({ ResourceARN: arn, Tags: toKeyValueList(p.tags) }));
-    }
-    const after = await observeById(ctx, name, id);
-    if (!after) throw new Error("the web ACL disappeared while it was being updated");
-    return after;
+    return o;
   },
 
   async exists(ctx, entry) {
@@ -322,7 +334,7 @@ export const webAclHandler: ResourceHandler<WebAclProps, WebAclOutputs, WebAclCu
    * someone changed it in between. Right after its association is removed WAF may still count
    * it as associated for a while (WAFAssociatedItemException): that passes.
    */
-  async destroy(ctx, entry: StateEntry) {
+  async delete(ctx, entry: StateEntry) {
     const { name, id } = entry.outputs;
     if (!name || !id) return;
     try {
@@ -360,3 +372,5 @@ export const webAclHandler: ResourceHandler<WebAclProps, WebAclOutputs, WebAclCu
     }
   },
 };
+
+export const webAclHandler = lifecycle(webAclKind);
