@@ -9,8 +9,11 @@ import {
   entryOf,
   isDisplaceable,
   orphanKey,
+  stillThere,
+  sweepTargets,
   type Action,
   type DestroyTarget,
+  type Orphan,
   type Plan,
 } from "./plan.js";
 import type { AnySpec, Ctx, Observed, Outputs } from "./types.js";
@@ -118,8 +121,45 @@ export async function apply(
   const none: DestroyResult = { deleted: [], kept: [], errors: [] };
   if (r.errors.length) return { ...r, sweep: none };
   if (plan.sweepError) return { ...r, sweep: { ...none, errors: [plan.sweepError] } };
-  const sweep = await destroy(ctx, plan, store, reporter, limiter, signal);
+  let late: Pick<Plan, "deletes" | "forget">;
+  try {
+    late = await setAsideInRun(ctx, plan, store, limiter);
+  } catch (err) {
+    return { ...r, sweep: { ...none, errors: [err as Error] } };
+  }
+  const sweep = await destroy(
+    ctx,
+    { deletes: [...plan.deletes, ...late.deletes], forget: [...plan.forget, ...late.forget] },
+    store,
+    reporter,
+    limiter,
+    signal,
+  );
   return { ...r, sweep };
+}
+
+/**
+ * Resources this run set aside that the plan could not foresee: one recorded under a key whose
+ * parent this run made again (its id hangs on the parent's new outputs). Still there: deleted
+ * with the sweep; gone: forgotten. Read-only.
+ */
+async function setAsideInRun(
+  ctx: Ctx,
+  plan: Plan,
+  store: StateStore,
+  limiter: Limiter,
+): Promise<Pick<Plan, "deletes" | "forget">> {
+  const planned = new Set([...plan.deletes.map((t) => t.key), ...plan.forget]);
+  const aside: Orphan[] = [];
+  for (const [key, entry] of Object.entries(store.resources)) {
+    const spec = plan.specs.find((x) => key.startsWith(`${x.key}@`));
+    if (spec && !planned.has(key)) aside.push({ key, handler: spec.handler, entry });
+  }
+  const there = await stillThere(ctx, aside, limiter);
+  return {
+    deletes: sweepTargets(there),
+    forget: aside.filter((a) => !there.includes(a)).map((a) => a.key),
+  };
 }
 
 async function converge(

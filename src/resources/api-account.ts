@@ -239,9 +239,10 @@ export const apiAccountKind: Kind<
   superseded: "forget",
   shared: true,
 
-  // The account always exists; its setting may be empty.
+  // Never set by this stack and empty: to be made. Set by it and emptied since: drifted.
   async read(ctx, p, recorded) {
     const roleArn = await accountRole(ctx);
+    if (roleArn === undefined && recorded === undefined) return undefined;
     const id = roleArn ?? p.roleArn;
     // The role under the derived name was made by this tool (by some stage of it), even when
     // the run that set it stopped before recording so.
