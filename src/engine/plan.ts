@@ -312,8 +312,9 @@ export async function teardownPlan(
   );
   const deletes: DestroyTarget[] = [];
   const steps: Step[] = [];
-  for (const t of own) {
-    const reason = await keptBecause(ctx, t);
+  const reasons = await Promise.all(own.map((t) => keptBecause(ctx, t)));
+  for (const [n, t] of own.entries()) {
+    const reason = reasons[n];
     const step = {
       ...deleteStep(t),
       ...(reason === undefined ? {} : { action: "keep" as const, reason }),
