@@ -80,17 +80,11 @@ export interface StackInput {
 /** Noncurrent object versions (replaced bundles) are kept this long for rollback. */
 const NONCURRENT_VERSION_DAYS = 30;
 
-/**
- * The desired stack: every resource, its properties and, through the nodes its props read,
- * its dependencies. Pure. Ids that AWS derives from names (ARNs) are computed here and read
- * `ahead` of the resource, so observation runs in parallel while creation and deletion are
- * still ordered.
- */
-export function desiredStack(i: StackInput): AnySpec[] {
+/** What the parts of the stack share: names, ARNs known ahead, and the options in effect. */
+function facts(i: StackInput) {
   const { names, tags, partition, region, account } = i;
   const s = i.config.settings;
   const n = NODES;
-  const b = new StackBuilder();
   const arn = (service: string, resource: string) =>
     `arn:${partition}:${service}:${region}:${account}:${resource}`;
   const tableArn = arn("dynamodb", `table/${names.table}`);
@@ -117,6 +111,35 @@ export function desiredStack(i: StackInput): AnySpec[] {
   const routes = effectiveRoutes(s.routes, s.handler !== undefined);
   const stackTag = { key: STACK_TAG_KEY, value: names.stack };
 
+  return {
+    i,
+    names,
+    tags,
+    partition,
+    region,
+    account,
+    s,
+    n,
+    arn,
+    tableArn,
+    logGroupProps,
+    email,
+    topicArn,
+    keyAlias,
+    withTopic,
+    withActions,
+    functionArn,
+    accessLogGroupArn,
+    routes,
+    stackTag,
+  };
+}
+
+type Facts = ReturnType<typeof facts>;
+
+/** The bucket, the table, the function's log groups and its role. */
+function addData(b: StackBuilder, f: Facts): void {
+  const { names, tags, partition, region, account, s, n, tableArn, logGroupProps } = f;
   b.add(n.bucket, {
     name: names.bucket,
     region,
@@ -153,6 +176,11 @@ export function desiredStack(i: StackInput): AnySpec[] {
     managed: [],
     tags,
   });
+}
+
+/** The four alarms, on the function and on the API. */
+function addAlarms(b: StackBuilder, f: Facts): void {
+  const { names, tags, s, n, arn, withActions } = f;
   b.add(n.errorRateAlarm, {
     name: names.errorRateAlarm,
     arn: arn("cloudwatch", `alarm:${names.errorRateAlarm}`),
@@ -184,6 +212,26 @@ export function desiredStack(i: StackInput): AnySpec[] {
     ),
     tags,
   });
+}
+
+/** The REST API, its stage, logging and invoke permissions. */
+function addApi(b: StackBuilder, f: Facts): void {
+  const {
+    i,
+    names,
+    tags,
+    partition,
+    region,
+    account,
+    s,
+    n,
+    arn,
+    logGroupProps,
+    functionArn,
+    accessLogGroupArn,
+    routes,
+    stackTag,
+  } = f;
   b.add(n.apiGatewayLoggingRole, {
     roleName: names.apiGatewayCloudWatchRole,
     partition,
@@ -248,7 +296,26 @@ export function desiredStack(i: StackInput): AnySpec[] {
       })),
     ),
   });
+}
 
+/** What the options add: alarm notifications, WAF, API keys. */
+function addOptions(b: StackBuilder, f: Facts): void {
+  const {
+    i,
+    names,
+    tags,
+    partition,
+    region,
+    account,
+    s,
+    n,
+    arn,
+    email,
+    topicArn,
+    keyAlias,
+    withTopic,
+    stackTag,
+  } = f;
   if (withTopic) {
     b.add(n.alarmKey, {
       alias: keyAlias,
@@ -308,7 +375,7 @@ export function desiredStack(i: StackInput): AnySpec[] {
       tags,
       region,
       partition,
-      apiId,
+      apiId: n.restApi.out.id,
       stage: n.stage.ahead(names.apiStage),
       rateLimit: s.apiKeyRateLimit,
       burstLimit: s.apiKeyBurstLimit,
@@ -316,7 +383,11 @@ export function desiredStack(i: StackInput): AnySpec[] {
       keyId: n.apiKey.out.id,
     });
   }
+}
 
+/** The code bundle and the function. */
+function addFunction(b: StackBuilder, f: Facts): void {
+  const { i, names, tags, partition, account, s, n } = f;
   const artifact = i.artifact;
   if (artifact) b.add(n.artifact, { bucket: n.bucket.ahead(names.bucket), artifact });
   // Without the artifact (down) nothing is created, so the order only matters for deletion.
@@ -339,5 +410,21 @@ export function desiredStack(i: StackInput): AnySpec[] {
     },
     tags,
   });
+}
+
+/**
+ * The desired stack: every resource, its properties and, through the nodes its props read,
+ * its dependencies. Pure. Ids that AWS derives from names (ARNs) are computed here and read
+ * `ahead` of the resource, so observation runs in parallel while creation and deletion are
+ * still ordered.
+ */
+export function desiredStack(i: StackInput): AnySpec[] {
+  const f = facts(i);
+  const b = new StackBuilder();
+  addData(b, f);
+  addAlarms(b, f);
+  addApi(b, f);
+  addOptions(b, f);
+  addFunction(b, f);
   return b.build();
 }
