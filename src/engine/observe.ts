@@ -11,9 +11,9 @@ export interface Observation {
   /** Desired props; undefined when they need a dependency that does not exist yet. */
   readonly props: unknown;
   /**
-   * When props are undefined but the resource recorded here is the same one whatever the
-   * missing dependency turns out to be: the props it was read with, stand-ins for the missing
-   * outputs. What differs against them is what apply will update.
+   * When props are undefined but the resource is the same one whatever the missing dependency
+   * turns out to be: its props with stand-ins for the missing outputs. Its id is known from
+   * them, and what differs against them (when it was read) is what apply will update.
    */
   readonly standIn?: unknown;
   readonly observed: Observed | undefined;
@@ -73,14 +73,14 @@ export function observeAll(
           return o;
         });
       if (props === undefined) {
-        if (!rec || (await idDependsOnMissing(spec, outputsOf))) {
+        if (await idDependsOnMissing(spec, outputsOf)) {
           return { spec, props, observed: undefined, recorded: rec };
         }
-        // The resource recorded here stays (e.g. the invoke permissions of an API made again):
-        // read it with stand-ins, so that it shows as out of date rather than missing. A
-        // stand-in the service refuses leaves it unread, as before.
+        // Its id is known all the same. One recorded here stays (e.g. the invoke permissions of
+        // an API made again): it is read with stand-ins, so that it shows as out of date rather
+        // than missing. A stand-in the service refuses leaves it unread.
         const standIn = await resolveProps(spec, async (k) => (await outputsOf(k)) ?? STAND_IN);
-        const observed = await read(standIn).catch(() => undefined);
+        const observed = rec ? await read(standIn).catch(() => undefined) : undefined;
         return { spec, props, standIn, observed, recorded: rec };
       }
       const id = spec.handler.displayId(props);

@@ -173,10 +173,11 @@ function deleteStep(o: Orphan): Step {
 
 export function stepOf(o: Observation, displacedOne = false): Step {
   const h = o.spec.handler;
+  const known = o.props ?? o.standIn;
   const id =
     o.observed?.id ??
-    (o.props !== undefined
-      ? h.displayId(o.props)
+    (known !== undefined
+      ? h.displayId(known)
       : ((displacedOne ? undefined : o.recorded?.id) ?? "(pending)"));
   if (!o.observed) {
     return {
