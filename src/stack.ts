@@ -237,8 +237,12 @@ function addApi(b: StackBuilder, f: Facts): void {
     partition,
     tags,
   });
+  // The setting is only ever made or fixed while it is empty, and then the role is this tool's:
+  // its ARN is known ahead, so the setting is read in parallel with the role.
   b.add(n.apiGatewayAccount, {
-    roleArn: n.apiGatewayLoggingRole.out.arn,
+    roleArn: n.apiGatewayLoggingRole.ahead(
+      `arn:${partition}:iam::${account}:role/${names.apiGatewayCloudWatchRole}`,
+    ),
     roleName: names.apiGatewayCloudWatchRole,
   });
   b.add(n.restApi, {

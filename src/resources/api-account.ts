@@ -199,7 +199,7 @@ export const loggingRoleKind: Kind<
 export const loggingRoleHandler = lifecycle(loggingRoleKind);
 
 export interface ApiAccountProps {
-  /** The role API Gateway is to log with (the logging role's node). */
+  /** The role API Gateway is to log with when none is set: the one this tool makes. */
   readonly roleArn: string;
   /** The name of the role this tool makes: what is shown before anything is set. */
   readonly roleName: string;
