@@ -7,6 +7,8 @@ export const CONFIG_FILE_NAME = `${PROJECT}.config.json`;
 
 /** What a config file may set, per stage or for every stage. */
 export interface FileSettings {
+  /** The project's name (top level only). */
+  name?: string;
   region?: string;
   /** Where the state lives: s3://bucket/key, or a file relative to the config file. */
   state?: string;
@@ -14,7 +16,8 @@ export interface FileSettings {
 }
 
 /** File field → Settings field (the file says `tags`, the code says extraTags). */
-const FIELDS: Record<string, keyof Settings | "region" | "state"> = {
+const FIELDS: Record<string, keyof Settings | "name" | "region" | "state"> = {
+  name: "name",
   region: "region",
   state: "state",
   runtime: "runtime",
@@ -102,7 +105,10 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
       if (k === "$schema" || (k === "stages" && where === "")) continue;
       const target = FIELDS[k];
       if (!target) fail(`${where}${k}`, "is not a known field");
-      if (target === "region" || target === "state") {
+      if (target === "name" && where !== "") {
+        fail(`${where}${k}`, "is set once, at the top level (a project has one name)");
+      }
+      if (target === "name" || target === "region" || target === "state") {
         if (typeof v !== "string" || v === "") fail(`${where}${k}`, "must be a string");
         out[target] = v as string;
       } else {
@@ -138,6 +144,7 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
   if (perStage !== undefined && !isObject(perStage)) fail(`stages.${stage}`, "must be an object");
   const own = isObject(perStage) ? pick(perStage, `stages.${stage}.`) : { settings: {} };
   return {
+    ...(top.name !== undefined ? { name: top.name } : {}),
     region: own.region ?? top.region,
     ...(own.state !== undefined || top.state !== undefined
       ? { state: own.state ?? top.state }

@@ -1,11 +1,19 @@
 import path from "node:path";
 import { UserError } from "./errors.js";
 import { parseRoutes } from "./routes.js";
-import { isRemoteState, parseS3Location } from "./state/location.js";
+import { isRemoteState, legacyS3Location, parseS3Location } from "./state/location.js";
 
+/** The tool's own name: its config file, state directory and tag keys. */
 export const PROJECT = "serverless-automation";
+/**
+ * The project name of a stack whose config says none: the built-in items API's, and that of
+ * every stack deployed before projects had names, so that those are still found.
+ */
+export const DEFAULT_NAME = PROJECT;
 /** The tag key that marks a resource as belonging to one stack (project + stage). */
 export const STACK_TAG_KEY = `${PROJECT}:stack`;
+/** The tag that names the project a resource belongs to (with the stack tag: its owner). */
+export const PROJECT_TAG_KEY = "project";
 export const API_STAGE_NAME = "prod";
 
 /** Lambda runtimes we deploy to, with the date AWS deprecates them (Lambda.2). */
@@ -198,6 +206,8 @@ export const DEFAULT_SETTINGS: Settings = {
 export const WAF_RATE_LIMIT_RANGE = { min: 10, max: 2_000_000_000 } as const;
 
 export interface Config {
+  /** The project's name: every physical name and the stack tag derive from it. */
+  name: string;
   stage: string;
   region: string;
   profile: string | undefined;
@@ -205,6 +215,12 @@ export interface Config {
   endpoint: string | undefined;
   /** Absolute path of the state file, or s3://bucket/key for the state in S3. */
   statePath: string;
+  /**
+   * Where the same setting put the state before default locations named the project and the
+   * region: a state found there is moved to statePath. Undefined when the location was given
+   * in full.
+   */
+  legacyStatePath: string | undefined;
   settings: Settings;
   /**
    * Who set settings.alarmEmail: the flag, the config file, or "none" for --no-alarm-email;
@@ -235,6 +251,8 @@ export interface ConfigInput {
 
 /** What the config file says for the stage (see config-file.ts). */
 export interface FileInput {
+  /** The project's name (top level only). */
+  name?: string | undefined;
   region?: string | undefined;
   /** Where the stage's state lives (s3://… or a file). */
   state?: string | undefined;
@@ -502,14 +520,38 @@ export function apiRequestsThreshold(
   return s.apiRequestsThreshold ?? Math.ceil(s.throttleRateLimit * API_REQUESTS_PERIOD_SECONDS);
 }
 
-export function defaultStatePath(stage: string, cwd: string): string {
-  return path.join(cwd, `.${PROJECT}`, `${stage}.json`);
+/** The default state file of a stage in a region: one project runs a stage in several. */
+export function defaultStatePath(stage: string, region: string, cwd: string): string {
+  return path.join(stateDir(cwd), `${stage}.${region}.json`);
+}
+
+/** Where the default state file was before it named the region (moved on the next run). */
+export function legacyStatePath(stage: string, cwd: string): string {
+  return path.join(stateDir(cwd), `${stage}.json`);
+}
+
+export function stateDir(cwd: string): string {
+  return path.join(cwd, `.${PROJECT}`);
 }
 
 /** --state or the config file's "state": a file (relative to cwd) or s3://bucket/key. */
-export function stateLocation(given: string | undefined, stage: string, cwd: string): string {
-  if (given === undefined) return defaultStatePath(stage, cwd);
-  return isRemoteState(given) ? parseS3Location(given, stage).url : path.resolve(cwd, given);
+export function stateLocation(
+  given: string | undefined,
+  id: StackId & { readonly region: string },
+  cwd: string,
+): string {
+  if (given === undefined) return defaultStatePath(id.stage, id.region, cwd);
+  return isRemoteState(given) ? parseS3Location(given, id).url : path.resolve(cwd, given);
+}
+
+/** Where the same setting put the state before defaults named the project and region. */
+export function legacyStateLocation(
+  given: string | undefined,
+  stage: string,
+  cwd: string,
+): string | undefined {
+  if (given === undefined) return legacyStatePath(stage, cwd);
+  return isRemoteState(given) ? legacyS3Location(given, stage)?.url : undefined;
 }
 
 /**
@@ -548,33 +590,59 @@ export function resolveConfig(
   const region = validateRegion(
     input.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined) ?? file.region,
   );
+  const settings = validateSettings({
+    ...file.settings,
+    ...dropUndefined(input.settings ?? {}),
+    extraTags: { ...(file.settings.extraTags ?? {}), ...(input.settings?.extraTags ?? {}) },
+    alarmEmail: input.noAlarmEmail ? undefined : (flagEmail(input) ?? file.settings.alarmEmail),
+  });
+  const name = resolveName(file.name, settings);
+  validateName(name, stage, region);
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
     throw new UserError(`AWS_ENDPOINT_URL "${endpoint}" is not a URL.`, {
       hint: "Set it to something like http://localhost:4566, or unset it to use AWS.",
     });
   }
-  const flagEmail = input.noAlarmEmail ? undefined : input.settings?.alarmEmail;
+  const email = flagEmail(input);
   return {
+    name,
     stage,
     region,
     profile: input.profile ?? (env.AWS_PROFILE || undefined),
     endpoint,
-    statePath: stateLocation(input.state ?? file.state, stage, cwd),
-    settings: validateSettings({
-      ...file.settings,
-      ...dropUndefined(input.settings ?? {}),
-      extraTags: { ...(file.settings.extraTags ?? {}), ...(input.settings?.extraTags ?? {}) },
-      alarmEmail: input.noAlarmEmail ? undefined : (flagEmail ?? file.settings.alarmEmail),
-    }),
+    statePath: stateLocation(input.state ?? file.state, { name, stage, region }, cwd),
+    legacyStatePath: legacyStateLocation(input.state ?? file.state, stage, cwd),
+    settings,
     alarmEmailFrom: input.noAlarmEmail
       ? "none"
-      : flagEmail !== undefined
+      : email !== undefined
         ? "flag"
         : file.settings.alarmEmail !== undefined
           ? "file"
           : undefined,
   };
+}
+
+function flagEmail(input: ConfigInput): string | undefined {
+  return input.noAlarmEmail ? undefined : input.settings?.alarmEmail;
+}
+
+/**
+ * The project's name: the file's, else the built-in API's. Your own handler needs a name of its
+ * own: with the built-in's, two projects in one account would be one stack.
+ */
+export function resolveName(
+  given: string | undefined,
+  s: { readonly handler?: string | undefined },
+): string {
+  if (given !== undefined) return given;
+  if (s.handler !== undefined) {
+    throw new UserError(`${PROJECT}.config.json brings its own handler but no project "name".`, {
+      hint: `Add "name": "<your-project>" (${NAME_RULE}) at the top of the file: every resource's name and the stack tag derive from it, so two projects never share resources. A stack already deployed from this config was deployed as "${DEFAULT_NAME}": set "name": "${DEFAULT_NAME}" to keep working on it (another name deploys a new stack beside it).`,
+    });
+  }
+  return DEFAULT_NAME;
 }
 
 /**
@@ -627,15 +695,30 @@ export interface Names {
   webAcl: string;
 }
 
-export function resourceNames(stage: string, account: string, region: string): Names {
-  const stack = `${PROJECT}-${stage}`;
+export interface StackId {
+  /** The project's name. */
+  readonly name: string;
+  readonly stage: string;
+}
+
+/** `<name>-<stage>`: the prefix of every physical name and the stack tag's value. */
+export function stackName(id: StackId): string {
+  return `${id.name}-${id.stage}`;
+}
+
+export function resourceNames(
+  id: StackId & { readonly account: string; readonly region: string },
+): Names {
+  const { account, region } = id;
+  const stack = stackName(id);
   const functionName = `${stack}-api`;
   return {
     stack,
     bucket: `${stack}-${account}-${region}`,
     table: `${stack}-items`,
     functionName,
-    role: `${stack}-function`,
+    // IAM is global: the region keeps one stage's role in two regions apart.
+    role: `${stack}-function-${region}`,
     rolePolicy: `${stack}-function-policy`,
     functionLogGroup: `/aws/lambda/${functionName}`,
     accessLogGroup: `/aws/apigateway/${stack}-access`,
@@ -649,9 +732,64 @@ export function resourceNames(stage: string, account: string, region: string): N
     alarmTopic: `${stack}-alarms`,
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,
+    // Shared by every stack of the tool in the region, whatever its project.
     apiGatewayCloudWatchRole: `${PROJECT}-apigateway-cloudwatch-${region}`,
     webAcl: `${stack}-waf`,
   };
+}
+
+/** The alarms' names, each of which the alarm topic and its key accept exactly. */
+export function alarmNames(n: Names): string[] {
+  return [n.errorRateAlarm, n.throttlesAlarm, n.api5xxAlarm, n.apiRequestsAlarm];
+}
+
+const NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+export const NAME_RULE =
+  "lowercase letters, digits and single hyphens, starting with a letter (e.g. orders-api)";
+
+/** AWS's limits on the names a project's name feeds, as [what, the name, its limit]. */
+function nameLimits(n: Names): [string, string, number][] {
+  return [
+    ["S3 bucket names", n.bucket, 63],
+    ["IAM role names", n.role, 64],
+    ["Lambda function names", n.functionName, 64],
+    ["IAM policy names", n.rolePolicy, 128],
+    ["WAF web ACL names", n.webAcl, 128],
+    ["DynamoDB table names", n.table, 255],
+    ["CloudWatch alarm names", n.apiRequestsAlarm, 255],
+    ["SNS topic names", n.alarmTopic, 256],
+  ];
+}
+
+/** An account id as long as every real one, for checking lengths before STS has answered. */
+const ANY_ACCOUNT = "123456789012";
+
+/**
+ * The project's name, checked before any AWS call: its form, and every AWS name limit it feeds
+ * for this stage in this region (the bucket's 63 characters bind first).
+ */
+export function validateName(name: unknown, stage: string, region: string): string {
+  if (typeof name !== "string" || !NAME_RE.test(name)) {
+    throw new UserError(`Invalid project name ${JSON.stringify(name)}.`, {
+      hint: `"name" in ${PROJECT}.config.json is ${NAME_RULE}.`,
+    });
+  }
+  const names = resourceNames({ name, stage, account: ANY_ACCOUNT, region });
+  for (const [what, value, limit] of nameLimits(names)) {
+    if (value.length > limit) {
+      const room = limit - (value.length - name.length);
+      throw new UserError(
+        `The project name "${name}" is too long for stage ${stage} in ${region}: ${what} allow ${limit} characters, and ${value.replace(ANY_ACCOUNT, "<account>")} would be ${value.length}.`,
+        {
+          hint:
+            room > 0
+              ? `Shorten "name" to at most ${room} characters (or use a shorter stage name).`
+              : "Use a shorter stage name.",
+        },
+      );
+    }
+  }
+  return name;
 }
 
 /**
@@ -673,16 +811,17 @@ export function functionEnvironment(
 }
 
 /** The tags every resource carries. */
-export function stackTags(
-  stage: string,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    ...extra,
-    project: PROJECT,
-    environment: stage,
-    [STACK_TAG_KEY]: `${PROJECT}-${stage}`,
-  };
+export function stackTags(id: StackId, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, ...ownerTags(id), environment: id.stage };
+}
+
+/**
+ * The tags that make a resource this stack's: the stack tag and the project. `<name>-<stage>`
+ * alone could be read two ways (project a-b, stage c; or project a, stage b-c); with the project
+ * beside it, it cannot.
+ */
+export function ownerTags(id: StackId): Record<string, string> {
+  return { [PROJECT_TAG_KEY]: id.name, [STACK_TAG_KEY]: stackName(id) };
 }
 
 export function isEmailAddress(s: unknown): boolean {

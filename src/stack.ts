@@ -1,4 +1,5 @@
 import {
+  alarmNames,
   apiRequestsThreshold,
   functionEnvironment,
   STACK_TAG_KEY,
@@ -321,10 +322,11 @@ function addOptions(b: StackBuilder, f: Facts): void {
     stackTag,
   } = f;
   if (withTopic) {
+    const alarmArns = alarmNames(names).map((a) => arn("cloudwatch", `alarm:${a}`));
     b.add(n.alarmKey, {
       alias: keyAlias,
       description: `Encrypts the alarm notifications of ${names.stack}`,
-      policy: alarmKeyPolicy({ partition, region, account, alarmNamePrefix: `${names.stack}-` }),
+      policy: alarmKeyPolicy({ partition, region, account, alarmArns }),
       tags,
     });
     // By its alias ARN, known before the key exists: the topic is observed in parallel and
@@ -338,7 +340,7 @@ function addOptions(b: StackBuilder, f: Facts): void {
         partition,
         region,
         account,
-        alarmNamePrefix: `${names.stack}-`,
+        alarmArns,
       }),
       tags,
     });

@@ -182,7 +182,9 @@ describe("up: the API Gateway half", () => {
     const iamRoles = w.fake
       .callLog({ service: "IAM", mutating: true })
       .map((c) => c.input.RoleName);
-    expect(iamRoles.every((r) => r === "serverless-automation-production-function")).toBe(true);
+    expect(iamRoles.every((r) => r === "serverless-automation-production-function-us-east-1")).toBe(
+      true,
+    );
     expect(w.fake.iam.roles.has("serverless-automation-apigateway-cloudwatch-us-east-1")).toBe(
       false,
     );

@@ -16,7 +16,12 @@ describe("naming", () => {
   it("derives names within AWS limits for the longest stage in every region", () => {
     const stage = "a".repeat(MAX_STAGE_LENGTH);
     for (const region of KNOWN_REGIONS) {
-      const n = resourceNames(stage, "123456789012", region);
+      const n = resourceNames({
+        name: "serverless-automation",
+        stage,
+        account: "123456789012",
+        region,
+      });
       expect(n.bucket.length, n.bucket).toBeLessThanOrEqual(63);
       expect(n.bucket).toMatch(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/);
       expect(n.role.length).toBeLessThanOrEqual(64);
@@ -30,8 +35,18 @@ describe("naming", () => {
   });
 
   it("gives two stages disjoint names", () => {
-    const a = resourceNames("production", "123456789012", "us-east-1");
-    const b = resourceNames("dev", "123456789012", "us-east-1");
+    const a = resourceNames({
+      name: "serverless-automation",
+      stage: "production",
+      account: "123456789012",
+      region: "us-east-1",
+    });
+    const b = resourceNames({
+      name: "serverless-automation",
+      stage: "dev",
+      account: "123456789012",
+      region: "us-east-1",
+    });
     for (const k of [
       "bucket",
       "table",

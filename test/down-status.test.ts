@@ -288,7 +288,7 @@ describe("interrupting", () => {
       service: "IAM",
       operation: "CreateRole",
       times: 1,
-      when: (i) => String(i.RoleName).endsWith("-function"),
+      when: (i) => String(i.RoleName).endsWith("-function-us-east-1"),
       after: () => stop.abort(),
     });
     const r = await w.run(["up"], { signal: stop.signal });
@@ -306,8 +306,10 @@ describe("interrupting", () => {
       .callLog({ service: "IAM", mutating: true })
       .filter((c) => c.operation === "CreateRole" && !c.error)
       .map((c) => String(c.input.RoleName));
-    expect(created.filter((n) => n.endsWith("-function"))).toEqual([]);
-    expect([...w.fake.iam.roles.keys()].filter((r) => r.endsWith("-function"))).toHaveLength(1);
+    expect(created.filter((n) => n.endsWith("-function-us-east-1"))).toEqual([]);
+    expect(
+      [...w.fake.iam.roles.keys()].filter((r) => r.endsWith("-function-us-east-1")),
+    ).toHaveLength(1);
     expect([...w.fake.iam.roles.keys()].filter((r) => r.includes("-apigateway-"))).toHaveLength(1);
   });
 });

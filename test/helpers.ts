@@ -42,7 +42,7 @@ export function world(options: { region?: string } = {}): World {
   fake.apigateway.quota.scale = API_GATEWAY_QUOTA_SCALE;
   const cwd = mkdtempSync(path.join(os.tmpdir(), "sa-test-"));
   const statePath = (stage = "production") =>
-    path.join(cwd, ".serverless-automation", `${stage}.json`);
+    path.join(cwd, ".serverless-automation", `${stage}.${options.region ?? "us-east-1"}.json`);
   return {
     fake,
     cwd,

@@ -19,6 +19,8 @@ const ALARMS = [
   "serverless-automation-production-api-5xx",
   "serverless-automation-production-api-requests",
 ];
+/** Each alarm by its exact ARN: a prefix with a wildcard would match a stage named production-x. */
+const ALARM_ARNS = ALARMS.map((a) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${a}`);
 const TAGS = {
   project: "serverless-automation",
   environment: "production",
@@ -62,9 +64,7 @@ describe("alarm notifications by e-mail", () => {
         Resource: "*",
         Condition: {
           StringEquals: { "aws:SourceAccount": ACCOUNT },
-          ArnLike: {
-            "aws:SourceArn": `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:serverless-automation-production-*`,
-          },
+          ArnEquals: { "aws:SourceArn": ALARM_ARNS },
         },
       },
     ]);
@@ -82,9 +82,7 @@ describe("alarm notifications by e-mail", () => {
       Action: "sns:Publish",
       Condition: {
         StringEquals: { "aws:SourceAccount": ACCOUNT },
-        ArnLike: {
-          "aws:SourceArn": `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:serverless-automation-production-*`,
-        },
+        ArnEquals: { "aws:SourceArn": ALARM_ARNS },
       },
     });
     expect(JSON.stringify(topicPolicy)).not.toContain('"AWS":"*"');

@@ -75,7 +75,8 @@ describe("outputs", () => {
     await w.run(["up"]);
     const r = await w.run(["outputs", "--region", "eu-west-1"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("belongs to region us-east-1");
+    expect(r.stderr).toContain("has state only for us-east-1");
+    expect(r.stderr).toContain("Pass --region us-east-1");
   });
 });
 

@@ -15,6 +15,7 @@ import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetRolePolicyCommand } from "@aws-sdk/client-iam";
 import { GetFunctionConfigurationCommand, GetPolicyCommand } from "@aws-sdk/client-lambda";
 import { describe, expect, it } from "vitest";
+import { projectName } from "../src/ops/init.js";
 import { world, type World } from "./helpers.js";
 
 const execFileAsync = promisify(execFile);
@@ -24,7 +25,9 @@ const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
 
 async function configure(w: World, file: Record<string, unknown>): Promise<void> {
-  await fs.writeFile(path.join(w.cwd, "serverless-automation.config.json"), JSON.stringify(file));
+  // Under the built-in API's project name, so that the stack's names are those of STACK.
+  const named = file.handler === undefined ? file : { name: "serverless-automation", ...file };
+  await fs.writeFile(path.join(w.cwd, "serverless-automation.config.json"), JSON.stringify(named));
 }
 
 /** A handler of your own in the world's directory, at src/api.ts. */
@@ -52,8 +55,8 @@ async function apiRoutes(w: World, apiId: string): Promise<string[]> {
 }
 
 /** The function's invoke permissions: sid → SourceArn. */
-async function permissions(w: World): Promise<Record<string, string>> {
-  const out = await w.fake.clients(REGION).lambda.send(new GetPolicyCommand({ FunctionName: FN }));
+async function permissions(w: World, fn = FN): Promise<Record<string, string>> {
+  const out = await w.fake.clients(REGION).lambda.send(new GetPolicyCommand({ FunctionName: fn }));
   const doc = JSON.parse(out.Policy ?? "{}") as {
     Statement: { Sid: string; Condition?: { ArnLike?: Record<string, string> } }[];
   };
@@ -239,7 +242,7 @@ describe("the table", () => {
 async function tableStatement(w: World) {
   const out = await w.fake.clients(REGION).iam.send(
     new GetRolePolicyCommand({
-      RoleName: `${STACK}-function`,
+      RoleName: `${STACK}-function-us-east-1`,
       PolicyName: `${STACK}-function-policy`,
     }),
   );
@@ -515,15 +518,23 @@ describe("init", () => {
     const r = await w.run(["up"], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const state = JSON.parse(
-      await fs.readFile(path.join(dir, ".serverless-automation", "production.json"), "utf8"),
-    ) as { resources: { restApi: { id: string } } };
+      await fs.readFile(
+        path.join(dir, ".serverless-automation", "production.us-east-1.json"),
+        "utf8",
+      ),
+    ) as { name: string; resources: { restApi: { id: string } } };
+    // Named after its directory, as init wrote it in the config file.
+    const name = projectName(dir);
+    expect(state.name).toBe(name);
+    expect(w.fake.dynamodb.tables.has(`${name}-production-items`)).toBe(true);
+    expect(w.fake.dynamodb.tables.has(`${STACK}-items`)).toBe(false);
     expect(await apiRoutes(w, state.resources.restApi.id)).toEqual([
       "DELETE /items/{id}",
       "GET /items",
       "GET /items/{id}",
       "POST /items",
     ]);
-    expect(Object.keys(await permissions(w))).toHaveLength(4);
+    expect(Object.keys(await permissions(w, `${name}-production-api`))).toHaveLength(4);
   });
 });
 
@@ -538,7 +549,7 @@ describe("table access in the IAM policy simulator", () => {
     await writeHandler(w);
     await configure(w, { handler: "src/api.ts", table: { access } });
     expect((await w.run(["up"])).code).toBe(0);
-    const role = w.fake.iam.roles.get(`${STACK}-function`);
+    const role = w.fake.iam.roles.get(`${STACK}-function-us-east-1`);
     const policies = [...(role?.inlinePolicies ?? new Map<string, string>()).entries()].map(
       ([name, doc]) => ({ name, policy: JSON.parse(doc) as unknown }),
     );

@@ -149,12 +149,12 @@ describe("up with --state s3://", () => {
     );
     const r = await w.run(["up", "--stage", "dev"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(current(w, "serverless-automation/dev.json")).toMatchObject({ stage: "dev" });
+    expect(current(w, "serverless-automation/dev.us-east-1.json")).toMatchObject({ stage: "dev" });
     const o = await w.run(["outputs", "--stage", "dev", "--json"]);
     expect(o.code, o.stderr).toBe(0);
     expect(o.json).toMatchObject({
       stage: "dev",
-      statePath: `s3://${BUCKET}/serverless-automation/dev.json`,
+      statePath: `s3://${BUCKET}/serverless-automation/dev.us-east-1.json`,
     });
     expect(o.json.endpoint).toMatch(/^https:/);
     const s = await w.run(["status", "--stage", "dev", "--json"]);
@@ -192,7 +192,7 @@ describe("up with --state s3://", () => {
     const r = await w.run(["up", "--state", STATE]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /Copied the state file .*production\.json to s3:\/\/team-state\/production\.json/,
+      /Copied the state file .*production\.us-east-1\.json to s3:\/\/team-state\/production\.json/,
     );
     expect(w.fake.operations({ mutating: true }).filter((op) => !op.startsWith("S3."))).toEqual([]);
     expect(current(w, KEY)?.resources).toEqual(JSON.parse(local).resources);
@@ -421,7 +421,7 @@ describe("the README's CI recipe, command by command", () => {
     expect(w.fake.operations({ mutating: true })).toEqual([]);
     const deploy = await w.run(["up", "--stage", "production", "--lock-timeout", "10m"]);
     expect(deploy.code, deploy.stderr).toBe(0);
-    expect(current(w, "serverless-automation/production.json")).toBeDefined();
+    expect(current(w, "serverless-automation/production.us-east-1.json")).toBeDefined();
     const inSync = await w.run(["status", "--stage", "production"]);
     expect(inSync.code, inSync.stderr).toBe(0);
     w.fake.lambda.functions.clear();

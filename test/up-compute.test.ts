@@ -7,7 +7,7 @@ import { world } from "./helpers.js";
 
 const ACCOUNT = "123456789012";
 const FN = "serverless-automation-production-api";
-const ROLE = "serverless-automation-production-function";
+const ROLE = "serverless-automation-production-function-us-east-1";
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/serverless-automation-production-items`;
 const TAGS = {
   project: "serverless-automation",

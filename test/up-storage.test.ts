@@ -170,7 +170,14 @@ describe("up: the storage half", () => {
     const r = await w.run(["up"]);
     expect(r.code).toBe(0);
     const create = w.fake.callLog().find((c) => c.operation === "CreateBucket");
-    expect(create?.input.CreateBucketConfiguration).toEqual({ LocationConstraint: "eu-west-1" });
+    expect(create?.input.CreateBucketConfiguration).toEqual({
+      LocationConstraint: "eu-west-1",
+      // Tagged as it is made: no crash can leave it without the stack's tags.
+      Tags: expect.arrayContaining([
+        { Key: "serverless-automation:stack", Value: "serverless-automation-production" },
+        { Key: "project", Value: "serverless-automation" },
+      ]) as unknown,
+    });
     expect(
       w.fake.s3.buckets.get("serverless-automation-production-123456789012-eu-west-1")?.region,
     ).toBe("eu-west-1");

@@ -1,4 +1,5 @@
 import { isNotFound } from "../aws/errors.js";
+import { foreignOwner, notOurs } from "./owner.js";
 import type { Change, Ctx, Observed, Outputs, ResourceHandler, StateEntry } from "./types.js";
 
 /**
@@ -55,6 +56,8 @@ export interface Kind<P, O extends Outputs, C, F extends string> {
    */
   delete(ctx: Ctx, entry: StateEntry): Promise<{ kept: string } | void>;
   gone?(err: unknown): boolean;
+  /** The tags read (see ResourceHandler.tagsOf); kinds without tags leave it out. */
+  tagsOf?(current: C): Readonly<Record<string, string>> | undefined;
   /** See ResourceHandler. */
   exists?(ctx: Ctx, entry: StateEntry): Promise<boolean>;
   keeps?(ctx: Ctx, entry: StateEntry): Promise<string | undefined>;
@@ -104,15 +107,21 @@ export function lifecycle<P, O extends Outputs, C, F extends string>(
 
     async create(ctx, p) {
       let made: Observed<O, C> | void = undefined;
+      let adopted = false;
       try {
         made = await k.create(ctx, p);
       } catch (err) {
         if (!k.alreadyExists?.(err)) throw err;
+        adopted = true;
       }
       const observed = made ?? (await k.read(ctx, p, undefined));
       if (!observed) {
         throw new Error(`the ${k.label} ${k.displayId(p)} is not readable right after it was made`);
       }
+      // Made in the meantime by someone else: never adopted unless it is this stack's.
+      const owner = adopted && k.tagsOf ? foreignOwner(ctx, k.tagsOf(observed.current)) : undefined;
+      if (owner !== undefined)
+        throw notOurs(ctx, [{ label: k.label, id: observed.id, why: owner }]);
       const fields = k.diff(p, observed);
       return fields.length ? fixFields(k, ctx, p, observed, fields) : observed;
     },
@@ -128,9 +137,10 @@ export function lifecycle<P, O extends Outputs, C, F extends string>(
       }
     },
   };
-  const { exists, keeps, superseded, shared } = k;
+  const { exists, keeps, superseded, shared, tagsOf } = k;
   return {
     ...handler,
+    ...(tagsOf ? { tagsOf: (o: Observed<O, C>) => tagsOf.call(k, o.current) } : {}),
     ...(exists ? { exists: exists.bind(k) } : {}),
     ...(keeps ? { keeps: keeps.bind(k) } : {}),
     ...(superseded ? { superseded } : {}),

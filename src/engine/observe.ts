@@ -3,6 +3,7 @@ import { ResourceError, UserError } from "../errors.js";
 import type { StepReporter } from "../report/reporter.js";
 import { topoOrder } from "./graph.js";
 import type { Limiter } from "./limit.js";
+import { foreignOwner, notOurs, type Foreign } from "./owner.js";
 import type { AnyHandler, AnySpec, Ctx, Observed, Outputs, StateEntry } from "./types.js";
 
 /** What observation found for one resource. */
@@ -18,6 +19,44 @@ export interface Observation {
   readonly standIn?: unknown;
   readonly observed: Observed | undefined;
   readonly recorded: StateEntry | undefined;
+  /** Found by name, not recorded, and its tags say it is not this stack's. */
+  readonly foreign?: Foreign | undefined;
+}
+
+/**
+ * Whether what was read under a stack's name is another's: only a resource the state does not
+ * record is in question (one the state records was made by this stack).
+ */
+function foreignOf(
+  ctx: Ctx,
+  h: AnyHandler,
+  observed: Observed | undefined,
+  rec: StateEntry | undefined,
+): Foreign | undefined {
+  if (!observed || h.shared || !h.tagsOf) return undefined;
+  if (rec && rec.kind === h.kind && rec.id === observed.id) return undefined;
+  const why = foreignOwner(ctx, h.tagsOf(observed));
+  return why === undefined ? undefined : { label: h.label, id: observed.id, why };
+}
+
+/**
+ * Stops a plan before any change when a resource found by name is not this stack's, naming
+ * every one of them. Waits for every observation; read errors are the plan's to report.
+ */
+export async function refuseForeign(
+  ctx: Ctx,
+  observations: ReadonlyMap<string, Promise<Observation>>,
+): Promise<void> {
+  const found = await Promise.all(
+    [...observations.values()].map((p) =>
+      p.then(
+        (o) => o.foreign,
+        () => undefined,
+      ),
+    ),
+  );
+  const foreign = found.filter((f): f is Foreign => f !== undefined);
+  if (foreign.length) throw notOurs(ctx, foreign);
 }
 
 /** Resolves props from the outputs they read, and only those. undefined = one is missing. */
@@ -85,7 +124,9 @@ export function observeAll(
       }
       const id = spec.handler.displayId(props);
       try {
-        return { spec, props, observed: await read(props), recorded: rec };
+        const observed = await read(props);
+        const foreign = foreignOf(ctx, spec.handler, observed, rec);
+        return { spec, props, observed, recorded: rec, ...(foreign ? { foreign } : {}) };
       } catch (err) {
         throw wrap(ctx, "reading", spec.handler, id, err);
       }

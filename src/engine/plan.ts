@@ -1,6 +1,13 @@
 import { topoOrder, dependents } from "./graph.js";
 import type { Limiter } from "./limit.js";
-import { idDependsOnMissing, observeAll, stillExists, wrap, type Observation } from "./observe.js";
+import {
+  idDependsOnMissing,
+  observeAll,
+  refuseForeign,
+  stillExists,
+  wrap,
+  type Observation,
+} from "./observe.js";
 import type { AnyHandler, AnySpec, Ctx, Observed, Outputs, StateEntry } from "./types.js";
 
 /**
@@ -243,6 +250,7 @@ export async function plan(
       return { step: stepOf(o, !!old), orphan };
     }),
   );
+  await refuseForeign(ctx, observations);
   const read = rows.flatMap((r) => (r ? [r] : []));
   const candidates = unwanted(specs, recorded, handlerOf);
   let there: Orphan[];
@@ -283,6 +291,7 @@ export async function teardownPlan(
   const observations = observeAll(ctx, specs, recorded, limiter);
   const seen = (key: string) => observations.get(key) as Promise<Observation>;
   const outputsOf = async (key: string) => (await seen(key)).observed?.outputs;
+  await refuseForeign(ctx, observations);
   const edges = dependents(specs);
   const found: DestroyTarget[] = [];
   const forget: string[] = [];

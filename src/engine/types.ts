@@ -74,6 +74,11 @@ export interface Ctx {
   readonly names: Names;
   /** Tags every resource carries. */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * The tags that make a resource this stack's: one found by name without them (lost state,
+   * `down` without state) is never adopted, updated or deleted.
+   */
+  readonly owner: Readonly<Record<string, string>>;
   readonly timing: Timing;
   /** Reports what a long step is waiting for ("waiting for the IAM role to propagate…"). */
   progress(message: string): void;
@@ -119,6 +124,11 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
   update(ctx: Ctx, props: P, observed: Observed<O, C>, change: Change): Promise<Observed<O, C>>;
   /** Returns a reason when it deliberately keeps the resource (e.g. shared by other stacks). */
   destroy(ctx: Ctx, entry: StateEntry): Promise<{ kept: string } | void>;
+  /**
+   * The tags a resource read carries, for kinds that have tags: what tells whether one found by
+   * name is this stack's. undefined: this kind has none, or they could not be read.
+   */
+  tagsOf?(observed: Observed<O, C>): Readonly<Record<string, string>> | undefined;
   /**
    * Read-only: whether the resource a state entry names still exists, found by that entry
    * alone (its props may be gone with its parent). Without it, a recorded resource is assumed

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONFIG_FILE_NAME } from "../config-file.js";
-import { PROJECT } from "../config.js";
+import { MAX_STAGE_LENGTH, PROJECT, validateName } from "../config.js";
 import { UserError } from "../errors.js";
 
 /** template/, shipped next to dist/ and src/ (both two levels below the package root). */
@@ -50,7 +50,14 @@ export async function init(target: string, cwd: string): Promise<InitResult> {
     const pkg = packageJson(dir, JSON.parse(await fs.readFile(PACKAGE_JSON, "utf8")) as OwnPackage);
     const files: [string, string][] = [["package.json", `${JSON.stringify(pkg, null, 2)}\n`]];
     for (const f of FILES) {
-      files.push([f.to, await fs.readFile(path.join(TEMPLATE_DIR, f.from), "utf8")]);
+      const text = await fs.readFile(path.join(TEMPLATE_DIR, f.from), "utf8");
+      // The project's name, first in its config file: its resources are named after it.
+      files.push([
+        f.to,
+        f.to === CONFIG_FILE_NAME
+          ? text.replace(/^\{\n/, `{\n  "name": ${JSON.stringify(projectName(dir))},\n`)
+          : text,
+      ]);
     }
     for (const [name, text] of files) {
       const file = path.join(dir, name);
@@ -107,6 +114,29 @@ async function prepareDir(dir: string): Promise<boolean> {
     });
   }
   return false;
+}
+
+/** The longest stage name allowed, so that a name init picks fits every stage in every region. */
+const ROOM = { stage: "a".repeat(MAX_STAGE_LENGTH), region: "ap-southeast-7" };
+
+/**
+ * A project name from the directory's: lowercase letters, digits and single hyphens, starting
+ * with a letter, short enough for every stage in every region (my_API.v2 → my-api-v2).
+ */
+export function projectName(dir: string): string {
+  let name = path
+    .basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^[^a-z]+|-+$/g, "");
+  if (name === "") name = "my-api";
+  for (;;) {
+    try {
+      return validateName(name, ROOM.stage, ROOM.region);
+    } catch {
+      name = name.slice(0, -1).replace(/-+$/, "") || "my-api";
+    }
+  }
 }
 
 interface OwnPackage {

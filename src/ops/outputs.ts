@@ -1,9 +1,8 @@
-import { PROJECT, type ConfigInput } from "../config.js";
+import { PROJECT, stackName, type ConfigInput } from "../config.js";
 import { createClients, type Clients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
 import { readApiKeyValue } from "../resources/api-key.js";
-import { localStateToMove } from "../state/backend.js";
-import { stateWithoutSession } from "./state-only.js";
+import { localRegions, stateWithoutSession } from "./state-only.js";
 import { NODES } from "../stack.js";
 import type { Node } from "../engine/builder.js";
 import type { Outputs } from "../engine/types.js";
@@ -41,10 +40,24 @@ export async function outputs(
     readonly clients?: Clients | undefined;
   },
 ): Promise<OutputsResult> {
-  const { stage, location: statePath, backend } = await stateWithoutSession(input, e, "outputs");
-  // A stack moving to S3 is still described by its local file until up copies it there.
-  const state = (await backend.read()) ?? (await localStateToMove(backend, stage, e.cwd))?.state;
-  const stack = `${PROJECT}-${stage}`;
+  const {
+    stage,
+    name,
+    location: statePath,
+    backend,
+    formerState,
+  } = await stateWithoutSession(input, e, "outputs");
+  // A stack moving to S3 (or from a former default location) is still described by its former
+  // state until up moves it.
+  const state = (await backend.read()) ?? (await formerState())?.state;
+  const stack = stackName({ name, stage });
+  const elsewhere = state ? [] : await localRegions(stage, e.cwd);
+  if (!state && !backend.remote && input.state === undefined && elsewhere.length) {
+    throw new UserError(
+      `There is no state file ${statePath}: the stack ${stack} has state only for ${elsewhere.join(", ")}.`,
+      { hint: `Pass --region ${elsewhere[0] ?? ""} (a default state file is per region).` },
+    );
+  }
   if (!state) {
     // Without an AWS call there is no telling a stack never deployed from a lost state file.
     throw new UserError(

@@ -8,6 +8,7 @@ import {
   resolveConfig,
   resolveStage,
   resolveWaitScale,
+  ownerTags,
   resourceNames,
   stackTags,
   type Config,
@@ -25,15 +26,19 @@ import type { Reporter } from "../report/reporter.js";
 import { desiredStack, NODES } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
-  localStateToMove,
+  formerLocations,
   sameStack,
+  stateToMove,
+  type StateToMove,
   stateBackend,
   warnUnversioned,
   type StateBackend,
 } from "../state/backend.js";
+import { isRemoteState } from "../state/location.js";
 import {
   checkIdentity,
   emptyState,
+  removeState,
   type Lock,
   type StackState,
   type StateStore,
@@ -72,6 +77,8 @@ export interface Session {
   readonly stored: StackState | undefined;
   /** Where the state lives. */
   readonly backend: StateBackend;
+  /** The stack's state where it was before (see formerLocations), read again. */
+  formerState(): Promise<StateToMove | undefined>;
   /** The alarm address in effect and where it came from: what `up` records. */
   readonly alarmEmail: RecordedAlarmEmail | undefined;
   readonly stackName: string;
@@ -126,7 +133,8 @@ export async function openSession(
     stage,
   );
   const given = resolveConfig(input, e.env, e.cwd, file);
-  const backend = stateBackend(given.statePath, {
+  const backendOptions = {
+    name: given.name,
     stage: given.stage,
     cwd: e.cwd,
     env: e.env,
@@ -135,10 +143,13 @@ export async function openSession(
     region: given.region,
     profile: given.profile,
     endpoint: given.endpoint,
-  });
+  };
+  const backend = stateBackend(given.statePath, backendOptions);
   let stored = await backend.read();
-  // A stack moving to S3: until the first run copies it there, the local file is its state.
-  const moving = stored ? undefined : await localStateToMove(backend, given.stage, e.cwd);
+  // A stack moving to S3, or a state at a former default location: until the first run moves
+  // it here, what is there is its state.
+  const former = formerLocations(backend, given.legacyStatePath, { ...given, cwd: e.cwd });
+  const moving = stored ? undefined : await stateToMove(former, backendOptions);
   stored ??= moving?.state;
   if (options.refuseKeySchemaChange) refuseKeySchemaChange(stored, given);
   const artifact = options.artifact
@@ -153,7 +164,7 @@ export async function openSession(
     e.clients ??
     createClients({ region: given.region, profile: given.profile, endpoint: given.endpoint });
   const account = await accountId(clients, given);
-  const ident = { account, region: given.region, stage: given.stage };
+  const ident = { name: given.name, account, region: given.region, stage: given.stage };
   if (moving && !sameStack(moving.state, ident)) stored = undefined;
   else if (moving && options.command !== "up" && options.command !== "down") {
     e.reporter.info(
@@ -166,9 +177,9 @@ export async function openSession(
     ...given,
     settings: { ...given.settings, alarmEmail: alarmEmail?.address },
   };
-  const names = resourceNames(config.stage, account, config.region);
+  const names = resourceNames({ ...config, account });
   const partition = partitionOf(config.region);
-  const tags = stackTags(config.stage, config.settings.extraTags);
+  const tags = stackTags(config, config.settings.extraTags);
   const ctx: Ctx = {
     clients,
     account,
@@ -177,6 +188,7 @@ export async function openSession(
     config,
     names,
     tags,
+    owner: ownerTags(config),
     timing: e.timing ?? scaleTiming(DEFAULT_TIMING, resolveWaitScale(e.env)),
     progress: () => undefined,
     signal: e.signal,
@@ -200,6 +212,7 @@ export async function openSession(
     limiter: new Limiter(e.concurrency ?? DEFAULT_CONCURRENCY),
     stored,
     backend,
+    formerState: () => stateToMove(former, backendOptions),
     alarmEmail,
     stackName: names.stack,
   };
@@ -234,6 +247,18 @@ function firstLine(err: unknown): string {
 }
 
 /**
+ * After the state was written to its new place: a local file that only moved within the state
+ * directory goes (nothing else reads it); anything else stays for the user to delete.
+ */
+async function moved(from: string, to: StateBackend): Promise<string> {
+  if (!to.remote && !isRemoteState(from)) {
+    await removeState(from);
+    return `Moved the state file ${from} to ${to.location}: a default state file now names the region, so one stage can run in several regions side by side.`;
+  }
+  return `Copied the state ${isRemoteState(from) ? "" : "file "}${from} to ${to.location}: the state lives there from now on. The old one was left as it was; delete it once you no longer need it.`;
+}
+
+/**
  * Takes the stack's lock and opens (or starts) its state. With the state in S3: a local state
  * file of the same stack is copied there when there is none yet, and an unversioned bucket is
  * warned about.
@@ -251,20 +276,23 @@ export async function openState(
   });
   if (lock.staleWarning) reporter.warn(lock.staleWarning);
   try {
-    const ident = { account: s.ctx.account, region: s.config.region, stage: s.config.stage };
+    const ident = {
+      name: s.config.name,
+      account: s.ctx.account,
+      region: s.config.region,
+      stage: s.config.stage,
+    };
     // Re-read under the lock: another run may have finished in between.
     const [stored] = await Promise.all([s.backend.read(), warnUnversioned(s.backend, reporter)]);
     if (stored) {
       checkIdentity(s.backend.location, stored, ident);
       return { store: s.backend.open(stored), lock };
     }
-    const moving = await localStateToMove(s.backend, s.config.stage, e.cwd);
+    const moving = await s.formerState();
     if (moving && sameStack(moving.state, ident)) {
       const store = s.backend.open(moving.state);
       await store.flush();
-      reporter.warn(
-        `Copied the state file ${moving.file} to ${s.backend.location}: the state lives there from now on. The local file was left as it was; delete it once you no longer need it.`,
-      );
+      reporter.warn(await moved(moving.file, s.backend));
       return { store, lock };
     }
     return { store: s.backend.open(emptyState(ident)), lock };

@@ -80,7 +80,7 @@ export async function stateInit(
       hint: `Name the bucket as s3://<bucket>, e.g. \`${PROJECT} state init s3://my-team-${PROJECT}-state\`.`,
     });
   }
-  const loc = parseS3Location(given, "production");
+  const loc = parseS3Location(given, { name: PROJECT, stage: "production", region: "us-east-1" });
   const bucket = loc.bucket;
   const region = validateRegion(
     e.region ?? (e.env.AWS_REGION || e.env.AWS_DEFAULT_REGION || undefined),

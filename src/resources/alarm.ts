@@ -267,6 +267,7 @@ const putDefinition: Fixer<AlarmProps, AlarmOutputs, AlarmCurrent, AlarmField> =
 export const alarmKind: Kind<AlarmProps, AlarmOutputs, AlarmCurrent, AlarmField> = {
   kind: "cloudwatch-alarm",
   label: "CloudWatch alarm",
+  tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 
   async read(ctx, p) {

@@ -66,6 +66,7 @@ type ApiKeyField = "enabled" | "tags";
 export const apiKeyKind: Kind<ApiKeyProps, ApiKeyOutputs, ApiKeyCurrent, ApiKeyField> = {
   kind: "apigateway-api-key",
   label: "API key",
+  tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 
   async read(ctx, p, recorded) {

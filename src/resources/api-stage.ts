@@ -193,6 +193,7 @@ const patch: Fixer<StageProps, StageOutputs, StageCurrent, StageField> = async (
 export const stageKind: Kind<StageProps, StageOutputs, StageCurrent, StageField> = {
   kind: "apigateway-stage",
   label: "API Gateway stage",
+  tagsOf: (c) => c.tags,
   displayId: stageId,
 
   async read(ctx, p) {

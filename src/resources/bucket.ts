@@ -151,6 +151,7 @@ type BucketField =
 export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketField> = {
   kind: "s3-bucket",
   label: "S3 bucket",
+  tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 
   async read(ctx, p) {
@@ -251,14 +252,15 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
         new CreateBucketCommand({
           Bucket: p.name,
           ObjectOwnership: "BucketOwnerEnforced",
-          // us-east-1 rejects a LocationConstraint naming itself.
-          ...(p.region === "us-east-1"
-            ? {}
-            : {
-                CreateBucketConfiguration: {
-                  LocationConstraint: p.region as BucketLocationConstraint,
-                },
-              }),
+          CreateBucketConfiguration: {
+            // us-east-1 rejects a LocationConstraint naming itself.
+            ...(p.region === "us-east-1"
+              ? {}
+              : { LocationConstraint: p.region as BucketLocationConstraint }),
+            // Tagged as it is made: a bucket found by name without the stack's tags is never
+            // taken for this stack's, so none may be left untagged by a crash.
+            Tags: toKeyValueList(p.tags),
+          },
         }),
       );
     } catch (err) {

@@ -32,7 +32,7 @@ export interface KeyPolicy {
     Principal: { AWS: string } | { Service: string };
     Action: string | string[];
     Resource: "*";
-    Condition?: Record<string, Record<string, string>>;
+    Condition?: Record<string, Record<string, string | string[]>>;
   }[];
 }
 
@@ -40,7 +40,7 @@ export interface KeyPolicy {
  * The key of the alarm topic. CloudWatch cannot publish to a topic encrypted with the
  * AWS-managed alias/aws/sns (that key's policy cannot be changed to trust it), so the topic gets
  * a customer-managed key whose policy lets CloudWatch make and read data keys, only for alarms of
- * this account whose names start with the stack's prefix: the same confused-deputy scope as the
+ * this account that are the stack's own (each by its exact ARN): the same confused-deputy scope as the
  * topic's own policy (alarmTopicPolicy). SNS itself needs no statement: it uses the publisher's
  * permission (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "compatibility with AWS
  * services").
@@ -49,7 +49,8 @@ export function alarmKeyPolicy(i: {
   partition: string;
   region: string;
   account: string;
-  alarmNamePrefix: string;
+  /** The stack's alarms, each by its exact ARN: no pattern another stack's names could match. */
+  alarmArns: readonly string[];
 }): KeyPolicy {
   return {
     Version: "2012-10-17",
@@ -70,9 +71,7 @@ export function alarmKeyPolicy(i: {
         Resource: "*",
         Condition: {
           StringEquals: { "aws:SourceAccount": i.account },
-          ArnLike: {
-            "aws:SourceArn": `arn:${i.partition}:cloudwatch:${i.region}:${i.account}:alarm:${i.alarmNamePrefix}*`,
-          },
+          ArnEquals: { "aws:SourceArn": [...i.alarmArns] },
         },
       },
     ],
@@ -157,6 +156,8 @@ type KmsKeyField = "pendingDeletion" | "enabled" | "policy" | "rotation" | "tags
 export const kmsKeyKind: Kind<KmsKeyProps, KmsKeyOutputs, KmsKeyCurrent, KmsKeyField> = {
   kind: "kms-key",
   label: "KMS key",
+  // A key pending deletion has no tags read (see read): who owns it cannot be told.
+  tagsOf: (c) => (c.policy === undefined ? undefined : c.tags),
   displayId: (p) => p.alias,
 
   async read(ctx, p) {

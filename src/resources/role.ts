@@ -97,6 +97,7 @@ export type RoleField = "trust" | "policy" | "extraPolicies" | "managedPolicies"
 export const roleKind: Kind<RoleProps, RoleOutputs, RoleCurrent, RoleField> = {
   kind: "iam-role",
   label: "IAM role",
+  tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 
   async read(ctx, p) {

@@ -207,6 +207,7 @@ const settings: Fixer<TableProps, TableOutputs, TableCurrent, TableField> = asyn
 export const tableKind: Kind<TableProps, TableOutputs, TableCurrent, TableField> = {
   kind: "dynamodb-table",
   label: "DynamoDB table",
+  tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 
   async read(ctx, p) {

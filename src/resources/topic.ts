@@ -21,13 +21,13 @@ export interface TopicPolicy {
     Principal: { Service: string };
     Action: string;
     Resource: string;
-    Condition: Record<string, Record<string, string>>;
+    Condition: Record<string, Record<string, string | string[]>>;
   }[];
 }
 
 /**
- * Only CloudWatch may publish, and only for alarms of this account whose names start with the
- * stack's prefix (confused-deputy protection); nothing is public. The account's own principals
+ * Only CloudWatch may publish, and only for this account's alarms that are the stack's own, each
+ * by its exact ARN (confused-deputy protection); nothing is public. The account's own principals
  * keep the access their IAM policies give them.
  */
 export function alarmTopicPolicy(i: {
@@ -35,7 +35,8 @@ export function alarmTopicPolicy(i: {
   partition: string;
   region: string;
   account: string;
-  alarmNamePrefix: string;
+  /** The stack's alarms, each by its exact ARN: no pattern another stack's names could match. */
+  alarmArns: readonly string[];
 }): TopicPolicy {
   return {
     Version: "2012-10-17",
@@ -48,9 +49,7 @@ export function alarmTopicPolicy(i: {
         Resource: i.topicArn,
         Condition: {
           StringEquals: { "aws:SourceAccount": i.account },
-          ArnLike: {
-            "aws:SourceArn": `arn:${i.partition}:cloudwatch:${i.region}:${i.account}:alarm:${i.alarmNamePrefix}*`,
-          },
+          ArnEquals: { "aws:SourceArn": [...i.alarmArns] },
         },
       },
     ],
@@ -109,6 +108,7 @@ const setAttribute = (ctx: Ctx, p: TopicProps, AttributeName: string, AttributeV
 export const topicKind: Kind<TopicProps, TopicOutputs, TopicCurrent, TopicField> = {
   kind: "sns-topic",
   label: "SNS topic",
+  tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 
   async read(ctx, p) {

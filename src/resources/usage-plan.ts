@@ -148,6 +148,7 @@ export const usagePlanKind: Kind<
 > = {
   kind: "apigateway-usage-plan",
   label: "API usage plan",
+  tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 
   async read(ctx, p, recorded) {

@@ -247,6 +247,7 @@ const updateDefinition: Fixer<WebAclProps, WebAclOutputs, WebAclCurrent, Field> 
 export const webAclKind: Kind<WebAclProps, WebAclOutputs, WebAclCurrent, Field> = {
   kind: "wafv2-web-acl",
   label: "WAF web ACL",
+  tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 
   /** Found by name: WAF chose the id, and a web ACL made again by hand has another. */

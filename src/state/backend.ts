@@ -2,7 +2,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { S3Client } from "@aws-sdk/client-s3";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
-import { defaultStatePath, PROJECT } from "../config.js";
+import { DEFAULT_NAME, defaultStatePath, legacyStatePath, PROJECT, stateDir } from "../config.js";
 import { UserError } from "../errors.js";
 import type { Reporter } from "../report/reporter.js";
 import { isRemoteState, parseS3Location } from "./location.js";
@@ -53,9 +53,9 @@ export interface BackendOptions {
 /** The backend for a resolved state location (Config.statePath). */
 export function stateBackend(location: string, o: BackendOptions): StateBackend {
   if (!isRemoteState(location)) return localBackend(location);
-  const loc = parseS3Location(location, o.stage);
+  const loc = parseS3Location(location, { name: "-", stage: o.stage, region: o.region });
   const rescue = path.join(
-    path.dirname(defaultStatePath(o.stage, o.cwd)),
+    stateDir(o.cwd),
     `${o.stage}.unsaved-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
   );
   const remote = new RemoteState(s3For(o), loc, whoIsRunning(o.env), o.command, rescue);
@@ -125,24 +125,62 @@ async function localLock(file: string, command: string, wait: LockWait): Promise
   }
 }
 
-/** Same stage, account and region. */
+/** Same project, stage, account and region. */
 export function sameStack(state: StackState, id: StackIdentity): boolean {
-  return state.stage === id.stage && state.account === id.account && state.region === id.region;
+  return (
+    (state.name ?? DEFAULT_NAME) === (id.name ?? DEFAULT_NAME) &&
+    state.stage === id.stage &&
+    state.account === id.account &&
+    state.region === id.region
+  );
+}
+
+/** A state found where this stack's state was before, to be moved to where it is now. */
+export interface StateToMove {
+  /** Where it was found: a file's path or s3://bucket/key. */
+  readonly file: string;
+  readonly state: StackState;
 }
 
 /**
- * The local state file a stack moving to S3 leaves behind (the default path for its stage):
- * read when the remote state does not exist yet.
+ * Where this stack's state may have been before, in the order they are looked at: the default
+ * location before it named the project and region (legacy), and, for the state in S3, the
+ * local default file of a stack moving there.
  */
-export async function localStateToMove(
+export function formerLocations(
   backend: StateBackend,
-  stage: string,
-  cwd: string,
-): Promise<{ file: string; state: StackState } | undefined> {
-  if (!backend.remote) return undefined;
-  const file = defaultStatePath(stage, cwd);
-  const state = await readState(file);
-  return state ? { file, state } : undefined;
+  legacy: string | undefined,
+  o: { readonly stage: string; readonly region: string; readonly cwd: string },
+): string[] {
+  const local = backend.remote
+    ? [defaultStatePath(o.stage, o.region, o.cwd), legacyStatePath(o.stage, o.cwd)]
+    : [];
+  return [...new Set([legacy, ...local])].filter(
+    (l): l is string => l !== undefined && l !== backend.location,
+  );
+}
+
+/**
+ * The state to move here when there is none yet: the first of the former locations that holds
+ * this stack's (same project, stage and region; the account is checked once STS has answered).
+ * Read-only.
+ */
+export async function stateToMove(
+  former: readonly string[],
+  o: BackendOptions & { readonly name: string },
+): Promise<StateToMove | undefined> {
+  for (const file of former) {
+    const state = await stateBackend(file, o).read();
+    if (
+      state &&
+      (state.name ?? DEFAULT_NAME) === o.name &&
+      state.stage === o.stage &&
+      state.region === o.region
+    ) {
+      return { file, state };
+    }
+  }
+  return undefined;
 }
 
 /** Warns when the state bucket keeps no earlier versions of the state. */

@@ -15,11 +15,33 @@ export function isRemoteState(location: string): boolean {
 /** S3's rules for a general purpose bucket's name. */
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** Which stack a default key is for. */
+export interface KeyFor {
+  /** The project's name. */
+  readonly name: string;
+  readonly stage: string;
+  readonly region: string;
+}
+
 /**
  * s3://bucket/key as given; a bare bucket (s3://bucket) or a prefix ending in "/" gets the
- * stage's file name, so one setting serves every stage: s3://b → s3://b/serverless-automation/<stage>.json.
+ * stack's file name, so one setting serves every project, stage and region:
+ * s3://b → s3://b/<name>/<stage>.<region>.json, s3://b/p/ → s3://b/p/<stage>.<region>.json.
  */
-export function parseS3Location(given: string, stage: string): S3Location {
+export function parseS3Location(given: string, id: KeyFor): S3Location {
+  return s3Location(given, `${id.name}/`, `${id.stage}.${id.region}.json`);
+}
+
+/**
+ * The key the same setting named before default keys carried the project and the region
+ * (s3://b/serverless-automation/<stage>.json); undefined when the key was given in full.
+ */
+export function legacyS3Location(given: string, stage: string): S3Location | undefined {
+  const loc = s3Location(given, "serverless-automation/", `${stage}.json`);
+  return loc.url === s3Location(given, "", "x").url ? undefined : loc;
+}
+
+function s3Location(given: string, dir: string, file: string): S3Location {
   const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(given.trim());
   const bucket = m?.[1] ?? "";
   if (!m || !BUCKET_RE.test(bucket) || bucket.includes("..")) {
@@ -28,12 +50,7 @@ export function parseS3Location(given: string, stage: string): S3Location {
     });
   }
   const rest = m[2] ?? "";
-  const key =
-    rest === ""
-      ? `serverless-automation/${stage}.json`
-      : rest.endsWith("/")
-        ? `${rest}${stage}.json`
-        : rest;
+  const key = rest === "" ? `${dir}${file}` : rest.endsWith("/") ? `${rest}${file}` : rest;
   if (key.endsWith(".lock")) {
     throw new UserError(`The state key "${key}" ends in .lock, which names the state's lock.`, {
       hint: "Choose a key ending in .json, e.g. s3://bucket/production.json.",

@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
+import { DEFAULT_NAME, isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
 import { UserError } from "../errors.js";
 import type { StateEntry } from "../engine/types.js";
 import { blockedBy, fileSystemReason, isFileSystemError } from "./fs-errors.js";
@@ -14,6 +14,8 @@ export const SCHEMA_VERSION = 1;
 export interface StackState {
   schemaVersion: number;
   project: string;
+  /** The project's name (config "name"); absent in states written before projects had names. */
+  name?: string | undefined;
   stage: string;
   account: string;
   region: string;
@@ -34,15 +36,23 @@ export interface RecordedSettings {
 }
 
 export interface StackIdentity {
+  /** The project's name; undefined is the default one. */
+  name?: string | undefined;
   stage: string;
   account: string;
   region: string;
+}
+
+/** The project a state belongs to: states written before projects had names are the default's. */
+export function projectOf(state: Pick<StackState, "name">): string {
+  return state.name ?? DEFAULT_NAME;
 }
 
 export function emptyState(id: StackIdentity): StackState {
   return {
     schemaVersion: SCHEMA_VERSION,
     project: PROJECT,
+    ...(id.name !== undefined && id.name !== DEFAULT_NAME ? { name: id.name } : {}),
     stage: id.stage,
     account: id.account,
     region: id.region,
@@ -88,6 +98,7 @@ function checkShape(file: string, v: unknown): StackState {
   for (const field of ["stage", "account", "region"] as const) {
     if (typeof s[field] !== "string") throw corrupt(file, `${field} is missing`);
   }
+  if (s.name !== undefined && typeof s.name !== "string") throw corrupt(file, "name is malformed");
   if (typeof s.resources !== "object" || s.resources === null) {
     throw corrupt(file, "resources is missing");
   }
@@ -145,6 +156,15 @@ function corrupt(file: string, why: string): UserError {
 
 /** Refuses a state file that belongs to another stack; it is never overwritten. */
 export function checkIdentity(file: string, state: StackState, id: StackIdentity): void {
+  const name = id.name ?? DEFAULT_NAME;
+  if (projectOf(state) !== name) {
+    throw new UserError(
+      `The state file ${file} belongs to project ${projectOf(state)}, but this run's project is ${name}. It was left untouched.`,
+      {
+        hint: `Renaming a project makes a new stack beside the old one. To keep working on the deployed stack, set "name": "${projectOf(state)}" in ${PROJECT}.config.json; for a new stack, pass --state with another file.`,
+      },
+    );
+  }
   for (const field of ["account", "region", "stage"] as const) {
     if (state[field] !== id[field]) {
       throw new UserError(

@@ -40,11 +40,16 @@ function edges(teardown: boolean): Map<string, string[]> {
   const config = resolveConfig({ region: "us-east-1" }, {}, "/");
   const specs = desiredStack({
     config,
-    names: resourceNames("production", "123456789012", "us-east-1"),
+    names: resourceNames({
+      name: "serverless-automation",
+      stage: "production",
+      account: "123456789012",
+      region: "us-east-1",
+    }),
     account: "123456789012",
     region: "us-east-1",
     partition: "aws",
-    tags: stackTags("production"),
+    tags: stackTags({ name: "serverless-automation", stage: "production" }),
     artifact: { zip: Buffer.alloc(0), sha256Hex: "", sha256Base64: "" },
   });
   return teardown ? dependents(specs) : new Map(specs.map((s) => [s.key, [...s.dependsOn]]));

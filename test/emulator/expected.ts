@@ -8,13 +8,15 @@
 export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
 
-export function names(stage: string) {
-  const stack = `serverless-automation-${stage}`;
+/** The names of a stack, written out by hand: the built-in API's project in REGION by default. */
+export function names(stage: string, o: { readonly name?: string; readonly region?: string } = {}) {
+  const region = o.region ?? REGION;
+  const stack = `${o.name ?? "serverless-automation"}-${stage}`;
   return {
     stack,
-    bucket: `${stack}-${ACCOUNT}-${REGION}`,
+    bucket: `${stack}-${ACCOUNT}-${region}`,
     table: `${stack}-items`,
-    role: `${stack}-function`,
+    role: `${stack}-function-${region}`,
     functionName: `${stack}-api`,
     functionLogGroup: `/aws/lambda/${stack}-api`,
     accessLogGroup: `/aws/apigateway/${stack}-access`,
@@ -26,15 +28,15 @@ export function names(stage: string) {
     alarmTopic: `${stack}-alarms`,
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,
-    loggingRole: `serverless-automation-apigateway-cloudwatch-${REGION}`,
+    loggingRole: `serverless-automation-apigateway-cloudwatch-${region}`,
   };
 }
 
-export function tags(stage: string): Record<string, string> {
+export function tags(stage: string, name = "serverless-automation"): Record<string, string> {
   return {
-    project: "serverless-automation",
+    project: name,
     environment: stage,
-    "serverless-automation:stack": `serverless-automation-${stage}`,
+    "serverless-automation:stack": `${name}-${stage}`,
   };
 }
 
@@ -121,14 +123,14 @@ export function permissionSourceArns(apiId: string): string[] {
 
 /**
  * The alarm topic's key policy (with an alarm address): the account administers the key, and
- * CloudWatch may make and read data keys only for this account's alarms named with the stack's
- * prefix. AWS's documents for an encrypted topic that alarms publish to: the key policy grants
+ * CloudWatch may make and read data keys only for the stack's four alarms, each by its exact ARN
+ * (a prefix with a wildcard would also match a stage named `<stage>-x`). AWS's documents for an encrypted topic that alarms publish to: the key policy grants
  * `cloudwatch.amazonaws.com` `kms:Decrypt` and `kms:GenerateDataKey*` on `*`
  * (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "compatibility with AWS services";
  * repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger), and service principals
  * are scoped with `aws:SourceAccount` and `aws:SourceArn`, an alarm ARN
- * `arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME` matched with ArnLike (IAM User Guide,
- * "The confused deputy problem").
+ * `arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME` (IAM User Guide, "The confused deputy problem";
+ * a list of values in one condition key matches any of them).
  */
 export function alarmKeyPolicy(stage: string) {
   return [
@@ -145,12 +147,18 @@ export function alarmKeyPolicy(stage: string) {
       Resource: ["*"],
       Condition: {
         StringEquals: { "aws:SourceAccount": ACCOUNT },
-        ArnLike: {
-          "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:serverless-automation-${stage}-*`,
-        },
+        ArnEquals: { "aws:SourceArn": alarmArns(stage) },
       },
     },
   ];
+}
+
+/** The stack's four alarms' ARNs, in the order the tool lists them. */
+export function alarmArns(stage: string): string[] {
+  const n = names(stage);
+  return [n.errorRateAlarm, n.throttlesAlarm, n.api5xxAlarm, n.apiRequestsAlarm].map(
+    (a) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${a}`,
+  );
 }
 
 /** The bucket policy: deny every request that is not over TLS (S3.5). */

@@ -170,7 +170,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
   });
 
   it("with the state file deleted, up adopts everything with zero mutating calls", async () => {
-    const file = path.join(cwd, ".serverless-automation", "production.json");
+    const file = path.join(cwd, ".serverless-automation", "production.us-east-1.json");
     expect(existsSync(file)).toBe(true);
     rmSync(file);
     const r = await cli(["up"]);

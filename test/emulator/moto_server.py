@@ -350,6 +350,37 @@ def patch_s3_atomic_conditional_writes() -> None:
         setattr(response, name, serialized)
 
 
+def patch_s3_create_bucket_tags() -> None:
+    """CreateBucket applies the tags in CreateBucketConfiguration (moto ignores them).
+
+    "Tags: An array of tags that you can apply to the bucket that you're creating."
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html#API_CreateBucket_RequestSyntax
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucketConfiguration.html
+    """
+    import xmltodict  # noqa: PLC0415 (moto's own dependency)
+
+    response = s3_responses.S3Response
+    original = response._bucket_response_put
+
+    def _bucket_response_put(self, request, bucket_name, querystring):  # type: ignore[no-untyped-def]
+        result = original(self, request, bucket_name, querystring)
+        if querystring or not self.body:
+            return result
+        try:
+            configuration = xmltodict.parse(self.body, force_list={"Tag": True}).get(
+                "CreateBucketConfiguration"
+            )
+        except Exception:  # noqa: BLE001 (not XML: not a configuration)
+            return result
+        tag_set = (configuration or {}).get("Tags") or {}
+        tags = {t["Key"]: t.get("Value") or "" for t in tag_set.get("Tag", [])}
+        if tags:
+            self.backend.put_bucket_tagging(bucket_name, tags)
+        return result
+
+    response._bucket_response_put = _bucket_response_put
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -360,6 +391,7 @@ def main() -> None:
     patch_bool_condition()
     patch_s3_secure_transport()
     patch_s3_atomic_conditional_writes()
+    patch_s3_create_bucket_tags()
     patch_lambda_logging_and_tracing()
     patch_lambda_duplicate_statement_id()
     patch_apigateway_delete_missing_api()

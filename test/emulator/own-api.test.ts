@@ -31,6 +31,7 @@ function configure(routes: string[]): void {
   writeFileSync(
     path.join(cwd, "serverless-automation.config.json"),
     JSON.stringify({
+      name: "serverless-automation",
       handler: "src/api.ts",
       routes,
       table: { partitionKey: "tenant", sortKey: { name: "at", type: "number" } },

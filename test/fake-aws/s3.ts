@@ -292,8 +292,9 @@ export class FakeS3 implements FakeService {
     const name = i.Bucket as string;
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name))
       throw err("InvalidBucketName", "The specified bucket is not valid.");
-    const constraint = (i.CreateBucketConfiguration as { LocationConstraint?: string } | undefined)
-      ?.LocationConstraint;
+    const configuration = i.CreateBucketConfiguration as
+      { LocationConstraint?: string; Tags?: { Key: string; Value: string }[] } | undefined;
+    const constraint = configuration?.LocationConstraint;
     if (c.region === "us-east-1" && constraint !== undefined) {
       throw err("InvalidLocationConstraint", "The specified location-constraint is not valid");
     }
@@ -333,7 +334,8 @@ export class FakeS3 implements FakeService {
       policy: undefined,
       versioning: undefined,
       lifecycle: undefined,
-      tags: undefined,
+      // CreateBucketConfiguration.Tags: the bucket is tagged as it is made.
+      tags: configuration?.Tags ? structuredClone(configuration.Tags) : undefined,
       objects: new Map(),
     });
     return { Location: `/${name}` };

@@ -195,13 +195,13 @@ describe("a reader that closes early (`| head`)", () => {
         expect(r.stdout).toMatch(/up to date in us-east-1 \(17 created\)/);
       }
       const state = JSON.parse(
-        readFileSync(path.join(cwd, ".serverless-automation", "production.json"), "utf8"),
+        readFileSync(path.join(cwd, ".serverless-automation", "production.us-east-1.json"), "utf8"),
       ) as { resources: Record<string, unknown>; endpoint?: string };
       expect(Object.keys(state.resources)).toHaveLength(17);
       expect(state.endpoint).toMatch(/^https:\/\//);
-      expect(existsSync(path.join(cwd, ".serverless-automation", "production.json.lock"))).toBe(
-        false,
-      );
+      expect(
+        existsSync(path.join(cwd, ".serverless-automation", "production.us-east-1.json.lock")),
+      ).toBe(false);
     },
   );
 });

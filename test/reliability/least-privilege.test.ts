@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { HANDLER_DYNAMODB_ACTIONS } from "../../src/resources/policies.js";
 import { ACCOUNT, quickWorld, STACK, tinyHandler } from "./support.js";
 
-const ROLE = `${STACK}-function`;
+const ROLE = `${STACK}-function-us-east-1`;
 const FN = `${STACK}-api`;
 const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${STACK}-items`;
 const OTHER_TABLE_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/someone-elses-table`;

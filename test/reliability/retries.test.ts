@@ -26,7 +26,7 @@ import {
 
 const entry = tinyHandler();
 const IO = { handlerEntry: entry };
-const ROLE = `${STACK}-function`;
+const ROLE = `${STACK}-function-us-east-1`;
 const FN = `${STACK}-api`;
 
 async function settledSnapshot(w: World): Promise<Record<string, unknown>> {

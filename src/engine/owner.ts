@@ -1,0 +1,40 @@
+import { UserError } from "../errors.js";
+import type { Ctx } from "./types.js";
+
+/** A resource found by name that is not this stack's. */
+export interface Foreign {
+  readonly label: string;
+  readonly id: string;
+  /** What its tags say instead (see foreignOwner). */
+  readonly why: string;
+}
+
+/**
+ * Why a resource found by name is not this stack's: its owner tags as they are (e.g.
+ * `project=orders, serverless-automation:stack=orders-production`), or a note that it has none.
+ * undefined: it carries every tag of ctx.owner, so it is ours; or its tags are unknown.
+ */
+export function foreignOwner(
+  ctx: Pick<Ctx, "owner">,
+  tags: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  if (tags === undefined) return undefined;
+  const wanted = Object.entries(ctx.owner);
+  if (wanted.every(([k, v]) => tags[k] === v)) return undefined;
+  const found = wanted.filter(([k]) => tags[k] !== undefined).map(([k]) => `${k}=${tags[k]}`);
+  return found.length ? `tagged ${found.join(", ")}` : "without this stack's tags";
+}
+
+/** The error for resources found by name that are not this stack's: nothing is changed. */
+export function notOurs(ctx: Pick<Ctx, "owner">, found: readonly Foreign[]): UserError {
+  const lines = found.map((f) => `the ${f.label} ${f.id} (${f.why})`);
+  const tags = Object.entries(ctx.owner)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+  return new UserError(
+    `${lines.length === 1 ? "A resource" : `${lines.length} resources`} with this stack's names ${lines.length === 1 ? "is" : "are"} not this stack's (${tags}); nothing was changed: ${lines.join("; ")}.`,
+    {
+      hint: `Another project or stage made ${lines.length === 1 ? "it" : "them"}, or someone did by hand. Give this project a "name" of its own in serverless-automation.config.json, or use another stage. If ${lines.length === 1 ? "it really is" : "they really are"} this stack's, tag ${lines.length === 1 ? "it" : "them"} ${tags} and run again.`,
+    },
+  );
+}
