@@ -25,16 +25,29 @@ export function foreignOwner(
   return found.length ? `tagged ${found.join(", ")}` : "without this stack's tags";
 }
 
-/** The error for resources found by name that are not this stack's: nothing is changed. */
+/** How many resources of one owner the error names before it counts the rest. */
+const NAMED = 4;
+
+/**
+ * The error for resources found by name that are not this stack's: nothing is changed. One line
+ * per owner, naming its first few resources.
+ */
 export function notOurs(ctx: Pick<Ctx, "owner">, found: readonly Foreign[]): UserError {
-  const lines = found.map((f) => `the ${f.label} ${f.id} (${f.why})`);
+  const byOwner = new Map<string, string[]>();
+  for (const f of found)
+    byOwner.set(f.why, [...(byOwner.get(f.why) ?? []), `the ${f.label} ${f.id}`]);
+  const lines = [...byOwner].map(([why, what]) => {
+    const more = what.length - NAMED;
+    return `  ${why}: ${what.slice(0, NAMED).join(", ")}${more > 0 ? `, and ${more} more` : ""}`;
+  });
   const tags = Object.entries(ctx.owner)
     .map(([k, v]) => `${k}=${v}`)
     .join(", ");
+  const one = found.length === 1;
   return new UserError(
-    `${lines.length === 1 ? "A resource" : `${lines.length} resources`} with this stack's names ${lines.length === 1 ? "is" : "are"} not this stack's (${tags}); nothing was changed: ${lines.join("; ")}.`,
+    `${one ? "A resource" : `${found.length} resources`} with this stack's names ${one ? "is" : "are"} not this stack's (${tags}); nothing was changed:\n${lines.join("\n")}`,
     {
-      hint: `Another project or stage made ${lines.length === 1 ? "it" : "them"}, or someone did by hand. Give this project a "name" of its own in serverless-automation.config.json, or use another stage. If ${lines.length === 1 ? "it really is" : "they really are"} this stack's, tag ${lines.length === 1 ? "it" : "them"} ${tags} and run again.`,
+      hint: `Another project or stage made ${one ? "it" : "them"}, or someone did by hand. Give this project a "name" of its own in serverless-automation.config.json, or use another stage. If ${one ? "it really is" : "they really are"} this stack's, tag ${one ? "it" : "them"} ${tags} and run again.`,
     },
   );
 }
