@@ -60,9 +60,9 @@ import * as E from "./expected.js";
 export type Aws = Clients;
 
 /** SDK clients straight to the emulator (not through the fault layer), to read back and to drift. */
-export function awsAt(endpoint: string): Aws {
+export function awsAt(endpoint: string, region = E.REGION): Aws {
   return createClients({
-    region: E.REGION,
+    region,
     endpoint,
     credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
   });
