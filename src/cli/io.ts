@@ -20,7 +20,10 @@ export interface Io {
   readonly timing?: Timing;
   readonly concurrency?: number;
   readonly handlerEntry?: string;
-  /** Stops long-running commands (dev) in tests; otherwise SIGINT/SIGTERM do. */
+  /**
+   * Stands for the stop signals in tests (see onStopSignal): aborted with "SIGTERM" or "SIGHUP"
+   * as its reason, that signal; otherwise Ctrl-C.
+   */
   readonly signal?: AbortSignal;
   /** Aborted when stdout's reader has gone (`| head`): a command that only prints stops. */
   readonly stdoutClosed?: AbortSignal;

@@ -3,7 +3,7 @@ import { UserError } from "../../errors.js";
 import { seconds } from "../../report/format.js";
 import { defineCommand, flag, value } from "../command.js";
 import { parseDuration } from "../duration.js";
-import { interruptible } from "../interrupt.js";
+import { interruptible, STOP_SIGNALS, type Outcome } from "../interrupt.js";
 import { ask, EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
 import { makeReporter } from "../progress.js";
@@ -43,9 +43,9 @@ export default defineCommand({
       );
       return ask(io, "Delete them? [y/N] ");
     };
-    let result: DownResult;
+    let outcome: Outcome<DownResult>;
     try {
-      result = await interruptible(io, reporter, (signal) =>
+      outcome = await interruptible(io, reporter, (signal) =>
         down(
           configInput(opts),
           { ...environment(io, reporter, signal), lockTimeoutMs },
@@ -55,10 +55,11 @@ export default defineCommand({
     } finally {
       reporter.close();
     }
+    const { value: result, stoppedBy } = outcome;
     if (opts.json) printJson(io, { command: "down", ...result });
     else printHuman(io, result);
+    if (stoppedBy) return STOP_SIGNALS[stoppedBy];
     if (result.cancelled) return EXIT.error;
-    if (result.interrupted) return EXIT.interrupted;
     return result.ok ? EXIT.ok : EXIT.error;
   },
 });
