@@ -25,7 +25,10 @@ export default defineCommand({
     const lockTimeoutMs = parseDuration(opts.lockTimeout);
     const reporter = await makeReporter(io, opts);
     const style = styleFor(io, "stderr");
-    const confirm = async (targets: readonly DownTarget[]): Promise<boolean> => {
+    const confirm = async (
+      targets: readonly DownTarget[],
+      signal: AbortSignal,
+    ): Promise<boolean> => {
       if (opts.yes) return true;
       const list = targets
         .map((t) => `  - ${t.label} ${t.id}${t.note ? ` (${t.note})` : ""}`)
@@ -41,7 +44,7 @@ export default defineCommand({
       io.stderr.write(
         `This deletes ${style.bold(String(targets.length))} resource(s)${data}:\n${list}\n`,
       );
-      return ask(io, "Delete them? [y/N] ");
+      return ask(io, "Delete them? [y/N] ", signal);
     };
     let outcome: Outcome<DownResult>;
     try {
@@ -49,7 +52,7 @@ export default defineCommand({
         down(
           configInput(opts),
           { ...environment(io, reporter, signal), lockTimeoutMs },
-          { confirm },
+          { confirm: (targets) => confirm(targets, signal) },
         ),
       );
     } finally {
