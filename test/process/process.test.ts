@@ -301,6 +301,26 @@ describe("SIGTERM and SIGHUP end a run as Ctrl-C does", () => {
     await expectStoppedCleanly(cwd);
   }, 90_000);
 
+  it("a second signal stops at once, exit 143; the lock it leaves is replaced by the next run", async () => {
+    const cwd = workdir();
+    const run = cli(["up"], { FAKE_LATENCY_MS: "15", FAKE_THEN_UP: "1", CI: "true" }, cwd);
+    await shows(run.child.stderr, /^\+ created /m);
+    run.child.kill("SIGTERM");
+    await shows(run.child.stderr, /Terminated \(SIGTERM\)/);
+    run.child.kill("SIGTERM");
+    const r = await run.exit;
+    expect(r.hung).toBe(false);
+    expect(r.code, r.stderr).toBe(143);
+    // Stopped at once: no summary, no next run.
+    expect(r.stdout).not.toContain("Interrupted");
+    expect(existsSync(path.join(cwd, ".fake-cli.then.json"))).toBe(false);
+    expect(existsSync(path.join(cwd, `${STATE}.lock`))).toBe(true);
+    JSON.parse(readFileSync(path.join(cwd, STATE), "utf8"));
+    const next = await cli(["up"], { CI: "true" }, cwd).exit;
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/Replaced a stale lock left by process \d+ \(up/);
+  }, 90_000);
+
   it("a terminal closed mid-up (its pty hung up): the lock is released, exit 129", async () => {
     const cwd = workdir();
     const command = [process.execPath, ...NODE_ARGS, "up"].map(quote).join(" ");
