@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { world } from "./helpers.js";
@@ -99,5 +100,23 @@ describe("down's confirmation lists only what it will really delete", () => {
     const asked = await w.run(["down"], { stdin: terminal("n\n") });
     expect(asked.stderr).toMatch(/This deletes \d+ resource\(s\):/);
     expect(asked.stderr).not.toContain("table");
+  });
+});
+
+describe("down's question left without an answer", () => {
+  it("input that ends (Ctrl-D) is no: cancelled, nothing deleted, the lock released", async () => {
+    const w = world();
+    expect((await w.run(["up"])).code).toBe(0);
+    w.fake.resetCalls();
+    const r = await Promise.race([
+      w.run(["down"], { stdin: terminal("") }),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("still waiting at the question")), 10_000),
+      ),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("Cancelled: nothing was deleted.");
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+    expect(existsSync(`${w.statePath()}.lock`)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
-import { createInterface } from "node:readline/promises";
+import { createInterface } from "node:readline";
 import type { Clients } from "../aws/clients.js";
+import { UserError } from "../errors.js";
 import type { Timing, TraceEvent } from "../engine/types.js";
 import { COLOR, PLAIN, useColor, type Style } from "../report/format.js";
 import type { Sink } from "../report/plain.js";
@@ -20,7 +21,10 @@ export interface Io {
   readonly timing?: Timing;
   readonly concurrency?: number;
   readonly handlerEntry?: string;
-  /** Stops long-running commands (dev) in tests; otherwise SIGINT/SIGTERM do. */
+  /**
+   * Stands for the stop signals in tests (see onStopSignal): aborted with "SIGTERM" or "SIGHUP"
+   * as its reason, that signal; otherwise Ctrl-C.
+   */
   readonly signal?: AbortSignal;
   /** Aborted when stdout's reader has gone (`| head`): a command that only prints stops. */
   readonly stdoutClosed?: AbortSignal;
@@ -38,16 +42,41 @@ export function printJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Asks a yes/no question on the terminal; only called when stdin is a TTY. */
-export async function ask(io: Io, question: string): Promise<boolean> {
-  const rl = createInterface({
-    input: io.stdin as NodeJS.ReadableStream,
-    output: io.stderr as unknown as NodeJS.WritableStream,
-  });
+/**
+ * Asks a yes/no question on the terminal; only called when stdin is a TTY. No answer (Ctrl-D, a
+ * terminal gone) is no. A stop signal ends the wait with an error, so that the caller's clean-up
+ * runs and releases the lock it holds.
+ */
+export async function ask(io: Io, question: string, signal?: AbortSignal): Promise<boolean> {
+  const stopped = () =>
+    new UserError("Stopped at the question; nothing was changed.", {
+      exitCode: EXIT.interrupted,
+    });
+  if (signal?.aborted) throw stopped();
+  const input = io.stdin as NodeJS.ReadableStream;
+  const rl = createInterface({ input, output: io.stderr as unknown as NodeJS.WritableStream });
+  // A hung-up terminal may fail reads (EIO): an 'error' event nobody handles kills the process.
+  const onError = () => rl.close();
+  input.on("error", onError);
+  let onAbort = () => {};
   try {
-    const answer = await rl.question(question);
+    const answer = await new Promise<string>((resolve, reject) => {
+      onAbort = () => reject(stopped());
+      signal?.addEventListener("abort", onAbort, { once: true });
+      // Called at once with the line, before a close that follows it.
+      rl.question(question, resolve);
+      // Input that ends without a line would leave the question pending for ever, and the run
+      // would end there with its lock held.
+      rl.once("close", () => resolve(""));
+    });
     return /^y(es)?$/i.test(answer.trim());
+  } catch (err) {
+    // The question's line was left open.
+    io.stderr.write("\n");
+    throw err;
   } finally {
+    signal?.removeEventListener("abort", onAbort);
+    input.off("error", onError);
     rl.close();
   }
 }

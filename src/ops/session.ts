@@ -269,6 +269,12 @@ export async function openState(
   reporter: Reporter,
   e: Pick<Environment, "cwd" | "signal" | "lockTimeoutMs">,
 ): Promise<{ store: StateStore; lock: Lock }> {
+  // Stopped while the run was getting ready: there is nothing to finish.
+  if (e.signal?.aborted) {
+    throw new UserError("Stopped before the run took the lock; nothing was changed.", {
+      exitCode: 130,
+    });
+  }
   const lock = await s.backend.lock(command, {
     timeoutMs: e.lockTimeoutMs ?? 0,
     signal: e.signal,

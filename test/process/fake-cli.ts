@@ -7,20 +7,31 @@
  * - FAKE_DEPLOYED=1: the stack is deployed (silently) first, so status/logs/down have something;
  * - FAKE_LOG_EVENTS=<n>: that many events in the function's log group;
  * - FAKE_LOG_EVERY_MS=<ms>: one more event that often (for --follow);
- * - FAKE_LATENCY_MS=<ms>: every AWS call takes that long (a run long enough to interrupt).
+ * - FAKE_LATENCY_MS=<ms>: every AWS call takes that long (a run long enough to interrupt);
+ * - FAKE_THEN_UP=1: once the command has ended, `up` runs again against the same fake account
+ *   (with no latency); .fake-cli.then.json holds what the command left (`left`: whether the lock
+ *   file is there, the state file's text) and how the next run went (`next`: its exit code,
+ *   stderr and the account's inventory), which a new process with a new fake account could not
+ *   tell.
+ *
+ * The process's exit code is left in .fake-cli.exit, also where nobody waits for the process
+ * (under `script` killed by the test).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { main, run } from "../../src/cli/main.js";
 import { FakeAccount } from "../fake-aws/index.js";
 import { FAST } from "../helpers.js";
+import { inventory } from "../reliability/support.js";
 
 const REGION = "us-east-1";
 const FUNCTION_LOG_GROUP = "/aws/lambda/serverless-automation-production-api";
 
 // Under `script` this process is in a session of its own: a test that has to kill it finds it here.
 writeFileSync(path.join(process.cwd(), ".fake-cli.pid"), String(process.pid));
+const cwd = process.cwd();
+process.on("exit", (code) => writeFileSync(path.join(cwd, ".fake-cli.exit"), String(code)));
 
 const fake = new FakeAccount({ region: REGION });
 fake.iam.timings.propagationMs = 5;
@@ -56,3 +67,27 @@ if (every > 0) {
 fake.latencyMs = Number(process.env.FAKE_LATENCY_MS ?? 0);
 
 await run(process.argv.slice(2), hooks);
+
+if (process.env.FAKE_THEN_UP === "1") {
+  const exitCode = process.exitCode;
+  // As the command left them, before the next run rewrites them.
+  const state = path.join(cwd, ".serverless-automation", "production.json");
+  const left = {
+    lock: existsSync(`${state}.lock`),
+    state: existsSync(state) ? readFileSync(state, "utf8") : null,
+  };
+  fake.latencyMs = 0;
+  let stderr = "";
+  const code = await main(["up", "--quiet"], {
+    stdout: { write: () => undefined },
+    stderr: { write: (s: string) => void (stderr += s) },
+    env: { ...process.env, CI: "true" },
+    cwd,
+    ...hooks,
+  });
+  writeFileSync(
+    path.join(cwd, ".fake-cli.then.json"),
+    JSON.stringify({ left, next: { code, stderr, inventory: inventory(fake) } }),
+  );
+  process.exitCode = exitCode;
+}

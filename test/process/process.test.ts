@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { stripAnsi } from "../../src/report/format.js";
+import { inventory, quickWorld, tinyHandler } from "../reliability/support.js";
 
 /**
  * The CLI as a real process, where terminals, pipes and signals are real: the bin entry's own
@@ -221,4 +222,136 @@ describe("Ctrl-C", () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.code).toBe(130);
   });
+});
+
+describe("SIGTERM and SIGHUP end a run as Ctrl-C does", () => {
+  const STATE = path.join(".serverless-automation", "production.json");
+  const cli = (argv: string[], extraEnv: Record<string, string>, cwd: string) =>
+    start(process.execPath, [...NODE_ARGS, ...argv], {
+      cwd,
+      env: env(extraEnv),
+      deadlineMs: 60_000,
+    });
+  /** Resolves once the stream has shown `pattern`: the run is under way, holding its lock. */
+  const shows = (stream: NodeJS.ReadableStream | null | undefined, pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      let text = "";
+      stream?.on("data", (d: Buffer) => {
+        text += d.toString();
+        if (pattern.test(stripAnsi(text))) resolve();
+      });
+    });
+  /** What a clean up leaves in a fresh fake account: what a run that converges leaves too. */
+  const cleanInventory = async () => {
+    const w = quickWorld();
+    const r = await w.run(["up", "--quiet"], { handlerEntry: tinyHandler() });
+    expect(r.code, r.stderr).toBe(0);
+    return inventory(w.fake);
+  };
+  /**
+   * As the stopped run left them: the lock gone, the state file whole and holding part of the
+   * stack. Then the next up converges (unless `next` is false).
+   */
+  const expectStoppedCleanly = async (cwd: string, { next: checkNext = true } = {}) => {
+    const { left, next } = JSON.parse(
+      readFileSync(path.join(cwd, ".fake-cli.then.json"), "utf8"),
+    ) as {
+      left: { lock: boolean; state: string | null };
+      next: { code: number; stderr: string; inventory: Record<string, number> };
+    };
+    expect(left.lock, "the lock is left behind").toBe(false);
+    const state = JSON.parse(left.state ?? "null") as { resources: Record<string, unknown> };
+    const recorded = Object.keys(state.resources).length;
+    expect(recorded).toBeGreaterThan(0);
+    // Stopped mid-run: 16 resources and the region's logging role make a whole stack.
+    expect(recorded).toBeLessThan(17);
+    if (!checkNext) return;
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.inventory).toEqual(await cleanInventory());
+    expect(existsSync(path.join(cwd, `${STATE}.lock`))).toBe(false);
+  };
+
+  it("SIGTERM mid-up (a cancelled CI job): the calls in flight finish and are recorded, the lock is released, exit 143", async () => {
+    const cwd = workdir();
+    const run = cli(["up"], { FAKE_LATENCY_MS: "15", FAKE_THEN_UP: "1", CI: "true" }, cwd);
+    await shows(run.child.stderr, /^\+ created /m);
+    run.child.kill("SIGTERM");
+    const r = await run.exit;
+    expect(r.hung).toBe(false);
+    expect(r.signal, "killed by the signal").toBeNull();
+    expect(r.code, r.stderr).toBe(143);
+    expect(r.stderr).toContain("Terminated (SIGTERM): finishing the calls in flight");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stdout).toContain("Interrupted");
+    await expectStoppedCleanly(cwd);
+  }, 90_000);
+
+  it("SIGHUP mid-up with the terminal gone (writes fail): no crash, the lock is released, exit 129", async () => {
+    const cwd = workdir();
+    const run = cli(["up"], { FAKE_LATENCY_MS: "15", FAKE_THEN_UP: "1", CI: "true" }, cwd);
+    await shows(run.child.stderr, /^\+ created /m);
+    // What a closed terminal does: every later write fails (EPIPE here), then the hangup.
+    run.child.stdout?.destroy();
+    run.child.stderr?.destroy();
+    run.child.kill("SIGHUP");
+    const r = await run.exit;
+    expect(r.hung).toBe(false);
+    expect(r.signal, "killed by the signal").toBeNull();
+    expect(r.code).toBe(129);
+    await expectStoppedCleanly(cwd);
+  }, 90_000);
+
+  it("a second signal stops at once, exit 143; the lock it leaves is replaced by the next run", async () => {
+    const cwd = workdir();
+    const run = cli(["up"], { FAKE_LATENCY_MS: "15", FAKE_THEN_UP: "1", CI: "true" }, cwd);
+    await shows(run.child.stderr, /^\+ created /m);
+    run.child.kill("SIGTERM");
+    await shows(run.child.stderr, /Terminated \(SIGTERM\)/);
+    run.child.kill("SIGTERM");
+    const r = await run.exit;
+    expect(r.hung).toBe(false);
+    expect(r.code, r.stderr).toBe(143);
+    // Stopped at once: no summary, no next run.
+    expect(r.stdout).not.toContain("Interrupted");
+    expect(existsSync(path.join(cwd, ".fake-cli.then.json"))).toBe(false);
+    expect(existsSync(path.join(cwd, `${STATE}.lock`))).toBe(true);
+    JSON.parse(readFileSync(path.join(cwd, STATE), "utf8"));
+    const next = await cli(["up"], { CI: "true" }, cwd).exit;
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/Replaced a stale lock left by process \d+ \(up/);
+  }, 90_000);
+
+  it("a terminal closed mid-up (its pty hung up): the lock is released, exit 129", async () => {
+    const cwd = workdir();
+    const command = [process.execPath, ...NODE_ARGS, "up"].map(quote).join(" ");
+    const run = start("script", ["-qec", command, "/dev/null"], {
+      cwd,
+      env: env({ FAKE_LATENCY_MS: "15", FAKE_THEN_UP: "1" }),
+      deadlineMs: 60_000,
+    });
+    await shows(run.child.stdout, /^\+ created /m);
+    // The terminal goes: the kernel hangs up the pty and sends its session SIGHUP.
+    if (run.child.pid !== undefined) process.kill(run.child.pid, "SIGKILL");
+    await run.exit;
+    // Nobody waits for the CLI now: it is gone when its pid is.
+    const pid = Number(readFileSync(path.join(cwd, ".fake-cli.pid"), "utf8"));
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 300 && alive(); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (alive()) process.kill(pid, "SIGKILL");
+    const exitFile = path.join(cwd, ".fake-cli.exit");
+    expect(existsSync(exitFile), "the process died without an exit code").toBe(true);
+    expect(readFileSync(exitFile, "utf8")).toBe("129");
+    // The hangup also ended the fixture's esbuild service (same process group), which the next
+    // up in that process would need: a real next run is a new process, as the tests above show.
+    await expectStoppedCleanly(cwd, { next: false });
+  }, 90_000);
 });

@@ -3,6 +3,7 @@ import { loadConfigFile } from "../../config-file.js";
 import { resolveStage, validateSettings } from "../../config.js";
 import { UserError } from "../../errors.js";
 import { defineCommand, flag, value } from "../command.js";
+import { onStopSignal } from "../interrupt.js";
 import { EXIT, styleFor } from "../io.js";
 
 /**
@@ -81,16 +82,12 @@ export default defineCommand({
         `${style.yellow("warning:")} ${opts.host} is not a loopback address: anyone who can reach this machine can read and change the local table, with no authentication. Use --host 127.0.0.1 unless you mean it.\n`,
       );
     }
+    // Stopping is how dev ends: any stop signal (Ctrl-C, SIGTERM, a closed terminal) ends it, exit 0.
+    let offSignals = () => {};
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      if (io.signal) {
-        if (io.signal.aborted) return resolve();
-        io.signal.addEventListener("abort", stop, { once: true });
-      } else {
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      }
+      offSignals = onStopSignal(io, () => resolve());
     });
+    offSignals();
     await server.close();
     return EXIT.ok;
   },

@@ -3,7 +3,7 @@ import { UserError } from "../../errors.js";
 import { seconds } from "../../report/format.js";
 import { defineCommand, flag, value } from "../command.js";
 import { parseDuration } from "../duration.js";
-import { interruptible } from "../interrupt.js";
+import { interruptible, STOP_SIGNALS, type Outcome } from "../interrupt.js";
 import { ask, EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
 import { makeReporter } from "../progress.js";
@@ -25,7 +25,10 @@ export default defineCommand({
     const lockTimeoutMs = parseDuration(opts.lockTimeout);
     const reporter = await makeReporter(io, opts);
     const style = styleFor(io, "stderr");
-    const confirm = async (targets: readonly DownTarget[]): Promise<boolean> => {
+    const confirm = async (
+      targets: readonly DownTarget[],
+      signal: AbortSignal,
+    ): Promise<boolean> => {
       if (opts.yes) return true;
       const list = targets
         .map((t) => `  - ${t.label} ${t.id}${t.note ? ` (${t.note})` : ""}`)
@@ -41,24 +44,25 @@ export default defineCommand({
       io.stderr.write(
         `This deletes ${style.bold(String(targets.length))} resource(s)${data}:\n${list}\n`,
       );
-      return ask(io, "Delete them? [y/N] ");
+      return ask(io, "Delete them? [y/N] ", signal);
     };
-    let result: DownResult;
+    let outcome: Outcome<DownResult>;
     try {
-      result = await interruptible(io, reporter, (signal) =>
+      outcome = await interruptible(io, reporter, (signal) =>
         down(
           configInput(opts),
           { ...environment(io, reporter, signal), lockTimeoutMs },
-          { confirm },
+          { confirm: (targets) => confirm(targets, signal) },
         ),
       );
     } finally {
       reporter.close();
     }
+    const { value: result, stoppedBy } = outcome;
     if (opts.json) printJson(io, { command: "down", ...result });
     else printHuman(io, result);
+    if (stoppedBy) return STOP_SIGNALS[stoppedBy];
     if (result.cancelled) return EXIT.error;
-    if (result.interrupted) return EXIT.interrupted;
     return result.ok ? EXIT.ok : EXIT.error;
   },
 });

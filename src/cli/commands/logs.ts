@@ -1,6 +1,7 @@
 import type { LogLine } from "../../ops/logs.js";
 import { silentReporter } from "../../report/reporter.js";
 import { defineCommand, flag, value } from "../command.js";
+import { onStopSignal, STOP_SIGNALS, type StopSignal } from "../interrupt.js";
 import { EXIT, styleFor } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
 import { STACK_OPTIONS } from "../stack-options.js";
@@ -28,21 +29,14 @@ export default defineCommand({
     const { FOLLOW_POLL_MS, formatMessage, logs } = await import("../../ops/logs.js");
     const style = styleFor(io, "stdout");
     const stop = new AbortController();
-    // Ctrl-C ends a --follow as it ends every command: exit 130. A reader that went away
-    // (`| head`) had all it wanted: exit 0.
-    let interrupted = false;
-    const onInterrupt = () => {
-      interrupted = true;
-      stop.abort();
-    };
+    // A stop signal ends a --follow as it ends every command: exit 130 for Ctrl-C (143 SIGTERM,
+    // 129 SIGHUP). A reader that went away (`| head`) had all it wanted: exit 0.
+    let stoppedBy: StopSignal | undefined;
     const onReaderGone = () => stop.abort();
-    const interrupts = io.signal;
-    if (interrupts) {
-      if (interrupts.aborted) onInterrupt();
-      else interrupts.addEventListener("abort", onInterrupt, { once: true });
-    } else {
-      process.once("SIGINT", onInterrupt);
-    }
+    const offSignals = onStopSignal(io, (by) => {
+      stoppedBy = by;
+      stop.abort();
+    });
     if (io.stdoutClosed?.aborted) onReaderGone();
     else io.stdoutClosed?.addEventListener("abort", onReaderGone, { once: true });
     const collected: ReturnType<typeof jsonOf>[] = [];
@@ -72,11 +66,10 @@ export default defineCommand({
           `${style.dim(`No events in ${r.logGroup} since ${new Date(r.since).toISOString()}.`)}\n`,
         );
       }
-      return interrupted ? EXIT.interrupted : EXIT.ok;
+      return stoppedBy ? STOP_SIGNALS[stoppedBy] : EXIT.ok;
     } finally {
-      interrupts?.removeEventListener("abort", onInterrupt);
+      offSignals();
       io.stdoutClosed?.removeEventListener("abort", onReaderGone);
-      process.removeListener("SIGINT", onInterrupt);
     }
   },
 });

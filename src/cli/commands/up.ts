@@ -3,7 +3,7 @@ import { seconds, table } from "../../report/format.js";
 import { exampleRequest } from "../../routes.js";
 import { defineCommand, flag, value, valueOrOff } from "../command.js";
 import { parseDuration } from "../duration.js";
-import { interruptible } from "../interrupt.js";
+import { interruptible, STOP_SIGNALS, type Outcome } from "../interrupt.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
 import { makeReporter } from "../progress.js";
@@ -36,9 +36,9 @@ export default defineCommand({
     const lockTimeoutMs = parseDuration(opts.lockTimeout);
     const { up } = await import("../../ops/up.js");
     const reporter = await makeReporter(io, opts);
-    let result: UpResult;
+    let outcome: Outcome<UpResult>;
     try {
-      result = await interruptible(io, reporter, (signal) =>
+      outcome = await interruptible(io, reporter, (signal) =>
         up(
           configInput(opts),
           { ...environment(io, reporter, signal), lockTimeoutMs },
@@ -48,12 +48,13 @@ export default defineCommand({
     } finally {
       reporter.close();
     }
+    const { value: result, stoppedBy } = outcome;
     if (opts.json) {
       printJson(io, { command: "up", ...result });
     } else {
       printHuman(io, result, opts.quiet);
     }
-    if (result.interrupted) return EXIT.interrupted;
+    if (stoppedBy) return STOP_SIGNALS[stoppedBy];
     return result.ok ? EXIT.ok : EXIT.error;
   },
 });
