@@ -372,15 +372,17 @@ describe("auth cognito", () => {
     expect(w.fake.callLog({})).toEqual([]);
   });
 
-  it("request sends --token as the Authorization header, and asks for one without it", async () => {
+  it("request sends SERVERLESS_AUTOMATION_TOKEN as the Authorization header, and asks for one without it", async () => {
     const w = quickWorld();
     await writeConfig(w, { auth: "cognito", cognitoUserPoolArn: POOL });
     const s = await captureServer();
     try {
-      const r = await w.run(["request", "GET", "/", "--url", s.url, "--token", "eyJ.test.jwt"], IO);
+      const argv = ["request", "GET", "/", "--url", s.url, "--auth", "cognito"];
+      const env = { AWS_REGION: w.fake.region, SERVERLESS_AUTOMATION_TOKEN: "eyJ.test.jwt" };
+      const r = await w.run(argv, { ...IO, env });
       expect(r.code, r.stderr).toBe(0);
       expect(s.seen[0]?.req.headers.authorization).toBe("eyJ.test.jwt");
-      const none = await w.run(["request", "GET", "/", "--url", s.url], IO);
+      const none = await w.run(argv, IO);
       expect(none.code).toBe(1);
       expect(none.stderr).toContain("--token");
     } finally {
@@ -395,7 +397,7 @@ describe("request", () => {
     const s = await captureServer();
     try {
       const r = await w.run(
-        ["request", "POST", "/?x=1", "--data", '{"name":"first"}', "--url", s.url],
+        ["request", "POST", "/?x=1", "--data", '{"name":"first"}', "--url", s.url, "--auth", "iam"],
         IO,
       );
       expect(r.code, r.stderr).toBe(0);
@@ -479,7 +481,7 @@ describe("request", () => {
     const [key] = [...w.fake.apigateway.apiKeys.values()];
     const s = await captureServer();
     try {
-      const r = await w.run(["request", "GET", "/", "--url", s.url], IO);
+      const r = await w.run(["request", "GET", "/", "--url", s.url, "--auth", "api-key"], IO);
       expect(r.code, r.stderr).toBe(0);
       const h = s.seen[0]?.req.headers ?? {};
       expect(h["x-api-key"]).toBe(key?.value);

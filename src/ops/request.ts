@@ -3,6 +3,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, HttpRequest } from "@smithy/types";
 import { createClients, type Clients } from "../aws/clients.js";
 import { isCredentialsError } from "../aws/errors.js";
+import type { StateEntry } from "../engine/types.js";
 import { loadConfigFile } from "../config-file.js";
 import {
   AUTH_MODES,
@@ -14,8 +15,10 @@ import {
 } from "../config.js";
 import { UserError } from "../errors.js";
 import { readApiKeyValue } from "../resources/api-key.js";
+import { executeApiOrigin } from "../resources/api-stage.js";
 import { stateBackend } from "../state/backend.js";
 import { NODES } from "../stack.js";
+import { partitionOf } from "./session.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /** API Gateway gives up on an integration after 29 s; a little more for the network. */
@@ -27,11 +30,17 @@ export interface RequestOptions {
   readonly path: string;
   /** A JSON body. */
   readonly data?: string | undefined;
-  /** Another base URL than the deployed endpoint (e.g. the one `dev` prints). */
+  /**
+   * Another base URL than the deployed endpoint (e.g. the one `dev` prints). Credentials go
+   * there only if it is the stack's own API origin, or a loopback address and `auth` asks.
+   */
   readonly url?: string | undefined;
-  /** How to authenticate; by default what the stack was deployed with. */
+  /** How to authenticate; by default what the stack was deployed with (none for loopback --url). */
   readonly auth?: string | undefined;
-  /** auth cognito: the user pool's ID token, sent as the Authorization header. */
+  /**
+   * auth cognito: a user pool ID token the user handed over explicitly (read from stdin, never
+   * from argv); it implies auth cognito. Without it, SERVERLESS_AUTOMATION_TOKEN is used.
+   */
   readonly token?: string | undefined;
 }
 
@@ -43,7 +52,12 @@ export interface RequestResult {
   readonly statusText: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /** A redirect's target, absolute; never followed (it would carry the credentials along). */
+  readonly location?: string | undefined;
 }
+
+/** The environment variable `request` reads a Cognito ID token from (argv would show it in ps). */
+export const TOKEN_ENV = "SERVERLESS_AUTOMATION_TOKEN";
 
 export interface RequestEnvironment {
   readonly env: Record<string, string | undefined>;
@@ -52,9 +66,19 @@ export interface RequestEnvironment {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** What each auth mode would send, for the messages that refuse to send it. */
+const CREDENTIAL: Record<Exclude<AuthMode, "none">, string> = {
+  iam: "a SigV4 signature of your AWS credentials",
+  "api-key": "the stack's API key",
+  cognito: "the Cognito token",
+};
+
 /**
  * Calls the deployed API (or --url) the way its auth requires: signed with the caller's AWS
- * credentials (SigV4, service execute-api) for iam, with the stack's API key for api-key.
+ * credentials (SigV4, service execute-api) for iam, with the stack's API key for api-key, with
+ * a user pool token for cognito. Credentials go only to the stack's own API origin (over
+ * https, or to loopback), or to a loopback --url when `auth` asks for them; a redirect is
+ * returned, never followed.
  */
 export async function request(
   input: ConfigInput,
@@ -103,22 +127,42 @@ export async function request(
     profile: config.profile,
     endpoint: config.endpoint,
   }).read();
-  const base = r.url ?? state?.endpoint;
-  if (!base) {
-    throw new UserError(`The stack ${PROJECT}-${stage} has no endpoint to call.`, {
-      hint: `Deploy it with \`${PROJECT} up\`, or pass --url (e.g. the address \`${PROJECT} dev\` prints).`,
-    });
-  }
+  const own = stackApi(state, config.endpoint);
   let url: URL;
-  try {
-    url = new URL(base.replace(/\/+$/, "") + r.path);
-  } catch {
-    throw new UserError(`"${base}" is not a URL.`, {
+  if (r.url === undefined) {
+    if (!state?.endpoint) {
+      throw new UserError(`The stack ${PROJECT}-${stage} has no endpoint to call.`, {
+        hint: `Deploy it with \`${PROJECT} up\`, or pass --url (e.g. the address \`${PROJECT} dev\` prints).`,
+      });
+    }
+    // The state file (perhaps a shared one in S3) says where to call; it is believed only if
+    // it names the origin the recorded REST API id and region give.
+    if (own.problem) throw new UserError(own.problem.message, { hint: own.problem.hint });
+    url = joinUrl(state.endpoint, r.path);
+  } else {
+    url = joinUrl(r.url, r.path);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UserError(`"${url.origin}" is not an http or https address.`, {
       hint: "Pass --url with a full address, e.g. http://127.0.0.1:3000.",
     });
   }
+  const trusted = own.origin !== undefined && trustedOrigins(own.origin).includes(url.origin);
+  const loopback = isLoopback(url.hostname);
+  if (r.token !== undefined && r.auth !== undefined && r.auth !== "cognito") {
+    throw new UserError(`--token - is for auth cognito, not for --auth ${r.auth}.`, {
+      hint: "Leave out --token, or --auth.",
+    });
+  }
+  const asked = (r.auth as AuthMode | undefined) ?? (r.token !== undefined ? "cognito" : undefined);
   const keyId = state && NODES.apiKey.recorded(state.resources)?.id;
-  const auth = (r.auth as AuthMode | undefined) ?? (keyId ? "api-key" : config.settings.auth);
+  const stackAuth: AuthMode = keyId ? "api-key" : config.settings.auth;
+  // Loopback is `dev` (which takes no credentials) or a tool of your own: credentials only
+  // when asked for. Any other origin than the stack's gets the stack's mode, and is refused
+  // below unless that is none.
+  const auth: AuthMode = asked ?? (trusted || !loopback ? stackAuth : "none");
+  if (auth !== "none") checkDestination(url, auth, { trusted, loopback, asked, own: own.origin });
+
   // The stack's own region signs, whatever AWS_REGION says for other work.
   const region = state?.region ?? config.region;
   const clients =
@@ -135,12 +179,13 @@ export async function request(
     headers["x-api-key"] = await readApiKeyValue({ clients }, keyId);
   }
   if (auth === "cognito") {
-    if (!r.token) {
+    const token = r.token ?? (e.env[TOKEN_ENV]?.trim() || undefined);
+    if (!token) {
       throw new UserError("The API takes a Cognito user pool token (auth cognito).", {
-        hint: "Pass --token with an ID token from the user pool (e.g. from `aws cognito-idp initiate-auth`).",
+        hint: `Set ${TOKEN_ENV} to an ID token from the user pool (e.g. from \`aws cognito-idp initiate-auth\`), or pipe it in with --token -.`,
       });
     }
-    headers.authorization = r.token;
+    headers.authorization = token;
   }
   let signed: Record<string, string> = headers;
   if (auth === "iam") {
@@ -166,6 +211,8 @@ export async function request(
     res = await fetch(url, {
       method,
       headers: sent,
+      // A redirect would take the credentials to wherever it points: returned, not followed.
+      redirect: "manual",
       ...(r.data !== undefined ? { body: r.data } : {}),
       signal: e.signal ? AbortSignal.any([e.signal, timeout]) : timeout,
     });
@@ -178,6 +225,7 @@ export async function request(
     );
   }
   const body = await res.text();
+  const location = res.headers.get("location") ?? undefined;
   return {
     url: url.toString(),
     method,
@@ -186,7 +234,142 @@ export async function request(
     statusText: res.statusText,
     headers: Object.fromEntries(res.headers),
     body,
+    ...(location !== undefined ? { location: absolute(location, url) } : {}),
   };
+}
+
+function joinUrl(base: string, path: string): URL {
+  try {
+    return new URL(base.replace(/\/+$/, "") + path);
+  } catch {
+    throw new UserError(`"${base}" is not a URL.`, {
+      hint: "Pass --url with a full address, e.g. http://127.0.0.1:3000.",
+    });
+  }
+}
+
+function absolute(location: string, base: URL): string {
+  try {
+    return new URL(location, base).toString();
+  } catch {
+    return location;
+  }
+}
+
+/** This machine: 127.0.0.0/8, ::1 and localhost (which resolves to them). */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** API Gateway's REST API ids: ten lowercase letters and digits. */
+const API_ID = /^[a-z0-9]{1,32}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** Where the stack's API answers, as its recorded REST API id and region say. */
+export interface StackApi {
+  /** https://<apiId>.execute-api.<region>.amazonaws.com, or AWS_ENDPOINT_URL's origin. */
+  readonly origin?: string | undefined;
+  /** Why the state's endpoint is not to be called, when it is not. */
+  readonly problem?: { readonly message: string; readonly hint: string } | undefined;
+}
+
+/**
+ * The stack's API origin, derived from the REST API id and region the state records, never
+ * from its free-text endpoint alone; and whether that endpoint lies on it. With
+ * AWS_ENDPOINT_URL (LocalStack and the like), the API is served under that endpoint, which the
+ * user set in this run's environment and already trusts with their AWS credentials.
+ */
+export function stackApi(
+  state:
+    | { region: string; endpoint?: string | undefined; resources: Record<string, StateEntry> }
+    | undefined,
+  awsEndpoint: string | undefined,
+): StackApi {
+  const id = state && NODES.restApi.recorded(state.resources)?.id;
+  if (!state || !id) {
+    return {
+      problem: {
+        message: "The state file records no REST API for this stack.",
+        hint: `Deploy it with \`${PROJECT} up\`, or pass --url (e.g. the address \`${PROJECT} dev\` prints).`,
+      },
+    };
+  }
+  if (!API_ID.test(id) || !REGION.test(state.region)) {
+    return {
+      problem: {
+        message: `The state file's REST API id (${id}) or region (${state.region}) is not one AWS gives.`,
+        hint: `Nothing was sent. Check who changed the state file; \`${PROJECT} up\` records the stack again.`,
+      },
+    };
+  }
+  let origin: string;
+  let prefix: string;
+  if (awsEndpoint) {
+    origin = new URL(awsEndpoint).origin;
+    prefix = `${awsEndpoint.replace(/\/+$/, "")}/restapis/${id}/`;
+  } else {
+    origin = executeApiOrigin(id, state.region, partitionOf(state.region));
+    prefix = `${origin}/`;
+  }
+  const endpoint = state.endpoint;
+  if (endpoint !== undefined && !(endpoint.startsWith(prefix) && originOf(endpoint) === origin)) {
+    return {
+      origin,
+      problem: {
+        message: `The state file's endpoint (${endpoint}) is not this stack's API (${origin}, from its REST API ${id} in ${state.region}); nothing was sent.`,
+        hint: awsEndpoint
+          ? `Deployed with another AWS_ENDPOINT_URL? Set it as then. Otherwise someone changed the state file: check it, and \`${PROJECT} up\` records the endpoint again.`
+          : `Deployed with AWS_ENDPOINT_URL? Set it as then. Otherwise someone changed the state file: check it, and \`${PROJECT} up\` records the endpoint again.`,
+      },
+    };
+  }
+  return { origin };
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The origins the stack's credentials may go to: its REST API's. A custom domain for the API,
+ * once the stack manages one, joins this list with its https origin as the state records it.
+ */
+export function trustedOrigins(apiOrigin: string): readonly string[] {
+  return [apiOrigin];
+}
+
+/** Refuses, before anything is read or sent, to send credentials where they do not belong. */
+function checkDestination(
+  url: URL,
+  auth: Exclude<AuthMode, "none">,
+  where: {
+    trusted: boolean;
+    loopback: boolean;
+    asked: AuthMode | undefined;
+    own: string | undefined;
+  },
+): void {
+  const ownApi = where.own ?? `none is recorded yet: deploy it with \`${PROJECT} up\``;
+  if (url.protocol !== "https:" && !where.loopback) {
+    throw new UserError(
+      `Refusing to send credentials to ${url.origin} over plain http (auth ${auth}: ${CREDENTIAL[auth]}): anyone on the way could read them.`,
+      {
+        hint: `Call the stack's own API over https (${ownApi}), or pass --auth none to call ${url.origin} without credentials.`,
+      },
+    );
+  }
+  if (where.trusted || (where.loopback && where.asked !== undefined)) return;
+  throw new UserError(
+    `Refusing to send credentials to ${url.origin} (auth ${auth}: ${CREDENTIAL[auth]}): it is not this stack's API.`,
+    {
+      hint: `Leave out --url to call the stack's own API (${ownApi}); pass --auth none to call ${url.origin} without credentials; to test with credentials on this machine, use a loopback --url (127.0.0.1, localhost, [::1]) with --auth ${auth}.`,
+    },
+  );
 }
 
 async function resolveCredentials(

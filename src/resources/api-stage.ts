@@ -89,8 +89,13 @@ export function invokeUrl(i: {
   if (i.endpoint) {
     return `${i.endpoint.replace(/\/+$/, "")}/restapis/${i.apiId}/${i.stage}/_user_request_`;
   }
-  const domain = i.partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
-  return `https://${i.apiId}.execute-api.${i.region}.${domain}/${i.stage}`;
+  return `${executeApiOrigin(i.apiId, i.region, i.partition)}/${i.stage}`;
+}
+
+/** The origin API Gateway serves a REST API at: where its callers' credentials belong. */
+export function executeApiOrigin(apiId: string, region: string, partition: string): string {
+  const domain = partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
+  return `https://${apiId}.execute-api.${region}.${domain}`;
 }
 
 type PatchField =
