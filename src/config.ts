@@ -1,7 +1,7 @@
 import path from "node:path";
 import { UserError } from "./errors.js";
 import { parseRoutes } from "./routes.js";
-import { isRemoteState, parseS3Location } from "./state/location.js";
+import { isRemoteState, parseS3Location, stateBucketOwnerFor } from "./state/location.js";
 
 export const PROJECT = "serverless-automation";
 /** The tag key that marks a resource as belonging to one stack (project + stage). */
@@ -205,6 +205,8 @@ export interface Config {
   endpoint: string | undefined;
   /** Absolute path of the state file, or s3://bucket/key for the state in S3. */
   statePath: string;
+  /** The account that must own the state bucket; undefined: the caller's own. */
+  stateBucketOwner: string | undefined;
   settings: Settings;
   /**
    * Who set settings.alarmEmail: the flag, the config file, or "none" for --no-alarm-email;
@@ -225,6 +227,8 @@ export interface ConfigInput {
   region?: string | undefined;
   profile?: string | undefined;
   state?: string | undefined;
+  /** --state-bucket-owner: the account id that owns the state bucket. */
+  stateBucketOwner?: string | undefined;
   /** Path of the config file (--config). */
   config?: string | undefined;
   /** Settings given as flags; they win over the environment and the config file. */
@@ -238,6 +242,7 @@ export interface FileInput {
   region?: string | undefined;
   /** Where the stage's state lives (s3://… or a file). */
   state?: string | undefined;
+  stateBucketOwner?: string | undefined;
   settings: Partial<Settings>;
 }
 
@@ -561,6 +566,10 @@ export function resolveConfig(
     profile: input.profile ?? (env.AWS_PROFILE || undefined),
     endpoint,
     statePath: stateLocation(input.state ?? file.state, stage, cwd),
+    stateBucketOwner: stateBucketOwnerFor(
+      { state: input.state, owner: input.stateBucketOwner },
+      { state: file.state, owner: file.stateBucketOwner },
+    ),
     settings: validateSettings({
       ...file.settings,
       ...dropUndefined(input.settings ?? {}),

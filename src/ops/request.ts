@@ -102,6 +102,8 @@ export async function request(
     region: config.region,
     profile: config.profile,
     endpoint: config.endpoint,
+    stateBucketOwner: config.stateBucketOwner,
+    sts: e.clients?.sts,
   }).read();
   const base = r.url ?? state?.endpoint;
   if (!base) {
