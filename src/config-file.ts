@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isValidStage, PROJECT, STAGE_RULE, validateSettings, type Settings } from "./config.js";
 import { UserError } from "./errors.js";
+import { isAccountId } from "./state/location.js";
 
 export const CONFIG_FILE_NAME = `${PROJECT}.config.json`;
 
@@ -12,14 +13,17 @@ export interface FileSettings {
   region?: string;
   /** Where the state lives: s3://bucket/key, or a file relative to the config file. */
   state?: string;
+  /** The account that owns the state bucket, when it is not the caller's. */
+  stateBucketOwner?: string;
   settings: Partial<Settings>;
 }
 
 /** File field → Settings field (the file says `tags`, the code says extraTags). */
-const FIELDS: Record<string, keyof Settings | "name" | "region" | "state"> = {
+const FIELDS: Record<string, keyof Settings | "name" | "region" | "state" | "stateBucketOwner"> = {
   name: "name",
   region: "region",
   state: "state",
+  stateBucketOwner: "stateBucketOwner",
   runtime: "runtime",
   memoryMb: "memoryMb",
   timeoutSeconds: "timeoutSeconds",
@@ -111,6 +115,9 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
       if (target === "name" || target === "region" || target === "state") {
         if (typeof v !== "string" || v === "") fail(`${where}${k}`, "must be a string");
         out[target] = v as string;
+      } else if (target === "stateBucketOwner") {
+        if (!isAccountId(v)) fail(`${where}${k}`, "must be a 12-digit AWS account id (a string)");
+        out[target] = v as string;
       } else {
         (out.settings as Record<string, unknown>)[target as string] = v;
       }
@@ -149,6 +156,9 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
     ...(own.state !== undefined || top.state !== undefined
       ? { state: own.state ?? top.state }
       : {}),
+    // The owner goes with the state it is written next to: a stage's own state does not take
+    // the top level's owner.
+    ...stateBucketOwnerOf(top, own),
     settings: {
       ...top.settings,
       ...own.settings,
@@ -157,6 +167,12 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
       ...merged(top.settings, own.settings, "table"),
     },
   };
+}
+
+function stateBucketOwnerOf(top: FileSettings, own: FileSettings): Partial<FileSettings> {
+  const owner =
+    own.stateBucketOwner ?? (own.state === undefined ? top.stateBucketOwner : undefined);
+  return owner !== undefined ? { stateBucketOwner: owner } : {};
 }
 
 /** A stage's object field adds to (and overrides members of) the top level's. */

@@ -1,7 +1,12 @@
 import path from "node:path";
 import { UserError } from "./errors.js";
 import { parseRoutes } from "./routes.js";
-import { isRemoteState, legacyS3Location, parseS3Location } from "./state/location.js";
+import {
+  isRemoteState,
+  legacyS3Location,
+  parseS3Location,
+  stateBucketOwnerFor,
+} from "./state/location.js";
 
 /** The tool's own name: its config file, state directory and tag keys. */
 export const PROJECT = "serverless-automation";
@@ -221,6 +226,8 @@ export interface Config {
    * in full.
    */
   legacyStatePath: string | undefined;
+  /** The account that must own the state bucket; undefined: the caller's own. */
+  stateBucketOwner: string | undefined;
   settings: Settings;
   /**
    * Who set settings.alarmEmail: the flag, the config file, or "none" for --no-alarm-email;
@@ -241,6 +248,8 @@ export interface ConfigInput {
   region?: string | undefined;
   profile?: string | undefined;
   state?: string | undefined;
+  /** --state-bucket-owner: the account id that owns the state bucket. */
+  stateBucketOwner?: string | undefined;
   /** Path of the config file (--config). */
   config?: string | undefined;
   /** Settings given as flags; they win over the environment and the config file. */
@@ -256,6 +265,7 @@ export interface FileInput {
   region?: string | undefined;
   /** Where the stage's state lives (s3://… or a file). */
   state?: string | undefined;
+  stateBucketOwner?: string | undefined;
   settings: Partial<Settings>;
 }
 
@@ -613,6 +623,10 @@ export function resolveConfig(
     endpoint,
     statePath: stateLocation(input.state ?? file.state, { name, stage, region }, cwd),
     legacyStatePath: legacyStateLocation(input.state ?? file.state, stage, cwd),
+    stateBucketOwner: stateBucketOwnerFor(
+      { state: input.state, owner: input.stateBucketOwner },
+      { state: file.state, owner: file.stateBucketOwner },
+    ),
     settings,
     alarmEmailFrom: input.noAlarmEmail
       ? "none"

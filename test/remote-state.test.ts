@@ -111,7 +111,7 @@ describe("state init", () => {
     w.fake.s3.foreignBuckets.add("taken-name");
     const r = await w.run(["state", "init", "s3://taken-name"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cannot use it|taken by another/);
+    expect(r.stderr).toMatch(/belongs to another AWS account/);
     const bad = await w.run(["state", "init", "my-bucket"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/is not an S3 bucket/);

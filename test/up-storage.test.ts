@@ -188,7 +188,9 @@ describe("up: the storage half", () => {
     w.fake.s3.foreignBuckets.add(BUCKET);
     const r = await w.run(["up"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`The S3 bucket name ${BUCKET} is taken by another AWS account`);
+    expect(r.stderr).toContain(
+      `The S3 bucket ${BUCKET} belongs to another AWS account (ExpectedBucketOwner 123456789012 refused): nothing was written to it.`,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

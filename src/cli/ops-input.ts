@@ -13,6 +13,7 @@ export function configInput(
     region: opts.region,
     profile: opts.profile,
     state: opts.state,
+    stateBucketOwner: opts.stateBucketOwner,
     config: opts.config,
     // --no-alarm-email sets it to false.
     settings: {

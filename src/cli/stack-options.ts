@@ -15,6 +15,10 @@ export const STACK_OPTIONS = {
     "--state <file|s3://bucket/key>",
     "where the state lives: a file, or an S3 object shared by a team and CI (default: .serverless-automation/<stage>.json)",
   ),
+  stateBucketOwner: value(
+    "--state-bucket-owner <account-id>",
+    "the account that owns the --state bucket, when it is not the one deploying (default: the caller's account)",
+  ),
   config: value(
     "-c, --config <file>",
     "config file (default: ./serverless-automation.config.json)",

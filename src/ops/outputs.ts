@@ -28,8 +28,8 @@ export interface OutputsResult {
 }
 
 /**
- * Reads the state only: no AWS call with a state file, so it works offline; one S3 read with
- * the state in S3. It can never change anything. What it prints is what the last `up`
+ * Reads the state only: no AWS call with a state file, so it works offline; with the state in
+ * S3, one S3 read (after STS, for the bucket's expected owner). It can never change anything. What it prints is what the last `up`
  * recorded (`status` checks AWS itself).
  */
 export async function outputs(

@@ -126,6 +126,8 @@ export async function request(
     region: config.region,
     profile: config.profile,
     endpoint: config.endpoint,
+    stateBucketOwner: config.stateBucketOwner,
+    sts: e.clients?.sts,
   }).read();
   const own = stackApi(state, config.endpoint);
   let url: URL;

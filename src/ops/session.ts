@@ -1,6 +1,5 @@
-import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { createClients, type Clients } from "../aws/clients.js";
-import { isCredentialsError, networkHint } from "../aws/errors.js";
+import { callerAccount, once } from "../aws/account.js";
 import { loadConfigFile } from "../config-file.js";
 import {
   alarmEmailSetting,
@@ -119,7 +118,9 @@ function refuseKeySchemaChange(stored: StackState | undefined, config: Config): 
 
 /**
  * Everything a command needs, in the order that keeps bad input cheap: validate config, build
- * the bundle, then the first AWS call (STS) to learn the account.
+ * the bundle, then the first AWS call (STS) to learn the account. A state in S3 is read before
+ * the bundle, with the account as the bucket's expected owner: STS then the read (the same two
+ * round trips as before, in the other order), or both at once when stateBucketOwner names it.
  */
 export async function openSession(
   input: ConfigInput,
@@ -133,6 +134,12 @@ export async function openSession(
     stage,
   );
   const given = resolveConfig(input, e.env, e.cwd, file);
+  const clients =
+    e.clients ??
+    createClients({ region: given.region, profile: given.profile, endpoint: given.endpoint });
+  // Asked once: the state bucket's expected owner is the caller's account unless
+  // stateBucketOwner names another, and every command needs it anyway.
+  const callerId = once(() => callerAccount(clients.sts, given));
   const backendOptions = {
     name: given.name,
     stage: given.stage,
@@ -143,8 +150,13 @@ export async function openSession(
     region: given.region,
     profile: given.profile,
     endpoint: given.endpoint,
+    stateBucketOwner: given.stateBucketOwner,
+    account: callerId,
   };
   const backend = stateBackend(given.statePath, backendOptions);
+  // With the state in S3, STS is asked while the state is read (before it, when the read
+  // waits for the account as the bucket's expected owner); its error, if any, is the read's.
+  if (backend.remote) callerId().catch(() => undefined);
   let stored = await backend.read();
   // A stack moving to S3, or a state at a former default location: until the first run moves
   // it here, what is there is its state.
@@ -160,10 +172,7 @@ export async function openSession(
         e.cwd,
       )
     : undefined;
-  const clients =
-    e.clients ??
-    createClients({ region: given.region, profile: given.profile, endpoint: given.endpoint });
-  const account = await accountId(clients, given);
+  const account = await callerId();
   const ident = { name: given.name, account, region: given.region, stage: given.stage };
   if (moving && !sameStack(moving.state, ident)) stored = undefined;
   else if (moving && options.command !== "up" && options.command !== "down") {
@@ -216,34 +225,6 @@ export async function openSession(
     alarmEmail,
     stackName: names.stack,
   };
-}
-
-async function accountId(clients: Clients, config: Config): Promise<string> {
-  try {
-    const id = await clients.sts.send(new GetCallerIdentityCommand({}));
-    if (!id.Account) throw new Error("STS returned no account id");
-    return id.Account;
-  } catch (err) {
-    if (isCredentialsError(err)) {
-      const profile = config.profile ? ` (profile "${config.profile}")` : "";
-      throw new UserError(`No usable AWS credentials${profile}: ${firstLine(err)}`, {
-        cause: err,
-        hint: "Set AWS_PROFILE (or pass --profile) to a configured profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `aws sso login` if you use SSO.",
-      });
-    }
-    const unreachable = networkHint(err, config.endpoint);
-    if (unreachable) {
-      throw new UserError(
-        `Cannot reach AWS${config.endpoint ? ` at ${config.endpoint}` : ""}: ${firstLine(err)}`,
-        { cause: err, hint: unreachable },
-      );
-    }
-    throw err;
-  }
-}
-
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
 }
 
 /**

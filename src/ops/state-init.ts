@@ -14,14 +14,16 @@ import {
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
 } from "@aws-sdk/client-s3";
+import { callerAccount } from "../aws/account.js";
+import { isRefused, owned, whyRefused } from "../aws/bucket-owner.js";
 import type { Clients } from "../aws/clients.js";
-import { errorMessage, httpStatus, isAccessDenied, isNamed, isNotFound } from "../aws/errors.js";
+import { errorMessage, isAccessDenied, isNamed, isNotFound } from "../aws/errors.js";
 import { PROJECT, validateRegion } from "../config.js";
 import { sameJson } from "../engine/equal.js";
 import { UserError } from "../errors.js";
 import { tlsOnlyPolicy } from "../resources/bucket.js";
 import { fromKeyValueList, toKeyValueList } from "../resources/tags.js";
-import { s3For } from "../state/backend.js";
+import { s3For, stsFor } from "../state/backend.js";
 import { isRemoteState, parseS3Location } from "../state/location.js";
 import { partitionOf } from "./session.js";
 
@@ -85,12 +87,15 @@ export async function stateInit(
   const region = validateRegion(
     e.region ?? (e.env.AWS_REGION || e.env.AWS_DEFAULT_REGION || undefined),
   );
-  const s3 = s3For({
-    s3: e.clients?.s3,
+  const where = {
     region,
     profile: e.profile ?? (e.env.AWS_PROFILE || undefined),
     endpoint: e.env.AWS_ENDPOINT_URL || undefined,
-  });
+  };
+  const s3 = s3For({ ...where, s3: e.clients?.s3 });
+  // Every request to the bucket carries ExpectedBucketOwner: this account's.
+  const account = await callerAccount(stsFor({ ...where, sts: e.clients?.sts }), where);
+  const own = owned(account);
   const fail = (action: string, err: unknown): unknown => {
     if (isAccessDenied(err)) {
       return new UserError(
@@ -107,10 +112,19 @@ export async function stateInit(
   let created = false;
   let bucketRegion = region;
   try {
-    const h = await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    const h = await s3.send(new HeadBucketCommand({ Bucket: bucket, ...own }));
     bucketRegion = h.BucketRegion ?? region;
   } catch (err) {
-    if (httpStatus(err) === 403 || isAccessDenied(err)) {
+    if (isRefused(err)) {
+      if ((await whyRefused(s3, bucket, account, { listOwn: true })) === "elsewhere") {
+        throw new UserError(
+          `The bucket ${bucket} belongs to another AWS account (ExpectedBucketOwner ${account} refused): nothing was written to it.`,
+          {
+            cause: err,
+            hint: "Bucket names are global: choose another name, e.g. with your account id in it.",
+          },
+        );
+      }
       throw new UserError(`The bucket ${bucket} exists, but these credentials cannot use it.`, {
         cause: err,
         hint: "Bucket names are global: if another account owns it, choose another name.",
@@ -175,18 +189,22 @@ export async function stateInit(
 
   await ensure(
     "versioning",
-    async () => (await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status,
+    async () => (await s3.send(new GetBucketVersioningCommand({ Bucket, ...own }))).Status,
     (s) => s === "Enabled",
     "enabled: every earlier state is kept",
     () =>
       s3.send(
-        new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: "Enabled" } }),
+        new PutBucketVersioningCommand({
+          Bucket,
+          ...own,
+          VersioningConfiguration: { Status: "Enabled" },
+        }),
       ),
   );
   await ensure(
     "encryption",
     async () =>
-      (await optional(s3.send(new GetBucketEncryptionCommand({ Bucket }))))
+      (await optional(s3.send(new GetBucketEncryptionCommand({ Bucket, ...own }))))
         ?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
         ?.SSEAlgorithm,
     (a) => a !== undefined && ENCRYPTED.has(a),
@@ -195,6 +213,7 @@ export async function stateInit(
       s3.send(
         new PutBucketEncryptionCommand({
           Bucket,
+          ...own,
           ServerSideEncryptionConfiguration: {
             Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
           },
@@ -204,7 +223,7 @@ export async function stateInit(
   await ensure(
     "public access block",
     async () =>
-      (await optional(s3.send(new GetPublicAccessBlockCommand({ Bucket }))))
+      (await optional(s3.send(new GetPublicAccessBlockCommand({ Bucket, ...own }))))
         ?.PublicAccessBlockConfiguration,
     (c) =>
       Object.entries(BLOCK_ALL).every(
@@ -213,13 +232,17 @@ export async function stateInit(
     "all four settings on",
     () =>
       s3.send(
-        new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: BLOCK_ALL }),
+        new PutPublicAccessBlockCommand({
+          Bucket,
+          ...own,
+          PublicAccessBlockConfiguration: BLOCK_ALL,
+        }),
       ),
   );
   await ensure(
     "object ownership",
     async () =>
-      (await optional(s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))))
+      (await optional(s3.send(new GetBucketOwnershipControlsCommand({ Bucket, ...own }))))
         ?.OwnershipControls?.Rules?.[0]?.ObjectOwnership,
     (o) => o === "BucketOwnerEnforced",
     "BucketOwnerEnforced: ACLs disabled",
@@ -227,6 +250,7 @@ export async function stateInit(
       s3.send(
         new PutBucketOwnershipControlsCommand({
           Bucket,
+          ...own,
           OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
         }),
       ),
@@ -237,20 +261,22 @@ export async function stateInit(
   const ours = tls.Statement[0] as { Sid: string };
   await ensure(
     "bucket policy",
-    async () => (await optional(s3.send(new GetBucketPolicyCommand({ Bucket }))))?.Policy,
+    async () => (await optional(s3.send(new GetBucketPolicyCommand({ Bucket, ...own }))))?.Policy,
     (p) => statementsOf(p).some((s) => sameJson(JSON.stringify(s), JSON.stringify(ours))),
     "denies every request without TLS",
     async (p) => {
       // The user's own statements stay; ours is added or replaced by its Sid.
       const others = statementsOf(p).filter((s) => (s as { Sid?: string }).Sid !== ours.Sid);
       const doc = { Version: "2012-10-17", Statement: [...others, ours] };
-      await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(doc) }));
+      await s3.send(new PutBucketPolicyCommand({ Bucket, ...own, Policy: JSON.stringify(doc) }));
     },
   );
   await ensure(
     "tags",
     async () =>
-      fromKeyValueList((await optional(s3.send(new GetBucketTaggingCommand({ Bucket }))))?.TagSet),
+      fromKeyValueList(
+        (await optional(s3.send(new GetBucketTaggingCommand({ Bucket, ...own }))))?.TagSet,
+      ),
     (t) => Object.entries(STATE_BUCKET_TAGS).every(([k, v]) => t[k] === v),
     Object.entries(STATE_BUCKET_TAGS)
       .map(([k, v]) => `${k}=${v}`)
@@ -259,6 +285,7 @@ export async function stateInit(
       s3.send(
         new PutBucketTaggingCommand({
           Bucket,
+          ...own,
           Tagging: { TagSet: toKeyValueList({ ...t, ...STATE_BUCKET_TAGS }) },
         }),
       ),

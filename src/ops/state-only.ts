@@ -18,11 +18,12 @@ import {
   type StateBackend,
   type StateToMove,
 } from "../state/backend.js";
-import { isRemoteState } from "../state/location.js";
+import { isRemoteState, stateBucketOwnerFor } from "../state/location.js";
 
 /**
  * The stage and its state, found as up finds them (flag, config file, default) for commands
- * that need no session: no account lookup and, with a local state file, no AWS call.
+ * that need no session: with a local state file, no AWS call; with a state in S3, the read (and
+ * the caller's account first, the bucket's expected owner, unless stateBucketOwner names it).
  */
 export async function stateWithoutSession(
   input: ConfigInput,
@@ -74,6 +75,13 @@ export async function stateWithoutSession(
     region: region ?? "us-east-1",
     profile: input.profile ?? (e.env.AWS_PROFILE || undefined),
     endpoint: e.env.AWS_ENDPOINT_URL || undefined,
+    // A state in S3 is read with its bucket's expected owner: this one, or the caller's account
+    // (one STS call first).
+    stateBucketOwner: stateBucketOwnerFor(
+      { state: input.state, owner: input.stateBucketOwner },
+      { state: file?.state, owner: file?.stateBucketOwner },
+    ),
+    sts: e.clients?.sts,
   };
   const backend = stateBackend(location, options);
   const former =

@@ -1,8 +1,10 @@
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { owned } from "../aws/bucket-owner.js";
 import { orMissing } from "../aws/errors.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
 import type { Ctx } from "../engine/types.js";
 import type { Artifact } from "../package/zip.js";
+import { refusal } from "./bucket.js";
 
 export interface ArtifactProps {
   readonly bucket: string;
@@ -30,19 +32,27 @@ function outputsOf(p: ArtifactProps): ArtifactOutputs {
 
 const displayId = (p: ArtifactProps): string => `s3://${p.bucket}/${artifactKey(p.artifact)}`;
 
-/** Uploads the bundle, encrypted: the same call makes it and fixes its encryption. */
+/**
+ * Uploads the bundle, encrypted: the same call makes it and fixes its encryption. Only to the
+ * bucket of this account (ExpectedBucketOwner): never to one of that name another made.
+ */
 async function upload(ctx: Ctx, p: ArtifactProps): Promise<void> {
-  await ctx.clients.s3.send(
-    new PutObjectCommand({
-      Bucket: p.bucket,
-      Key: artifactKey(p.artifact),
-      Body: p.artifact.zip,
-      ContentType: "application/zip",
-      ServerSideEncryption: "AES256",
-      // S3 checks the bytes it stores against the hash it is sent.
-      ChecksumSHA256: p.artifact.sha256Base64,
-    }),
-  );
+  try {
+    await ctx.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: p.bucket,
+        ...owned(ctx.account),
+        Key: artifactKey(p.artifact),
+        Body: p.artifact.zip,
+        ContentType: "application/zip",
+        ServerSideEncryption: "AES256",
+        // S3 checks the bytes it stores against the hash it is sent.
+        ChecksumSHA256: p.artifact.sha256Base64,
+      }),
+    );
+  } catch (err) {
+    throw await refusal(ctx, p.bucket, err);
+  }
 }
 
 type ArtifactField = "encryption";
@@ -55,11 +65,20 @@ export const artifactKind: Kind<ArtifactProps, ArtifactOutputs, ArtifactCurrent,
   superseded: "forget",
 
   async read(ctx, p) {
-    const head = await orMissing(
-      ctx.clients.s3.send(
-        new HeadObjectCommand({ Bucket: p.bucket, Key: artifactKey(p.artifact) }),
-      ),
-    );
+    let head;
+    try {
+      head = await orMissing(
+        ctx.clients.s3.send(
+          new HeadObjectCommand({
+            Bucket: p.bucket,
+            ...owned(ctx.account),
+            Key: artifactKey(p.artifact),
+          }),
+        ),
+      );
+    } catch (err) {
+      throw await refusal(ctx, p.bucket, err);
+    }
     return (
       head && {
         id: displayId(p),

@@ -23,7 +23,8 @@ import {
   type PublicAccessBlockConfiguration,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { httpStatus, isNamed, isNotFound } from "../aws/errors.js";
+import { isRefused, owned, whyRefused } from "../aws/bucket-owner.js";
+import { isNamed, isNotFound } from "../aws/errors.js";
 import { deepEqual, hasTags, sameJson } from "../engine/equal.js";
 import { UserError } from "../errors.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
@@ -107,15 +108,16 @@ async function optional<T>(read: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
-async function readCurrent(s3: S3Client, Bucket: string): Promise<BucketCurrent> {
+async function readCurrent(s3: S3Client, Bucket: string, owner: string): Promise<BucketCurrent> {
+  const b = { Bucket, ...owned(owner) };
   const [enc, pab, own, pol, ver, life, tags] = await Promise.all([
-    optional(() => s3.send(new GetBucketEncryptionCommand({ Bucket }))),
-    optional(() => s3.send(new GetPublicAccessBlockCommand({ Bucket }))),
-    optional(() => s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))),
-    optional(() => s3.send(new GetBucketPolicyCommand({ Bucket }))),
-    s3.send(new GetBucketVersioningCommand({ Bucket })),
-    optional(() => s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))),
-    optional(() => s3.send(new GetBucketTaggingCommand({ Bucket }))),
+    optional(() => s3.send(new GetBucketEncryptionCommand(b))),
+    optional(() => s3.send(new GetPublicAccessBlockCommand(b))),
+    optional(() => s3.send(new GetBucketOwnershipControlsCommand(b))),
+    optional(() => s3.send(new GetBucketPolicyCommand(b))),
+    s3.send(new GetBucketVersioningCommand(b)),
+    optional(() => s3.send(new GetBucketLifecycleConfigurationCommand(b))),
+    optional(() => s3.send(new GetBucketTaggingCommand(b))),
   ]);
   return {
     encryption:
@@ -157,14 +159,15 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
   async read(ctx, p) {
     // Existence and configuration in one round trip: the configuration reads fail with
     // NoSuchBucket when there is no bucket, and that answer is then discarded.
+    // Every request carries ExpectedBucketOwner: a bucket of that name in another account
+    // (the name is predictable) is refused, whatever it grants this one.
     const [head, current] = await Promise.allSettled([
-      ctx.clients.s3.send(new HeadBucketCommand({ Bucket: p.name })),
-      readCurrent(ctx.clients.s3, p.name),
+      ctx.clients.s3.send(new HeadBucketCommand({ Bucket: p.name, ...owned(ctx.account) })),
+      readCurrent(ctx.clients.s3, p.name, ctx.account),
     ]);
     if (head.status === "rejected") {
       if (isNotFound(head.reason)) return undefined;
-      if (httpStatus(head.reason) === 403) throw ownedElsewhere(p.name, head.reason);
-      throw head.reason;
+      throw await refusal(ctx, p.name, head.reason);
     }
     if (current.status === "rejected") throw current.reason;
     return { id: p.name, outputs: outputsOf(p), current: current.value };
@@ -190,6 +193,7 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
       await ctx.clients.s3.send(
         new PutBucketOwnershipControlsCommand({
           Bucket: p.name,
+          ...owned(ctx.account),
           OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
         }),
       );
@@ -198,6 +202,7 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
       await ctx.clients.s3.send(
         new PutPublicAccessBlockCommand({
           Bucket: p.name,
+          ...owned(ctx.account),
           PublicAccessBlockConfiguration: BLOCK_ALL,
         }),
       );
@@ -206,6 +211,7 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
       await ctx.clients.s3.send(
         new PutBucketEncryptionCommand({
           Bucket: p.name,
+          ...owned(ctx.account),
           ServerSideEncryptionConfiguration: {
             Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
           },
@@ -214,13 +220,18 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
     },
     async policy(ctx, p) {
       await ctx.clients.s3.send(
-        new PutBucketPolicyCommand({ Bucket: p.name, Policy: tlsOnlyPolicy(p) }),
+        new PutBucketPolicyCommand({
+          Bucket: p.name,
+          ...owned(ctx.account),
+          Policy: tlsOnlyPolicy(p),
+        }),
       );
     },
     async versioning(ctx, p) {
       await ctx.clients.s3.send(
         new PutBucketVersioningCommand({
           Bucket: p.name,
+          ...owned(ctx.account),
           VersioningConfiguration: { Status: "Enabled" },
         }),
       );
@@ -229,18 +240,19 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
       await ctx.clients.s3.send(
         new PutBucketLifecycleConfigurationCommand({
           Bucket: p.name,
+          ...owned(ctx.account),
           LifecycleConfiguration: { Rules: lifecycleRules(p) },
         }),
       );
     },
     async tags(ctx, p) {
       const s3 = ctx.clients.s3;
-      const Bucket = p.name;
-      const current = await optional(() => s3.send(new GetBucketTaggingCommand({ Bucket })));
+      const b = { Bucket: p.name, ...owned(ctx.account) };
+      const current = await optional(() => s3.send(new GetBucketTaggingCommand(b)));
       // PutBucketTagging replaces the whole set: keep tags others added.
       const merged = { ...fromKeyValueList(current?.TagSet), ...p.tags };
       await s3.send(
-        new PutBucketTaggingCommand({ Bucket, Tagging: { TagSet: toKeyValueList(merged) } }),
+        new PutBucketTaggingCommand({ ...b, Tagging: { TagSet: toKeyValueList(merged) } }),
       );
     },
   },
@@ -264,7 +276,7 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
         }),
       );
     } catch (err) {
-      if (isNamed(err, "BucketAlreadyExists")) throw ownedElsewhere(p.name, err);
+      if (isNamed(err, "BucketAlreadyExists")) throw nameTaken(p.name, err);
       // Ours already (an earlier run that crashed before recording it): adopt it. Caught here
       // rather than declared as alreadyExists so that it is waited for like a new bucket: the
       // engine reads an adopted resource at once.
@@ -275,7 +287,7 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
       ctx,
       "waiting for the bucket to exist",
       () =>
-        s3.send(new HeadBucketCommand({ Bucket: p.name })).then(
+        s3.send(new HeadBucketCommand({ Bucket: p.name, ...owned(ctx.account) })).then(
           () => true,
           (err: unknown) => {
             if (isNotFound(err)) return false;
@@ -286,15 +298,24 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
     );
     // The wait has seen it exist: only its configuration is left to read. The fixes of what
     // differs follow.
-    return { id: p.name, outputs: outputsOf(p), current: await readCurrent(s3, p.name) };
+    return {
+      id: p.name,
+      outputs: outputsOf(p),
+      current: await readCurrent(s3, p.name, ctx.account),
+    };
   },
 
   // NoSuchBucket (already deleted) is a not-found: the engine counts it as done.
   async delete(ctx, entry: StateEntry) {
     const s3 = ctx.clients.s3;
     const Bucket = entry.id;
-    await emptyBucket(s3, Bucket, ctx);
-    await s3.send(new DeleteBucketCommand({ Bucket }));
+    try {
+      await emptyBucket(s3, Bucket, ctx);
+      await s3.send(new DeleteBucketCommand({ Bucket, ...owned(ctx.account) }));
+    } catch (err) {
+      // A bucket of that name in another account now: not one object of it is touched.
+      throw await refusal(ctx, Bucket, err);
+    }
   },
 };
 
@@ -307,14 +328,24 @@ async function emptyBucket(s3: S3Client, Bucket: string, ctx: Ctx): Promise<void
   let removed = 0;
   for (;;) {
     const page = await s3.send(
-      new ListObjectVersionsCommand({ Bucket, KeyMarker, VersionIdMarker, MaxKeys: 1000 }),
+      new ListObjectVersionsCommand({
+        Bucket,
+        ...owned(ctx.account),
+        KeyMarker,
+        VersionIdMarker,
+        MaxKeys: 1000,
+      }),
     );
     const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
       .filter((v) => v.Key !== undefined)
       .map((v) => ({ Key: v.Key as string, VersionId: v.VersionId }));
     if (objects.length) {
       const res = await s3.send(
-        new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects, Quiet: true } }),
+        new DeleteObjectsCommand({
+          Bucket,
+          ...owned(ctx.account),
+          Delete: { Objects: objects, Quiet: true },
+        }),
       );
       const failed = res.Errors ?? [];
       if (failed.length) {
@@ -332,7 +363,7 @@ async function emptyBucket(s3: S3Client, Bucket: string, ctx: Ctx): Promise<void
   }
 }
 
-function ownedElsewhere(name: string, cause: unknown): UserError {
+function nameTaken(name: string, cause: unknown): UserError {
   return new UserError(
     `The S3 bucket name ${name} is taken by another AWS account (bucket names are global).`,
     {
@@ -340,6 +371,37 @@ function ownedElsewhere(name: string, cause: unknown): UserError {
       hint: "Deploy with another --stage, or ask the owner of that bucket to delete it.",
     },
   );
+}
+
+/**
+ * A request to the code bucket that S3 refused (403), as the user reads it. The bucket's name
+ * is predictable (stack, account id, region): another account may have made it first, and
+ * granted this one access to receive the code. ExpectedBucketOwner has S3 refuse that
+ * bucket; whyRefused tells it from a missing permission.
+ */
+export async function refusal(ctx: Ctx, name: string, err: unknown): Promise<unknown> {
+  if (!isRefused(err)) return err;
+  const why = await whyRefused(ctx.clients.s3, name, ctx.account, { listOwn: true }).catch(
+    () => "unknown" as const,
+  );
+  const squatted =
+    "Its name is predictable (stack, account id and region): another account made it first, and had it let your account in, it would have received your code bundle. Deploy with another --stage (another bucket name), or ask that account to delete the bucket.";
+  if (why === "elsewhere") {
+    return new UserError(
+      `The S3 bucket ${name} belongs to another AWS account (ExpectedBucketOwner ${ctx.account} refused): nothing was written to it.`,
+      { cause: err, hint: squatted },
+    );
+  }
+  if (why === "unknown") {
+    return new UserError(
+      `S3 refused a request to the bucket ${name} with ExpectedBucketOwner ${ctx.account}: either the bucket belongs to another AWS account, or these credentials may not use it. Nothing was written to it.`,
+      {
+        cause: err,
+        hint: `If the bucket is this account's, the credentials need s3:ListBucket and the bucket's s3:Get*/s3:Put* permissions on arn:aws:s3:::${name} (and s3:PutObject on its objects). ${squatted}`,
+      },
+    );
+  }
+  return err;
 }
 
 export type { Observed };

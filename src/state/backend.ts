@@ -1,7 +1,9 @@
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { S3Client } from "@aws-sdk/client-s3";
+import { STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { callerAccount, once } from "../aws/account.js";
 import { DEFAULT_NAME, defaultStatePath, legacyStatePath, PROJECT, stateDir } from "../config.js";
 import { UserError } from "../errors.js";
 import type { Reporter } from "../report/reporter.js";
@@ -48,6 +50,15 @@ export interface BackendOptions {
   readonly region: string;
   readonly profile?: string | undefined;
   readonly endpoint?: string | undefined;
+  /** The account that must own the state bucket (stateBucketOwner); default: the caller's. */
+  readonly stateBucketOwner?: string | undefined;
+  /**
+   * The caller's account, asked once (the session shares its STS lookup); otherwise the
+   * backend asks STS itself, through `sts` (tests) or a client built like the S3 one. Only a
+   * state in S3 without stateBucketOwner asks.
+   */
+  readonly account?: (() => Promise<string>) | undefined;
+  readonly sts?: STSClient | undefined;
 }
 
 /** The backend for a resolved state location (Config.statePath). */
@@ -58,7 +69,17 @@ export function stateBackend(location: string, o: BackendOptions): StateBackend 
     stateDir(o.cwd),
     `${o.stage}.unsaved-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
   );
-  const remote = new RemoteState(s3For(o), loc, whoIsRunning(o.env), o.command, rescue);
+  const owner = o.stateBucketOwner;
+  const remote = new RemoteState(
+    s3For(o),
+    loc,
+    whoIsRunning(o.env),
+    o.command,
+    rescue,
+    owner !== undefined
+      ? { get: () => Promise.resolve(owner), mine: false }
+      : { get: o.account ?? once(() => callerAccount(stsFor(o), o)), mine: true },
+  );
   return {
     location: loc.url,
     remote,
@@ -82,6 +103,21 @@ export function s3For(o: Pick<BackendOptions, "s3" | "region" | "profile" | "end
       followRegionRedirects: true,
       maxAttempts: 5,
       ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+    })
+  );
+}
+
+/** A client to ask STS for the caller's account, built like the state bucket's. */
+export function stsFor(
+  o: Pick<BackendOptions, "sts" | "region" | "profile" | "endpoint">,
+): STSClient {
+  return (
+    o.sts ??
+    new STSClient({
+      region: o.region,
+      credentials: fromNodeProviderChain(o.profile ? { profile: o.profile } : {}),
+      maxAttempts: 5,
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     })
   );
 }

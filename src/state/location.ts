@@ -58,3 +58,32 @@ function s3Location(given: string, dir: string, file: string): S3Location {
   }
   return { bucket, key, url: `s3://${bucket}/${key}` };
 }
+
+/** An AWS account id: 12 digits. */
+export function isAccountId(v: unknown): v is string {
+  return typeof v === "string" && /^\d{12}$/.test(v);
+}
+
+/** --state-bucket-owner (or "stateBucketOwner"), checked: a typo would refuse every run. */
+export function validateStateBucketOwner(v: string | undefined, where: string): string | undefined {
+  if (v === undefined || isAccountId(v)) return v;
+  throw new UserError(`${where} "${v}" is not an AWS account id.`, {
+    hint: "Give the 12-digit id of the account that owns the state bucket, e.g. 123456789012 (`aws sts get-caller-identity` in that account shows it).",
+  });
+}
+
+/**
+ * The account that must own the state bucket: it goes with the state it is given with. A
+ * --state on the command line takes --state-bucket-owner only (not the config file's, which
+ * names the owner of the file's bucket); without either, the caller's own account.
+ */
+export function stateBucketOwnerFor(
+  flag: { readonly state?: string | undefined; readonly owner?: string | undefined },
+  file: { readonly state?: string | undefined; readonly owner?: string | undefined } | undefined,
+): string | undefined {
+  const owner = flag.owner ?? (flag.state === undefined ? file?.owner : undefined);
+  return validateStateBucketOwner(
+    owner,
+    flag.owner !== undefined ? "--state-bucket-owner" : "stateBucketOwner",
+  );
+}

@@ -16,6 +16,7 @@ import {
   isNotFound,
   httpStatus,
 } from "../aws/errors.js";
+import { isRefused, owned, whyRefused } from "../aws/bucket-owner.js";
 import { PROJECT } from "../config.js";
 import { UserError } from "../errors.js";
 import type { Reporter } from "../report/reporter.js";
@@ -88,7 +89,50 @@ export class RemoteState implements StatePersistence {
     private readonly command: string,
     /** Where what this run recorded goes when the remote state changed under it. */
     private readonly rescueFile: string,
+    /**
+     * The account that must own the bucket, sent as ExpectedBucketOwner on every request;
+     * `mine` when it is the caller's own (no stateBucketOwner).
+     */
+    private readonly owner: { readonly get: () => Promise<string>; readonly mine: boolean },
   ) {}
+
+  /** Bucket, ExpectedBucketOwner and key of a request for the object `key`. */
+  private async object(
+    key: string,
+  ): Promise<{ Bucket: string; Key: string; ExpectedBucketOwner: string }> {
+    return { Bucket: this.loc.bucket, Key: key, ...owned(await this.owner.get()) };
+  }
+
+  /**
+   * A failed request as the user reads it. A refusal (403) is told apart: the bucket belongs to
+   * another account (its owner condition refused it), or these credentials lack a permission.
+   */
+  private async fail(action: string, err: unknown): Promise<unknown> {
+    // The owner's own lookup failed (STS): its error says what to do.
+    if (err instanceof UserError) return err;
+    if (!isRefused(err)) return remoteError(action, this.loc, err);
+    const owner = await this.owner.get();
+    const why = await whyRefused(this.s3, this.loc.bucket, owner, {
+      listOwn: this.owner.mine,
+    }).catch(() => "unknown" as const);
+    if (why === "permission") return remoteError(action, this.loc, err);
+    const fix = this.owner.mine
+      ? `Check the bucket name in --state (or "state" in the config file). If the state bucket is in another account on purpose, give that account's id with --state-bucket-owner (or "stateBucketOwner" next to "state").`
+      : `Check the bucket name in --state (or "state") and the account id in --state-bucket-owner (or "stateBucketOwner"), ${owner}.`;
+    if (why === "elsewhere") {
+      return new UserError(
+        `The state bucket ${this.loc.bucket} belongs to another AWS account (ExpectedBucketOwner ${owner} refused): nothing was written to it.`,
+        { cause: err, hint: fix },
+      );
+    }
+    return new UserError(
+      `Cannot ${action} ${this.loc.url}: S3 refused it with ExpectedBucketOwner ${owner} (${errorMessage(err)}). Either the bucket ${this.loc.bucket} belongs to another AWS account, or these credentials may not use it; nothing was written to it.`,
+      {
+        cause: err,
+        hint: `${fix} If the bucket is that account's, the credentials need s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::${this.loc.bucket}/${this.loc.key}*, and s3:ListBucket and s3:GetBucketVersioning on the bucket.`,
+      },
+    );
+  }
 
   get url(): string {
     return this.loc.url;
@@ -107,9 +151,7 @@ export class RemoteState implements StatePersistence {
     let text: string;
     let etag: string | undefined;
     try {
-      const r = await this.s3.send(
-        new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.loc.key }),
-      );
+      const r = await this.s3.send(new GetObjectCommand(await this.object(this.loc.key)));
       text = await bodyText(r.Body);
       etag = r.ETag;
     } catch (err) {
@@ -117,7 +159,7 @@ export class RemoteState implements StatePersistence {
         this.etag = undefined;
         return undefined;
       }
-      throw remoteError("read the state", this.loc, err);
+      throw await this.fail("read the state", err);
     }
     const state = parseState(this.loc.url, text);
     this.etag = etag;
@@ -132,8 +174,7 @@ export class RemoteState implements StatePersistence {
       try {
         const r = await this.s3.send(
           new PutObjectCommand({
-            Bucket: this.loc.bucket,
-            Key: this.loc.key,
+            ...(await this.object(this.loc.key)),
             Body: body,
             ContentType: "application/json",
             ...condition,
@@ -161,7 +202,7 @@ export class RemoteState implements StatePersistence {
           await sleep(50 * attempt * (1 + Math.random()));
           continue;
         }
-        throw remoteError("write the state", this.loc, err);
+        throw await this.fail("write the state", err);
       }
     }
   }
@@ -176,21 +217,19 @@ export class RemoteState implements StatePersistence {
     if (this.etag === undefined) return;
     try {
       await this.s3.send(
-        new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.loc.key, IfMatch: this.etag }),
+        new DeleteObjectCommand({ ...(await this.object(this.loc.key)), IfMatch: this.etag }),
       );
       this.etag = undefined;
     } catch (err) {
       if (isNamed(err, "NoSuchKey")) return;
       if (isPreconditionFailed(err)) throw await this.changed(await this.head(), undefined);
-      throw remoteError("delete the state", this.loc, err);
+      throw await this.fail("delete the state", err);
     }
   }
 
   private async head(): Promise<Head | undefined> {
     try {
-      const h = await this.s3.send(
-        new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.loc.key }),
-      );
+      const h = await this.s3.send(new HeadObjectCommand(await this.object(this.loc.key)));
       const m = h.Metadata ?? {};
       return {
         etag: h.ETag,
@@ -201,7 +240,7 @@ export class RemoteState implements StatePersistence {
       };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw remoteError("read the state", this.loc, err);
+      throw await this.fail("read the state", err);
     }
   }
 
@@ -235,13 +274,11 @@ export class RemoteState implements StatePersistence {
     { info: RemoteLockInfo | undefined; etag: string | undefined } | undefined
   > {
     try {
-      const r = await this.s3.send(
-        new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.lockKey }),
-      );
+      const r = await this.s3.send(new GetObjectCommand(await this.object(this.lockKey)));
       return { info: parseLock(await bodyText(r.Body)), etag: r.ETag };
     } catch (err) {
       if (isNamed(err, "NoSuchKey")) return undefined;
-      throw remoteError("read the lock", this.loc, err);
+      throw await this.fail("read the lock", err);
     }
   }
 
@@ -265,8 +302,7 @@ export class RemoteState implements StatePersistence {
       try {
         const r = await this.s3.send(
           new PutObjectCommand({
-            Bucket: this.loc.bucket,
-            Key: this.lockKey,
+            ...(await this.object(this.lockKey)),
             Body: body,
             ContentType: "application/json",
             IfNoneMatch: "*",
@@ -278,7 +314,7 @@ export class RemoteState implements StatePersistence {
           await sleep(50 * conflicts * (1 + Math.random()));
           continue;
         }
-        if (!isPreconditionFailed(err)) throw remoteError("take the lock", this.loc, err);
+        if (!isPreconditionFailed(err)) throw await this.fail("take the lock", err);
       }
       const holder = await this.readLock();
       // Released in between: try again.
@@ -318,8 +354,7 @@ export class RemoteState implements StatePersistence {
           // Only while it is still this run's lock: once unlocked, another run's may be there.
           await this.s3.send(
             new DeleteObjectCommand({
-              Bucket: this.loc.bucket,
-              Key: this.lockKey,
+              ...(await this.object(this.lockKey)),
               ...(etag ? { IfMatch: etag } : {}),
             }),
           );
@@ -371,8 +406,7 @@ export class RemoteState implements StatePersistence {
     try {
       await this.s3.send(
         new DeleteObjectCommand({
-          Bucket: this.loc.bucket,
-          Key: this.lockKey,
+          ...(await this.object(this.lockKey)),
           ...(holder.etag ? { IfMatch: holder.etag } : {}),
         }),
       );
@@ -386,7 +420,7 @@ export class RemoteState implements StatePersistence {
           },
         );
       }
-      throw remoteError("remove the lock", this.loc, err);
+      throw await this.fail("remove the lock", err);
     }
     return holder.info;
   }
@@ -394,10 +428,14 @@ export class RemoteState implements StatePersistence {
   /** The bucket's versioning status: "Enabled", "Suspended", or undefined (never enabled). */
   async versioning(): Promise<string | undefined> {
     try {
-      return (await this.s3.send(new GetBucketVersioningCommand({ Bucket: this.loc.bucket })))
-        .Status;
+      const owner = await this.owner.get();
+      return (
+        await this.s3.send(
+          new GetBucketVersioningCommand({ Bucket: this.loc.bucket, ...owned(owner) }),
+        )
+      ).Status;
     } catch (err) {
-      throw remoteError("read the versioning of", this.loc, err);
+      throw await this.fail("read the versioning of", err);
     }
   }
 }

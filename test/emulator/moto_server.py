@@ -31,6 +31,7 @@ from moto.moto_server.threaded_moto_server import (  # noqa: E402
     create_backend_app,
 )
 from moto.s3 import models as s3_models  # noqa: E402
+from moto.s3 import exceptions as s3_exceptions  # noqa: E402
 from moto.s3 import responses as s3_responses  # noqa: E402
 from moto.wafv2 import exceptions as wafv2_exceptions  # noqa: E402
 from moto.wafv2 import models as wafv2_models  # noqa: E402
@@ -381,6 +382,38 @@ def patch_s3_create_bucket_tags() -> None:
     response._bucket_response_put = _bucket_response_put
 
 
+def patch_s3_expected_bucket_owner() -> None:
+    """A request whose x-amz-expected-bucket-owner names another account than the bucket's
+    owner is refused with 403 AccessDenied (moto ignores the header and serves it).
+
+    "If the bucket is owned by a different account, the request fails with the HTTP status
+    code 403 Forbidden (access denied)." The condition applies to every S3 operation on the
+    bucket and its objects that accepts the parameter; a bucket that does not exist is still
+    answered as missing.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+    """
+    response = s3_responses.S3Response
+
+    def refused(self, request, full_url) -> bool:  # type: ignore[no-untyped-def]
+        expected = request.headers.get("x-amz-expected-bucket-owner")
+        if not expected:
+            return False
+        bucket_name = self.parse_bucket_name_from_url(request, full_url)
+        owner = s3_models.s3_backends.bucket_accounts.get(bucket_name) if bucket_name else None
+        return owner is not None and owner[1] != expected
+
+    for name in ("_bucket_response", "_key_response"):
+        original = getattr(response, name)
+
+        def checked(self, request, full_url, _original=original):  # type: ignore[no-untyped-def]
+            if refused(self, request, full_url):
+                # Raised where moto renders S3 errors: the same XML body S3 sends (none on HEAD).
+                raise s3_exceptions.S3AccessDeniedError()
+            return _original(self, request, full_url)
+
+        setattr(response, name, checked)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -392,6 +425,7 @@ def main() -> None:
     patch_s3_secure_transport()
     patch_s3_atomic_conditional_writes()
     patch_s3_create_bucket_tags()
+    patch_s3_expected_bucket_owner()
     patch_lambda_logging_and_tracing()
     patch_lambda_duplicate_statement_id()
     patch_apigateway_delete_missing_api()

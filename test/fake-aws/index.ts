@@ -16,7 +16,7 @@ export type { CallRecord, Fault } from "./core.js";
 
 /** A fake AWS account with every service the tool uses. */
 export class FakeAccount extends FakeAws {
-  readonly s3 = new FakeS3();
+  readonly s3: FakeS3;
   readonly dynamodb: FakeDynamoDb;
   readonly sts: FakeSts;
   readonly iam: FakeIam;
@@ -30,6 +30,7 @@ export class FakeAccount extends FakeAws {
 
   constructor(options: FakeOptions = {}) {
     super(options);
+    this.s3 = new FakeS3(this.account);
     this.dynamodb = new FakeDynamoDb(this.account);
     this.sts = new FakeSts(this.account);
     this.iam = new FakeIam(this.account);

@@ -36,6 +36,8 @@ interface Version {
 
 export interface Bucket {
   name: string;
+  /** The account that owns it. */
+  owner: string;
   region: string;
   encryption: string | undefined;
   publicAccessBlock: Record<string, boolean> | undefined;
@@ -50,20 +52,52 @@ export interface Bucket {
 
 type In = Record<string, unknown>;
 
-/** S3, with the defaults AWS gives every new bucket since 2023 (BPA on, ACLs off, SSE-S3). */
+/** A new bucket as S3 makes it. */
+function newBucket(name: string, owner: string, region: string): Bucket {
+  return {
+    name,
+    owner,
+    region,
+    encryption: "AES256",
+    publicAccessBlock: {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    },
+    ownership: "BucketOwnerEnforced",
+    policy: undefined,
+    versioning: undefined,
+    lifecycle: undefined,
+    tags: undefined,
+    objects: new Map(),
+  };
+}
+
+/** S3's answer to a request it refuses: 403 AccessDenied (a HEAD answer has no body). */
+const accessDenied = () => err("AccessDenied", "Access Denied", 403);
+
+/**
+ * S3, with the defaults AWS gives every new bucket since 2023 (BPA on, ACLs off, SSE-S3), as
+ * this account sees it. Buckets of other accounts: those in `foreignBuckets` grant it nothing
+ * (every request 403); those in `buckets` with another owner (see `otherAccountBucket`) grant
+ * it everything, as a bucket policy naming this account would. A request with
+ * ExpectedBucketOwner naming another account than the bucket's owner is refused (403
+ * AccessDenied) before anything is read or written.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
+ */
 export class FakeS3 implements FakeService {
   readonly name = "S3";
   readonly buckets = new Map<string, Bucket>();
-  /** Names owned by other accounts: CreateBucket → BucketAlreadyExists, HeadBucket → 403. */
+  /** Names owned by other accounts that grant this one nothing: CreateBucket → BucketAlreadyExists, anything else → 403. */
   readonly foreignBuckets = new Set<string>();
   readonly operations: FakeService["operations"];
 
-  constructor() {
-    this.operations = {
+  constructor(readonly account = "123456789012") {
+    const operations: FakeService["operations"] = {
       CreateBucket: (i, c) => this.createBucket(i, c),
       HeadBucket: (i) => {
         const name = i.Bucket as string;
-        if (this.foreignBuckets.has(name)) throw err("Forbidden", "Forbidden", 403);
         if (!this.buckets.has(name)) throw err("NotFound", "Not Found", 404);
         return { BucketRegion: this.buckets.get(name)?.region };
       },
@@ -266,8 +300,11 @@ export class FakeS3 implements FakeService {
         return { Deleted, Errors: [] };
       },
       ListObjectVersions: (i) => this.listVersions(i),
-      ListBuckets: () => ({
+      // The caller's own buckets only (Prefix filters by name start).
+      ListBuckets: (i) => ({
         Buckets: [...this.buckets.values()]
+          .filter((b) => b.owner === this.account)
+          .filter((b) => i.Prefix === undefined || b.name.startsWith(i.Prefix as string))
           .map((b) => ({ Name: b.name, BucketRegion: b.region }))
           .sort((a, b) => a.Name.localeCompare(b.Name)),
       }),
@@ -280,6 +317,38 @@ export class FakeS3 implements FakeService {
         return { Contents, KeyCount: Contents.length, IsTruncated: false };
       },
     };
+    // Who owns the bucket is decided before the operation runs.
+    this.operations = Object.fromEntries(
+      Object.entries(operations).map(([op, impl]) => [
+        op,
+        (i: In, c: CallContext) => {
+          if (op !== "CreateBucket") this.checkOwner(i);
+          return impl(i, c);
+        },
+      ]),
+    );
+  }
+
+  private checkOwner(i: In): void {
+    const name = i.Bucket as string | undefined;
+    if (name === undefined) return;
+    if (this.foreignBuckets.has(name)) throw accessDenied();
+    const b = this.buckets.get(name);
+    const expected = i.ExpectedBucketOwner as string | undefined;
+    if (b && expected !== undefined && expected !== b.owner) throw accessDenied();
+  }
+
+  /**
+   * A bucket another account made, with a policy granting this account access (as a squatter
+   * of a predictable name would): reachable without ExpectedBucketOwner, refused with it.
+   */
+  otherAccountBucket(name: string, owner: string, init: Partial<Bucket> = {}): Bucket {
+    const b: Bucket = {
+      ...newBucket(name, owner, init.region ?? "us-east-1"),
+      ...init,
+    };
+    this.buckets.set(name, b);
+    return b;
   }
 
   private bucket(i: In): Bucket {
@@ -304,7 +373,8 @@ export class FakeS3 implements FakeService {
         "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
       );
     }
-    if (this.foreignBuckets.has(name)) {
+    const theirs = this.buckets.get(name);
+    if (this.foreignBuckets.has(name) || (theirs && theirs.owner !== this.account)) {
       throw err(
         "BucketAlreadyExists",
         "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
@@ -321,22 +391,10 @@ export class FakeS3 implements FakeService {
       );
     }
     this.buckets.set(name, {
-      name,
-      region: c.region,
-      encryption: "AES256",
-      publicAccessBlock: {
-        BlockPublicAcls: true,
-        IgnorePublicAcls: true,
-        BlockPublicPolicy: true,
-        RestrictPublicBuckets: true,
-      },
+      ...newBucket(name, this.account, c.region),
       ownership: (i.ObjectOwnership as string | undefined) ?? "BucketOwnerEnforced",
-      policy: undefined,
-      versioning: undefined,
-      lifecycle: undefined,
       // CreateBucketConfiguration.Tags: the bucket is tagged as it is made.
       tags: configuration?.Tags ? structuredClone(configuration.Tags) : undefined,
-      objects: new Map(),
     });
     return { Location: `/${name}` };
   }

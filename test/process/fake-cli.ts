@@ -71,7 +71,7 @@ await run(process.argv.slice(2), hooks);
 if (process.env.FAKE_THEN_UP === "1") {
   const exitCode = process.exitCode;
   // As the command left them, before the next run rewrites them.
-  const state = path.join(cwd, ".serverless-automation", "production.json");
+  const state = path.join(cwd, ".serverless-automation", `production.${REGION}.json`);
   const left = {
     lock: existsSync(`${state}.lock`),
     state: existsSync(state) ? readFileSync(state, "utf8") : null,

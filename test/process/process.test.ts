@@ -225,7 +225,7 @@ describe("Ctrl-C", () => {
 });
 
 describe("SIGTERM and SIGHUP end a run as Ctrl-C does", () => {
-  const STATE = path.join(".serverless-automation", "production.json");
+  const STATE = path.join(".serverless-automation", "production.us-east-1.json");
   const cli = (argv: string[], extraEnv: Record<string, string>, cwd: string) =>
     start(process.execPath, [...NODE_ARGS, ...argv], {
       cwd,
