@@ -89,7 +89,7 @@ describe("ExpectedBucketOwner on every request to the tool's buckets", () => {
         "PutBucketPolicy",
         "PutBucketVersioning",
         "PutBucketLifecycleConfiguration",
-        "PutBucketTagging",
+        // (No PutBucketTagging: the bucket is tagged as it is made.)
         "HeadObject",
         "PutObject",
         "ListObjectVersions",
