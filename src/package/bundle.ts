@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type * as Esbuild from "esbuild";
 import type { BuildOptions } from "esbuild";
 import { UserError } from "../errors.js";
 
@@ -71,6 +72,25 @@ export function checkArtifactSize(entry: string, unzipped: number, zipped: numbe
 const TOO_LARGE_HINT =
   "Import only what the handler uses (a deep import instead of a whole package), and leave the AWS SDK v3 to the runtime (it is not bundled).";
 
+/**
+ * esbuild for one build that waits for esbuild to exit (buildSync in this thread). Its async
+ * API, and its buildSync in a worker thread (the default), start a service process that outlives
+ * the command: orphaned when the CLI exits, and a zombie where nothing reaps it. Nothing else runs
+ * while the handler is bundled, so waiting costs nothing. ESBUILD_WORKER_THREADS is read once,
+ * when esbuild is first loaded; where something loaded it before (the dev server, tests), the
+ * build still works, through the worker.
+ */
+async function esbuildRunOnce(): Promise<typeof Esbuild> {
+  const before = process.env.ESBUILD_WORKER_THREADS;
+  process.env.ESBUILD_WORKER_THREADS = "0";
+  try {
+    return await import("esbuild");
+  } finally {
+    if (before === undefined) delete process.env.ESBUILD_WORKER_THREADS;
+    else process.env.ESBUILD_WORKER_THREADS = before;
+  }
+}
+
 interface EsbuildMessage {
   text: string;
   location?: { file: string; line: number; column: number; lineText?: string } | null;
@@ -107,10 +127,10 @@ export async function bundleHandler(
         : "Reinstall the package, or check the path of the handler entry.",
     });
   }
-  const { build } = await import("esbuild");
+  const { buildSync } = await esbuildRunOnce();
   let result;
   try {
-    result = await build({
+    result = buildSync({
       ...handlerBuildOptions(entry, runtime),
       write: false,
       outfile: "index.mjs",
