@@ -9,11 +9,10 @@ import { MOTO_SKIP_REASON } from "./emulator/moto.js";
  */
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-  execFileSync(
-    process.execPath,
-    [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-    { cwd: root, stdio: "inherit" },
-  );
+  execFileSync(process.execPath, [path.join(root, "scripts/build.mjs")], {
+    cwd: root,
+    stdio: "inherit",
+  });
   if (MOTO_SKIP_REASON !== undefined) {
     console.log(`emulator suite skipped: ${MOTO_SKIP_REASON} (CI=true makes this a failure)`);
   }

@@ -3,7 +3,7 @@
  * IAM propagation, table creation, Lambda states, API Gateway quotas), scaled down so the whole
  * bench takes well under a minute. Everything is measured side by side in one run.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +17,7 @@ import { buildArtifact } from "../../src/ops/session.js";
 import { DEFAULT_HANDLER_ENTRY, handlerBuildOptions } from "../../src/package/bundle.js";
 import { FakeAccount } from "../fake-aws/index.js";
 import { applyModel, AWS_MODEL, criticalPath, roundTrips } from "./model.js";
+import { formatStartup, startupFigures } from "./startup.js";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 0.1);
 // This project supports Node 20; the SDK's notice about its 2027 releases is noise here.
@@ -177,17 +178,6 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-function timeCommand(args: string[], runs = 7): number {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "ignore" });
-    if (r.status !== 0) throw new Error(`node ${args.join(" ")} exited ${r.status}`);
-    times.push(performance.now() - t);
-  }
-  return median(times);
-}
-
 function ms(n: number): string {
   return `${Math.round(n)} ms`;
 }
@@ -251,19 +241,16 @@ async function run(): Promise<void> {
 
   await stateComparison();
 
-  const help = timeCommand([path.join(ROOT, "bin/serverless-automation.js"), "--help"]);
-  const bare = timeCommand(["-e", ""]);
-  console.log(
-    `\nStart-up: \`--help\` ${ms(help)} vs bare \`node -e ''\` ${ms(bare)} (${(help / bare).toFixed(2)}×).`,
-  );
-  const loaded = execFileSync(process.execPath, [
-    "--input-type=module",
-    "-e",
-    `import { main } from ${JSON.stringify(path.join(ROOT, "dist/cli/main.js"))}; await main(["--help"], { stdout: { write() {} }, stderr: { write() {} }, env: {}, cwd: "/" }); const { createRequire } = await import("node:module"); console.log(Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes("@aws-sdk")).length);`,
-  ])
-    .toString()
-    .trim();
-  console.log(`AWS SDK modules loaded by --help: ${loaded}.`);
+  // The built binary against moto 50 ms away, next to its floor, in this same run; a build to
+  // compare with (e.g. the previous commit's) through BENCH_BEFORE_BIN=/path/to/bin.js.
+  const bins: Record<string, string> = {
+    "this build": path.join(ROOT, "bin/serverless-automation.js"),
+  };
+  if (process.env.BENCH_BEFORE_BIN) bins.before = path.resolve(process.env.BENCH_BEFORE_BIN);
+  const startup = await startupFigures(bins, {
+    rounds: Number(process.env.BENCH_STARTUP_ROUNDS ?? 3),
+  });
+  if (startup) console.log(`\n${formatStartup(startup, bins)}`);
 
   const h = await handlerFigures();
   console.log(

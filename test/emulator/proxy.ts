@@ -84,6 +84,8 @@ export class WireProxy {
   private fault: Fault | undefined;
   private random: { rate: number; next: () => number } | undefined;
   private mutatingSeen = 0;
+  /** Added to every call before it is forwarded: a round trip to a distant region (benchmarks). */
+  latencyMs = 0;
   /** After a crash nothing more reaches the emulator: the caller is dead. */
   private dead = false;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -156,6 +158,7 @@ export class WireProxy {
       return;
     }
     let upstream: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     try {
       upstream = await this.forward(req, body);
     } catch (err) {
