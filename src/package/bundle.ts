@@ -1,8 +1,10 @@
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type * as Esbuild from "esbuild";
 import type { BuildOptions } from "esbuild";
 import { UserError } from "../errors.js";
+import { cacheDir, cacheKey, readCached, writeCached } from "./bundle-cache.js";
 
 /** handler/index.ts, shipped next to dist/ and src/ (both two levels below the package root). */
 export const DEFAULT_HANDLER_ENTRY = fileURLToPath(
@@ -127,11 +129,19 @@ export async function bundleHandler(
         : "Reinstall the package, or check the path of the handler entry.",
     });
   }
+  const options = handlerBuildOptions(entry, runtime);
+  const dir = cacheDir(process.env);
+  const key = cacheKey({ esbuild: esbuildVersion(), options, cwd });
+  const cached = await readCached(dir, key);
+  if (cached) {
+    checkExports(entry, custom, cached.exports);
+    return cached.code;
+  }
   const { buildSync } = await esbuildRunOnce();
   let result;
   try {
     result = buildSync({
-      ...handlerBuildOptions(entry, runtime),
+      ...options,
       write: false,
       outfile: "index.mjs",
       metafile: true,
@@ -146,10 +156,25 @@ export async function bundleHandler(
   const out = result.outputFiles.find((f) => f.path.endsWith(".mjs"));
   if (!out) throw new Error("esbuild produced no output");
   const exports = Object.values(result.metafile.outputs)[0]?.exports ?? [];
+  checkExports(entry, custom, exports);
+  await writeCached(dir, key, cwd, Object.keys(result.metafile.inputs), {
+    code: out.contents,
+    exports,
+  });
+  return out.contents;
+}
+
+/** Lambda calls index.handler: your own handler must export it. */
+function checkExports(entry: string, custom: boolean, exports: readonly string[]): void {
   if (custom && !exports.includes("handler")) {
     throw new UserError(`The handler ${entry} does not export "handler".`, {
       hint: `Lambda calls index.handler: add \`export const handler = async (event) => { … }\` (exports found: ${exports.join(", ") || "none"}).`,
     });
   }
-  return out.contents;
+}
+
+/** The installed esbuild's version, read without loading esbuild (part of the cache key). */
+function esbuildVersion(): string {
+  const file = createRequire(import.meta.url).resolve("esbuild/package.json");
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
