@@ -54,16 +54,37 @@ const FIELDS: Record<string, keyof Settings | "name" | "region" | "state" | "sta
   environment: "environment",
 };
 
+/** The environment variable that names the config file when --config does not. */
+export const CONFIG_ENV = "SERVERLESS_AUTOMATION_CONFIG";
+
+/** A config file named explicitly, and by what: --config or SERVERLESS_AUTOMATION_CONFIG. */
+export interface ConfigFileArg {
+  readonly path: string;
+  readonly from: "--config" | typeof CONFIG_ENV;
+}
+
+/** The config file --config names, else SERVERLESS_AUTOMATION_CONFIG; undefined for neither. */
+export function configFileArg(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): ConfigFileArg | undefined {
+  if (flag !== undefined) return { path: flag, from: "--config" };
+  const fromEnv = env[CONFIG_ENV] || undefined;
+  return fromEnv === undefined ? undefined : { path: fromEnv, from: CONFIG_ENV };
+}
+
 /**
- * Finds the config file: an explicit path (must exist), else serverless-automation.config.json
- * in the working directory (optional).
+ * Finds the config file: an explicit path (must exist; a string is --config's), else
+ * serverless-automation.config.json in the working directory (optional).
  */
 export async function loadConfigFile(
   cwd: string,
-  explicit: string | undefined,
+  given: string | ConfigFileArg | undefined,
   stage: string,
 ): Promise<(FileSettings & { file: string }) | undefined> {
-  const file = path.resolve(cwd, explicit ?? CONFIG_FILE_NAME);
+  const explicit: ConfigFileArg | undefined =
+    typeof given === "string" ? { path: given, from: "--config" } : given;
+  const file = path.resolve(cwd, explicit?.path ?? CONFIG_FILE_NAME);
   let text: string;
   try {
     text = await fs.readFile(file, "utf8");
@@ -71,7 +92,10 @@ export async function loadConfigFile(
     if ((err as NodeJS.ErrnoException).code === "ENOENT" && explicit === undefined)
       return undefined;
     throw new UserError(`Cannot read the config file ${file}: ${(err as Error).message}`, {
-      hint: "Check the path given with --config.",
+      hint:
+        explicit?.from === CONFIG_ENV
+          ? `Check the path ${CONFIG_ENV} gives (${explicit.path}), or unset it to use ./${CONFIG_FILE_NAME}.`
+          : "Check the path given with --config.",
     });
   }
   let raw: unknown;

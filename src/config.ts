@@ -300,11 +300,27 @@ export function validateRegion(region: string | undefined): string {
   return region;
 }
 
-export function validateSettings(input: Partial<Settings>, source = "settings"): Settings {
+/** The settings a command-line flag can set, and the flag. */
+const SETTING_FLAGS: Partial<Record<keyof Settings, string>> = {
+  alarmEmail: "--alarm-email",
+  auth: "--auth",
+};
+
+/**
+ * `fromFlags`: the settings a flag gave, so that an error names the flag rather than the
+ * config file.
+ */
+export function validateSettings(
+  input: Partial<Settings>,
+  source = "settings",
+  fromFlags: readonly string[] = [],
+): Settings {
   const s: Settings = { ...DEFAULT_SETTINGS, ...dropUndefined(input) };
   const bad = (field: string, why: string): never => {
+    const top = field.split(".")[0] as keyof Settings;
+    const flag = fromFlags.includes(top) ? SETTING_FLAGS[top] : undefined;
     throw new UserError(`Invalid ${source}: ${field} ${why}.`, {
-      hint: `Fix ${field} in ${PROJECT}.config.json (or the flag that set it).`,
+      hint: flag ? `Fix the value of ${flag}.` : `Fix ${field} in ${PROJECT}.config.json.`,
     });
   };
   if (DEPRECATED_RUNTIMES.includes(s.runtime)) {
@@ -600,12 +616,17 @@ export function resolveConfig(
   const region = validateRegion(
     input.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined) ?? file.region,
   );
-  const settings = validateSettings({
-    ...file.settings,
-    ...dropUndefined(input.settings ?? {}),
-    extraTags: { ...(file.settings.extraTags ?? {}), ...(input.settings?.extraTags ?? {}) },
-    alarmEmail: input.noAlarmEmail ? undefined : (flagEmail(input) ?? file.settings.alarmEmail),
-  });
+  const flags = dropUndefined(input.settings ?? {});
+  const settings = validateSettings(
+    {
+      ...file.settings,
+      ...flags,
+      extraTags: { ...(file.settings.extraTags ?? {}), ...(input.settings?.extraTags ?? {}) },
+      alarmEmail: input.noAlarmEmail ? undefined : (flagEmail(input) ?? file.settings.alarmEmail),
+    },
+    "settings",
+    Object.keys(flags),
+  );
   const name = resolveName(file.name, settings);
   validateName(name, stage, region);
   const endpoint = env.AWS_ENDPOINT_URL || undefined;

@@ -715,7 +715,7 @@ describe("every resource deleted behind the tool's back: status says missing, up
       new RegExp(`^${escape(row?.label ?? "")}\\s+${escape(state)}\\s+${escape(c.id(e))}$`, "m"),
     );
     expect(human.stdout).toContain(
-      `Not in sync: run serverless-automation up --stage ${STAGE} to converge.`,
+      `Not in sync: run npx serverless-automation up --stage ${STAGE} to converge.`,
     );
     // Soft: a wrong row elsewhere is reported, and the rest of the cycle still runs.
     const others = Object.fromEntries(

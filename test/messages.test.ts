@@ -44,7 +44,7 @@ describe("outputs", () => {
     expect(r.stderr).toContain(`There is no state file ${w.statePath()}`);
     expect(r.stderr).toMatch(/its state file is lost/);
     expect(r.stderr).toMatch(
-      /`serverless-automation up --stage production` finds the stack's resources by name and writes the state file again/,
+      /`npx serverless-automation up --stage production` finds the stack's resources by name and writes the state file again/,
     );
 
     // Following the advice: up adopts everything and creates nothing.

@@ -26,7 +26,7 @@ describe("outputs", () => {
       function: FN,
       bucket: `serverless-automation-production-${ACCOUNT}-us-east-1`,
       alarmTopic: `arn:aws:sns:us-east-1:${ACCOUNT}:serverless-automation-production-alarms`,
-      alarmEmail: "oncall@example.com (pending confirmation)",
+      alarmNotifications: "oncall@example.com (pending confirmation)",
     });
     // Values start in one column.
     const col = (l: string) => l.length - l.replace(/^\S+\s+/, "").length;

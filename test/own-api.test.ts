@@ -79,7 +79,7 @@ describe("a handler of your own with three routes", () => {
     await configure(w, { handler: "src/api.ts", routes: THREE });
     const r = await w.run(["up"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/try serverless-automation request GET \/items\b/);
+    expect(r.stdout).toMatch(/try npx serverless-automation request GET \/items\b/);
     const id = await apiId(w);
     expect(await apiRoutes(w, id)).toEqual(["GET /items", "GET /items/{id}", "POST /items"]);
     const arn = (rest: string) => `arn:aws:execute-api:${REGION}:${ACCOUNT}:${id}/prod/${rest}`;

@@ -11,7 +11,7 @@ import type { Io } from "./io.js";
 export function handleError(
   err: unknown,
   io: Io,
-  opts: { json: boolean; verbose: boolean },
+  opts: { json: boolean; verbose: boolean; command?: string | undefined },
 ): number {
   const known = err instanceof UserError || err instanceof ResourceError;
   const theirs = known ? undefined : usersToFix(err, io.env);
@@ -25,9 +25,7 @@ export function handleError(
       "This looks like a bug in serverless-automation. Run again with --verbose for details and report it.");
   const code = err instanceof UserError ? err.exitCode : 1;
   if (opts.json) {
-    io.stdout.write(
-      `${JSON.stringify({ ok: false, error: { message, ...(hint ? { hint } : {}) } }, null, 2)}\n`,
-    );
+    io.stdout.write(`${JSON.stringify(jsonError(opts.command, message, hint), null, 2)}\n`);
   }
   const style = useColor(io.stderr.isTTY === true, io.env) ? COLOR : PLAIN;
   io.stderr.write(`${style.red("error:")} ${message}\n`);
@@ -41,6 +39,20 @@ export function handleError(
     io.stderr.write(`${err.stack}\n`);
   }
   return code;
+}
+
+/** The one JSON document of a failed command: which command, what failed, what to do. */
+export function jsonError(command: string | undefined, message: string, hint: string | undefined) {
+  return {
+    ...(command !== undefined ? { command } : {}),
+    ok: false,
+    error: { message, ...(hint ? { hint } : {}) },
+  };
+}
+
+/** The command as its --json output names it (`state init`), for an error's JSON. */
+export function jsonCommandName(name: string, args: readonly string[]): string {
+  return name === "state" && args[0] === "init" ? "state init" : name;
 }
 
 /**

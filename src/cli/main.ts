@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { COMMANDS } from "./commands/index.js";
-import { handleError } from "./errors.js";
+import { handleError, jsonCommandName, jsonError } from "./errors.js";
 import { dropWritesOnceClosed, EXIT, type Io } from "./io.js";
 
 const VERSION = "0.1.0";
@@ -41,6 +41,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return exitCode;
   } catch (err) {
     const json = active.getOptionValue("json") === true;
+    const command = active === program ? undefined : jsonCommandName(active.name(), active.args);
     if (err instanceof CommanderError) {
       // --help and --version end through here too.
       if (
@@ -57,12 +58,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       if (json || active.args.includes("--json")) {
         const message = err.message.replace(/^error: /, "");
         io.stdout.write(
-          `${JSON.stringify({ ok: false, error: { message, hint: "Run with --help for usage." } }, null, 2)}\n`,
+          `${JSON.stringify(jsonError(command, message, "Run with --help for usage."), null, 2)}\n`,
         );
       }
       return EXIT.error;
     }
-    return handleError(err, io, { json, verbose: active.getOptionValue("verbose") === true });
+    return handleError(err, io, {
+      json,
+      verbose: active.getOptionValue("verbose") === true,
+      command,
+    });
   }
 }
 

@@ -110,7 +110,7 @@ async function prepareDir(dir: string): Promise<boolean> {
   if (present.length > 0) {
     const shown = present.slice(0, 3).join(", ") + (present.length > 3 ? ", …" : "");
     throw new UserError(`${dir} is not empty (${shown}); init never overwrites anything.`, {
-      hint: "Run init with a new directory name (e.g. `serverless-automation init my-api`), or in an empty directory.",
+      hint: "Run init with a new directory name (e.g. `npx serverless-automation init my-api`), or in an empty directory.",
     });
   }
   return false;

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { paginateFilterLogEvents, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { isNotFound } from "../aws/errors.js";
-import { PROJECT, type ConfigInput } from "../config.js";
+import type { ConfigInput } from "../config.js";
 import { UserError } from "../errors.js";
+import { commandLine } from "../hint.js";
 import { openSession, type Environment } from "./session.js";
 
 /** One log event as `logs` hands it on. */
@@ -81,7 +82,7 @@ export async function logs(
       if (isNotFound(err)) {
         throw new UserError(
           `The stack ${s.stackName} is not deployed (no log group ${logGroupName} in ${s.config.region}).`,
-          { hint: `Deploy it with \`${PROJECT} up --stage ${s.config.stage}\`.` },
+          { hint: `Deploy it with \`${commandLine("up", { ...input, stage: s.config.stage })}\`.` },
         );
       }
       throw err;

@@ -1,6 +1,7 @@
-import { PROJECT, stackName, type ConfigInput } from "../config.js";
+import { stackName, type ConfigInput } from "../config.js";
 import { createClients, type Clients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
+import { commandLine } from "../hint.js";
 import { readApiKeyValue } from "../resources/api-key.js";
 import { localRegions, stateWithoutSession } from "./state-only.js";
 import { NODES } from "../stack.js";
@@ -65,7 +66,7 @@ export async function outputs(
         ? `There is no state at ${statePath}: the stack ${stack} was never deployed with it, or its state is lost.`
         : `There is no state file ${statePath}: the stack ${stack} was never deployed, or its state file is lost.`,
       {
-        hint: `\`${PROJECT} up --stage ${stage}\` finds the stack's resources by name and writes the state file again (deploying what is missing); \`${PROJECT} status --stage ${stage}\` shows what exists, changing nothing. If the state file is elsewhere, pass --state.`,
+        hint: `\`${commandLine("up", { ...input, stage })}\` finds the stack's resources by name and writes the state file again (deploying what is missing); \`${commandLine("status", { ...input, stage })}\` shows what exists, changing nothing. If the state file is elsewhere, pass --state.`,
       },
     );
   }

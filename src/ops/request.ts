@@ -4,16 +4,16 @@ import type { AwsCredentialIdentity, HttpRequest } from "@smithy/types";
 import { createClients, type Clients } from "../aws/clients.js";
 import { isCredentialsError } from "../aws/errors.js";
 import type { StateEntry } from "../engine/types.js";
-import { loadConfigFile } from "../config-file.js";
+import { configFileArg, loadConfigFile } from "../config-file.js";
 import {
   AUTH_MODES,
-  PROJECT,
   resolveConfig,
   resolveStage,
   type AuthMode,
   type ConfigInput,
 } from "../config.js";
 import { UserError } from "../errors.js";
+import { commandLine, RUN, type StackFlags } from "../hint.js";
 import { readApiKeyValue } from "../resources/api-key.js";
 import { executeApiOrigin } from "../resources/api-stage.js";
 import { stateBackend } from "../state/backend.js";
@@ -88,7 +88,7 @@ export async function request(
   const method = r.method.toUpperCase();
   if (!METHODS.includes(method)) {
     throw new UserError(`Unknown HTTP method "${r.method}".`, {
-      hint: `Use one of ${METHODS.join(", ")}, e.g. \`${PROJECT} request GET /\`.`,
+      hint: `Use one of ${METHODS.join(", ")}, e.g. \`${RUN} request GET /\`.`,
     });
   }
   if (!r.path.startsWith("/")) {
@@ -101,7 +101,7 @@ export async function request(
       JSON.parse(r.data);
     } catch (err) {
       throw new UserError(`--data is not valid JSON: ${(err as Error).message}`, {
-        hint: `Quote it for your shell, e.g. --data '{"name":"first"}'.`,
+        hint: `Quote it for your shell, e.g. --data '{"data":{"name":"first"}}'.`,
       });
     }
   }
@@ -110,12 +110,27 @@ export async function request(
       hint: `Use ${AUTH_MODES.join(", ")}.`,
     });
   }
+  if (r.token !== undefined && r.auth !== undefined && r.auth !== "cognito") {
+    throw new UserError(`--token - is for auth cognito, not for --auth ${r.auth}.`, {
+      hint: "Leave out --token, or --auth.",
+    });
+  }
+  const asked = (r.auth as AuthMode | undefined) ?? (r.token !== undefined ? "cognito" : undefined);
+  if (r.url !== undefined) {
+    const url = httpUrl(r.url, r.path);
+    // No credentials go with it (loopback takes none unless asked, --auth none sends none):
+    // nothing of the stack is needed, so neither a region, nor AWS credentials, nor a state
+    // file, nor a config file, as `dev` needs none of them either.
+    // (The stack's own API under a loopback AWS_ENDPOINT_URL, LocalStack's, gets its mode.)
+    const ownEndpoint = originOf(e.env.AWS_ENDPOINT_URL ?? "") === url.origin;
+    if (asked === "none" || (asked === undefined && isLoopback(url.hostname) && !ownEndpoint)) {
+      const headers: Record<string, string> = { accept: "application/json" };
+      if (r.data !== undefined) headers["content-type"] = "application/json";
+      return send(url, method, headers, r.data, "none", e.signal);
+    }
+  }
   const stage = resolveStage(input, e.env);
-  const file = await loadConfigFile(
-    e.cwd,
-    input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
-    stage,
-  );
+  const file = await loadConfigFile(e.cwd, configFileArg(input.config, e.env), stage);
   const config = resolveConfig(input, e.env, e.cwd, file);
   const state = await stateBackend(config.statePath, {
     stage,
@@ -129,41 +144,39 @@ export async function request(
     stateBucketOwner: config.stateBucketOwner,
     sts: e.clients?.sts,
   }).read();
-  const own = stackApi(state, config.endpoint);
+  const own = stackApi(state, config.endpoint, input);
   let url: URL;
   if (r.url === undefined) {
     if (!state?.endpoint) {
-      throw new UserError(`The stack ${PROJECT}-${stage} has no endpoint to call.`, {
-        hint: `Deploy it with \`${PROJECT} up\`, or pass --url (e.g. the address \`${PROJECT} dev\` prints).`,
-      });
+      const stack = `${config.name}-${stage}`;
+      const where = config.statePath;
+      throw new UserError(
+        state
+          ? `The stack ${stack} has no endpoint to call: the state at ${where} records no deployed API.`
+          : `The stack ${stack} has no endpoint to call: there is no state at ${where}.`,
+        {
+          hint: `Deploy it with \`${commandLine("up", input)}\`. If it is deployed with its state elsewhere, pass --state (and --stage, --region) as up was given them; or pass --url (e.g. the address \`${RUN} dev\` prints).`,
+        },
+      );
     }
     // The state file (perhaps a shared one in S3) says where to call; it is believed only if
     // it names the origin the recorded REST API id and region give.
     if (own.problem) throw new UserError(own.problem.message, { hint: own.problem.hint });
-    url = joinUrl(state.endpoint, r.path);
+    url = httpUrl(state.endpoint, r.path);
   } else {
-    url = joinUrl(r.url, r.path);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new UserError(`"${url.origin}" is not an http or https address.`, {
-      hint: "Pass --url with a full address, e.g. http://127.0.0.1:3000.",
-    });
+    url = httpUrl(r.url, r.path);
   }
   const trusted = own.origin !== undefined && trustedOrigins(own.origin).includes(url.origin);
   const loopback = isLoopback(url.hostname);
-  if (r.token !== undefined && r.auth !== undefined && r.auth !== "cognito") {
-    throw new UserError(`--token - is for auth cognito, not for --auth ${r.auth}.`, {
-      hint: "Leave out --token, or --auth.",
-    });
-  }
-  const asked = (r.auth as AuthMode | undefined) ?? (r.token !== undefined ? "cognito" : undefined);
   const keyId = state && NODES.apiKey.recorded(state.resources)?.id;
   const stackAuth: AuthMode = keyId ? "api-key" : config.settings.auth;
   // Loopback is `dev` (which takes no credentials) or a tool of your own: credentials only
   // when asked for. Any other origin than the stack's gets the stack's mode, and is refused
   // below unless that is none.
   const auth: AuthMode = asked ?? (trusted || !loopback ? stackAuth : "none");
-  if (auth !== "none") checkDestination(url, auth, { trusted, loopback, asked, own: own.origin });
+  if (auth !== "none") {
+    checkDestination(url, auth, { trusted, loopback, asked, own: own.origin }, input);
+  }
 
   // The stack's own region signs, whatever AWS_REGION says for other work.
   const region = state?.region ?? config.region;
@@ -174,8 +187,8 @@ export async function request(
   if (r.data !== undefined) headers["content-type"] = "application/json";
   if (auth === "api-key") {
     if (!keyId) {
-      throw new UserError(`The state file records no API key for ${PROJECT}-${stage}.`, {
-        hint: `Deploy with auth "api-key" first (\`${PROJECT} up --auth api-key\`).`,
+      throw new UserError(`The state file records no API key for ${config.name}-${stage}.`, {
+        hint: `Deploy with auth "api-key" first (\`${commandLine("up --auth api-key", input)}\`).`,
       });
     }
     headers["x-api-key"] = await readApiKeyValue({ clients }, keyId);
@@ -207,19 +220,30 @@ export async function request(
     );
   }
   const { host: _host, ...sent } = signed;
+  return send(url, method, sent, r.data, auth, e.signal);
+}
+
+async function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  data: string | undefined,
+  auth: AuthMode,
+  signal: AbortSignal | undefined,
+): Promise<RequestResult> {
   let res: Response;
   try {
     const timeout = AbortSignal.timeout(TIMEOUT_MS);
     res = await fetch(url, {
       method,
-      headers: sent,
+      headers,
       // A redirect would take the credentials to wherever it points: returned, not followed.
       redirect: "manual",
-      ...(r.data !== undefined ? { body: r.data } : {}),
-      signal: e.signal ? AbortSignal.any([e.signal, timeout]) : timeout,
+      ...(data !== undefined ? { body: data } : {}),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (err) {
-    if (e.signal?.aborted) throw err;
+    if (signal?.aborted) throw err;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new UserError(
       `No answer from ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
@@ -240,14 +264,22 @@ export async function request(
   };
 }
 
-function joinUrl(base: string, path: string): URL {
+/** base + path, which must be an http or https address. */
+function httpUrl(base: string, path: string): URL {
+  let url: URL;
   try {
-    return new URL(base.replace(/\/+$/, "") + path);
+    url = new URL(base.replace(/\/+$/, "") + path);
   } catch {
     throw new UserError(`"${base}" is not a URL.`, {
       hint: "Pass --url with a full address, e.g. http://127.0.0.1:3000.",
     });
   }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UserError(`"${url.origin}" is not an http or https address.`, {
+      hint: "Pass --url with a full address, e.g. http://127.0.0.1:3000.",
+    });
+  }
+  return url;
 }
 
 function absolute(location: string, base: URL): string {
@@ -287,13 +319,15 @@ export function stackApi(
     | { region: string; endpoint?: string | undefined; resources: Record<string, StateEntry> }
     | undefined,
   awsEndpoint: string | undefined,
+  flags: StackFlags = {},
 ): StackApi {
+  const up = commandLine("up", flags);
   const id = state && NODES.restApi.recorded(state.resources)?.id;
   if (!state || !id) {
     return {
       problem: {
         message: "The state file records no REST API for this stack.",
-        hint: `Deploy it with \`${PROJECT} up\`, or pass --url (e.g. the address \`${PROJECT} dev\` prints).`,
+        hint: `Deploy it with \`${up}\`, or pass --url (e.g. the address \`${RUN} dev\` prints).`,
       },
     };
   }
@@ -301,7 +335,7 @@ export function stackApi(
     return {
       problem: {
         message: `The state file's REST API id (${id}) or region (${state.region}) is not one AWS gives.`,
-        hint: `Nothing was sent. Check who changed the state file; \`${PROJECT} up\` records the stack again.`,
+        hint: `Nothing was sent. Check who changed the state file; \`${up}\` records the stack again.`,
       },
     };
   }
@@ -321,8 +355,8 @@ export function stackApi(
       problem: {
         message: `The state file's endpoint (${endpoint}) is not this stack's API (${origin}, from its REST API ${id} in ${state.region}); nothing was sent.`,
         hint: awsEndpoint
-          ? `Deployed with another AWS_ENDPOINT_URL? Set it as then. Otherwise someone changed the state file: check it, and \`${PROJECT} up\` records the endpoint again.`
-          : `Deployed with AWS_ENDPOINT_URL? Set it as then. Otherwise someone changed the state file: check it, and \`${PROJECT} up\` records the endpoint again.`,
+          ? `Deployed with another AWS_ENDPOINT_URL? Set it as then. Otherwise someone changed the state file: check it, and \`${up}\` records the endpoint again.`
+          : `Deployed with AWS_ENDPOINT_URL? Set it as then. Otherwise someone changed the state file: check it, and \`${up}\` records the endpoint again.`,
       },
     };
   }
@@ -355,8 +389,10 @@ function checkDestination(
     asked: AuthMode | undefined;
     own: string | undefined;
   },
+  flags: StackFlags,
 ): void {
-  const ownApi = where.own ?? `none is recorded yet: deploy it with \`${PROJECT} up\``;
+  const ownApi =
+    where.own ?? `none is recorded yet: deploy it with \`${commandLine("up", flags)}\``;
   if (url.protocol !== "https:" && !where.loopback) {
     throw new UserError(
       `Refusing to send credentials to ${url.origin} over plain http (auth ${auth}: ${CREDENTIAL[auth]}): anyone on the way could read them.`,

@@ -1,6 +1,6 @@
 import { createClients, type Clients } from "../aws/clients.js";
 import { callerAccount, once } from "../aws/account.js";
-import { loadConfigFile } from "../config-file.js";
+import { configFileArg, loadConfigFile } from "../config-file.js";
 import {
   alarmEmailSetting,
   keySchemaString,
@@ -128,11 +128,7 @@ export async function openSession(
   options: { artifact: boolean; command: string; refuseKeySchemaChange?: boolean },
 ): Promise<Session> {
   const stage = resolveStage(input, e.env);
-  const file = await loadConfigFile(
-    e.cwd,
-    input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
-    stage,
-  );
+  const file = await loadConfigFile(e.cwd, configFileArg(input.config, e.env), stage);
   const given = resolveConfig(input, e.env, e.cwd, file);
   const clients =
     e.clients ??

@@ -21,10 +21,11 @@ import { errorMessage, isAccessDenied, isNamed, isNotFound } from "../aws/errors
 import { PROJECT, validateRegion } from "../config.js";
 import { sameJson } from "../engine/equal.js";
 import { UserError } from "../errors.js";
+import { RUN } from "../hint.js";
 import { tlsOnlyPolicy } from "../resources/bucket.js";
 import { fromKeyValueList, toKeyValueList } from "../resources/tags.js";
 import { s3For, stsFor } from "../state/backend.js";
-import { isRemoteState, parseS3Location } from "../state/location.js";
+import { isBucketName, isRemoteState, parseS3Location } from "../state/location.js";
 import { partitionOf } from "./session.js";
 
 /** One setting of the state bucket and whether this run had to change it. */
@@ -77,9 +78,17 @@ export async function stateInit(
     readonly profile?: string | undefined;
   },
 ): Promise<StateInitResult> {
+  const example = `\`${RUN} state init s3://my-team-${PROJECT}-state\``;
   if (!isRemoteState(given)) {
     throw new UserError(`"${given}" is not an S3 bucket.`, {
-      hint: `Name the bucket as s3://<bucket>, e.g. \`${PROJECT} state init s3://my-team-${PROJECT}-state\`.`,
+      hint: `Name the bucket as s3://<bucket>, e.g. ${example}.`,
+    });
+  }
+  // state init takes a bucket: the key each stage's state goes under comes later, with --state.
+  const named = /^s3:\/\/([^/]*)/i.exec(given.trim())?.[1] ?? "";
+  if (!isBucketName(named)) {
+    throw new UserError(`"${given}" does not name an S3 bucket: "${named}" is not a bucket name.`, {
+      hint: `A bucket name is 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; e.g. ${example}.`,
     });
   }
   const loc = parseS3Location(given, { name: PROJECT, stage: "production", region: "us-east-1" });

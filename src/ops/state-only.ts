@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import type { Clients } from "../aws/clients.js";
-import { loadConfigFile } from "../config-file.js";
+import { configFileArg, loadConfigFile } from "../config-file.js";
 import {
   legacyStateLocation,
   legacyStatePath,
@@ -42,11 +42,7 @@ export async function stateWithoutSession(
   formerState(): Promise<StateToMove | undefined>;
 }> {
   const stage = resolveStage(input, e.env);
-  const file = await loadConfigFile(
-    e.cwd,
-    input.config ?? (e.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
-    stage,
-  );
+  const file = await loadConfigFile(e.cwd, configFileArg(input.config, e.env), stage);
   const name = resolveName(file?.name, file?.settings ?? {});
   const given = input.state ?? file?.state;
   const region =

@@ -4,8 +4,9 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { callerAccount, once } from "../aws/account.js";
-import { DEFAULT_NAME, defaultStatePath, legacyStatePath, PROJECT, stateDir } from "../config.js";
+import { DEFAULT_NAME, defaultStatePath, legacyStatePath, stateDir } from "../config.js";
 import { UserError } from "../errors.js";
+import { RUN } from "../hint.js";
 import type { Reporter } from "../report/reporter.js";
 import { isRemoteState, parseS3Location } from "./location.js";
 import { LOCK_POLL_MS, RemoteState, type LockWait } from "./remote.js";
@@ -226,7 +227,7 @@ export async function warnUnversioned(backend: StateBackend, reporter: Reporter)
   const status = await remote.versioning();
   if (status !== "Enabled") {
     reporter.warn(
-      `Versioning is ${status === "Suspended" ? "suspended" : "off"} on the state bucket ${remote.loc.bucket}: an overwritten or deleted state cannot be recovered. \`${PROJECT} state init s3://${remote.loc.bucket}\` turns it on.`,
+      `Versioning is ${status === "Suspended" ? "suspended" : "off"} on the state bucket ${remote.loc.bucket}: an overwritten or deleted state cannot be recovered. \`${RUN} state init s3://${remote.loc.bucket}\` turns it on.`,
     );
   }
 }

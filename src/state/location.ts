@@ -15,6 +15,11 @@ export function isRemoteState(location: string): boolean {
 /** S3's rules for a general purpose bucket's name. */
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** S3's rule for a bucket name (the parts of it that matter here). */
+export function isBucketName(name: string): boolean {
+  return BUCKET_RE.test(name) && !name.includes("..");
+}
+
 /** Which stack a default key is for. */
 export interface KeyFor {
   /** The project's name. */
@@ -44,7 +49,7 @@ export function legacyS3Location(given: string, stage: string): S3Location | und
 function s3Location(given: string, dir: string, file: string): S3Location {
   const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(given.trim());
   const bucket = m?.[1] ?? "";
-  if (!m || !BUCKET_RE.test(bucket) || bucket.includes("..")) {
+  if (!m || !isBucketName(bucket)) {
     throw new UserError(`"${given}" is not an S3 location for the state.`, {
       hint: "Write it as s3://<bucket>/<key>, e.g. s3://my-team-state/serverless-automation/production.json (a bucket name is 3-63 lowercase letters, digits, dots and hyphens).",
     });

@@ -19,6 +19,7 @@ import {
 import { isRefused, owned, whyRefused } from "../aws/bucket-owner.js";
 import { PROJECT } from "../config.js";
 import { UserError } from "../errors.js";
+import { RUN } from "../hint.js";
 import type { Reporter } from "../report/reporter.js";
 import type { S3Location } from "./location.js";
 import {
@@ -361,7 +362,7 @@ export class RemoteState implements StatePersistence {
         } catch (err) {
           if (isPreconditionFailed(err) || isNamed(err, "NoSuchKey")) return;
           reporter.warn(
-            `Could not remove this run's lock ${this.lockUrl}: ${errorMessage(err)}. Remove it with \`${PROJECT} unlock ${mine.id} --state ${this.loc.url}\`.`,
+            `Could not remove this run's lock ${this.lockUrl}: ${errorMessage(err)}. Remove it with \`${RUN} unlock ${mine.id} --state ${this.loc.url}\`.`,
           );
         }
       },
@@ -379,7 +380,7 @@ export class RemoteState implements StatePersistence {
     return new UserError(
       `Another ${PROJECT} run holds the lock on ${this.loc.url}: ${describe(holder)}${waited}.`,
       {
-        hint: `Wait for it to finish, or pass --lock-timeout 5m to wait for it. If that run is gone (killed, or its machine lost), remove its lock with \`${PROJECT} unlock ${holder.id} --state ${this.loc.url}\`.`,
+        hint: `Wait for it to finish, or pass --lock-timeout 5m to wait for it. If that run is gone (killed, or its machine lost), remove its lock with \`${RUN} unlock ${holder.id} --state ${this.loc.url}\`.`,
       },
     );
   }
@@ -416,7 +417,7 @@ export class RemoteState implements StatePersistence {
         throw new UserError(
           `The lock on ${this.loc.url} changed while it was being removed; nothing was removed.`,
           {
-            hint: `Look again: \`${PROJECT} unlock ${id} --state ${this.loc.url}\` names the lock now there.`,
+            hint: `Look again: \`${RUN} unlock ${id} --state ${this.loc.url}\` names the lock now there.`,
           },
         );
       }
@@ -483,7 +484,7 @@ export function remoteError(action: string, loc: S3Location, err: unknown): unkn
   if (isNamed(err, "NoSuchBucket")) {
     return new UserError(`Cannot ${action} ${loc.url}: the bucket ${loc.bucket} does not exist.`, {
       cause: err,
-      hint: `Create it, set up for state (versioning, encryption, no public access), with \`${PROJECT} state init s3://${loc.bucket}\`.`,
+      hint: `Create it, set up for state (versioning, encryption, no public access), with \`${RUN} state init s3://${loc.bucket}\`.`,
     });
   }
   if (isAccessDenied(err)) {

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { loadConfigFile } from "../../config-file.js";
+import { configFileArg, loadConfigFile } from "../../config-file.js";
 import { resolveStage, validateSettings } from "../../config.js";
 import { UserError } from "../../errors.js";
 import { defineCommand, flag, value } from "../command.js";
@@ -26,6 +26,7 @@ export default defineCommand({
       "config file (default: ./serverless-automation.config.json)",
     ),
     quiet: flag("-q, --quiet", "do not print request logs"),
+    json: flag("--json", "when ready, print one JSON line on stdout (url, stage, routes…)"),
   },
   async handler(opts, io) {
     const port = Number(opts.port);
@@ -36,11 +37,7 @@ export default defineCommand({
     }
     // Found and validated exactly as up does (config-file.ts, config.ts); no region needed here.
     const stage = resolveStage({ stage: opts.stage }, io.env);
-    const file = await loadConfigFile(
-      io.cwd,
-      opts.config ?? (io.env.SERVERLESS_AUTOMATION_CONFIG || undefined),
-      stage,
-    );
+    const file = await loadConfigFile(io.cwd, configFileArg(opts.config, io.env), stage);
     const settings = validateSettings(file?.settings ?? {});
     const style = styleFor(io, "stderr");
     const { startDevServer } = await import("../../dev/server.js");
@@ -63,16 +60,31 @@ export default defineCommand({
       }
       throw err;
     }
+    if (opts.json) {
+      // One line, so that a script can read it and go on while dev keeps serving.
+      const ready = {
+        command: "dev",
+        ok: true,
+        url: server.url,
+        stage,
+        config: file ? file.file : null,
+        data: opts.data ? path.resolve(io.cwd, opts.data) : null,
+        routes: server.routes,
+      };
+      io.stdout.write(`${JSON.stringify(ready)}\n`);
+    }
     const from = file
       ? `settings from ${path.relative(io.cwd, file.file) || file.file}`
       : "default settings";
     const data = opts.data ? `data in ${opts.data}` : "in-memory DynamoDB";
-    io.stdout.write(
+    // With --json, stdout holds the one JSON line; the words go to stderr.
+    const say = opts.json ? io.stderr : io.stdout;
+    say.write(
       `Local API on ${style.bold(server.url)} (stage ${stage}, ${from}, ${data}). Ctrl-C to stop.\n`,
     );
     if (settings.handler !== undefined) {
       const entry = path.relative(io.cwd, settings.handler) || settings.handler;
-      io.stdout.write(
+      say.write(
         `Serving ${entry} (rebuilt and reloaded when its sources change): ${server.routes.join(", ")}\n`,
       );
     }

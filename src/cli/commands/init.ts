@@ -1,6 +1,6 @@
 import path from "node:path";
-import { defineCommand } from "../command.js";
-import { EXIT, styleFor } from "../io.js";
+import { defineCommand, flag } from "../command.js";
+import { EXIT, printJson, styleFor } from "../io.js";
 
 /** Scaffolds a project of your own on the stack, as `chalice new-project` or `sam init` do. */
 export default defineCommand({
@@ -9,13 +9,19 @@ export default defineCommand({
   arguments: [
     { name: "dir", description: "a new or empty directory (default: this one)", optional: true },
   ],
-  options: {},
+  options: {
+    json: flag("--json", "print one JSON document on stdout: the directory and the files written"),
+  },
   helpAfter: `
 Writes serverless-automation.config.json, src/handler.ts (an items API on the table),
 test/handler.test.ts, package.json, tsconfig.json and .gitignore. Never overwrites anything.`,
-  async handler(_opts, io, args) {
+  async handler(opts, io, args) {
     const { init } = await import("../../ops/init.js");
     const r = await init(args[0] ?? ".", io.cwd);
+    if (opts.json) {
+      printJson(io, { command: "init", ok: true, dir: r.dir, files: r.files });
+      return EXIT.ok;
+    }
     const style = styleFor(io, "stdout");
     const where = path.relative(io.cwd, r.dir) || ".";
     io.stdout.write(`Created a project in ${style.bold(where)}:\n`);

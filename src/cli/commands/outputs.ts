@@ -1,4 +1,5 @@
 import type { OutputsResult } from "../../ops/outputs.js";
+import { commandLine } from "../../hint.js";
 import { table } from "../../report/format.js";
 import { UserError } from "../../errors.js";
 import { defineCommand, flag } from "../command.js";
@@ -25,7 +26,7 @@ export default defineCommand({
     if (opts.showApiKey) {
       if (!result.apiKeyId) {
         throw new UserError(`The stack ${result.stack} has no API key.`, {
-          hint: 'Only a stack deployed with auth "api-key" has one (`up --auth api-key`).',
+          hint: `Only a stack deployed with auth "api-key" has one (\`${commandLine("up --auth api-key", configInput(opts))}\`).`,
         });
       }
       const { apiKeyValue } = await import("../../ops/outputs.js");
@@ -53,7 +54,8 @@ function printHuman(io: Io, r: OutputsResult, apiKey: string | undefined): void 
     ["alarmTopic", r.alarmTopic],
     ["apiKeyId", r.apiKeyId],
     ...(apiKey ? [["apiKey", apiKey] as [string, string]] : []),
-    ["alarmEmail", n && (n.status === "confirmed" ? n.email : `${n.email} (${n.status})`)],
+    // As --json names it.
+    ["alarmNotifications", n && (n.status === "confirmed" ? n.email : `${n.email} (${n.status})`)],
   ];
   // Unset values print as "-" so every line keeps two columns for `awk '{print $2}'`.
   io.stdout.write(`${table(rows.map(([k, v]) => [k, v ?? "-"]))}\n`);

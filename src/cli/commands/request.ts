@@ -47,19 +47,19 @@ state file; with AWS_ENDPOINT_URL, that endpoint), and only over https or to loo
 The Cognito token is read from ${TOKEN_ENV} or from stdin with --token -, never
 from the command line (where ps and the shell history would show it).
 
-Examples:
-  serverless-automation request GET /
-  serverless-automation request POST / --data '{"name":"first"}'
-  serverless-automation request GET / --url http://127.0.0.1:3000        # dev, no credentials
-  serverless-automation request GET / --url http://127.0.0.1:8080 --auth iam   # signed, local
-  get-token | serverless-automation request GET / --token -`,
+Examples (the built-in API's; add --stage, --region, --state as up was given them):
+  npx serverless-automation request POST / --data '{"data":{"name":"first"}}'
+  npx serverless-automation request GET /
+  npx serverless-automation request GET / --url http://127.0.0.1:3000        # dev, no credentials
+  npx serverless-automation request GET / --url http://127.0.0.1:3000 --auth iam   # signed, local
+  get-token | npx serverless-automation request GET / --token -   # auth cognito`,
   async handler(opts, io, args) {
     if (opts.token !== undefined && opts.token !== "-") {
       // Never echoed: it is a secret, and already too visible.
       throw new UserError(
         "--token does not take the token itself: on the command line, other users see it in the process list (ps) and your shell keeps it in its history.",
         {
-          hint: `Set ${TOKEN_ENV} to the token, or pipe it in: \`get-token | serverless-automation request GET / --token -\`.`,
+          hint: `Set ${TOKEN_ENV} to the token, or pipe it in: \`get-token | npx serverless-automation request GET / --token -\`.`,
         },
       );
     }
@@ -87,7 +87,7 @@ async function readToken(io: Io): Promise<string> {
   const stdin = io.stdin;
   if (!stdin || stdin.isTTY) {
     throw new UserError("--token - reads the token from stdin, which is a terminal here.", {
-      hint: `Pipe the token in (\`get-token | serverless-automation request … --token -\`, or \`< token-file\`), or set ${TOKEN_ENV}.`,
+      hint: `Pipe the token in (\`get-token | npx serverless-automation request … --token -\`, or \`< token-file\`), or set ${TOKEN_ENV}.`,
     });
   }
   let text = "";

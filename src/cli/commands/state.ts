@@ -24,13 +24,13 @@ Creates the bucket, or brings an existing one to: versioning on (every earlier s
 restored), default encryption (SSE-S3), all four Block Public Access settings, ACLs disabled
 (BucketOwnerEnforced), a policy that denies requests without TLS, and tags. Each setting is
 read first and changed only when it differs: running it again changes nothing. Then:
-  serverless-automation up --state s3://<bucket>       (state key serverless-automation/<stage>.json)
+  npx serverless-automation up --state s3://<bucket>   (state key serverless-automation/<stage>.json)
 or "state": "s3://<bucket>" in serverless-automation.config.json.`,
   async handler(opts, io, args) {
     const [action = "", bucket = ""] = args;
     if (action !== "init") {
       throw new UserError(`Unknown state action "${action}".`, {
-        hint: "Use `serverless-automation state init s3://<bucket>`.",
+        hint: "Use `npx serverless-automation state init s3://<bucket>`.",
       });
     }
     const { stateInit } = await import("../../ops/state-init.js");

@@ -1,4 +1,5 @@
 import type { StatusResult } from "../../ops/status.js";
+import { commandLine, type StackFlags } from "../../hint.js";
 import { table } from "../../report/format.js";
 import { defineCommand, value, valueOrOff } from "../command.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
@@ -28,12 +29,12 @@ export default defineCommand({
       reporter.close();
     }
     if (opts.json) printJson(io, { command: "status", ...result });
-    else printHuman(io, result);
+    else printHuman(io, result, configInput(opts));
     return result.inSync ? EXIT.ok : EXIT.drift;
   },
 });
 
-function printHuman(io: Io, r: StatusResult): void {
+function printHuman(io: Io, r: StatusResult, flags: StackFlags): void {
   const style = styleFor(io, "stdout");
   const w = (s = "") => io.stdout.write(`${s}\n`);
   w(`Stack ${style.bold(r.stack)} in ${r.region} (account ${r.account}):`);
@@ -52,6 +53,6 @@ function printHuman(io: Io, r: StatusResult): void {
   w(
     r.inSync
       ? style.green("Everything is in sync.")
-      : `Not in sync: run ${style.bold(`serverless-automation up --stage ${r.stage}`)} to converge.`,
+      : `Not in sync: run ${style.bold(commandLine("up", { ...flags, stage: r.stage }))} to converge.`,
   );
 }

@@ -12,7 +12,7 @@ export default defineCommand({
   helpAfter: `
 A run holding the lock that was killed (or whose machine was lost) leaves its lock behind; the
 next run refuses and names it. Check that the run is really gone, then:
-  serverless-automation unlock 1a2b3c4d5e6f --state s3://my-team-state`,
+  npx serverless-automation unlock 1a2b3c4d5e6f --state s3://my-team-state`,
   async handler(opts, io, args) {
     const { unlock } = await import("../../ops/unlock.js");
     const r = await unlock(configInput(opts), io, args[0] ?? "");

@@ -1,5 +1,6 @@
 import type { UpResult } from "../../ops/up.js";
 import { seconds, table } from "../../report/format.js";
+import { commandLine, type StackFlags } from "../../hint.js";
 import { exampleRequest } from "../../routes.js";
 import { defineCommand, flag, value, valueOrOff } from "../command.js";
 import { parseDuration } from "../duration.js";
@@ -52,14 +53,14 @@ export default defineCommand({
     if (opts.json) {
       printJson(io, { command: "up", ...result });
     } else {
-      printHuman(io, result, opts.quiet);
+      printHuman(io, result, opts.quiet, configInput(opts));
     }
     if (stoppedBy) return STOP_SIGNALS[stoppedBy];
     return result.ok ? EXIT.ok : EXIT.error;
   },
 });
 
-function printHuman(io: Io, r: UpResult, quiet: boolean): void {
+function printHuman(io: Io, r: UpResult, quiet: boolean, flags: StackFlags): void {
   const style = styleFor(io, "stdout");
   const w = (s = "") => io.stdout.write(`${s}\n`);
   if (r.dryRun) {
@@ -111,11 +112,15 @@ function printHuman(io: Io, r: UpResult, quiet: boolean): void {
   if (r.endpoint) w(`Endpoint: ${style.bold(r.endpoint)}`);
   // Advice, not the result: --quiet leaves it out.
   if (r.endpoint && !quiet && r.auth !== "none") {
-    const tryIt = style.bold(`serverless-automation request ${exampleRequest(r.routes)}`);
+    // The flags that found this stack, so that the command reaches it (a state in S3…).
+    const example = commandLine(`request ${exampleRequest(r.routes)}`, flags);
+    const tryIt = style.bold(example);
     w(
       r.auth === "iam"
         ? `Callers sign their requests (SigV4, execute-api:Invoke on this API); try ${tryIt}`
-        : `Callers send an API key (x-api-key); try ${tryIt}, or print the key with ${style.bold("outputs --show-api-key")}`,
+        : r.auth === "cognito"
+          ? `Callers send an ID token from the Cognito user pool (Authorization header); try ${style.bold(`SERVERLESS_AUTOMATION_TOKEN="$ID_TOKEN" ${example}`)}`
+          : `Callers send an API key (x-api-key); try ${tryIt}, or print the key with ${style.bold(commandLine("outputs --show-api-key", flags))}`,
     );
   }
   const n = r.alarmNotifications;
