@@ -506,7 +506,14 @@ describe("init", () => {
       ".",
     ]);
     expect(tsc.code, tsc.out).toBe(0);
-    const test = await run(process.execPath, ["--import", "tsx", "--test", "test/handler.test.ts"]);
+    // TAP as on every Node line (from Node 23 the default reporter is spec even off a terminal).
+    const test = await run(process.execPath, [
+      "--import",
+      "tsx",
+      "--test",
+      "--test-reporter=tap",
+      "test/handler.test.ts",
+    ]);
     expect(test.code, test.out).toBe(0);
     expect(test.out).toMatch(/# pass 2/);
   });
