@@ -174,7 +174,7 @@ const USER_POOL_ARN_RE =
   /^arn:aws[\w-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[a-z0-9-]+_[0-9A-Za-z]+$/;
 
 export const DEFAULT_SETTINGS: Settings = {
-  runtime: "nodejs22.x",
+  runtime: "nodejs24.x",
   memoryMb: 256,
   timeoutSeconds: 30,
   logRetentionDays: 14,

@@ -144,7 +144,7 @@ const DRIFTS: Drift[] = [
       await e.c.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: n.functionName, S3Bucket: n.bucket, S3Key: "by-hand.zip" }));
     } },
   { key: "function", field: "runtime", repair: ["Lambda.UpdateFunctionConfiguration"],
-    make: fnConfig({ Runtime: "nodejs24.x" }) },
+    make: fnConfig({ Runtime: "nodejs22.x" }) },
   { key: "function", field: "handler", repair: ["Lambda.UpdateFunctionConfiguration"],
     make: fnConfig({ Handler: "other.handler" }) },
   { key: "function", field: "memorySize", repair: ["Lambda.UpdateFunctionConfiguration"],

@@ -76,7 +76,7 @@ describe("up: the compute half", () => {
     const f = w.fake.lambda.functions.get(FN);
     expect(f?.state).toBe("Active");
     expect(f?.config).toMatchObject({
-      Runtime: "nodejs22.x",
+      Runtime: "nodejs24.x",
       Handler: "index.handler",
       MemorySize: 256,
       Timeout: 30,

@@ -201,7 +201,7 @@ export const ACCESS_LOG_FIELDS = [
 export function functionConfig(stage: string) {
   const n = names(stage);
   return {
-    Runtime: "nodejs22.x",
+    Runtime: "nodejs24.x",
     MemorySize: 256,
     Timeout: 30,
     TracingMode: "Active",

@@ -115,7 +115,7 @@ describe("invalid settings", () => {
   });
 
   it("the defaults are valid", () => {
-    expect(validateSettings({}).runtime).toBe("nodejs22.x");
+    expect(validateSettings({}).runtime).toBe("nodejs24.x");
   });
 });
 
