@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONFIG_FILE_NAME } from "../config-file.js";
-import { MAX_STAGE_LENGTH, PROJECT, validateName } from "../config.js";
+import { MAX_STAGE_LENGTH, PROJECT, SUPPORTED_RUNTIMES, validateName } from "../config.js";
 import { UserError } from "../errors.js";
 
 /** template/, shipped next to dist/ and src/ (both two levels below the package root). */
@@ -145,6 +145,11 @@ interface OwnPackage {
   devDependencies: Record<string, string>;
 }
 
+/** The Node major of the oldest Lambda runtime we deploy to: 22 for nodejs22.x. */
+function oldestRuntimeMajor(): number {
+  return Math.min(...Object.keys(SUPPORTED_RUNTIMES).map((r) => Number(/\d+/.exec(r)?.[0])));
+}
+
 /** The project's package.json: scripts for dev, deploy and test, on this package's versions. */
 function packageJson(dir: string, own: OwnPackage): object {
   const name =
@@ -159,6 +164,10 @@ function packageJson(dir: string, own: OwnPackage): object {
     version: "0.1.0",
     private: true,
     type: "module",
+    // Lambda runs the handler on a supported runtime (nodejs22.x or later), and the AWS SDK's
+    // releases from 2027 need Node 22: on an older Node npm install says so, once (its tests
+    // would run on a Node no deployment runs, and the SDK prints its Node-version notice).
+    engines: { node: `>=${oldestRuntimeMajor()}` },
     scripts: {
       dev: `${PROJECT} dev`,
       deploy: `${PROJECT} up`,

@@ -83,5 +83,15 @@ export function createHandler(db: Db, table = process.env.TABLE_NAME ?? "") {
   };
 }
 
-/** What Lambda calls (index.handler): one client per container, reused across requests. */
-export const handler = createHandler(new DynamoDBClient({}) as unknown as Db);
+/**
+ * The table through the AWS SDK: one client per container, made on the first request and reused
+ * across requests. Not made when this module loads, so a test that passes its own Db never starts
+ * the SDK.
+ */
+let client: Db | undefined;
+const dynamo: Db = {
+  send: (command) => (client ??= new DynamoDBClient({}) as unknown as Db).send(command),
+};
+
+/** What Lambda calls (index.handler). */
+export const handler = createHandler(dynamo);
