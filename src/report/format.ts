@@ -54,3 +54,12 @@ export function stripAnsi(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\u001b\[[0-9;]*m/g, "");
 }
+
+/**
+ * A word as a POSIX shell reads it back unchanged: as it is when it holds only characters no
+ * shell treats specially, otherwise in single quotes (a quote inside written '\'').
+ */
+export function shellQuote(word: string): string {
+  if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
