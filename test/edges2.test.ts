@@ -36,3 +36,30 @@ describe("routes without handler", () => {
     expect(w.fake.calls).toEqual([]);
   });
 });
+
+describe("a table found by name with another key schema, no state file", () => {
+  it("up --dry-run, status and up all refuse it, with the same message, changing nothing", async () => {
+    const w = world();
+    expect((await w.run(["up"])).code).toBe(0);
+    await fs.rm(w.statePath());
+    await writeConfig(w.cwd, { table: { partitionKey: "pk" } });
+    const calls = w.fake.calls.length;
+    const dry = await w.run(["up", "--dry-run"]);
+    const status = await w.run(["status"]);
+    const up = await w.run(["up"]);
+    for (const r of [dry, status, up]) {
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toMatch(
+        /exists with another key schema \(id:S:HASH; the config asks for pk:S:HASH\)/,
+      );
+      expect(r.stdout).not.toMatch(/keySchema/);
+    }
+    expect(dry.stderr).toBe(status.stderr);
+    expect(
+      w.fake.calls
+        .slice(calls)
+        .filter((c) => c.mutating)
+        .map((c) => c.operation),
+    ).toEqual([]);
+  });
+});
