@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { stripAnsi } from "../src/report/format.js";
 import { world } from "./helpers.js";
 
 /** Rough edges a new user hit (issue 27). */
@@ -61,5 +62,60 @@ describe("a table found by name with another key schema, no state file", () => {
         .filter((c) => c.mutating)
         .map((c) => c.operation),
     ).toEqual([]);
+  });
+});
+
+describe("the plan after a route change", () => {
+  const ROUTES = ["GET /items", "POST /items", "GET /items/{id}", "PUT /items/{id}"];
+  const setUp = async () => {
+    const w = world();
+    await fs.mkdir(path.join(w.cwd, "src"), { recursive: true });
+    await fs.writeFile(
+      path.join(w.cwd, "src", "api.ts"),
+      `export const handler = async () => ({ statusCode: 200, body: "ok" });\n`,
+    );
+    await writeConfig(w.cwd, { name: "edges", handler: "src/api.ts", routes: ROUTES });
+    expect((await w.run(["up"])).code).toBe(0);
+    await writeConfig(w.cwd, {
+      name: "edges",
+      handler: "src/api.ts",
+      routes: [...ROUTES, "DELETE /items/{id}", "PATCH /items/{id}", "GET /health"],
+    });
+    return w;
+  };
+  /** The widest line without its last cell (an id is never broken, so that it can be copied). */
+  const widest = (s: string) =>
+    Math.max(
+      ...stripAnsi(s)
+        .split("\n")
+        .filter((l) => /\S {2,}\S/.test(l))
+        .map((l) => l.replace(/\s*\S+$/, "").length),
+    );
+
+  it("fits the terminal's width, or 100 columns without one; --json unchanged", async () => {
+    const w = await setUp();
+    for (const argv of [["status"], ["up", "--dry-run"]]) {
+      const piped = await w.run(argv);
+      expect(piped.code, piped.stderr).not.toBe(1);
+      expect(widest(piped.stdout), piped.stdout).toBeLessThanOrEqual(100 - 4);
+      // Every permission still named.
+      for (const sid of [
+        "apigateway-delete-items-id-",
+        "apigateway-get-health-",
+        "apigateway-patch-items-id-",
+      ])
+        expect(piped.stdout).toContain(sid);
+      for (const columns of [80, 0]) {
+        let out = "";
+        const tty = await w.run(argv, {
+          stdout: { write: (s: string) => void (out += s), isTTY: true, columns },
+        });
+        expect(tty.code).toBe(piped.code);
+        expect(widest(out), out).toBeLessThanOrEqual((columns || 100) - 2);
+      }
+    }
+    const json = await w.run(["status", "--json"]);
+    const rows = json.json.resources as { label: string; fields: string[] }[];
+    expect(rows.find((x) => x.label === "API Gateway invoke permissions")?.fields).toHaveLength(3);
   });
 });
