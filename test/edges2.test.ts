@@ -119,3 +119,26 @@ describe("the plan after a route change", () => {
     expect(rows.find((x) => x.label === "API Gateway invoke permissions")?.fields).toHaveLength(3);
   });
 });
+
+describe("a state file or directory other users can read", () => {
+  it("is made private on the next up, which says so", async () => {
+    const w = world();
+    expect((await w.run(["up"])).code).toBe(0);
+    const dir = path.dirname(w.statePath());
+    await fs.chmod(w.statePath(), 0o644);
+    await fs.chmod(dir, 0o755);
+    const r = await w.run(["up"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(
+      /state file .* was readable by other users \(mode 0644\); it is now 0600/,
+    );
+    expect(r.stdout + r.stderr).toMatch(
+      /state directory .* was open to other users \(mode 0755\); it is now 0700/,
+    );
+    expect((await fs.stat(w.statePath())).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
+    // Nothing more to say once private.
+    const again = await w.run(["up"]);
+    expect(again.stdout + again.stderr).not.toMatch(/other users/);
+  });
+});
