@@ -123,8 +123,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
     const gatewayError = loaded.gatewayError;
 
+    const guard = {
+      boundHost: options.host ?? "127.0.0.1",
+      corsOrigin: settings.corsOrigin,
+    };
     const server = createServer((req, res) => {
-      serve(req, res, { ...loaded, specs, custom }, log).catch((err: unknown) => {
+      serve(req, res, { ...loaded, specs, custom, guard }, log).catch((err: unknown) => {
         const requestId = randomUUID();
         log(
           JSON.stringify({
@@ -134,7 +138,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
             error: String(err),
           }),
         );
-        if (!res.headersSent) send(res, internalError(gatewayError, requestId));
+        if (!res.headersSent) sendTo(res, internalError(gatewayError, requestId), req, guard);
         else res.destroy();
       });
     });
@@ -206,10 +210,25 @@ async function loadHandler(outDir: string): Promise<HandlerModule> {
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  app: Loaded & { specs: readonly RouteSpec[]; custom: boolean },
+  app: Loaded & { specs: readonly RouteSpec[]; custom: boolean; guard: Guard },
   log: (line: string) => void,
 ): Promise<void> {
   const { gatewayError } = app;
+  const send = (res: ServerResponse, out: RawResponse) => sendTo(res, out, req, app.guard);
+  // DNS rebinding: a web page whose name now points at 127.0.0.1 would reach the API with its
+  // own name in Host; only this machine's names (or the address dev was told to bind) get in.
+  if (!hostAllowed(req.headers.host, app.guard.boundHost)) {
+    req.resume();
+    send(
+      res,
+      gatewayError(
+        403,
+        "Forbidden",
+        `dev answers requests to localhost, 127.0.0.1, [::1] or the --host it listens on, not ${req.headers.host ?? ""}`,
+      ),
+    );
+    return;
+  }
   const url = new URL(req.url ?? "/", "http://localhost");
   const method = req.method ?? "GET";
   const route = matchRoute(app.specs, url.pathname);
@@ -257,6 +276,67 @@ async function serve(
     return;
   }
   send(res, fromProxyResult(result));
+}
+
+/** What dev lets in: requests to this machine's names, and browsers of the origins it trusts. */
+interface Guard {
+  /** The address it listens on (--host). */
+  readonly boundHost: string;
+  /** The configured corsOrigin: "*" by default. */
+  readonly corsOrigin: string;
+}
+
+/** Host without its port; brackets of an IPv6 literal removed. */
+function hostnameOf(host: string): string {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host) ?? /^([^:]+)(?::\d+)?$/.exec(host);
+  return (m?.[1] ?? host).toLowerCase();
+}
+
+const isLoopbackName = (h: string) =>
+  h === "localhost" ||
+  h.endsWith(".localhost") ||
+  h === "::1" ||
+  /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+
+export function hostAllowed(host: string | undefined, boundHost: string): boolean {
+  // HTTP/1.0 clients may send none; a browser always does.
+  if (host === undefined) return true;
+  const h = hostnameOf(host);
+  return isLoopbackName(h) || h === hostnameOf(boundHost);
+}
+
+/**
+ * The Access-Control-Allow-Origin dev sends. A page on this machine (any port) gets its own
+ * origin back. Otherwise a configured corsOrigin is sent as up deploys it, but never the default
+ * "*": the local API has no authentication, and any site the developer visits could use it.
+ */
+export function allowedOrigin(
+  origin: string | undefined,
+  corsOrigin: string,
+  fromHandler: string | undefined,
+): string | undefined {
+  if (origin !== undefined) {
+    try {
+      const u = new URL(origin);
+      if ((u.protocol === "http:" || u.protocol === "https:") && isLoopbackName(hostnameOf(u.host)))
+        return origin;
+    } catch {
+      // Not a URL ("null" from a sandboxed page or a file): not trusted.
+    }
+  }
+  return corsOrigin !== "*" && fromHandler !== "*" ? fromHandler : undefined;
+}
+
+function sendTo(res: ServerResponse, out: RawResponse, req: IncomingMessage, guard: Guard): void {
+  const isAcao = (name: string) => name.toLowerCase() === "access-control-allow-origin";
+  const fromHandler = Object.entries(out.headers).find(([name]) => isAcao(name))?.[1][0];
+  const origin = allowedOrigin(req.headers.origin, guard.corsOrigin, fromHandler);
+  const headers = Object.fromEntries(Object.entries(out.headers).filter(([name]) => !isAcao(name)));
+  if (origin !== undefined) {
+    headers["Access-Control-Allow-Origin"] = [origin];
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === "vary")) headers.Vary = ["Origin"];
+  }
+  send(res, { ...out, headers });
 }
 
 function send(res: ServerResponse, out: RawResponse): void {
