@@ -1,9 +1,10 @@
 import { request } from "node:http";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../../src/dev/server.js";
+import { dev as runDev } from "./run-dev.js";
 
 /** A raw request: fetch will not send a Host header of our choosing. */
 function get(url: string, headers: Record<string, string>) {
@@ -85,5 +86,46 @@ describe("dev --data", () => {
     const files = await readdir(data);
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) expect((await stat(join(data, f))).mode & 0o777, f).toBe(0o600);
+  });
+});
+
+describe("dev and a change of the config file", () => {
+  it("serves a route added on save; a broken file keeps the last good routes, saying so", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "dev-config-"));
+    try {
+      await mkdir(join(cwd, "src"));
+      await writeFile(
+        join(cwd, "src", "api.ts"),
+        `export const handler = async (e: { path: string }) => ({ statusCode: 200, body: e.path });\n`,
+      );
+      const config = join(cwd, "serverless-automation.config.json");
+      const write = (routes: string[]) =>
+        writeFile(config, JSON.stringify({ name: "edges", handler: "src/api.ts", routes }));
+      await write(["GET /a"]);
+      const run = await runDev([], { cwd });
+      expect(run.url, run.stderr).toBeDefined();
+      try {
+        expect((await fetch(`${run.url}/b`)).status).toBe(403);
+        await write(["GET /a", "GET /b"]);
+        const until = async (ok: () => Promise<boolean>) => {
+          for (let i = 0; i < 200 && !(await ok()); i++)
+            await new Promise((r) => setTimeout(r, 25));
+        };
+        await until(async () => (await fetch(`${run.url}/b`)).status === 200);
+        expect((await fetch(`${run.url}/b`)).status).toBe(200);
+        expect(run.stderr).toMatch(
+          /reloaded serverless-automation\.config\.json: GET \/a, GET \/b/,
+        );
+
+        await writeFile(config, `{ "name": "edges", "handler": "src/api.ts", "routes": [`);
+        await until(async () => /config not reloaded/.test(run.stderr));
+        expect(run.stderr).toMatch(/config not reloaded, still serving the last good one: /);
+        expect((await fetch(`${run.url}/b`)).status).toBe(200);
+      } finally {
+        expect(await run.end()).toBe(0);
+      }
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });
