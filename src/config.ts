@@ -455,6 +455,12 @@ export function validateSettings(
     if (!Array.isArray(s.routes))
       bad("routes", 'must be a list such as ["GET /items", "POST /items"]');
     parseRoutes(s.routes);
+    // The built-in API serves its own routes; these would replace them with nothing to answer.
+    if (s.handler === undefined)
+      bad(
+        "routes",
+        'is for a handler of your own: set it only with "handler" (the entry module that serves them), or remove routes to keep the built-in items API',
+      );
   }
   s.table = validateTable(s.table, bad);
   s.environment = validateEnvironment(s.environment, bad);

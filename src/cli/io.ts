@@ -1,3 +1,4 @@
+import { fstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Clients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
@@ -109,4 +110,71 @@ export function dropWritesOnceClosed(stream: NodeJS.WriteStream, onClosed?: () =
     if (done) process.nextTick(done);
     return true;
   }) as typeof stream.write;
+}
+
+/**
+ * Whether nobody reads the pipe on `fd` any more, asked without writing to it: a command that is
+ * waiting (logs --follow with no new event) would otherwise only learn it at its next write,
+ * which may never come, and Node has no poll() for the pipe's error state. On Linux, /proc
+ * tells: a process holding the pipe open for reading. Whatever it cannot tell counts as a
+ * reader (another OS, a terminal, file or socket; a process of its own pipeline it may not look
+ * into, such as `| sudo tee`); a write tells the rest. Not seen: a reader of another user
+ * outside this pipeline (a named pipe read from another account).
+ */
+export function pipeReaderGone(fd = 1): boolean {
+  try {
+    if (process.platform !== "linux" || !fstatSync(fd).isFIFO()) return false;
+    const pipe = readlinkSync(`/proc/self/fd/${fd}`);
+    const group = processGroupOf("self");
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+      let fds: string[];
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        if (group !== undefined && processGroupOf(pid) === group) return false;
+        continue;
+      }
+      for (const n of fds) {
+        try {
+          if (readlinkSync(`/proc/${pid}/fd/${n}`) !== pipe) continue;
+          const info = readFileSync(`/proc/${pid}/fdinfo/${n}`, "utf8");
+          const flags = /^flags:\s*([0-7]+)/m.exec(info)?.[1];
+          // O_ACCMODE 1 is write-only: another writer, such as the shell of `{ …; } | head`.
+          if (flags === undefined || (parseInt(flags, 8) & 3) !== 1) return false;
+        } catch {
+          // Closed while looking.
+        }
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The process group in /proc/<pid>/stat; undefined when it cannot be read. */
+function processGroupOf(pid: string): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * While a command waits, checks every `everyMs` whether stdout's reader has gone (see
+ * pipeReaderGone) and calls `onGone` once if so. Only for the process's own stdout; returns the
+ * function that stops checking.
+ */
+export function watchStdoutReader(io: Io, onGone: () => void, everyMs = 200): () => void {
+  if (io.stdout !== process.stdout) return () => undefined;
+  const timer = setInterval(() => {
+    if (!pipeReaderGone(1)) return;
+    clearInterval(timer);
+    onGone();
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

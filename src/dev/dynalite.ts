@@ -35,7 +35,11 @@ export interface LocalDynamo {
  * directory (LevelDB); a directory it cannot use is a UserError naming it, before anything starts.
  */
 export async function startLocalDynamo(options: { dataDir?: string } = {}): Promise<LocalDynamo> {
-  if (options.dataDir) await checkDataDir(options.dataDir);
+  if (options.dataDir) {
+    await makePrivateDir(options.dataDir);
+    await checkDataDir(options.dataDir);
+    await privateFiles(options.dataDir);
+  }
   // Tables become ACTIVE at once: the default 500 ms CREATING phase only slows start-up.
   const backend = dynalite({
     ...(options.dataDir ? { path: options.dataDir } : {}),
@@ -74,6 +78,7 @@ export async function startLocalDynamo(options: { dataDir?: string } = {}): Prom
         await closeServer(proxy);
         agent.destroy();
         await closeBackend();
+        if (options.dataDir) await privateFiles(options.dataDir);
       },
     };
   } catch (err) {
@@ -81,6 +86,34 @@ export async function startLocalDynamo(options: { dataDir?: string } = {}): Prom
     agent.destroy();
     await closeBackend().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * The table's data is the developer's: a --data directory dev makes is 0700 whatever the umask,
+ * so that files the database adds later are private too. A failure is left to checkDataDir,
+ * which names the cause.
+ */
+async function makePrivateDir(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    await fs.mkdir(dir, { mode: 0o700 });
+    await fs.chmod(dir, 0o700);
+  } catch {
+    // It exists, or cannot be made: see checkDataDir.
+  }
+}
+
+/**
+ * The database's files, 0600 at start and at close, in a directory that is private (0700: one
+ * dev made, or the user closed); while dev runs, that directory keeps the files it adds private.
+ * A directory of the user's own that others may read is not dev's to change.
+ */
+async function privateFiles(dir: string): Promise<void> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (!st || st.mode & 0o077) return;
+  for (const name of await fs.readdir(dir).catch(() => [])) {
+    await fs.chmod(path.join(dir, name), 0o600).catch(() => undefined);
   }
 }
 

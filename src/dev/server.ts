@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
+import { watch } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import path, { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyResult, Context } from "aws-lambda";
 import { build, type Plugin } from "esbuild";
 import { DEFAULT_SETTINGS, functionEnvironment, type Settings } from "../config.js";
+import { UserError } from "../errors.js";
 import { handlerBuildOptions } from "../package/bundle.js";
 import { effectiveRoutes, matchRoute, routeSpecs, type RouteSpec } from "../routes.js";
 import { loadCustomHandler } from "./custom-handler.js";
@@ -38,14 +40,25 @@ export interface DevServerOptions {
    * or the build error that kept the last good build serving, is one line here.
    */
   notice?: (line: string) => void;
+  /**
+   * The config file the settings came from, watched: a change of routes is served at once; a
+   * file that no longer loads keeps the last good settings serving (one notice line each).
+   */
+  config?: {
+    readonly file: string;
+    /** Loads and validates the settings again; throws a UserError when they are not valid. */
+    load(): Promise<NonNullable<DevServerOptions["settings"]>>;
+  };
 }
 
 export interface DevServer {
   /** e.g. http://127.0.0.1:3000 */
   readonly url: string;
   readonly port: number;
-  /** The routes served, "METHOD /path". */
+  /** The routes served now, "METHOD /path". */
   readonly routes: readonly string[];
+  /** Loads of the config file so far that changed what is served (0 at start). */
+  readonly configReloads: () => number;
   /** Builds of the handler so far that loaded (1 after start; more after reloads). */
   readonly builds: () => number;
   close(): Promise<void>;
@@ -92,8 +105,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   try {
     const settings = { ...DEFAULT_SETTINGS, ...options.settings };
     const custom = settings.handler !== undefined;
-    const routes = effectiveRoutes(settings.routes, custom);
-    const specs = routeSpecs(routes);
+    let routes = effectiveRoutes(settings.routes, custom);
+    const served = { specs: routeSpecs(routes) };
     const dynamo = await startLocalDynamo(options.dataDir ? { dataDir: options.dataDir } : {});
     cleanups.push(dynamo.close);
     await ensureTable(dynamo.clientConfig, DEV_TABLE, settings.table);
@@ -123,20 +136,26 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
     const gatewayError = loaded.gatewayError;
 
+    const guard = {
+      boundHost: options.host ?? "127.0.0.1",
+      corsOrigin: settings.corsOrigin,
+    };
     const server = createServer((req, res) => {
-      serve(req, res, { ...loaded, specs, custom }, log).catch((err: unknown) => {
-        const requestId = randomUUID();
-        log(
-          JSON.stringify({
-            level: "error",
-            msg: "dev server failure",
-            requestId,
-            error: String(err),
-          }),
-        );
-        if (!res.headersSent) send(res, internalError(gatewayError, requestId));
-        else res.destroy();
-      });
+      serve(req, res, { ...loaded, specs: served.specs, custom, guard }, log).catch(
+        (err: unknown) => {
+          const requestId = randomUUID();
+          log(
+            JSON.stringify({
+              level: "error",
+              msg: "dev server failure",
+              requestId,
+              error: String(err),
+            }),
+          );
+          if (!res.headersSent) sendTo(res, internalError(gatewayError, requestId), req, guard);
+          else res.destroy();
+        },
+      );
     });
     // Defaults (5 s keep-alive) outlive quick test runs; closeAllConnections covers the rest.
     await new Promise<void>((resolve, reject) => {
@@ -154,13 +173,48 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         }),
     );
 
+    let configReloads = 0;
+    if (options.config) {
+      const notice = options.notice ?? (() => undefined);
+      const watcher = watchFile(options.config.file, async () => {
+        let next;
+        try {
+          next = { ...DEFAULT_SETTINGS, ...(await options.config!.load()) };
+        } catch (err) {
+          const why = err instanceof UserError ? err.message : String(err);
+          notice(`config not reloaded, still serving the last good one: ${why}`);
+          return;
+        }
+        const nextRoutes = effectiveRoutes(next.routes, next.handler !== undefined);
+        const restart = (
+          ["handler", "table", "environment", "corsOrigin", "logLevel"] as const
+        ).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(settings[k]));
+        const key = (rs: typeof routes) => rs.map((r) => `${r.method} ${r.path}`).join(", ");
+        if (key(nextRoutes) !== key(routes) && next.handler === settings.handler) {
+          routes = nextRoutes;
+          served.specs = routeSpecs(nextRoutes);
+          configReloads++;
+          notice(`reloaded ${path.basename(options.config!.file)}: ${key(nextRoutes)}`);
+        }
+        if (restart.length) {
+          notice(
+            `${path.basename(options.config!.file)}: ${restart.join(", ")} changed; restart dev to apply`,
+          );
+        }
+      });
+      cleanups.push(async () => watcher.close());
+    }
+
     const { port, address, family } = server.address() as AddressInfo;
     const hostPart = family === "IPv6" ? `[${address}]` : address;
     let closed: Promise<void> | undefined;
     return {
       url: `http://${hostPart}:${port}`,
       port,
-      routes: routes.map((r) => `${r.method} ${r.path}`),
+      get routes() {
+        return routes.map((r) => `${r.method} ${r.path}`);
+      },
+      configReloads: () => configReloads,
       builds: loaded.builds,
       close: () => (closed ??= cleanup()),
     };
@@ -206,10 +260,25 @@ async function loadHandler(outDir: string): Promise<HandlerModule> {
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
-  app: Loaded & { specs: readonly RouteSpec[]; custom: boolean },
+  app: Loaded & { specs: readonly RouteSpec[]; custom: boolean; guard: Guard },
   log: (line: string) => void,
 ): Promise<void> {
   const { gatewayError } = app;
+  const send = (res: ServerResponse, out: RawResponse) => sendTo(res, out, req, app.guard);
+  // DNS rebinding: a web page whose name now points at 127.0.0.1 would reach the API with its
+  // own name in Host; only this machine's names (or the address dev was told to bind) get in.
+  if (!hostAllowed(req.headers.host, app.guard.boundHost)) {
+    req.resume();
+    send(
+      res,
+      gatewayError(
+        403,
+        "Forbidden",
+        `dev answers requests to localhost, 127.0.0.1, [::1] or the --host it listens on, not ${req.headers.host ?? ""}`,
+      ),
+    );
+    return;
+  }
   const url = new URL(req.url ?? "/", "http://localhost");
   const method = req.method ?? "GET";
   const route = matchRoute(app.specs, url.pathname);
@@ -257,6 +326,93 @@ async function serve(
     return;
   }
   send(res, fromProxyResult(result));
+}
+
+/** What dev lets in: requests to this machine's names, and browsers of the origins it trusts. */
+interface Guard {
+  /** The address it listens on (--host). */
+  readonly boundHost: string;
+  /** The configured corsOrigin: "*" by default. */
+  readonly corsOrigin: string;
+}
+
+/** Host without its port; brackets of an IPv6 literal removed. */
+function hostnameOf(host: string): string {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host) ?? /^([^:]+)(?::\d+)?$/.exec(host);
+  return (m?.[1] ?? host).toLowerCase();
+}
+
+const isLoopbackName = (h: string) =>
+  h === "localhost" ||
+  h.endsWith(".localhost") ||
+  h === "::1" ||
+  /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+
+export function hostAllowed(host: string | undefined, boundHost: string): boolean {
+  // HTTP/1.0 clients may send none; a browser always does.
+  if (host === undefined) return true;
+  const h = hostnameOf(host);
+  return isLoopbackName(h) || h === hostnameOf(boundHost);
+}
+
+/**
+ * The Access-Control-Allow-Origin dev sends. A page on this machine (any port) gets its own
+ * origin back. Otherwise a configured corsOrigin is sent as up deploys it, but never the default
+ * "*": the local API has no authentication, and any site the developer visits could use it.
+ */
+export function allowedOrigin(
+  origin: string | undefined,
+  corsOrigin: string,
+  fromHandler: string | undefined,
+): string | undefined {
+  if (origin !== undefined) {
+    try {
+      const u = new URL(origin);
+      if ((u.protocol === "http:" || u.protocol === "https:") && isLoopbackName(hostnameOf(u.host)))
+        return origin;
+    } catch {
+      // Not a URL ("null" from a sandboxed page or a file): not trusted.
+    }
+  }
+  return corsOrigin !== "*" && fromHandler !== "*" ? fromHandler : undefined;
+}
+
+function sendTo(res: ServerResponse, out: RawResponse, req: IncomingMessage, guard: Guard): void {
+  const isAcao = (name: string) => name.toLowerCase() === "access-control-allow-origin";
+  const fromHandler = Object.entries(out.headers).find(([name]) => isAcao(name))?.[1][0];
+  const origin = allowedOrigin(req.headers.origin, guard.corsOrigin, fromHandler);
+  const headers = Object.fromEntries(Object.entries(out.headers).filter(([name]) => !isAcao(name)));
+  if (origin !== undefined) {
+    headers["Access-Control-Allow-Origin"] = [origin];
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === "vary")) headers.Vary = ["Origin"];
+  }
+  send(res, { ...out, headers });
+}
+
+/**
+ * Calls `changed` after a save of `file` (editors write in steps, or replace the file: its
+ * directory is watched, and the events of one save are taken together), one call at a time.
+ */
+function watchFile(file: string, changed: () => Promise<void>): { close(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let closed = false;
+  const name = path.basename(file);
+  const watcher = watch(path.dirname(file), (_event, f) => {
+    if (closed || (f !== null && f.toString() !== name)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(() => (closed ? undefined : changed())).catch(() => undefined);
+    }, 50);
+  });
+  watcher.on("error", () => undefined);
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      watcher.close();
+    },
+  };
 }
 
 function send(res: ServerResponse, out: RawResponse): void {

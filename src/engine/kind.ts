@@ -38,6 +38,8 @@ export interface Kind<P, O extends Outputs, C, F extends string> {
    * given all of them; fixers run in the order of this table.
    */
   readonly fix: { readonly [K in F]: Fixer<P, O, C, F> };
+  /** See ResourceHandler.refuse: given the fields that differ. */
+  refuse?(props: P, observed: Observed<O, C>, fields: readonly F[]): Error | undefined;
   /** Runs once before any fixer (e.g. waits until an update started elsewhere is done). */
   beforeFix?(ctx: Ctx, props: P, observed: Observed<O, C>): Promise<void>;
   /**
@@ -137,9 +139,12 @@ export function lifecycle<P, O extends Outputs, C, F extends string>(
       }
     },
   };
-  const { exists, keeps, superseded, shared, tagsOf } = k;
+  const { exists, keeps, superseded, shared, tagsOf, refuse } = k;
   return {
     ...handler,
+    ...(refuse
+      ? { refuse: (p: P, o: Observed<O, C>, c: Change) => refuse.call(k, p, o, c.fields as F[]) }
+      : {}),
     ...(tagsOf ? { tagsOf: (o: Observed<O, C>) => tagsOf.call(k, o.current) } : {}),
     ...(exists ? { exists: exists.bind(k) } : {}),
     ...(keeps ? { keeps: keeps.bind(k) } : {}),

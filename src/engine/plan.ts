@@ -210,6 +210,14 @@ export function stepOf(o: Observation, displacedOne = false): Step {
   };
 }
 
+/** Why apply would refuse the update this observation needs, if it would. Pure. */
+function refusalOf(o: Observation): Error | undefined {
+  const h = o.spec.handler;
+  if (!o.observed || o.props === undefined || !h.refuse) return undefined;
+  const change = h.diff(o.props, o.observed);
+  return change.fields.length ? h.refuse(o.props, o.observed, change) : undefined;
+}
+
 /**
  * Observation + diff for every resource, in dependency order, then a delete for every recorded
  * resource that still exists and that the stack has no place for: exactly what `up` does,
@@ -247,10 +255,12 @@ export async function plan(
         handler: o.spec.handler,
         entry: old,
       };
-      return { step: stepOf(o, !!old), orphan };
+      return { step: stepOf(o, !!old), orphan, refusal: refusalOf(o) };
     }),
   );
   await refuseForeign(ctx, observations);
+  const refusal = rows.find((r) => r?.refusal)?.refusal;
+  if (refusal) throw refusal;
   const read = rows.flatMap((r) => (r ? [r] : []));
   const candidates = unwanted(specs, recorded, handlerOf);
   let there: Orphan[];

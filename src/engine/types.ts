@@ -120,6 +120,11 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
     recorded: StateEntry | undefined,
   ): Promise<Observed<O, C> | undefined>;
   diff(props: P, observed: Observed<O, C>): Change;
+  /**
+   * A difference apply will not make (e.g. a table's key schema): the plan fails with this
+   * error, so that status, --dry-run and up say the same, before anything is changed. Pure.
+   */
+  refuse?(props: P, observed: Observed<O, C>, change: Change): Error | undefined;
   create(ctx: Ctx, props: P): Promise<Observed<O, C>>;
   update(ctx: Ctx, props: P, observed: Observed<O, C>, change: Change): Promise<Observed<O, C>>;
   /** Returns a reason when it deliberately keeps the resource (e.g. shared by other stacks). */

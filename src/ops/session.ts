@@ -38,6 +38,7 @@ import {
   checkIdentity,
   emptyState,
   removeState,
+  tightenExposedState,
   type Lock,
   type StackState,
   type StateStore,
@@ -266,7 +267,13 @@ export async function openState(
       stage: s.config.stage,
     };
     // Re-read under the lock: another run may have finished in between.
-    const [stored] = await Promise.all([s.backend.read(), warnUnversioned(s.backend, reporter)]);
+    const [stored] = await Promise.all([
+      s.backend.read(),
+      warnUnversioned(s.backend, reporter),
+      s.backend.remote
+        ? undefined
+        : tightenExposedState(s.backend.location).then((ws) => ws.forEach((m) => reporter.warn(m))),
+    ]);
     if (stored) {
       checkIdentity(s.backend.location, stored, ident);
       return { store: s.backend.open(stored), lock };

@@ -17,7 +17,7 @@ import { KEY_TYPE_LETTER, keySchemaString, type TableSettings } from "../config.
 import { UserError } from "../errors.js";
 import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
-import type { Ctx, StateEntry } from "../engine/types.js";
+import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
 export interface TableProps {
@@ -157,6 +157,13 @@ function createThroughput(p: TableProps): { OnDemandThroughput?: OnDemandThrough
   return Object.keys(t).length ? { OnDemandThroughput: t } : {};
 }
 
+function keySchemaRefused(p: TableProps, o: Observed<TableOutputs, TableCurrent>): UserError {
+  return new UserError(
+    `The DynamoDB table ${p.name} exists with another key schema (${o.current.keySchema}; the config asks for ${keySchemaString(p.key)}); nothing was changed.`,
+    { hint: KEY_SCHEMA_HINT },
+  );
+}
+
 type TableField =
   | "keySchema"
   | "billingMode"
@@ -230,13 +237,13 @@ export const tableKind: Kind<TableProps, TableOutputs, TableCurrent, TableField>
     return fields;
   },
 
+  // The plan fails with it, so that status and --dry-run say what up would.
+  refuse: (p, o, fields) => (fields.includes("keySchema") ? keySchemaRefused(p, o) : undefined),
+
   fix: {
     // First, so that nothing else is changed on a table the tool will not convert.
     keySchema(_ctx, p, o) {
-      throw new UserError(
-        `The DynamoDB table ${p.name} exists with another key schema (${o.current.keySchema}; the config asks for ${keySchemaString(p.key)}).`,
-        { hint: KEY_SCHEMA_HINT },
-      );
+      throw keySchemaRefused(p, o);
     },
     billingMode: settings,
     maxReadUnits: settings,

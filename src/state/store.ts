@@ -215,6 +215,38 @@ async function isDirectory(p: string): Promise<boolean> {
   return (await fs.stat(p).catch(() => undefined))?.isDirectory() === true;
 }
 
+/**
+ * A local state file, or the tool's own state directory (the one holding its `.gitignore`),
+ * that other users of the machine may read is made private at once (0600, 0700): every write
+ * would make the file so anyway. A directory of the user's own is never changed. Returns what
+ * to tell the user; nothing when all is private or there is no file yet.
+ */
+export async function tightenExposedState(file: string): Promise<string[]> {
+  const out: string[] = [];
+  const octal = (m: number) => `0${(m & 0o777).toString(8)}`;
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st?.isFile()) return out;
+  if (st.mode & 0o077) {
+    await fs.chmod(file, 0o600);
+    out.push(
+      `The state file ${file} was readable by other users (mode ${octal(st.mode)}); it is now 0600 (it names the account, its resources and the alarm address).`,
+    );
+  }
+  const dir = path.dirname(path.resolve(file));
+  const d = await fs.stat(dir).catch(() => undefined);
+  const ours = await fs
+    .readFile(path.join(dir, ".gitignore"), "utf8")
+    .then((t) => t === STATE_DIR_GITIGNORE)
+    .catch(() => false);
+  if (d && d.mode & 0o077 && ours) {
+    await fs.chmod(dir, 0o700);
+    out.push(
+      `The state directory ${dir} was open to other users (mode ${octal(d.mode)}); it is now 0700.`,
+    );
+  }
+  return out;
+}
+
 /** Writes through a temp file and rename, so a crash leaves the old file or the new one, whole. */
 export async function writeStateAtomic(file: string, state: StackState): Promise<void> {
   await ensureStateDir(file);

@@ -118,9 +118,9 @@ describe("dev serves what up would deploy", () => {
     );
     expect(await env.end()).toBe(0);
 
-    // Without a file, the defaults up would deploy.
+    // Without a file, the defaults up would deploy, but never a blanket "*" (see edges.test.ts).
     const none = await dev([], { cwd: await mkdtemp(join(dir, "empty-")) });
-    expect((await fetch(`${none.url}/`)).headers.get("access-control-allow-origin")).toBe("*");
+    expect((await fetch(`${none.url}/`)).headers.get("access-control-allow-origin")).toBeNull();
     expect(await none.end()).toBe(0);
   });
 

@@ -176,6 +176,21 @@ describe("a reader that closes early (`| head`)", () => {
     expect(r.code, r.stderr).toBe(0);
   });
 
+  it("logs --follow | head -1 with no new event: stops promptly all the same, exit 0", async () => {
+    // A real shell pipe; one old event, then nothing: no write will ever meet the closed pipe.
+    const command = [process.execPath, ...NODE_ARGS, "logs", "--follow"].map(quote).join(" ");
+    const run = start("sh", ["-c", `{ ${command}; echo "logs exit $?" >&2; } | head -1`], {
+      cwd: workdir(),
+      env: env({ FAKE_DEPLOYED: "1", FAKE_LOG_EVENTS: "1" }),
+      deadlineMs: 20_000,
+    });
+    const r = await run.exit;
+    expect(r.hung, "still following, idle, with nobody reading").toBe(false);
+    expect(r.stdout).toMatch(/event 0/);
+    noCrash(r.stderr);
+    expect(r.stderr).toContain("logs exit 0");
+  });
+
   it.each([
     ["up 2>/dev/stdout | head: progress closed", ["stderr"]],
     ["up 2>&1 | head -2: progress and result closed", ["stderr", "stdout"]],

@@ -39,6 +39,7 @@ export default defineCommand({
     const stage = resolveStage({ stage: opts.stage }, io.env);
     const file = await loadConfigFile(io.cwd, configFileArg(opts.config, io.env), stage);
     const settings = validateSettings(file?.settings ?? {});
+    const configPath = opts.config ?? (io.env.SERVERLESS_AUTOMATION_CONFIG || undefined);
     const style = styleFor(io, "stderr");
     const { startDevServer } = await import("../../dev/server.js");
     let server;
@@ -51,6 +52,18 @@ export default defineCommand({
         settings,
         log: opts.quiet ? undefined : (line) => io.stderr.write(`${style.dim(line)}\n`),
         notice: (line) => io.stderr.write(`${line}\n`),
+        // Routes added or removed take effect on save, as the handler's code does.
+        ...(file
+          ? {
+              config: {
+                file: file.file,
+                load: async () =>
+                  validateSettings(
+                    (await loadConfigFile(io.cwd, configPath, stage))?.settings ?? {},
+                  ),
+              },
+            }
+          : {}),
       });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { defineCommand, flag } from "../command.js";
+import { shellQuote } from "../../report/format.js";
 import { EXIT, printJson, styleFor } from "../io.js";
 
 /** Scaffolds a project of your own on the stack, as `chalice new-project` or `sam init` do. */
@@ -27,7 +28,7 @@ test/handler.test.ts, package.json, tsconfig.json and .gitignore. Never overwrit
     io.stdout.write(`Created a project in ${style.bold(where)}:\n`);
     for (const f of r.files) io.stdout.write(`  ${f}\n`);
     io.stdout.write(`\nNext:\n`);
-    if (where !== ".") io.stdout.write(`  cd ${where}\n`);
+    if (where !== ".") io.stdout.write(`  cd ${shellQuote(where)}\n`);
     io.stdout.write(
       [
         "  npm install",

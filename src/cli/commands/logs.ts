@@ -2,7 +2,7 @@ import type { LogLine } from "../../ops/logs.js";
 import { silentReporter } from "../../report/reporter.js";
 import { defineCommand, flag, value } from "../command.js";
 import { onStopSignal, STOP_SIGNALS, type StopSignal } from "../interrupt.js";
-import { EXIT, styleFor } from "../io.js";
+import { EXIT, styleFor, watchStdoutReader } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
 import { STACK_OPTIONS } from "../stack-options.js";
 
@@ -39,6 +39,8 @@ export default defineCommand({
     });
     if (io.stdoutClosed?.aborted) onReaderGone();
     else io.stdoutClosed?.addEventListener("abort", onReaderGone, { once: true });
+    // Waiting for the next event writes nothing, so no EPIPE says the reader (`| head -1`) left.
+    const offReader = opts.follow ? watchStdoutReader(io, onReaderGone) : () => undefined;
     const collected: ReturnType<typeof jsonOf>[] = [];
     const onEvent = (e: LogLine) => {
       if (opts.json) {
@@ -69,6 +71,7 @@ export default defineCommand({
       return stoppedBy ? STOP_SIGNALS[stoppedBy] : EXIT.ok;
     } finally {
       offSignals();
+      offReader();
       io.stdoutClosed?.removeEventListener("abort", onReaderGone);
     }
   },

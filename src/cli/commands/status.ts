@@ -1,6 +1,6 @@
 import type { StatusResult } from "../../ops/status.js";
 import { commandLine, type StackFlags } from "../../hint.js";
-import { table } from "../../report/format.js";
+import { outputWidth, table, type Cell } from "../../report/format.js";
 import { defineCommand, value, valueOrOff } from "../command.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
@@ -38,17 +38,17 @@ function printHuman(io: Io, r: StatusResult, flags: StackFlags): void {
   const style = styleFor(io, "stdout");
   const w = (s = "") => io.stdout.write(`${s}\n`);
   w(`Stack ${style.bold(r.stack)} in ${r.region} (account ${r.account}):`);
-  const rows = r.resources.map((x) => {
-    const state =
+  const rows = r.resources.map((x): Cell[] => {
+    const state: Cell =
       x.state === "in sync"
         ? style.green(x.state)
         : x.state === "drifted"
-          ? style.yellow(`drifted: ${x.fields.join(", ")}`)
+          ? { prefix: "drifted: ", items: x.fields, style: style.yellow }
           : style.red(x.state);
     // The id last: long ones (ARNs, S3 keys) then wrap without breaking the columns.
     return [x.label, state, x.id];
   });
-  w(table([["RESOURCE", "STATE", "ID"], ...rows]));
+  w(table([["RESOURCE", "STATE", "ID"], ...rows], { width: outputWidth(io.stdout) }));
   if (r.endpoint) w(`Endpoint: ${r.endpoint}`);
   w(
     r.inSync

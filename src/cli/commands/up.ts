@@ -1,5 +1,5 @@
 import type { UpResult } from "../../ops/up.js";
-import { seconds, table } from "../../report/format.js";
+import { outputWidth, seconds, table } from "../../report/format.js";
 import { commandLine, type StackFlags } from "../../hint.js";
 import { exampleRequest } from "../../routes.js";
 import { defineCommand, flag, value, valueOrOff } from "../command.js";
@@ -70,9 +70,10 @@ function printHuman(io: Io, r: UpResult, quiet: boolean, flags: StackFlags): voi
         r.resources.map((x) => [
           x.action === "noop" ? style.dim("noop") : style.yellow(x.action),
           x.label,
-          x.action === "update" || x.action === "replace" ? x.fields.join(", ") : "",
+          x.action === "update" || x.action === "replace" ? { items: x.fields } : "",
           x.id,
         ]),
+        { width: outputWidth(io.stdout) },
       ),
     );
     const changes = r.resources.filter((x) => x.action !== "noop").length;
