@@ -4,6 +4,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { callerAccount, once } from "../aws/account.js";
+import { MAX_ATTEMPTS } from "../aws/clients.js";
 import { DEFAULT_NAME, defaultStatePath, legacyStatePath, stateDir } from "../config.js";
 import { UserError } from "../errors.js";
 import { RUN } from "../hint.js";
@@ -102,7 +103,7 @@ export function s3For(o: Pick<BackendOptions, "s3" | "region" | "profile" | "end
       region: o.region,
       credentials: fromNodeProviderChain(o.profile ? { profile: o.profile } : {}),
       followRegionRedirects: true,
-      maxAttempts: 5,
+      maxAttempts: MAX_ATTEMPTS.default,
       ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
     })
   );
@@ -117,7 +118,7 @@ export function stsFor(
     new STSClient({
       region: o.region,
       credentials: fromNodeProviderChain(o.profile ? { profile: o.profile } : {}),
-      maxAttempts: 5,
+      maxAttempts: MAX_ATTEMPTS.default,
       ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     })
   );

@@ -13,7 +13,7 @@ const CREDENTIALS = { accessKeyId: "AKIAEXAMPLEEXAMPLE01", secretAccessKey: "sec
 
 describe("createClients", () => {
   it("every client targets the region; API Gateway gets 10 attempts, the rest 5", async () => {
-    expect(MAX_ATTEMPTS).toEqual({ default: 5, apigateway: 10 });
+    expect(MAX_ATTEMPTS).toEqual({ default: 8, apigateway: 10 });
     const clients = createClients({ region: "eu-west-3", credentials: CREDENTIALS });
     try {
       const names = Object.keys(clients).sort();
@@ -39,7 +39,7 @@ describe("createClients", () => {
           endpoint?: unknown;
         };
         expect(await config.region(), name).toBe("eu-west-3");
-        expect(await config.maxAttempts(), name).toBe(name === "apigateway" ? 10 : 5);
+        expect(await config.maxAttempts(), name).toBe(name === "apigateway" ? 10 : 8);
         // No AWS_ENDPOINT_URL: AWS's own endpoints.
         expect(config.endpoint, name).toBeUndefined();
       }
@@ -67,7 +67,7 @@ describe("createClients", () => {
           port: 4566,
           protocol: "http:",
         });
-        expect(await config.maxAttempts(), name).toBe(name === "apigateway" ? 10 : 5);
+        expect(await config.maxAttempts(), name).toBe(name === "apigateway" ? 10 : 8);
       }
       expect(clients.s3.config.forcePathStyle).toBe(true);
     } finally {
