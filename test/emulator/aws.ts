@@ -40,6 +40,7 @@ import {
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
+  GetObjectCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   ListBucketsCommand,
@@ -212,6 +213,17 @@ export async function expectWaf(
 /** True when nothing of any kind exists. */
 export function isEmpty(inv: Record<string, string[]>): boolean {
   return Object.values(inv).every((v) => v.length === 0);
+}
+
+/** An object's text, or undefined when there is none. */
+export async function s3Text(aws: Aws, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const r = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await r.Body?.transformToString();
+  } catch (err) {
+    if ((err as Error).name === "NoSuchKey") return undefined;
+    throw err;
+  }
 }
 
 /** The REST API's id, found by its name. */

@@ -1,6 +1,6 @@
-import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { ListObjectVersionsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { awsAt, inventory, type Aws } from "./aws.js";
+import { awsAt, inventory, s3Text, type Aws } from "./aws.js";
 import { cliEnv, CREDENTIALS, runBin, runMain, workdir } from "./cli.js";
 import * as E from "./expected.js";
 import { Moto, MOTO_SKIP_REASON } from "./moto.js";
@@ -23,15 +23,7 @@ let proxy: WireProxy;
 let aws: Aws;
 let env: NodeJS.ProcessEnv;
 
-async function object(key: string): Promise<string | undefined> {
-  try {
-    const r = await aws.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    return await r.Body?.transformToString();
-  } catch (err) {
-    if ((err as Error).name === "NoSuchKey") return undefined;
-    throw err;
-  }
-}
+const object = (key: string) => s3Text(aws, BUCKET, key);
 
 /** One of every resource of the stack (the state bucket aside). */
 async function expectOneStack(): Promise<void> {

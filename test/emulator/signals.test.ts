@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { awsAt, inventory, type Aws } from "./aws.js";
+import { awsAt, inventory, s3Text, type Aws } from "./aws.js";
 import { BIN, cliEnv, CREDENTIALS, runBin, runMain, workdir, type CliResult } from "./cli.js";
 import * as E from "./expected.js";
 import { Moto, MOTO_SKIP_REASON } from "./moto.js";
@@ -25,15 +24,7 @@ let moto: Moto;
 let aws: Aws;
 let env: NodeJS.ProcessEnv;
 
-async function object(key: string): Promise<string | undefined> {
-  try {
-    const r = await aws.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    return await r.Body?.transformToString();
-  } catch (err) {
-    if ((err as Error).name === "NoSuchKey") return undefined;
-    throw err;
-  }
-}
+const object = (key: string) => s3Text(aws, BUCKET, key);
 
 async function until<T>(what: string, poll: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 3000; i++) {
