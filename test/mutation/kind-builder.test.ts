@@ -112,6 +112,10 @@ function toyKind(cloud: ToyCloud): ToyKind {
       return Promise.resolve(cloud.observed(p.name));
     },
     diff: (p, o) => DIFF_ORDER.filter((f) => p[f] !== o.current[f]),
+    values: (p, o) =>
+      Object.fromEntries(DIFF_ORDER.map((f) => [f, { observed: o.current[f], desired: p[f] }])) as {
+        [K in Field]: { observed: unknown; desired: unknown };
+      },
     fix: { size: reconfigure, tags: retag, mode: reconfigure, policy: putPolicy },
     beforeFix(_ctx, _p, o) {
       cloud.calls.push(`beforeFix (${o.id} v${o.outputs.version})`);
