@@ -14,6 +14,7 @@ import {
   type DestroyTarget,
   type Orphan,
   type Plan,
+  type PlanRun,
 } from "./plan.js";
 import type { AnySpec, Ctx, Observed, Outputs, StateEntry } from "./types.js";
 
@@ -125,19 +126,20 @@ export async function apply(
   limiter: Limiter,
   signal?: AbortSignal,
 ): Promise<ApplyResult> {
-  const r = await converge(ctx, plan, store, reporter, limiter, signal);
+  const run = plan.run;
+  const r = await converge(ctx, run, store, reporter, limiter, signal);
   const none: DestroyResult = { deleted: [], kept: [], errors: [] };
   if (r.errors.length) return { ...r, sweep: none };
-  if (plan.sweepError) return { ...r, sweep: { ...none, errors: [plan.sweepError] } };
-  let late: Pick<Plan, "deletes" | "forget">;
+  if (run.sweepError) return { ...r, sweep: { ...none, errors: [run.sweepError] } };
+  let late: Pick<PlanRun, "deletes" | "forget">;
   try {
-    late = await setAsideInRun(ctx, plan, store, limiter);
+    late = await setAsideInRun(ctx, run, store, limiter);
   } catch (err) {
     return { ...r, sweep: { ...none, errors: [err as Error] } };
   }
   const sweep = await destroy(
     ctx,
-    { deletes: [...plan.deletes, ...late.deletes], forget: [...plan.forget, ...late.forget] },
+    { deletes: [...run.deletes, ...late.deletes], forget: [...run.forget, ...late.forget] },
     store,
     reporter,
     limiter,
@@ -153,10 +155,10 @@ export async function apply(
  */
 async function setAsideInRun(
   ctx: Ctx,
-  plan: Plan,
+  plan: PlanRun,
   store: Recorder,
   limiter: Limiter,
-): Promise<Pick<Plan, "deletes" | "forget">> {
+): Promise<Pick<PlanRun, "deletes" | "forget">> {
   const planned = new Set([...plan.deletes.map((t) => t.key), ...plan.forget]);
   const aside: Orphan[] = [];
   for (const [key, entry] of Object.entries(store.resources)) {
@@ -172,7 +174,7 @@ async function setAsideInRun(
 
 async function converge(
   ctx: Ctx,
-  plan: Plan,
+  plan: PlanRun,
   store: Recorder,
   reporter: Reporter,
   limiter: Limiter,
@@ -237,7 +239,7 @@ async function converge(
  */
 export async function destroy(
   ctx: Ctx,
-  plan: Pick<Plan, "deletes" | "forget">,
+  plan: Pick<PlanRun, "deletes" | "forget">,
   store: Recorder | undefined,
   reporter: Reporter,
   limiter: Limiter,
