@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, promises as fs } from "node:fs";
-import path from "node:path";
 import { PROJECT } from "../config.js";
 import { canonicalJson, sha256Hex } from "../engine/canonical.js";
 import type { Step } from "../engine/plan.js";
@@ -68,12 +67,16 @@ export async function writePlanFile(file: string, plan: PlanFile): Promise<void>
   }
 }
 
-/** Reads and checks a plan file: one this version of the tool wrote, whole. */
-export async function readPlanFile(file: string, flags: StackFlags): Promise<PlanFile> {
-  const again = `Make a new plan with ${commandLine(`up --dry-run --out ${path.basename(file)}`, flags)}.`;
+/** Reads and checks a plan file (at `resolved`; `file` as given): one this version of the tool wrote, whole. */
+export async function readPlanFile(
+  resolved: string,
+  file: string,
+  flags: StackFlags,
+): Promise<PlanFile> {
+  const again = `Make a new plan with ${commandLine(`up --dry-run --out ${file}`, flags)}.`;
   let text: string;
   try {
-    text = await fs.readFile(file, "utf8");
+    text = await fs.readFile(resolved, "utf8");
   } catch (err) {
     const why =
       (err as NodeJS.ErrnoException).code === "ENOENT"

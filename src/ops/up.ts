@@ -101,7 +101,9 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
     });
   }
   const planned =
-    opts.plan !== undefined ? await readPlanFile(path.resolve(e.cwd, opts.plan), input) : undefined;
+    opts.plan !== undefined
+      ? await readPlanFile(path.resolve(e.cwd, opts.plan), opts.plan, input)
+      : undefined;
   const s = await openSession(input, e, {
     artifact: true,
     command: opts.dryRun ? "up --dry-run" : "up",
