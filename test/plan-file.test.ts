@@ -100,9 +100,6 @@ describe("up --dry-run --out, then up --plan", () => {
     );
     expect(state?.serial).toBeGreaterThan(0);
     expect(applied.mutating.length).toBeGreaterThan(0);
-    console.info(
-      `round trip: ${applied.mutating.length} mutating calls; plan file ${(await fs.stat(path.join(w.cwd, "plan.json"))).size} bytes`,
-    );
   });
 
   it("shows each changed field observed and desired, and applies only that change", async () => {
@@ -137,6 +134,28 @@ describe("up --dry-run --out, then up --plan", () => {
     const applied = await mutationsOf(w, ["up", "--plan", "plan.json"]);
     expect(applied.r.code).toBe(0);
     expect(applied.mutating).toEqual([]);
+  });
+});
+
+describe("the command a dry run prints", () => {
+  it("applies the plan with the flags it was made with", async () => {
+    const w = world();
+    const dry = await w.run([
+      "up",
+      "--dry-run",
+      "--out",
+      "my plan.json",
+      "--auth",
+      "none",
+      "--stage",
+      "dev",
+    ]);
+    expect(dry.code).toBe(0);
+    const printed = "npx serverless-automation up --plan 'my plan.json' --auth none --stage dev";
+    expect(dry.stdout).toContain(printed);
+    const r = await w.run(["up", "--plan", "my plan.json", "--auth", "none", "--stage", "dev"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(w.fake.dynamodb.tables.has("serverless-automation-dev-items")).toBe(true);
   });
 });
 

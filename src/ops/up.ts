@@ -6,7 +6,7 @@ import type { AuthMode, ConfigInput, Settings } from "../config.js";
 import { canonicalJson } from "../engine/canonical.js";
 import { deepEqual } from "../engine/equal.js";
 import { UserError } from "../errors.js";
-import { commandLine } from "../hint.js";
+import { commandLine, shellQuote } from "../hint.js";
 import { HANDLERS } from "../resources/registry.js";
 import { serialOf, type StateStore } from "../state/store.js";
 import {
@@ -97,7 +97,7 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
   }
   if (opts.out !== undefined && !opts.dryRun) {
     throw new UserError("--out writes the plan of a dry run: pass --dry-run with it.", {
-      hint: `Write the plan with ${commandLine(`up --dry-run --out ${opts.out}`, input)}.`,
+      hint: `Write the plan with ${commandLine(planArgs("up --dry-run --out", opts.out, input), input)}.`,
     });
   }
   const planned =
@@ -129,7 +129,10 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
     let planFile: UpResult["planFile"];
     if (opts.out !== undefined) {
       await writePlanFile(path.resolve(e.cwd, opts.out), planFileOf(s, p, serialOf(s.stored)));
-      planFile = { path: opts.out, apply: commandLine(`up --plan ${opts.out}`, input) };
+      planFile = {
+        path: opts.out,
+        apply: commandLine(planArgs("up --plan", opts.out, input), input),
+      };
     }
     return {
       ...base,
@@ -220,6 +223,20 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
 
 const handlerOf = (kind: string) => HANDLERS.get(kind);
 
+/**
+ * `up --plan <file>` (or --dry-run --out) with the setting flags this run was given: the plan is
+ * applied only with the configuration it was made with.
+ */
+function planArgs(command: string, file: string, input: ConfigInput): string {
+  const s = input.settings ?? {};
+  return [
+    `${command} ${shellQuote(file)}`,
+    ...(s.auth !== undefined ? [`--auth ${shellQuote(s.auth)}`] : []),
+    ...(s.alarmEmail !== undefined ? [`--alarm-email ${shellQuote(s.alarmEmail)}`] : []),
+    ...(input.noAlarmEmail ? ["--no-alarm-email"] : []),
+  ].join(" ");
+}
+
 /** The plan as the file --out writes. */
 function planFileOf(s: Session, p: Plan, stateSerial: number): PlanFile {
   return {
@@ -239,7 +256,7 @@ function planFileOf(s: Session, p: Plan, stateSerial: number): PlanFile {
 
 /** Refuses a plan made for another stack, or from another configuration; before the lock. */
 function checkPlanTarget(f: PlanFile, s: Session, file: string, flags: ConfigInput): void {
-  const again = `Make a new plan with ${commandLine(`up --dry-run --out ${file}`, flags)}, or pass the flags the plan was made with.`;
+  const again = `Make a new plan with ${commandLine(planArgs("up --dry-run --out", file, flags), flags)}, or pass the flags the plan was made with.`;
   const target = {
     account: s.ctx.account,
     region: s.config.region,
@@ -257,7 +274,9 @@ function checkPlanTarget(f: PlanFile, s: Session, file: string, flags: ConfigInp
   if (f.configHash !== configHash(s.config.settings, s.artifact?.sha256Hex)) {
     throw new UserError(
       `The configuration changed since the plan ${file} was made (its settings or the handler's code). Nothing was changed.`,
-      { hint: `Make a new plan with ${commandLine(`up --dry-run --out ${file}`, flags)}.` },
+      {
+        hint: `Make a new plan with ${commandLine(planArgs("up --dry-run --out", file, flags), flags)}.`,
+      },
     );
   }
 }
@@ -275,7 +294,7 @@ async function verifiedPlan(
   file: string,
   flags: ConfigInput,
 ): Promise<Plan> {
-  const hint = `Make a new plan with ${commandLine(`up --dry-run --out ${file}`, flags)}, review it, and apply that one.`;
+  const hint = `Make a new plan with ${commandLine(planArgs("up --dry-run --out", file, flags), flags)}, review it, and apply that one.`;
   const serial = serialOf(store.state);
   if (serial !== f.stateSerial) {
     throw new UserError(
