@@ -1,6 +1,7 @@
 import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { HANDLERS } from "../src/resources/registry.js";
 import { FakeAccount } from "./fake-aws/index.js";
 import { world, type World } from "./helpers.js";
 
@@ -57,6 +58,12 @@ async function upThenDrift(): Promise<World> {
 }
 
 describe("up --dry-run --out, then up --plan", () => {
+  it("every kind reports its fields' values, so that every step can show them", () => {
+    const without = [...HANDLERS.values()].filter((h) => typeof h.values !== "function");
+    expect(without.map((h) => h.kind)).toEqual([]);
+    expect(HANDLERS.size).toBeGreaterThan(15);
+  });
+
   it("writes a plan file a reviewer can read, then applies exactly it", async () => {
     const w = world();
     const dry = await mutationsOf(w, ["up", "--dry-run", "--out", "plan.json"]);
@@ -129,6 +136,15 @@ describe("up --dry-run --out, then up --plan", () => {
   it("applies a plan of no changes with no mutating call", async () => {
     const w = world();
     expect((await w.run(["up"])).code).toBe(0);
+    const json = await w.run(["up", "--dry-run", "--out", "plan.json", "--json"]);
+    expect(json.json).toMatchObject({
+      ok: true,
+      dryRun: true,
+      planFile: {
+        path: "plan.json",
+        apply: "npx serverless-automation up --plan plan.json",
+      },
+    });
     const dry = await w.run(["up", "--dry-run", "--out", "plan.json"]);
     expect(dry.stdout).toContain("No changes; the plan is in plan.json.");
     const applied = await mutationsOf(w, ["up", "--plan", "plan.json"]);
