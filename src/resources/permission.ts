@@ -89,6 +89,22 @@ function wrong(
   return { add, remove };
 }
 
+/** Each statement id, observed and desired: what a plan shows of each one that differs. */
+function statementValues(p: PermissionProps, current: PermissionCurrent) {
+  const ids = [...new Set([...p.statements.map((s) => s.sid), ...current.keys()])].sort();
+  return Object.fromEntries(
+    ids.map((sid) => {
+      const want = p.statements.find((s) => s.sid === sid);
+      const desired = want && {
+        sourceArn: want.sourceArn,
+        sourceAccount: p.account,
+        principal: PRINCIPAL,
+      };
+      return [sid, { observed: current.get(sid), desired }];
+    }),
+  );
+}
+
 /** The ids of the statements that differ: missing, changed, or not wanted. */
 function differing(p: PermissionProps, current: PermissionCurrent): string[] {
   const { add, remove } = wrong(p, current);
@@ -154,6 +170,9 @@ export const permissionKind: Kind<
   },
 
   diff: (p, o) => (differing(p, o.current).length ? ["statements"] : []),
+  values: (p, o) => ({
+    statements: { observed: statementValues(p, o.current), desired: statementValues(p, new Map()) },
+  }),
 
   fix: {
     async statements(ctx, p, o) {
@@ -208,5 +227,6 @@ export const permissionHandler: ResourceHandler<
 > = {
   ...permissionLifecycle,
   diff: (p, o) => ({ fields: differing(p, o.current) }),
+  values: (p, o) => statementValues(p, o.current),
   update: (ctx, p, o) => permissionLifecycle.update(ctx, p, o, permissionLifecycle.diff(p, o)),
 };
