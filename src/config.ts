@@ -5,6 +5,7 @@ import {
   checkAcross,
   checkValues,
   fileKey,
+  NAME_RULE,
   Problems,
   SCHEMA,
   settingsError,
@@ -32,6 +33,7 @@ export {
   AUTH_MODES,
   DEFAULT_SETTINGS,
   ENVIRONMENT_MAX_BYTES,
+  NAME_RULE,
   OWN_ENVIRONMENT,
   RETENTION_DAYS,
   SUPPORTED_RUNTIMES,
@@ -431,9 +433,6 @@ export function alarmNames(n: Names): string[] {
 }
 
 const NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-export const NAME_RULE =
-  "lowercase letters, digits and single hyphens, starting with a letter (e.g. orders-api)";
-
 /** AWS's limits on the names a project's name feeds, as [what, the name, its limit]. */
 function nameLimits(n: Names): [string, string, number][] {
   return [

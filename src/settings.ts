@@ -308,6 +308,10 @@ const LAMBDA_RESERVED_RE = /^(AWS_|LAMBDA_|_)/;
 /** Lambda's limit on the total size of a function's environment variables. */
 export const ENVIRONMENT_MAX_BYTES = 4096;
 
+/** What a project's name may be (config.ts's validateName checks it with its length). */
+export const NAME_RULE =
+  "lowercase letters, digits and single hyphens, starting with a letter (e.g. orders-api)";
+
 /** The range WAF accepts for a rate-based rule's limit (RateBasedStatement.Limit). */
 export const WAF_RATE_LIMIT_RANGE = { min: 10, max: 2_000_000_000 } as const;
 
@@ -337,7 +341,7 @@ const runtime: ValueType<string> = {
 
 const tags = objectOf<Record<string, string>>(
   "an object of string keys and values",
-  "extra tags on every resource",
+  `keys up to 128 characters, string values up to 256; not \`aws:*\`, \`${PROJECT_TAG_KEY}\`, \`environment\` or \`${STACK_TAG_KEY}\``,
   (k, v, at, problems) => {
     if (typeof v !== "string" || k.length === 0 || k.length > 128 || v.length > 256) {
       problems.add(at, "must be a string (keys up to 128 characters, values up to 256)");
@@ -358,7 +362,7 @@ const SECRET_HINT =
 
 const environment = objectOf<Record<string, string>>(
   "an object of variable names and string values",
-  "extra variables for the function; never secrets",
+  `names and string values, ${ENVIRONMENT_MAX_BYTES} bytes in all; not the tool's own, \`AWS_*\`, \`LAMBDA_*\` or secret-looking names`,
   (name, value, at, problems) => {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
       problems.add(at, "is not a valid variable name (a letter, then letters, digits and _)");
@@ -500,7 +504,7 @@ function place<T>(f: Field<T>): Field<T> & { readonly locates: true } {
 
 export const SCHEMA = {
   name: place({
-    type: optional(nonEmpty("a non-empty string", "the project's name")),
+    type: optional(nonEmpty("a non-empty string", NAME_RULE)),
     default: undefined,
     defaultText: "see there",
     doc: "the project's name (see [Projects](#projects-stages-and-regions))",
@@ -632,6 +636,12 @@ export const SCHEMA = {
     default: undefined,
     defaultText: "rate × 300",
     doc: "the API request alarm's threshold, requests in five minutes; by default what the stage throttle lets through",
+    inherit: "replace",
+  }),
+  keepVersions: field({
+    type: wholeNumber({ min: 1, max: 100 }),
+    default: 5,
+    doc: "old Lambda versions kept (declared for an upcoming change; not used by `up` yet)",
     inherit: "replace",
   }),
   extraTags: field({
@@ -876,6 +886,11 @@ function defaultText(v: unknown): string {
   if (typeof v === "number") return String(v);
   return `\`${JSON.stringify(v)}\``.replace(/^`"(.*)"`$/, "`$1`");
 }
+
+/** The lines around the README's configuration table, which npm run docs:config rewrites. */
+export const README_TABLE_START =
+  "<!-- The table below is generated from src/settings.ts: npm run docs:config -->";
+export const README_TABLE_END = "<!-- end of the generated table -->";
 
 /** The table as markdown, columns padded as prettier pads them. */
 export function configTableMarkdown(): string {
