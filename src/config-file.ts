@@ -5,19 +5,15 @@ import { UserError } from "./errors.js";
 import {
   checkAcross,
   checkValues,
-  describeValue,
   FILE_KEYS,
   fileKey,
-  INVALID,
-  Problems,
   SCHEMA,
   SETTING_KEYS,
-  settingsError,
-  unknownField,
   type Field,
   type LocationKey,
   type SettingKey,
 } from "./settings.js";
+import { describeValue, INVALID, Problems, settingsError, unknownField } from "./value-types.js";
 
 type SchemaKey = keyof typeof SCHEMA;
 

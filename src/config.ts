@@ -6,9 +6,7 @@ import {
   checkValues,
   fileKey,
   NAME_RULE,
-  Problems,
   SCHEMA,
-  settingsError,
   type KeyAttribute,
   type KeyType,
   type SettingKey,
@@ -24,31 +22,13 @@ import {
   stateBucketOwnerFor,
 } from "./state/location.js";
 import type { RecordedAlarmEmail } from "./state/store.js";
+import { Problems, settingsError } from "./value-types.js";
 
 // Declared in the modules below config (project.ts, settings.ts, state/), and exported here
 // too, for the modules that take everything about the configuration from config.ts.
-export { DEFAULT_NAME, PROJECT, PROJECT_TAG_KEY, STACK_TAG_KEY } from "./project.js";
-export { isEmailAddress } from "./project.js";
-export {
-  AUTH_MODES,
-  DEFAULT_SETTINGS,
-  ENVIRONMENT_MAX_BYTES,
-  NAME_RULE,
-  OWN_ENVIRONMENT,
-  RETENTION_DAYS,
-  SUPPORTED_RUNTIMES,
-  TABLE_ACCESS,
-  WAF_RATE_LIMIT_RANGE,
-} from "./settings.js";
-export type {
-  AuthMode,
-  KeyAttribute,
-  KeyType,
-  Settings,
-  TableAccess,
-  TableSettings,
-} from "./settings.js";
-export { defaultStatePath, legacyStatePath, stateDir } from "./state/location.js";
+export { PROJECT, STACK_TAG_KEY } from "./project.js";
+export { AUTH_MODES, DEFAULT_SETTINGS, SUPPORTED_RUNTIMES } from "./settings.js";
+export type { AuthMode, Settings, TableAccess, TableSettings } from "./settings.js";
 export type { RecordedAlarmEmail } from "./state/store.js";
 
 export const API_STAGE_NAME = "prod";
@@ -173,16 +153,12 @@ export type Origins = Partial<Record<SettingKey, string>>;
  * `origins`, else by its key), then the rules between fields on the whole. Unset ones take
  * their defaults.
  */
-export function validateSettings(
-  input: Partial<Settings>,
-  origins: Origins = {},
-  source = "settings",
-): Settings {
+export function validateSettings(input: Partial<Settings>, origins: Origins = {}): Settings {
   const problems = new Problems();
   const name = (key: SettingKey) => origins[key] ?? key;
   const s = checkValues(dropUndefined(input), name, problems);
   checkAcross(s, name, problems);
-  if (problems.size > 0) throw settingsError(problems, source);
+  if (problems.size > 0) throw settingsError(problems, "settings");
   return s;
 }
 

@@ -8,11 +8,11 @@ import {
   AUTH_MODES,
   configTableRows,
   DEFAULT_SETTINGS,
-  didYouMean,
   README_TABLE_END,
   README_TABLE_START,
   SCHEMA,
 } from "../src/settings.js";
+import { didYouMean } from "../src/value-types.js";
 import { world } from "./helpers.js";
 
 const POOL = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf123";
