@@ -13,7 +13,14 @@ import {
   type LocationKey,
   type SettingKey,
 } from "./settings.js";
-import { describeValue, INVALID, Problems, settingsError, unknownField } from "./value-types.js";
+import {
+  describeValue,
+  didYouMean,
+  INVALID,
+  Problems,
+  settingsError,
+  unknownField,
+} from "./value-types.js";
 
 type SchemaKey = keyof typeof SCHEMA;
 
@@ -98,6 +105,9 @@ export async function loadConfigFile(
   return { file, ...parsed };
 }
 
+const FIELDS_HINT =
+  'The Configuration section of the README lists every field; "stages.<name>" takes the same ones per stage.';
+
 /** One level of the file (the top, or a stage's) as read: its good values and where each is. */
 interface Level {
   readonly values: Partial<Record<SchemaKey, unknown>>;
@@ -112,8 +122,9 @@ interface Level {
 export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME): FileSettings {
   const problems = new Problems();
   if (!isObject(raw)) {
-    problems.add("the file", "must hold a JSON object");
-    throw settingsError(problems, name);
+    throw new UserError(`Invalid ${name}: the file must hold a JSON object.`, {
+      hint: 'Write the settings as one object, e.g. { "memoryMb": 512, "stages": { "dev": {} } }.',
+    });
   }
   const top = readLevel(raw, "", problems);
   const stages = raw.stages;
@@ -171,7 +182,8 @@ function readLevel(o: Record<string, unknown>, where: string, problems: Problems
     if (k === "$schema" || (k === "stages" && where === "")) continue;
     const key = FILE_KEYS.get(k);
     if (key === undefined) {
-      problems.add(`${where}${k}`, unknownField(k, known));
+      const far = didYouMean(k, known) === undefined;
+      problems.add(`${where}${k}`, unknownField(k, known), far ? FIELDS_HINT : undefined);
       continue;
     }
     const field: Field<unknown> = SCHEMA[key];

@@ -242,8 +242,12 @@ export function didYouMean(given: string, known: readonly string[]): string | un
   return best?.name;
 }
 
-/** "is not a known field", with the likely intended one. */
+/**
+ * "is not a known field", with the likely intended one; with none close, the known ones when
+ * they are few (an object's members), else nothing: the README lists the file's fields.
+ */
 export function unknownField(given: string, known: readonly string[]): string {
   const guess = didYouMean(given, known);
-  return `is not a known field${guess === undefined ? "" : `; did you mean ${guess}?`}`;
+  if (guess !== undefined) return `is not a known field; did you mean ${guess}?`;
+  return `is not a known field${known.length <= 5 ? ` (${known.join(", ")})` : ""}`;
 }

@@ -85,8 +85,13 @@ describe("a bad config file: every problem in one run", () => {
     expect(refusal({ table: { sortkey: "sk" } }).message).toContain(
       "table.sortkey is not a known field; did you mean sortKey?",
     );
-    expect(refusal({ colour: "blue" }).message).toBe(
+    const far = refusal({ colour: "blue" });
+    expect(far.message).toBe(
       "Invalid serverless-automation.config.json: colour is not a known field.",
+    );
+    expect(far.hint).toContain("The Configuration section of the README lists every field");
+    expect(refusal({ table: { colour: "blue" } }).message).toContain(
+      "table.colour is not a known field (partitionKey, sortKey, access)",
     );
     expect(didYouMean("extraTags", ["tags", "table"])).toBeUndefined();
     expect(didYouMean("stage", ["stages", "state"])).toBe("stages");

@@ -16,7 +16,7 @@ export const STACK_OPTIONS = {
   profile: value("-p, --profile <name>", "AWS profile (default: AWS_PROFILE)"),
   state: value(
     "--state <file|s3://bucket/key>",
-    "where the state lives: a file, or an S3 object shared by a team and CI (default: .serverless-automation/<stage>.json)",
+    "where the state lives: a file, or an S3 object shared by a team and CI (default: .serverless-automation/<stage>.<region>.json)",
   ),
   stateBucketOwner: value(
     "--state-bucket-owner <account-id>",
