@@ -3,9 +3,9 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DEFAULT_NAME, isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
 import { UserError } from "../errors.js";
 import type { StateEntry } from "../engine/types.js";
+import { DEFAULT_NAME, isEmailAddress, PROJECT } from "../project.js";
 import { blockedBy, fileSystemReason, isFileSystemError } from "./fs-errors.js";
 
 export const SCHEMA_VERSION = 1;
@@ -33,6 +33,12 @@ export interface StackState {
   settings?: RecordedSettings | undefined;
   /** Logical key → what exists. */
   resources: Record<string, StateEntry>;
+}
+
+/** The alarm address as the state file records it, with where it came from. */
+export interface RecordedAlarmEmail {
+  readonly address: string;
+  readonly from: "flag" | "file";
 }
 
 export interface RecordedSettings {

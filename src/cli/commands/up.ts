@@ -2,6 +2,7 @@ import type { RowAction, UpResult } from "../../ops/up.js";
 import { outputWidth, seconds, table } from "../../report/format.js";
 import { commandLine, type StackFlags } from "../../hint.js";
 import { exampleRequest } from "../../routes.js";
+import { settingFlag } from "../../settings.js";
 import { defineCommand, flag, value, valueOrOff } from "../command.js";
 import { parseDuration } from "../duration.js";
 import { interruptible, STOP_SIGNALS, type Outcome } from "../interrupt.js";
@@ -9,6 +10,8 @@ import { EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
 import { makeReporter } from "../progress.js";
 import { STACK_OPTIONS } from "../stack-options.js";
+
+const [ALARM_EMAIL, AUTH] = [settingFlag("alarmEmail"), settingFlag("auth")];
 
 export default defineCommand({
   name: "up",
@@ -27,18 +30,11 @@ export default defineCommand({
       "--lock-timeout <duration>",
       "wait up to this long (e.g. 30s, 2m) for the lock another run holds (default: refuse at once)",
     ),
-    alarmEmail: valueOrOff(
-      "--alarm-email <address>",
-      "send alarm notifications to this address (remembered for later runs)",
-      {
-        flags: "--no-alarm-email",
-        description: "stop alarm notifications: remove the subscription, topic and key",
-      },
-    ),
-    auth: value(
-      "--auth <mode>",
-      "who may call the API: iam (signed requests, the default), api-key or none (public); overrides the config file",
-    ),
+    alarmEmail: valueOrOff(ALARM_EMAIL.flags, ALARM_EMAIL.help, {
+      flags: "--no-alarm-email",
+      description: "stop alarm notifications: remove the subscription, topic and key",
+    }),
+    auth: value(AUTH.flags, AUTH.help),
     ...STACK_OPTIONS,
   },
   async handler(opts, io) {
