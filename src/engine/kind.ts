@@ -13,6 +13,11 @@ export type Fixer<P, O extends Outputs, C, F extends string> = (
   fields: ReadonlySet<F>,
 ) => Promise<Partial<O> | void>;
 
+/** Field → the fixer that brings it to its desired value. */
+export type FixTable<P, O extends Outputs, C, F extends string> = {
+  readonly [K in F]: Fixer<P, O, C, F>;
+};
+
 /**
  * One resource kind, described; the engine runs its lifecycle (see `lifecycle`). Contracts, as
  * Pulumi's dynamic providers state them:
@@ -31,13 +36,18 @@ export interface Kind<P, O extends Outputs, C, F extends string> {
   displayId(props: P): string;
   /** What AWS has now; undefined: not found. Read-only. */
   read(ctx: Ctx, props: P, recorded: StateEntry | undefined): Promise<Observed<O, C> | undefined>;
-  /** The fields that differ; empty: in sync. Pure. */
+  /**
+   * The fields that differ; empty: in sync. Pure. They are what status and up name, so a kind
+   * whose parts are open-ended (the invoke permissions' statement ids) names the parts.
+   */
   diff(props: P, observed: Observed<O, C>): readonly F[];
   /**
-   * Field → the call(s) that fix it. Fields that share one fixer are fixed by one run of it,
-   * given all of them; fixers run in the order of this table.
+   * How the fields are fixed. A table, field → the call(s) that fix it: fields that share one
+   * fixer are fixed by one run of it, given all of them, and fixers run in the order of the
+   * table. For a kind whose fields are not known ahead (F is string): one fixer, given every
+   * field that differs.
    */
-  readonly fix: { readonly [K in F]: Fixer<P, O, C, F> };
+  readonly fix: string extends F ? Fixer<P, O, C, F> : FixTable<P, O, C, F>;
   /** See ResourceHandler.refuse: given the fields that differ. */
   refuse?(props: P, observed: Observed<O, C>, fields: readonly F[]): Error | undefined;
   /** Runs once before any fixer (e.g. waits until an update started elsewhere is done). */
@@ -67,6 +77,24 @@ export interface Kind<P, O extends Outputs, C, F extends string> {
   readonly shared?: boolean;
 }
 
+/** Each fixer to run with the fields it is given, in the order they run. */
+function fixersFor<P, O extends Outputs, C, F extends string>(
+  fix: FixTable<P, O, C, F> | Fixer<P, O, C, F>,
+  fields: readonly F[],
+): Map<Fixer<P, O, C, F>, Set<F>> {
+  if (typeof fix === "function") return new Map(fields.length ? [[fix, new Set(fields)]] : []);
+  const wanted = new Set(fields);
+  const byFixer = new Map<Fixer<P, O, C, F>, Set<F>>();
+  for (const f of Object.keys(fix) as F[]) {
+    if (!wanted.has(f)) continue;
+    const fixer = fix[f];
+    const set = byFixer.get(fixer) ?? new Set<F>();
+    set.add(f);
+    byFixer.set(fixer, set);
+  }
+  return byFixer;
+}
+
 /** Runs the fixers of the fields that differ, each fixer once, in the order of the table. */
 async function fixFields<P, O extends Outputs, C, F extends string>(
   k: Kind<P, O, C, F>,
@@ -75,15 +103,7 @@ async function fixFields<P, O extends Outputs, C, F extends string>(
   observed: Observed<O, C>,
   fields: readonly F[],
 ): Promise<Observed<O, C>> {
-  const wanted = new Set(fields);
-  const byFixer = new Map<Fixer<P, O, C, F>, Set<F>>();
-  for (const f of Object.keys(k.fix) as F[]) {
-    if (!wanted.has(f)) continue;
-    const fixer = k.fix[f];
-    const set = byFixer.get(fixer) ?? new Set<F>();
-    set.add(f);
-    byFixer.set(fixer, set);
-  }
+  const byFixer = fixersFor(k.fix, fields);
   await k.beforeFix?.(ctx, props, observed);
   let outputs: O = observed.outputs;
   for (const [fixer, set] of byFixer) {

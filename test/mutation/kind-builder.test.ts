@@ -426,6 +426,84 @@ describe("lifecycle: update (the fix table)", () => {
   });
 });
 
+describe("lifecycle: a kind whose fields are open-ended (one fixer)", () => {
+  // Parts named by the props (like invoke permissions' statement ids): the diff names the
+  // parts that differ, and one fixer is given all of them.
+  type Parts = Readonly<Record<string, string>>;
+  function partsKind(
+    cloud: Map<string, string>,
+    calls: string[],
+  ): Kind<Parts, Outputs, Parts, string> {
+    const current = (): Parts => Object.fromEntries(cloud);
+    return {
+      kind: "parts",
+      label: "Parts",
+      displayId: () => "parts",
+      read: () =>
+        Promise.resolve(cloud.size ? { id: "parts", outputs: {}, current: current() } : undefined),
+      diff: (p, o) =>
+        [...new Set([...Object.keys(p), ...Object.keys(o.current)])]
+          .filter((k) => p[k] !== o.current[k])
+          .sort(),
+      fix(_ctx, p, _o, fields) {
+        calls.push(`fix ${[...fields].join(",")}`);
+        for (const f of fields) {
+          const want = p[f];
+          if (want === undefined) cloud.delete(f);
+          else cloud.set(f, want);
+        }
+        return Promise.resolve();
+      },
+      create(_ctx, p) {
+        calls.push("create");
+        cloud.set(Object.keys(p)[0] ?? "", Object.values(p)[0] ?? "");
+        return Promise.resolve();
+      },
+      delete: () => Promise.resolve(),
+    };
+  }
+
+  it("diff names the parts themselves: status and up show them as the fields that differ", () => {
+    const cloud = new Map([
+      ["a", "1"],
+      ["c", "3"],
+    ]);
+    const h = lifecycle(partsKind(cloud, []));
+    const o = { id: "parts", outputs: {}, current: { a: "1", c: "3" } };
+    expect(h.diff({ a: "1", b: "2", c: "x" }, o)).toStrictEqual({ fields: ["b", "c"] });
+    expect(h.diff({ a: "1", c: "3" }, o)).toStrictEqual({ fields: [] });
+  });
+
+  it("update: the one fixer runs once, given exactly the parts named", async () => {
+    const cloud = new Map([
+      ["a", "1"],
+      ["gone", "9"],
+    ]);
+    const calls: string[] = [];
+    const h = lifecycle(partsKind(cloud, calls));
+    const o = { id: "parts", outputs: {}, current: { a: "1", gone: "9" } };
+    await h.update(CTX, { a: "1", b: "2" }, o, { fields: ["b", "gone"] });
+    expect(calls).toEqual(["fix b,gone"]);
+    expect(Object.fromEntries(cloud)).toStrictEqual({ a: "1", b: "2" });
+  });
+
+  it("create: made, read back, and the parts still missing fixed in one run", async () => {
+    const cloud = new Map<string, string>();
+    const calls: string[] = [];
+    await lifecycle(partsKind(cloud, calls)).create(CTX, { a: "1", b: "2", c: "3" });
+    expect(calls).toEqual(["create", "fix b,c"]);
+    expect(Object.fromEntries(cloud)).toStrictEqual({ a: "1", b: "2", c: "3" });
+  });
+
+  it("nothing named: the fixer does not run", async () => {
+    const cloud = new Map([["a", "1"]]);
+    const calls: string[] = [];
+    const o = { id: "parts", outputs: {}, current: { a: "1" } };
+    await lifecycle(partsKind(cloud, calls)).update(CTX, { a: "1" }, o, { fields: [] });
+    expect(calls).toEqual([]);
+  });
+});
+
 describe("lifecycle: destroy", () => {
   it("deletes it", async () => {
     const cloud = new ToyCloud();
