@@ -3,7 +3,7 @@ import { apply, Interrupted } from "../engine/apply.js";
 import { plan, type Plan, type Step } from "../engine/plan.js";
 import type { AuthMode, ConfigInput, Settings } from "../config.js";
 import { deepEqual } from "../engine/equal.js";
-import { HANDLERS } from "../resources/registry.js";
+import { HANDLERS } from "../registry.js";
 import { openSession, openState, type Environment } from "./session.js";
 import { NODES } from "../stack.js";
 
