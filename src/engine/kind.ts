@@ -22,7 +22,7 @@ export type FixTable<P, O extends Outputs, C, F extends string> = {
  * One resource kind, described; the engine runs its lifecycle (see `lifecycle`). Contracts, as
  * Pulumi's dynamic providers state them:
  * - read is read-only and returns undefined when the resource does not exist, never an error;
- * - diff is pure and names only fields of the fix table;
+ * - diff is pure and names only fields the fix fixes;
  * - if create fails, nothing it made is left untracked: it either cleans up or the next read
  *   finds what it made by name;
  * - if delete fails, the resource still exists.

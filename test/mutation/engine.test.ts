@@ -150,7 +150,6 @@ function ctx(signal?: AbortSignal): Ctx {
   return {
     timing: TIMING,
     progress: () => undefined,
-    config: { endpoint: undefined },
     signal,
   } as unknown as Ctx;
 }
