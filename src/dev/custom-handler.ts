@@ -38,7 +38,83 @@ const DEBOUNCE_MS = 25;
  * one of its sources changes. A build that fails keeps the last good one serving.
  */
 export async function loadCustomHandler(o: CustomHandlerOptions): Promise<CustomHost> {
-  const restoreEnv = setEnvironment({
+  const restoreEnv = setEnvironment(localEnvironment(o));
+  const localRuntime = `nodejs${process.versions.node.split(".")[0]}.x`;
+  let ctx: BuildContext<{ write: false; metafile: true }> | undefined;
+  const sources = new SourceWatcher(() => rebuilds.schedule());
+  const rebuilds = new SerialRebuilds(async () => {
+    const t0 = performance.now();
+    try {
+      const next = await load();
+      current = next.handler;
+      sources.watch(next.inputs);
+      o.notice(
+        `reloaded ${path.relative(process.cwd(), o.entry) || o.entry} in ${Math.round(performance.now() - t0)} ms`,
+      );
+    } catch (err) {
+      const why = err instanceof UserError ? err.message : describeBuildError(err);
+      o.notice(`build failed, still serving the last good build: ${why}`);
+    }
+  });
+  let builds = 0;
+  const load = async (): Promise<{ handler: Handler; inputs: string[] }> => {
+    const result = await ctx!.rebuild();
+    const out = result.outputFiles.find((f) => f.path.endsWith(".mjs"));
+    if (!out) throw new Error("esbuild produced no output");
+    const file = path.join(o.outDir, `handler-${builds + 1}.mjs`);
+    await writeFile(file, out.contents);
+    const mod = (await import(pathToFileURL(file).href)) as { handler?: unknown };
+    if (typeof mod.handler !== "function") {
+      throw new UserError(`The handler ${o.entry} does not export a "handler" function.`, {
+        hint: "Lambda calls index.handler: add `export const handler = async (event) => { … }`.",
+      });
+    }
+    builds++;
+    return { handler: mod.handler as Handler, inputs: sourcesOf(result.metafile) };
+  };
+  let current: Handler;
+  try {
+    ctx = await context({
+      ...handlerBuildOptions(o.entry, localRuntime),
+      write: false,
+      metafile: true,
+      outfile: path.join(o.outDir, "handler.mjs"),
+      plugins: [pinSdk(o.entry)],
+    });
+    let first;
+    try {
+      first = await load();
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`Cannot bundle the handler: ${describeBuildError(err)}`, {
+        hint: `Fix the handler (the "handler" entry of the config file names it), then start dev again.`,
+      });
+    }
+    current = first.handler;
+    sources.watch(first.inputs);
+    return {
+      handler: () => current,
+      gatewayError,
+      builds: () => builds,
+      async close() {
+        sources.close();
+        await rebuilds.close();
+        await ctx?.dispose();
+        restoreEnv();
+      },
+    };
+  } catch (err) {
+    sources.close();
+    await rebuilds.close();
+    await ctx?.dispose();
+    restoreEnv();
+    throw err;
+  }
+}
+
+/** The handler's environment in dev: the function's, with the SDK sent to the local table. */
+function localEnvironment(o: CustomHandlerOptions): Record<string, string> {
+  return {
     ...o.env,
     // The SDK's service-specific endpoint variable: the handler's own DynamoDB client needs no
     // change to reach the local table.
@@ -50,137 +126,89 @@ export async function loadCustomHandler(o: CustomHandlerOptions): Promise<Custom
     ...(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE
       ? {}
       : { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" }),
-  });
-  const localRuntime = `nodejs${process.versions.node.split(".")[0]}.x`;
-  let ctx: BuildContext<{ write: false; metafile: true }> | undefined;
-  const watchers: FSWatcher[] = [];
-  let closed = false;
-  try {
-    ctx = await context({
-      ...handlerBuildOptions(o.entry, localRuntime),
-      write: false,
-      metafile: true,
-      outfile: path.join(o.outDir, "handler.mjs"),
-      plugins: [pinSdk(o.entry)],
-    });
-    let builds = 0;
-    const load = async (): Promise<{ handler: Handler; inputs: string[] }> => {
-      const result = await ctx!.rebuild();
-      const out = result.outputFiles.find((f) => f.path.endsWith(".mjs"));
-      if (!out) throw new Error("esbuild produced no output");
-      const file = path.join(o.outDir, `handler-${builds + 1}.mjs`);
-      await writeFile(file, out.contents);
-      const mod = (await import(pathToFileURL(file).href)) as { handler?: unknown };
-      if (typeof mod.handler !== "function") {
-        throw new UserError(`The handler ${o.entry} does not export a "handler" function.`, {
-          hint: "Lambda calls index.handler: add `export const handler = async (event) => { … }`.",
-        });
-      }
-      builds++;
-      return { handler: mod.handler as Handler, inputs: sourcesOf(result.metafile) };
-    };
+  };
+}
 
-    let first;
-    try {
-      first = await load();
-    } catch (err) {
-      if (err instanceof UserError) throw err;
-      throw new UserError(`Cannot bundle the handler: ${describeBuildError(err)}`, {
-        hint: `Fix the handler (the "handler" entry of the config file names it), then start dev again.`,
-      });
+/**
+ * Rebuilds run one at a time, after the last event of a save; a change during one asks for
+ * another after it.
+ */
+class SerialRebuilds {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly rebuild: () => Promise<void>) {}
+
+  schedule(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.running) {
+        this.again = true;
+        return;
+      }
+      this.running = (async () => {
+        do {
+          this.again = false;
+          await this.rebuild();
+        } while (this.again && !this.closed);
+        this.running = undefined;
+      })();
+    }, DEBOUNCE_MS);
+  }
+
+  /** No rebuild starts after this; the one running finishes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
+
+/** Each directory holding a source, watched for changes to the files the bundle read. */
+class SourceWatcher {
+  private readonly watched = new Map<string, { watcher: FSWatcher; files: Set<string> }>();
+
+  constructor(private readonly changed: () => void) {}
+
+  /** Watches exactly the directories of these files (the last build's inputs). */
+  watch(inputs: readonly string[]): void {
+    const byDir = new Map<string, Set<string>>();
+    for (const f of inputs) {
+      const set = byDir.get(path.dirname(f)) ?? new Set<string>();
+      set.add(path.basename(f));
+      byDir.set(path.dirname(f), set);
     }
-    let current = first.handler;
-
-    // Rebuilds run one at a time; a change during one asks for another after it.
-    let running: Promise<void> | undefined;
-    let again = false;
-    let timer: NodeJS.Timeout | undefined;
-    const rebuild = async (): Promise<void> => {
-      const t0 = performance.now();
+    for (const [dir, w] of this.watched) {
+      if (!byDir.has(dir)) {
+        w.watcher.close();
+        this.watched.delete(dir);
+      }
+    }
+    for (const [dir, files] of byDir) {
+      const existing = this.watched.get(dir);
+      if (existing) {
+        existing.files = files;
+        continue;
+      }
+      const entry = { watcher: undefined as unknown as FSWatcher, files };
       try {
-        const next = await load();
-        current = next.handler;
-        watchAll(next.inputs);
-        o.notice(
-          `reloaded ${path.relative(process.cwd(), o.entry) || o.entry} in ${Math.round(performance.now() - t0)} ms`,
-        );
-      } catch (err) {
-        const why = err instanceof UserError ? err.message : describeBuildError(err);
-        o.notice(`build failed, still serving the last good build: ${why}`);
+        entry.watcher = watch(dir, (_event, name) => {
+          if (name === null || entry.files.has(name.toString())) this.changed();
+        });
+        entry.watcher.on("error", () => undefined);
+        this.watched.set(dir, entry);
+      } catch {
+        // A directory that went away: the next build names what is missing.
       }
-    };
-    const schedule = () => {
-      if (closed) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        if (running) {
-          again = true;
-          return;
-        }
-        running = (async () => {
-          do {
-            again = false;
-            await rebuild();
-          } while (again && !closed);
-          running = undefined;
-        })();
-      }, DEBOUNCE_MS);
-    };
-    // Each directory holding a source, watched for changes to the files the bundle read.
-    const watched = new Map<string, { watcher: FSWatcher; files: Set<string> }>();
-    const watchAll = (inputs: readonly string[]) => {
-      const byDir = new Map<string, Set<string>>();
-      for (const f of inputs) {
-        const set = byDir.get(path.dirname(f)) ?? new Set<string>();
-        set.add(path.basename(f));
-        byDir.set(path.dirname(f), set);
-      }
-      for (const [dir, w] of watched) {
-        if (!byDir.has(dir)) {
-          w.watcher.close();
-          watched.delete(dir);
-        }
-      }
-      for (const [dir, files] of byDir) {
-        const existing = watched.get(dir);
-        if (existing) {
-          existing.files = files;
-          continue;
-        }
-        const entry = { watcher: undefined as unknown as FSWatcher, files };
-        try {
-          entry.watcher = watch(dir, (_event, name) => {
-            if (name === null || entry.files.has(name.toString())) schedule();
-          });
-          entry.watcher.on("error", () => undefined);
-          watched.set(dir, entry);
-          watchers.push(entry.watcher);
-        } catch {
-          // A directory that went away: the next build names what is missing.
-        }
-      }
-    };
-    watchAll(first.inputs);
+    }
+  }
 
-    return {
-      handler: () => current,
-      gatewayError,
-      builds: () => builds,
-      async close() {
-        closed = true;
-        clearTimeout(timer);
-        for (const w of watched.values()) w.watcher.close();
-        await running;
-        await ctx?.dispose();
-        restoreEnv();
-      },
-    };
-  } catch (err) {
-    closed = true;
-    for (const w of watchers) w.close();
-    await ctx?.dispose();
-    restoreEnv();
-    throw err;
+  close(): void {
+    for (const w of this.watched.values()) w.watcher.close();
+    this.watched.clear();
   }
 }
 

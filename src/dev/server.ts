@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { watch } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { UserError } from "../errors.js";
 import { handlerBuildOptions } from "../package/bundle.js";
 import { effectiveRoutes, matchRoute, routeSpecs, type RouteSpec } from "../routes.js";
 import { loadCustomHandler } from "./custom-handler.js";
-import { ensureTable, startLocalDynamo } from "./dynalite.js";
+import { ensureTable, startLocalDynamo, type LocalDynamo } from "./dynalite.js";
 import { fromProxyResult, toProxyEvent, type Handler, type RawResponse } from "./event.js";
 
 export interface DevServerOptions {
@@ -105,36 +105,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   try {
     const settings = { ...DEFAULT_SETTINGS, ...options.settings };
     const custom = settings.handler !== undefined;
-    let routes = effectiveRoutes(settings.routes, custom);
-    const served = { specs: routeSpecs(routes) };
+    const routes = effectiveRoutes(settings.routes, custom);
+    const served = { routes, specs: routeSpecs(routes), configReloads: 0 };
     const dynamo = await startLocalDynamo(options.dataDir ? { dataDir: options.dataDir } : {});
     cleanups.push(dynamo.close);
     await ensureTable(dynamo.clientConfig, DEV_TABLE, settings.table);
 
     // The environment up gives the function, but for the local table.
     const env = functionEnvironment(DEV_TABLE, options.stage ?? "dev", settings);
-    let loaded: Loaded;
-    if (settings.handler !== undefined) {
-      const host = await loadCustomHandler({
-        entry: settings.handler,
-        outDir: bundleDir,
-        env,
-        dynamoEndpoint: dynamo.endpoint,
-        notice: options.notice ?? (() => undefined),
-      });
-      cleanups.push(host.close);
-      loaded = host;
-    } else {
-      const handlerModule = await loadHandler(bundleDir);
-      const handler = handlerModule.createHandler({ clientConfig: dynamo.clientConfig, env, log });
-      loaded = {
-        handler: () => handler,
-        gatewayError: (status, code, message) =>
-          fromProxyResult(handlerModule.errorResult(status, code, message, env.CORS_ORIGIN ?? "*")),
-        builds: () => 1,
-      };
-    }
-    const gatewayError = loaded.gatewayError;
+    const loaded = await loadServed(settings, env, dynamo, bundleDir, options, log);
+    if (loaded.close) cleanups.push(loaded.close);
 
     const guard = {
       boundHost: options.host ?? "127.0.0.1",
@@ -152,19 +132,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
               error: String(err),
             }),
           );
-          if (!res.headersSent) sendTo(res, internalError(gatewayError, requestId), req, guard);
+          if (!res.headersSent)
+            sendTo(res, internalError(loaded.gatewayError, requestId), req, guard);
           else res.destroy();
         },
       );
     });
-    // Defaults (5 s keep-alive) outlive quick test runs; closeAllConnections covers the rest.
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port ?? 3000, options.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listen(server, options.port ?? 3000, options.host ?? "127.0.0.1");
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -172,38 +146,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           server.closeAllConnections();
         }),
     );
-
-    let configReloads = 0;
-    if (options.config) {
-      const notice = options.notice ?? (() => undefined);
-      const watcher = watchFile(options.config.file, async () => {
-        let next;
-        try {
-          next = { ...DEFAULT_SETTINGS, ...(await options.config!.load()) };
-        } catch (err) {
-          const why = err instanceof UserError ? err.message : String(err);
-          notice(`config not reloaded, still serving the last good one: ${why}`);
-          return;
-        }
-        const nextRoutes = effectiveRoutes(next.routes, next.handler !== undefined);
-        const restart = (
-          ["handler", "table", "environment", "corsOrigin", "logLevel"] as const
-        ).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(settings[k]));
-        const key = (rs: typeof routes) => rs.map((r) => `${r.method} ${r.path}`).join(", ");
-        if (key(nextRoutes) !== key(routes) && next.handler === settings.handler) {
-          routes = nextRoutes;
-          served.specs = routeSpecs(nextRoutes);
-          configReloads++;
-          notice(`reloaded ${path.basename(options.config!.file)}: ${key(nextRoutes)}`);
-        }
-        if (restart.length) {
-          notice(
-            `${path.basename(options.config!.file)}: ${restart.join(", ")} changed; restart dev to apply`,
-          );
-        }
-      });
-      cleanups.push(async () => watcher.close());
-    }
+    if (options.config) cleanups.push(watchConfig(options.config, settings, served, options));
 
     const { port, address, family } = server.address() as AddressInfo;
     const hostPart = family === "IPv6" ? `[${address}]` : address;
@@ -212,9 +155,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       url: `http://${hostPart}:${port}`,
       port,
       get routes() {
-        return routes.map((r) => `${r.method} ${r.path}`);
+        return served.routes.map((r) => `${r.method} ${r.path}`);
       },
-      configReloads: () => configReloads,
+      configReloads: () => served.configReloads,
       builds: loaded.builds,
       close: () => (closed ??= cleanup()),
     };
@@ -222,6 +165,83 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await cleanup();
     throw err;
   }
+}
+
+/** The handler dev serves: your own, rebuilt on change, or the built-in items API. */
+async function loadServed(
+  settings: Settings,
+  env: Record<string, string>,
+  dynamo: LocalDynamo,
+  bundleDir: string,
+  options: DevServerOptions,
+  log: (line: string) => void,
+): Promise<Loaded & { close?: () => Promise<void> }> {
+  if (settings.handler !== undefined) {
+    return loadCustomHandler({
+      entry: settings.handler,
+      outDir: bundleDir,
+      env,
+      dynamoEndpoint: dynamo.endpoint,
+      notice: options.notice ?? (() => undefined),
+    });
+  }
+  const handlerModule = await loadHandler(bundleDir);
+  const handler = handlerModule.createHandler({ clientConfig: dynamo.clientConfig, env, log });
+  return {
+    handler: () => handler,
+    gatewayError: (status, code, message) =>
+      fromProxyResult(handlerModule.errorResult(status, code, message, env.CORS_ORIGIN ?? "*")),
+    builds: () => 1,
+  };
+}
+
+/** Listens, or fails with the reason (e.g. EADDRINUSE). */
+async function listen(server: Server, port: number, host: string): Promise<void> {
+  // Defaults (5 s keep-alive) outlive quick test runs; closeAllConnections covers the rest.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Reloads the config file when it changes: new routes are served at once; what needs a new
+ * handler or table is named, to restart for. Returns the cleanup that stops watching.
+ */
+function watchConfig(
+  config: NonNullable<DevServerOptions["config"]>,
+  settings: Settings,
+  served: { routes: ReturnType<typeof effectiveRoutes>; specs: RouteSpec[]; configReloads: number },
+  options: DevServerOptions,
+): () => Promise<void> {
+  const notice = options.notice ?? (() => undefined);
+  const name = path.basename(config.file);
+  const watcher = watchFile(config.file, async () => {
+    let next;
+    try {
+      next = { ...DEFAULT_SETTINGS, ...(await config.load()) };
+    } catch (err) {
+      const why = err instanceof UserError ? err.message : String(err);
+      notice(`config not reloaded, still serving the last good one: ${why}`);
+      return;
+    }
+    const nextRoutes = effectiveRoutes(next.routes, next.handler !== undefined);
+    const restart = (["handler", "table", "environment", "corsOrigin", "logLevel"] as const).filter(
+      (k) => JSON.stringify(next[k]) !== JSON.stringify(settings[k]),
+    );
+    const key = (rs: typeof nextRoutes) => rs.map((r) => `${r.method} ${r.path}`).join(", ");
+    if (key(nextRoutes) !== key(served.routes) && next.handler === settings.handler) {
+      served.routes = nextRoutes;
+      served.specs = routeSpecs(nextRoutes);
+      served.configReloads++;
+      notice(`reloaded ${name}: ${key(nextRoutes)}`);
+    }
+    if (restart.length) notice(`${name}: ${restart.join(", ")} changed; restart dev to apply`);
+  });
+  return async () => watcher.close();
 }
 
 /**

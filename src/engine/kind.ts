@@ -1,6 +1,14 @@
 import { isNotFound } from "../aws/errors.js";
 import { foreignOwner, notOurs } from "./owner.js";
-import type { Change, Ctx, Observed, Outputs, ResourceHandler, StateEntry } from "./types.js";
+import type {
+  Change,
+  Ctx,
+  FieldValues,
+  Observed,
+  Outputs,
+  ResourceHandler,
+  StateEntry,
+} from "./types.js";
 
 /**
  * Brings the fields it is listed under to their desired values. Returns the outputs the fix
@@ -41,6 +49,14 @@ export interface Kind<P, O extends Outputs, C, F extends string> {
    * whose parts are open-ended (the invoke permissions' statement ids) names the parts.
    */
   diff(props: P, observed: Observed<O, C>): readonly F[];
+  /**
+   * Each field (of the fix table; for an open-ended kind, each part diff may name), with the
+   * value AWS has and the one the stack wants, as diff
+   * compares them (plain data; never a secret). A plan file shows them to its reviewer, and
+   * fingerprints the observed ones: only what the plan rests on, not counters that move on
+   * their own (a table's item count). Pure.
+   */
+  values(props: P, observed: Observed<O, C>): { readonly [K in F]: FieldValues };
   /**
    * How the fields are fixed. A table, field → the call(s) that fix it: fields that share one
    * fixer are fixed by one run of it, given all of them, and fixers run in the order of the
@@ -126,6 +142,7 @@ export function lifecycle<P, O extends Outputs, C, F extends string>(
     displayId: (p) => k.displayId(p),
     observe: (ctx, p, recorded) => k.read(ctx, p, recorded),
     diff: (p, o): Change => ({ fields: k.diff(p, o) }),
+    values: (p, o) => k.values(p, o),
 
     async create(ctx, p) {
       let made: Observed<O, C> | void = undefined;

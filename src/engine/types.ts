@@ -30,6 +30,12 @@ export interface Change {
   readonly replace?: boolean;
 }
 
+/** One field of a resource, as AWS has it and as the stack wants it: what a plan's reader reviews. */
+export interface FieldValues {
+  readonly observed: unknown;
+  readonly desired: unknown;
+}
+
 /** How long to wait between polls and for how long to retry propagation errors. */
 export interface Timing {
   /** Smallest delay between polls/retries, in ms. */
@@ -122,6 +128,11 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
     recorded: StateEntry | undefined,
   ): Promise<Observed<O, C> | undefined>;
   diff(props: P, observed: Observed<O, C>): Change;
+  /**
+   * Every field diff may name, with its value observed and desired (plain data, never a
+   * secret): what a plan file shows, and what its reads are fingerprinted by. Pure.
+   */
+  values?(props: P, observed: Observed<O, C>): Readonly<Record<string, FieldValues>>;
   /**
    * A difference apply will not make (e.g. a table's key schema): the plan fails with this
    * error, so that status, --dry-run and up say the same, before anything is changed. Pure.

@@ -10,6 +10,7 @@ import {
   resolveConfig,
   resolveStage,
   type AuthMode,
+  type Config,
   type ConfigInput,
 } from "../config.js";
 import { UserError } from "../errors.js";
@@ -17,6 +18,7 @@ import { commandLine, RUN, type StackFlags } from "../hint.js";
 import { readApiKeyValue } from "../resources/api-key.js";
 import { executeApiOrigin } from "../resources/api-stage.js";
 import { stateBackend } from "../state/backend.js";
+import type { StackState } from "../state/store.js";
 import { NODES } from "../stack.js";
 import { partitionOf } from "./session.js";
 
@@ -85,6 +87,63 @@ export async function request(
   e: RequestEnvironment,
   r: RequestOptions,
 ): Promise<RequestResult> {
+  const { method, asked } = checkRequest(r);
+  if (r.url !== undefined) {
+    const url = httpUrl(r.url, r.path);
+    // No credentials go with it (loopback takes none unless asked, --auth none sends none):
+    // nothing of the stack is needed, so neither a region, nor AWS credentials, nor a state
+    // file, nor a config file, as `dev` needs none of them either.
+    // (The stack's own API under a loopback AWS_ENDPOINT_URL, LocalStack's, gets its mode.)
+    const ownEndpoint = originOf(e.env.AWS_ENDPOINT_URL ?? "") === url.origin;
+    if (asked === "none" || (asked === undefined && isLoopback(url.hostname) && !ownEndpoint)) {
+      const { host: _host, ...headers } = plainHeaders(url, r);
+      return send(url, method, headers, r.data, "none", e.signal);
+    }
+  }
+  const { config, state } = await readStack(input, e);
+  const own = stackApi(state, config.endpoint, input);
+  const url =
+    r.url === undefined ? deployedUrl(config, state, own, input, r.path) : httpUrl(r.url, r.path);
+  const trusted = own.origin !== undefined && trustedOrigins(own.origin).includes(url.origin);
+  const loopback = isLoopback(url.hostname);
+  const keyId = state && NODES.apiKey.recorded(state.resources)?.id;
+  const stackAuth: AuthMode = keyId ? "api-key" : config.settings.auth;
+  // Loopback is `dev` (which takes no credentials) or a tool of your own: credentials only
+  // when asked for. Any other origin than the stack's gets the stack's mode, and is refused
+  // below unless that is none.
+  const auth: AuthMode = asked ?? (trusted || !loopback ? stackAuth : "none");
+  if (auth !== "none") {
+    checkDestination(url, auth, { trusted, loopback, asked, own: own.origin }, input);
+  }
+  // The stack's own region signs, whatever AWS_REGION says for other work.
+  const region = state?.region ?? config.region;
+  const clients =
+    e.clients ?? createClients({ region, profile: config.profile, endpoint: config.endpoint });
+  const headers = plainHeaders(url, r);
+  const stack = { name: `${config.name}-${config.stage}`, keyId, input };
+  Object.assign(headers, await credentialHeaders(auth, clients, stack, r, e.env));
+  const signed =
+    auth === "iam"
+      ? await signRequest(
+          {
+            method,
+            protocol: url.protocol,
+            hostname: url.hostname,
+            port: url.port ? Number(url.port) : undefined,
+            path: url.pathname,
+            query: Object.fromEntries(url.searchParams),
+            headers,
+            body: r.data,
+          },
+          { region, credentials: await resolveCredentials(clients, config.profile) },
+        )
+      : headers;
+  const { host: _host, ...sent } = signed;
+  return send(url, method, sent, r.data, auth, e.signal);
+}
+
+/** The method, in capitals, and the auth mode asked for; refuses what cannot be sent. */
+function checkRequest(r: RequestOptions): { method: string; asked: AuthMode | undefined } {
   const method = r.method.toUpperCase();
   if (!METHODS.includes(method)) {
     throw new UserError(`Unknown HTTP method "${r.method}".`, {
@@ -116,19 +175,21 @@ export async function request(
     });
   }
   const asked = (r.auth as AuthMode | undefined) ?? (r.token !== undefined ? "cognito" : undefined);
-  if (r.url !== undefined) {
-    const url = httpUrl(r.url, r.path);
-    // No credentials go with it (loopback takes none unless asked, --auth none sends none):
-    // nothing of the stack is needed, so neither a region, nor AWS credentials, nor a state
-    // file, nor a config file, as `dev` needs none of them either.
-    // (The stack's own API under a loopback AWS_ENDPOINT_URL, LocalStack's, gets its mode.)
-    const ownEndpoint = originOf(e.env.AWS_ENDPOINT_URL ?? "") === url.origin;
-    if (asked === "none" || (asked === undefined && isLoopback(url.hostname) && !ownEndpoint)) {
-      const headers: Record<string, string> = { accept: "application/json" };
-      if (r.data !== undefined) headers["content-type"] = "application/json";
-      return send(url, method, headers, r.data, "none", e.signal);
-    }
-  }
+  return { method, asked };
+}
+
+/** The headers every request carries: the host it is signed for, and JSON. */
+function plainHeaders(url: URL, r: RequestOptions): Record<string, string> {
+  const headers: Record<string, string> = { host: url.host, accept: "application/json" };
+  if (r.data !== undefined) headers["content-type"] = "application/json";
+  return headers;
+}
+
+/** The stack's config and its state, found as `up` finds them. */
+async function readStack(
+  input: ConfigInput,
+  e: RequestEnvironment,
+): Promise<{ config: Config; state: StackState | undefined }> {
   const stage = resolveStage(input, e.env);
   const file = await loadConfigFile(e.cwd, configFileArg(input.config, e.env), stage);
   const config = resolveConfig(input, e.env, e.cwd, file);
@@ -144,83 +205,62 @@ export async function request(
     stateBucketOwner: config.stateBucketOwner,
     sts: e.clients?.sts,
   }).read();
-  const own = stackApi(state, config.endpoint, input);
-  let url: URL;
-  if (r.url === undefined) {
-    if (!state?.endpoint) {
-      const stack = `${config.name}-${stage}`;
-      const where = config.statePath;
-      throw new UserError(
-        state
-          ? `The stack ${stack} has no endpoint to call: the state at ${where} records no deployed API.`
-          : `The stack ${stack} has no endpoint to call: there is no state at ${where}.`,
-        {
-          hint: `Deploy it with \`${commandLine("up", input)}\`. If it is deployed with its state elsewhere, pass --state (and --stage, --region) as up was given them; or pass --url (e.g. the address \`${RUN} dev\` prints).`,
-        },
-      );
-    }
-    // The state file (perhaps a shared one in S3) says where to call; it is believed only if
-    // it names the origin the recorded REST API id and region give.
-    if (own.problem) throw new UserError(own.problem.message, { hint: own.problem.hint });
-    url = httpUrl(state.endpoint, r.path);
-  } else {
-    url = httpUrl(r.url, r.path);
-  }
-  const trusted = own.origin !== undefined && trustedOrigins(own.origin).includes(url.origin);
-  const loopback = isLoopback(url.hostname);
-  const keyId = state && NODES.apiKey.recorded(state.resources)?.id;
-  const stackAuth: AuthMode = keyId ? "api-key" : config.settings.auth;
-  // Loopback is `dev` (which takes no credentials) or a tool of your own: credentials only
-  // when asked for. Any other origin than the stack's gets the stack's mode, and is refused
-  // below unless that is none.
-  const auth: AuthMode = asked ?? (trusted || !loopback ? stackAuth : "none");
-  if (auth !== "none") {
-    checkDestination(url, auth, { trusted, loopback, asked, own: own.origin }, input);
-  }
+  return { config, state };
+}
 
-  // The stack's own region signs, whatever AWS_REGION says for other work.
-  const region = state?.region ?? config.region;
-  const clients =
-    e.clients ?? createClients({ region, profile: config.profile, endpoint: config.endpoint });
+/**
+ * The deployed endpoint the state records, with the path. The state file (perhaps a shared one
+ * in S3) is believed only if it names the origin the recorded REST API id and region give.
+ */
+function deployedUrl(
+  config: Config,
+  state: StackState | undefined,
+  own: ReturnType<typeof stackApi>,
+  input: ConfigInput,
+  path: string,
+): URL {
+  if (!state?.endpoint) {
+    const stack = `${config.name}-${config.stage}`;
+    const where = config.statePath;
+    throw new UserError(
+      state
+        ? `The stack ${stack} has no endpoint to call: the state at ${where} records no deployed API.`
+        : `The stack ${stack} has no endpoint to call: there is no state at ${where}.`,
+      {
+        hint: `Deploy it with \`${commandLine("up", input)}\`. If it is deployed with its state elsewhere, pass --state (and --stage, --region) as up was given them; or pass --url (e.g. the address \`${RUN} dev\` prints).`,
+      },
+    );
+  }
+  if (own.problem) throw new UserError(own.problem.message, { hint: own.problem.hint });
+  return httpUrl(state.endpoint, path);
+}
 
-  const headers: Record<string, string> = { host: url.host, accept: "application/json" };
-  if (r.data !== undefined) headers["content-type"] = "application/json";
+/** The API key or Cognito token the auth mode sends (iam signs the request instead). */
+async function credentialHeaders(
+  auth: AuthMode,
+  clients: Clients,
+  stack: { name: string; keyId: string | undefined; input: ConfigInput },
+  r: RequestOptions,
+  env: Record<string, string | undefined>,
+): Promise<Record<string, string>> {
   if (auth === "api-key") {
-    if (!keyId) {
-      throw new UserError(`The state file records no API key for ${config.name}-${stage}.`, {
-        hint: `Deploy with auth "api-key" first (\`${commandLine("up --auth api-key", input)}\`).`,
+    if (!stack.keyId) {
+      throw new UserError(`The state file records no API key for ${stack.name}.`, {
+        hint: `Deploy with auth "api-key" first (\`${commandLine("up --auth api-key", stack.input)}\`).`,
       });
     }
-    headers["x-api-key"] = await readApiKeyValue({ clients }, keyId);
+    return { "x-api-key": await readApiKeyValue({ clients }, stack.keyId) };
   }
   if (auth === "cognito") {
-    const token = r.token ?? (e.env[TOKEN_ENV]?.trim() || undefined);
+    const token = r.token ?? (env[TOKEN_ENV]?.trim() || undefined);
     if (!token) {
       throw new UserError("The API takes a Cognito user pool token (auth cognito).", {
         hint: `Set ${TOKEN_ENV} to an ID token from the user pool (e.g. from \`aws cognito-idp initiate-auth\`), or pipe it in with --token -.`,
       });
     }
-    headers.authorization = token;
+    return { authorization: token };
   }
-  let signed: Record<string, string> = headers;
-  if (auth === "iam") {
-    const credentials = await resolveCredentials(clients, config.profile);
-    signed = await signRequest(
-      {
-        method,
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port ? Number(url.port) : undefined,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers,
-        body: r.data,
-      },
-      { region, credentials },
-    );
-  }
-  const { host: _host, ...sent } = signed;
-  return send(url, method, sent, r.data, auth, e.signal);
+  return {};
 }
 
 async function send(

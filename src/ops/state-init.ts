@@ -13,6 +13,7 @@ import {
   PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import { callerAccount } from "../aws/account.js";
 import { isRefused, owned, whyRefused } from "../aws/bucket-owner.js";
@@ -63,6 +64,30 @@ export const STATE_BUCKET_TAGS: Record<string, string> = {
 /** S3 accepts any of these as default encryption; only their absence is changed (to SSE-S3). */
 const ENCRYPTED = new Set(["AES256", "aws:kms", "aws:kms:dsse"]);
 
+/** Where state init works: the bucket, its clients, and the account that must own it. */
+interface Target {
+  readonly bucket: string;
+  readonly region: string;
+  readonly s3: S3Client;
+  /** ExpectedBucketOwner: every request to the bucket names this account. */
+  readonly own: { readonly ExpectedBucketOwner: string };
+  readonly account: string;
+  /** The error a user reads when a call on the bucket fails with access denied. */
+  fail(action: string, err: unknown): unknown;
+}
+
+/**
+ * One setting of the state bucket: how to read it, when it is right, what it is once right, and
+ * the call that makes it so (given what was read).
+ */
+interface BucketSettingSpec<T> {
+  readonly name: string;
+  read(t: Target): Promise<T>;
+  ok(current: T): boolean;
+  readonly describe: string;
+  write(t: Target, current: T): Promise<unknown>;
+}
+
 /**
  * Creates the bucket for remote state, or brings an existing one to: versioning on (every
  * earlier state recoverable), default encryption, all four Block Public Access settings, ACLs
@@ -78,6 +103,24 @@ export async function stateInit(
     readonly profile?: string | undefined;
   },
 ): Promise<StateInitResult> {
+  const bucket = bucketOf(given);
+  const t = await connect(bucket, e);
+  const { created, bucketRegion } = await ensureBucket(t);
+  const settings: BucketSetting[] = [];
+  // One after the other, in the order the report lists them.
+  for (const spec of settingSpecs(bucket, bucketRegion)) settings.push(await ensure(t, spec));
+  return {
+    bucket,
+    region: bucketRegion,
+    created,
+    settings,
+    changes: (created ? 1 : 0) + settings.filter((s) => s.changed).length,
+    state: `s3://${bucket}`,
+  };
+}
+
+/** The bucket `state init s3://<bucket>` names, refused unless it is one. */
+function bucketOf(given: string): string {
   const example = `\`${RUN} state init s3://my-team-${PROJECT}-state\``;
   if (!isRemoteState(given)) {
     throw new UserError(`"${given}" is not an S3 bucket.`, {
@@ -91,8 +134,11 @@ export async function stateInit(
       hint: `A bucket name is 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; e.g. ${example}.`,
     });
   }
-  const loc = parseS3Location(given, { name: PROJECT, stage: "production", region: "us-east-1" });
-  const bucket = loc.bucket;
+  return parseS3Location(given, { name: PROJECT, stage: "production", region: "us-east-1" }).bucket;
+}
+
+/** The S3 client and the caller's account, from the flags and the SDK's usual chain. */
+async function connect(bucket: string, e: Parameters<typeof stateInit>[1]): Promise<Target> {
   const region = validateRegion(
     e.region ?? (e.env.AWS_REGION || e.env.AWS_DEFAULT_REGION || undefined),
   );
@@ -102,27 +148,26 @@ export async function stateInit(
     endpoint: e.env.AWS_ENDPOINT_URL || undefined,
   };
   const s3 = s3For({ ...where, s3: e.clients?.s3 });
-  // Every request to the bucket carries ExpectedBucketOwner: this account's.
   const account = await callerAccount(stsFor({ ...where, sts: e.clients?.sts }), where);
-  const own = owned(account);
   const fail = (action: string, err: unknown): unknown => {
-    if (isAccessDenied(err)) {
-      return new UserError(
-        `Cannot ${action} of the bucket ${bucket}: access denied (${errorMessage(err)}).`,
-        {
-          cause: err,
-          hint: "Run it with credentials that may administer S3 buckets (s3:CreateBucket, s3:Put*Configuration, s3:PutBucketPolicy…), once per account.",
-        },
-      );
-    }
-    return err;
+    if (!isAccessDenied(err)) return err;
+    return new UserError(
+      `Cannot ${action} of the bucket ${bucket}: access denied (${errorMessage(err)}).`,
+      {
+        cause: err,
+        hint: "Run it with credentials that may administer S3 buckets (s3:CreateBucket, s3:Put*Configuration, s3:PutBucketPolicy…), once per account.",
+      },
+    );
   };
+  return { bucket, region, s3, own: owned(account), account, fail };
+}
 
-  let created = false;
-  let bucketRegion = region;
+/** Finds the bucket (and its region) or creates it; refuses one another account owns. */
+async function ensureBucket(t: Target): Promise<{ created: boolean; bucketRegion: string }> {
+  const { s3, bucket, region, own, account } = t;
   try {
     const h = await s3.send(new HeadBucketCommand({ Bucket: bucket, ...own }));
-    bucketRegion = h.BucketRegion ?? region;
+    return { created: false, bucketRegion: h.BucketRegion ?? region };
   } catch (err) {
     if (isRefused(err)) {
       if ((await whyRefused(s3, bucket, account, { listOwn: true })) === "elsewhere") {
@@ -139,174 +184,158 @@ export async function stateInit(
         hint: "Bucket names are global: if another account owns it, choose another name.",
       });
     }
-    if (!isNotFound(err)) throw fail("read", err);
-    try {
-      await s3.send(
-        new CreateBucketCommand({
-          Bucket: bucket,
-          ObjectOwnership: "BucketOwnerEnforced",
-          ...(region === "us-east-1"
-            ? {}
-            : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-        }),
-      );
-      created = true;
-    } catch (err2) {
-      if (isNamed(err2, "BucketAlreadyExists")) {
-        throw new UserError(`The bucket name ${bucket} is taken by another AWS account.`, {
-          hint: "Bucket names are global: choose another, e.g. with your account id in it.",
-        });
-      }
-      if (!isNamed(err2, "BucketAlreadyOwnedByYou")) throw fail("create", err2);
-    }
+    if (!isNotFound(err)) throw t.fail("read", err);
   }
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ObjectOwnership: "BucketOwnerEnforced",
+        ...(region === "us-east-1"
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+      }),
+    );
+    return { created: true, bucketRegion: region };
+  } catch (err) {
+    if (isNamed(err, "BucketAlreadyExists")) {
+      throw new UserError(`The bucket name ${bucket} is taken by another AWS account.`, {
+        hint: "Bucket names are global: choose another, e.g. with your account id in it.",
+      });
+    }
+    if (!isNamed(err, "BucketAlreadyOwnedByYou")) throw t.fail("create", err);
+    return { created: false, bucketRegion: region };
+  }
+}
 
-  const settings: BucketSetting[] = [];
-  const ensure = async <T>(
-    name: string,
-    read: () => Promise<T>,
-    ok: (current: T) => boolean,
-    describe: string,
-    write: (current: T) => Promise<unknown>,
-  ): Promise<void> => {
-    let current: T;
-    try {
-      current = await read();
-    } catch (err) {
-      throw fail(`read the ${name}`, err);
-    }
-    if (ok(current)) {
-      settings.push({ name, value: describe, changed: false });
-      return;
-    }
-    try {
-      await write(current);
-    } catch (err) {
-      throw fail(`set the ${name}`, err);
-    }
-    settings.push({ name, value: describe, changed: true });
-  };
-  const optional = async <T>(p: Promise<T>): Promise<T | undefined> => {
-    try {
-      return await p;
-    } catch (err) {
-      if (isNotFound(err) && !isNamed(err, "NoSuchBucket")) return undefined;
-      throw err;
-    }
-  };
-  const Bucket = bucket;
+/** Reads one setting and writes it only when it is not right. */
+async function ensure<T>(t: Target, spec: BucketSettingSpec<T>): Promise<BucketSetting> {
+  let current: T;
+  try {
+    current = await spec.read(t);
+  } catch (err) {
+    throw t.fail(`read the ${spec.name}`, err);
+  }
+  if (spec.ok(current)) return { name: spec.name, value: spec.describe, changed: false };
+  try {
+    await spec.write(t, current);
+  } catch (err) {
+    throw t.fail(`set the ${spec.name}`, err);
+  }
+  return { name: spec.name, value: spec.describe, changed: true };
+}
 
-  await ensure(
-    "versioning",
-    async () => (await s3.send(new GetBucketVersioningCommand({ Bucket, ...own }))).Status,
-    (s) => s === "Enabled",
-    "enabled: every earlier state is kept",
-    () =>
-      s3.send(
-        new PutBucketVersioningCommand({
-          Bucket,
-          ...own,
-          VersioningConfiguration: { Status: "Enabled" },
-        }),
-      ),
-  );
-  await ensure(
-    "encryption",
-    async () =>
-      (await optional(s3.send(new GetBucketEncryptionCommand({ Bucket, ...own }))))
-        ?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
-        ?.SSEAlgorithm,
-    (a) => a !== undefined && ENCRYPTED.has(a),
-    "server-side encryption (SSE-S3 unless the bucket already uses KMS)",
-    () =>
-      s3.send(
-        new PutBucketEncryptionCommand({
-          Bucket,
-          ...own,
-          ServerSideEncryptionConfiguration: {
-            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
-          },
-        }),
-      ),
-  );
-  await ensure(
-    "public access block",
-    async () =>
-      (await optional(s3.send(new GetPublicAccessBlockCommand({ Bucket, ...own }))))
-        ?.PublicAccessBlockConfiguration,
-    (c) =>
-      Object.entries(BLOCK_ALL).every(
-        ([k, v]) => (c as Record<string, unknown> | undefined)?.[k] === v,
-      ),
-    "all four settings on",
-    () =>
-      s3.send(
-        new PutPublicAccessBlockCommand({
-          Bucket,
-          ...own,
-          PublicAccessBlockConfiguration: BLOCK_ALL,
-        }),
-      ),
-  );
-  await ensure(
-    "object ownership",
-    async () =>
-      (await optional(s3.send(new GetBucketOwnershipControlsCommand({ Bucket, ...own }))))
-        ?.OwnershipControls?.Rules?.[0]?.ObjectOwnership,
-    (o) => o === "BucketOwnerEnforced",
-    "BucketOwnerEnforced: ACLs disabled",
-    () =>
-      s3.send(
-        new PutBucketOwnershipControlsCommand({
-          Bucket,
-          ...own,
-          OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
-        }),
-      ),
-  );
+/** A configuration the bucket does not have yet reads as undefined. */
+async function optional<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (isNotFound(err) && !isNamed(err, "NoSuchBucket")) return undefined;
+    throw err;
+  }
+}
+
+const setting = <T>(spec: BucketSettingSpec<T>): BucketSettingSpec<unknown> =>
+  spec as BucketSettingSpec<unknown>;
+
+/** The state bucket's settings, in the order they are checked. */
+function settingSpecs(bucket: string, bucketRegion: string): BucketSettingSpec<unknown>[] {
   const tls = JSON.parse(tlsOnlyPolicy({ name: bucket, partition: partitionOf(bucketRegion) })) as {
     Statement: { Sid: string }[];
   };
   const ours = tls.Statement[0] as { Sid: string };
-  await ensure(
-    "bucket policy",
-    async () => (await optional(s3.send(new GetBucketPolicyCommand({ Bucket, ...own }))))?.Policy,
-    (p) => statementsOf(p).some((s) => sameJson(JSON.stringify(s), JSON.stringify(ours))),
-    "denies every request without TLS",
-    async (p) => {
-      // The user's own statements stay; ours is added or replaced by its Sid.
-      const others = statementsOf(p).filter((s) => (s as { Sid?: string }).Sid !== ours.Sid);
-      const doc = { Version: "2012-10-17", Statement: [...others, ours] };
-      await s3.send(new PutBucketPolicyCommand({ Bucket, ...own, Policy: JSON.stringify(doc) }));
-    },
-  );
-  await ensure(
-    "tags",
-    async () =>
-      fromKeyValueList(
-        (await optional(s3.send(new GetBucketTaggingCommand({ Bucket, ...own }))))?.TagSet,
-      ),
-    (t) => Object.entries(STATE_BUCKET_TAGS).every(([k, v]) => t[k] === v),
-    Object.entries(STATE_BUCKET_TAGS)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(", "),
-    (t) =>
-      s3.send(
-        new PutBucketTaggingCommand({
-          Bucket,
-          ...own,
-          Tagging: { TagSet: toKeyValueList({ ...t, ...STATE_BUCKET_TAGS }) },
-        }),
-      ),
-  );
-  return {
-    bucket,
-    region: bucketRegion,
-    created,
-    settings,
-    changes: (created ? 1 : 0) + settings.filter((s) => s.changed).length,
-    state: `s3://${bucket}`,
-  };
+  const at = (t: Target) => ({ Bucket: t.bucket, ...t.own });
+  return [
+    setting({
+      name: "versioning",
+      read: async (t) => (await t.s3.send(new GetBucketVersioningCommand(at(t)))).Status,
+      ok: (s) => s === "Enabled",
+      describe: "enabled: every earlier state is kept",
+      write: (t) =>
+        t.s3.send(
+          new PutBucketVersioningCommand({
+            ...at(t),
+            VersioningConfiguration: { Status: "Enabled" },
+          }),
+        ),
+    }),
+    setting({
+      name: "encryption",
+      read: async (t) =>
+        (await optional(t.s3.send(new GetBucketEncryptionCommand(at(t)))))
+          ?.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+          ?.SSEAlgorithm,
+      ok: (a) => a !== undefined && ENCRYPTED.has(a),
+      describe: "server-side encryption (SSE-S3 unless the bucket already uses KMS)",
+      write: (t) =>
+        t.s3.send(
+          new PutBucketEncryptionCommand({
+            ...at(t),
+            ServerSideEncryptionConfiguration: {
+              Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+            },
+          }),
+        ),
+    }),
+    setting({
+      name: "public access block",
+      read: async (t) =>
+        (await optional(t.s3.send(new GetPublicAccessBlockCommand(at(t)))))
+          ?.PublicAccessBlockConfiguration,
+      ok: (c) =>
+        Object.entries(BLOCK_ALL).every(
+          ([k, v]) => (c as Record<string, unknown> | undefined)?.[k] === v,
+        ),
+      describe: "all four settings on",
+      write: (t) =>
+        t.s3.send(
+          new PutPublicAccessBlockCommand({ ...at(t), PublicAccessBlockConfiguration: BLOCK_ALL }),
+        ),
+    }),
+    setting({
+      name: "object ownership",
+      read: async (t) =>
+        (await optional(t.s3.send(new GetBucketOwnershipControlsCommand(at(t)))))?.OwnershipControls
+          ?.Rules?.[0]?.ObjectOwnership,
+      ok: (o) => o === "BucketOwnerEnforced",
+      describe: "BucketOwnerEnforced: ACLs disabled",
+      write: (t) =>
+        t.s3.send(
+          new PutBucketOwnershipControlsCommand({
+            ...at(t),
+            OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+          }),
+        ),
+    }),
+    setting({
+      name: "bucket policy",
+      read: async (t) => (await optional(t.s3.send(new GetBucketPolicyCommand(at(t)))))?.Policy,
+      ok: (p) => statementsOf(p).some((s) => sameJson(JSON.stringify(s), JSON.stringify(ours))),
+      describe: "denies every request without TLS",
+      write: async (t, p) => {
+        // The user's own statements stay; ours is added or replaced by its Sid.
+        const others = statementsOf(p).filter((s) => (s as { Sid?: string }).Sid !== ours.Sid);
+        const doc = { Version: "2012-10-17", Statement: [...others, ours] };
+        await t.s3.send(new PutBucketPolicyCommand({ ...at(t), Policy: JSON.stringify(doc) }));
+      },
+    }),
+    setting({
+      name: "tags",
+      read: async (t) =>
+        fromKeyValueList((await optional(t.s3.send(new GetBucketTaggingCommand(at(t)))))?.TagSet),
+      ok: (tags) => Object.entries(STATE_BUCKET_TAGS).every(([k, v]) => tags[k] === v),
+      describe: Object.entries(STATE_BUCKET_TAGS)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", "),
+      write: (t, tags) =>
+        t.s3.send(
+          new PutBucketTaggingCommand({
+            ...at(t),
+            Tagging: { TagSet: toKeyValueList({ ...tags, ...STATE_BUCKET_TAGS }) },
+          }),
+        ),
+    }),
+  ];
 }
 
 function statementsOf(policy: string | undefined): unknown[] {

@@ -32,9 +32,9 @@ export interface StatusResult {
 /** Observe + plan, printed; read-only. */
 export async function status(input: ConfigInput, e: Environment): Promise<StatusResult> {
   const s = await openSession(input, e, { artifact: true, command: "status" });
-  const { steps } = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) =>
-    HANDLERS.get(kind),
-  );
+  const { steps } = (
+    await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) => HANDLERS.get(kind))
+  ).data;
   const rows: StatusRow[] = steps.map((i) => ({
     key: i.key,
     label: i.label,

@@ -14,6 +14,7 @@ import { API_GATEWAY_LOGS_MANAGED_POLICY, trustPolicy } from "./policies.js";
 import {
   deleteRole,
   diffRole,
+  roleValues,
   roleKind,
   type RoleCurrent,
   type RoleField,
@@ -165,6 +166,19 @@ export const loggingRoleKind: Kind<
       : fields;
   },
 
+  values(p, o) {
+    if (o.current) return roleValues(roleProps(p), o.current);
+    // Another's role, left exactly as it is: nothing observed of it is compared.
+    const kept = { observed: "(not this stack's)", desired: "(not this stack's)" };
+    return {
+      trust: kept,
+      policy: kept,
+      extraPolicies: kept,
+      managedPolicies: kept,
+      tags: kept,
+    };
+  },
+
   fix: {
     trust: roleFix("trust"),
     policy: roleFix("policy"),
@@ -261,6 +275,10 @@ export const apiAccountKind: Kind<
   },
 
   diff: (_p, o) => (o.current.roleArn ? [] : ["cloudwatchRoleArn"]),
+  // Only an empty setting is set: any role already there is the region's and stays.
+  values: (p, o) => ({
+    cloudwatchRoleArn: { observed: o.current.roleArn, desired: o.current.roleArn ?? p.roleArn },
+  }),
 
   fix: { cloudwatchRoleArn: (ctx, p) => setLoggingRole(ctx, p) },
 

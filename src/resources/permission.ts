@@ -89,6 +89,22 @@ function wrong(
   return { add, remove };
 }
 
+/** Each statement id, observed and desired: what a plan shows of each one that differs. */
+function statementValues(p: PermissionProps, current: PermissionCurrent) {
+  const ids = [...new Set([...p.statements.map((s) => s.sid), ...current.keys()])].sort();
+  return Object.fromEntries(
+    ids.map((sid) => {
+      const want = p.statements.find((s) => s.sid === sid);
+      const desired = want && {
+        sourceArn: want.sourceArn,
+        sourceAccount: p.account,
+        principal: PRINCIPAL,
+      };
+      return [sid, { observed: current.get(sid), desired }];
+    }),
+  );
+}
+
 /** The ids of the statements that differ: missing, changed, or not wanted. */
 function differing(p: PermissionProps, current: PermissionCurrent): string[] {
   const { add, remove } = wrong(p, current);
@@ -153,6 +169,8 @@ export const permissionKind: Kind<
   },
 
   diff: (p, o) => differing(p, o.current),
+  // Per statement id, like the fields diff names.
+  values: (p, o) => statementValues(p, o.current),
 
   // The wrong ones removed, then the missing ones added: whichever ids were named.
   async fix(ctx, p, o) {

@@ -655,6 +655,62 @@ export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, Res
     return fields;
   },
 
+  values(p, o) {
+    const c = o.current;
+    const a = authorizerDrift(p, c);
+    const paths = desiredPaths(p.routes);
+    // "VERB /path" → what part of each method is compared, as AWS has it and as wanted.
+    const methods = (part: (m: MethodState) => unknown) => ({
+      observed: Object.fromEntries(
+        c.resources.flatMap((r) =>
+          Object.entries(r.methods).map(([verb, m]) => [`${verb} ${r.path}`, part(m)]),
+        ),
+      ),
+      desired: Object.fromEntries(
+        paths.flatMap((path) =>
+          methodsAt(p, path).map((verb) => [
+            `${verb} ${path}`,
+            part(desiredMethod(p, verb, a.good?.id)),
+          ]),
+        ),
+      ),
+    });
+    const authOf = (m: MethodState) => ({
+      authorizationType: m.authorizationType,
+      apiKeyRequired: m.apiKeyRequired,
+      ...(m.authorizationType === "COGNITO_USER_POOLS" ? { authorizerId: m.authorizerId } : {}),
+    });
+    return {
+      endpointType: { observed: c.endpointTypes, desired: [ENDPOINT_TYPE] },
+      tags: { observed: c.tags, desired: p.tags },
+      resources: { observed: c.resources.map((r) => r.path).sort(), desired: [...paths].sort() },
+      methods: methods(authOf),
+      integrations: methods((m) => m.integration),
+      authorizer: {
+        observed: c.authorizers.map(({ name, type, providerArns, identitySource }) => ({
+          name,
+          type,
+          providerArns,
+          identitySource,
+        })),
+        desired: a.wantName
+          ? [
+              {
+                name: a.wantName,
+                type: "COGNITO_USER_POOLS",
+                providerArns: p.userPoolArn ? [p.userPoolArn] : [],
+                identitySource: IDENTITY_SOURCE,
+              },
+            ]
+          : [],
+      },
+      deployment: {
+        observed: c.deploymentId,
+        desired: c.deploymentId ?? `a new deployment of routes ${routesHash(p)}`,
+      },
+    };
+  },
+
   fix: {
     async endpointType(ctx, _p, o) {
       // Only one endpoint type at a time: replace whatever it is now.

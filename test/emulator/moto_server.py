@@ -21,7 +21,13 @@ from moto.apigateway import models as apigateway_models  # noqa: E402
 from moto.apigateway.exceptions import RestAPINotFound  # noqa: E402
 from moto.awslambda import models as lambda_models  # noqa: E402
 from moto.awslambda import policy as lambda_policy  # noqa: E402
-from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
+from moto.awslambda import responses as lambda_responses  # noqa: E402
+from moto.awslambda.exceptions import (  # noqa: E402
+    ConflictException,
+    InvalidParameterValueException,
+    LambdaClientError,
+    PreconditionFailedException,
+)
 from moto.dynamodb import responses as dynamodb_responses  # noqa: E402
 from moto.dynamodb.exceptions import MockValidationException  # noqa: E402
 from moto.dynamodb.models.table import Table as DynamoTable  # noqa: E402
@@ -414,6 +420,222 @@ def patch_s3_expected_bucket_owner() -> None:
         setattr(response, name, checked)
 
 
+def patch_lambda_versions_and_aliases() -> None:
+    """Versions and aliases as the Lambda API reference describes them, where moto differs:
+
+    - a function's configuration carries a RevisionId that changes with every change (moto has
+      none), and PublishVersion refuses a CodeSha256 or RevisionId other than $LATEST's (moto
+      ignores both): InvalidParameterValueException / PreconditionFailedException (412);
+      https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html#lambda-PublishVersion-request-CodeSha256
+      https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html#lambda-Type-FunctionConfiguration-RevisionId
+    - version numbers are never reused (moto numbers a version by how many there are);
+      https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html
+    - CreateAlias of an alias that exists fails with ResourceConflictException (moto:
+      ConflictException); UpdateAlias refuses a stale RevisionId (412) and gives a new one;
+      https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html#API_CreateAlias_Errors
+      https://docs.aws.amazon.com/lambda/latest/api/API_UpdateAlias.html#lambda-UpdateAlias-request-RevisionId
+    - DeleteFunction of a version an alias points or routes to fails with
+      ResourceConflictException "Unable to delete version because the following aliases
+      reference it: [...]" (moto deletes it and leaves the alias dangling);
+      https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html#API_DeleteFunction_Errors
+    - AddPermission, GetPolicy and RemovePermission with a qualifier work on the resource policy
+      of that version or alias, apart from the function's (moto shares one policy).
+      https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html#lambda-AddPermission-request-Qualifier
+    """
+    function = lambda_models.LambdaFunction
+    storage = lambda_models.LambdaStorage
+    backend = lambda_models.LambdaBackend
+    response = lambda_responses.LambdaResponse
+    new_id = lambda: str(lambda_models.random.uuid4())
+
+    class ResourceConflict(LambdaClientError):
+        code = 409
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ResourceConflictException", message)
+
+    # A RevisionId on every function, new with every change.
+    original_init = function.__init__
+    original_get = function.get_configuration
+    original_update_config = function.update_configuration
+    original_update_code = function.update_function_code
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        self.revision_id = new_id()
+
+    def get_configuration(self, on_create=False):  # type: ignore[no-untyped-def]
+        config = original_get(self, on_create)
+        config["RevisionId"] = self.revision_id
+        return config
+
+    def update_configuration(self, updates):  # type: ignore[no-untyped-def]
+        result = original_update_config(self, updates)
+        self.revision_id = new_id()
+        return result
+
+    def update_function_code(self, updated_spec):  # type: ignore[no-untyped-def]
+        result = original_update_code(self, updated_spec)
+        self.revision_id = new_id()
+        return result
+
+    function.__init__ = __init__
+    function.get_configuration = get_configuration
+    function.update_configuration = update_configuration
+    function.update_function_code = update_function_code
+
+    # PublishVersion's preconditions, and numbers never reused.
+    original_publish_response = response.publish_version
+
+    def publish_version_response(self):  # type: ignore[no-untyped-def]
+        name = lambda_responses.unquote(self.path.split("/")[-2])
+        latest = self.backend.get_function(name)
+        sha, revision = self._get_param("CodeSha256"), self._get_param("RevisionId")
+        if sha is not None and sha != latest.code_sha_256:
+            raise InvalidParameterValueException(
+                f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST "
+                f"({latest.code_sha_256}). Please try again with the current CodeSHA256."
+            )
+        if revision is not None and revision != latest.revision_id:
+            raise PreconditionFailedException(
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetFunction/GetAlias API to retrieve the latest Revision Id"
+            )
+        return original_publish_response(self)
+
+    response.publish_version = publish_version_response
+
+    def publish_version(self, name_or_arn, description=""):  # type: ignore[no-untyped-def]
+        fn = self.get_function_by_name_or_arn_forbid_qualifier(name_or_arn)
+        group = self._functions.get(fn.function_name)
+        if not group or not group["latest"]:
+            return None
+        versions = group["versions"]
+        if versions and not fn.code_or_config_updated:
+            return versions[-1]
+        fn.code_or_config_updated = False
+        numbers = getattr(self, "published_numbers", {})
+        self.published_numbers = numbers
+        number = max([numbers.get(fn.function_name, 0)] + [int(v.version) for v in versions]) + 1
+        numbers[fn.function_name] = number
+        version = lambda_models.copy.copy(group["latest"])
+        version.set_version(number)
+        if description:
+            version.description = description
+        versions.append(version)
+        self._arns[version.function_arn] = version
+        return version
+
+    storage.publish_version = publish_version
+
+    # Aliases: the error CreateAlias gives, and UpdateAlias's revision.
+    original_put_alias = storage.put_alias
+
+    def put_alias(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return original_put_alias(self, *args, **kwargs)
+        except ConflictException as err:
+            raise ResourceConflict(err.message) from err
+
+    storage.put_alias = put_alias
+    original_update_alias_response = response.update_alias
+
+    def update_alias_response(self):  # type: ignore[no-untyped-def]
+        name = lambda_responses.unquote(self.path.rsplit("/")[-3])
+        alias_name = lambda_responses.unquote(self.path.rsplit("/", 2)[-1])
+        revision = json.loads(self.body).get("RevisionId")
+        alias = self.backend.get_alias(name=alias_name, function_name=name)
+        if revision is not None and revision != alias.revision_id:
+            raise PreconditionFailedException(
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetFunction/GetAlias API to retrieve the latest Revision Id"
+            )
+        result = original_update_alias_response(self)
+        alias.revision_id = new_id()
+        return result[0], result[1], json.dumps(alias.to_json())
+
+    response.update_alias = update_alias_response
+
+    # A version an alias uses stays.
+    original_del_function = storage.del_function
+
+    def del_function(self, name_or_arn, qualifier=None):  # type: ignore[no-untyped-def]
+        is_arn = name_or_arn.startswith("arn:")
+        base, _, named = (name_or_arn, "", "") if is_arn else name_or_arn.partition(":")
+        q = qualifier or named or None
+        if q and q.isdigit():
+            fn = self.get_function_by_name_or_arn_forbid_qualifier(base)
+            arn = fn.function_arn
+            using = [
+                a.name
+                for a in self._aliases.get(arn, {}).values()
+                if a.function_version == q
+                or q in ((a.routing_config or {}).get("AdditionalVersionWeights") or {})
+            ]
+            if using:
+                raise ResourceConflict(
+                    "Unable to delete version because the following aliases reference it: "
+                    f"[{', '.join(using)}]"
+                )
+        return original_del_function(self, name_or_arn, qualifier)
+
+    storage.del_function = del_function
+
+    # Resource policies of versions and aliases, each its own.
+    def qualified(self, name, qualifier):  # type: ignore[no-untyped-def]
+        if not name.startswith("arn:") and ":" in name:
+            name, qualifier = name.split(":", 1)
+        if qualifier in (None, "", "$LATEST"):
+            return None
+        latest = self._lambdas.get_function_by_name_or_arn_forbid_qualifier(name)
+        # Raises ResourceNotFoundException for a version or alias that does not exist.
+        self._lambdas.get_function_by_name_or_arn_with_qualifier(latest.function_name, qualifier)
+        policies = getattr(self, "qualified_policies", {})
+        self.qualified_policies = policies
+        key = (latest.function_arn, qualifier)
+        if key not in policies:
+            policies[key] = lambda_policy.Policy(latest)
+        return policies[key], qualifier
+
+    original_add_permission = backend.add_permission
+    original_get_policy = backend.get_policy
+    original_remove_permission = backend.remove_permission
+
+    def add_permission(self, function_name, qualifier, raw):  # type: ignore[no-untyped-def]
+        found = qualified(self, function_name, qualifier)
+        if found is None:
+            return original_add_permission(self, function_name, qualifier, raw)
+        policy, q = found
+        statement, _revision = policy.add_statement(raw, q)
+        return statement
+
+    def get_policy(self, function_name, qualifier=None):  # type: ignore[no-untyped-def]
+        found = qualified(self, function_name, qualifier)
+        if found is None:
+            return original_get_policy(self, function_name, None)
+        return found[0].wire_format()
+
+    def remove_permission(self, function_name, sid, revision="", qualifier=None):  # type: ignore[no-untyped-def]
+        found = qualified(self, function_name, qualifier)
+        if found is None:
+            return original_remove_permission(self, function_name, sid, revision)
+        return found[0].del_statement(sid, revision)
+
+    backend.add_permission = add_permission
+    backend.get_policy = get_policy
+    backend.remove_permission = remove_permission
+
+    def remove_permission_response(self):  # type: ignore[no-untyped-def]
+        function_name = lambda_responses.unquote(self.path.split("/")[-3])
+        statement_id = self.path.split("/")[-1].split("?")[0]
+        revision = self.querystring.get("RevisionId", [""])[0]
+        qualifier = self.querystring.get("Qualifier", [None])[0]
+        self.backend.remove_permission(function_name, statement_id, revision, qualifier)
+        return 204, {"status": 204}, "{}"
+
+    response.remove_permission = remove_permission_response
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -428,6 +650,7 @@ def main() -> None:
     patch_s3_expected_bucket_owner()
     patch_lambda_logging_and_tracing()
     patch_lambda_duplicate_statement_id()
+    patch_lambda_versions_and_aliases()
     patch_apigateway_delete_missing_api()
     patch_dynamodb_on_demand_throughput()
     patch_wafv2_associations()

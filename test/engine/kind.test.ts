@@ -105,6 +105,10 @@ function toyKind(cloud: ToyCloud): ToyKind {
       return Promise.resolve(cloud.observed(p.name));
     },
     diff: (p, o) => DIFF_ORDER.filter((f) => p[f] !== o.current[f]),
+    values: (p, o) =>
+      Object.fromEntries(DIFF_ORDER.map((f) => [f, { observed: o.current[f], desired: p[f] }])) as {
+        [K in Field]: { observed: unknown; desired: unknown };
+      },
     fix: { size: reconfigure, tags: retag, mode: reconfigure, policy: putPolicy },
     beforeFix(_ctx, _p, o) {
       cloud.calls.push(`beforeFix (${o.id} v${o.outputs.version})`);
@@ -169,8 +173,23 @@ describe("lifecycle: what a kind is, seen as a handler", () => {
       "label",
       "observe",
       "update",
+      "values",
     ]);
     expect("exists" in h || "keeps" in h || "superseded" in h || "shared" in h).toBe(false);
+  });
+
+  it("values are the kind's, field by field", () => {
+    const cloud = new ToyCloud();
+    cloud.make(props());
+    const h = lifecycle(toyKind(cloud));
+    const o = cloud.observed("a");
+    if (!o) throw new Error("not made");
+    expect(h.values?.({ ...props(), size: 9 }, o)).toEqual({
+      policy: { observed: o.current.policy, desired: props().policy },
+      tags: { observed: o.current.tags, desired: props().tags },
+      mode: { observed: o.current.mode, desired: props().mode },
+      size: { observed: o.current.size, desired: 9 },
+    });
   });
 
   it("exists and keeps are the kind's own (called on the kind); superseded and shared pass through", async () => {
@@ -434,6 +453,13 @@ describe("lifecycle: a kind whose fields are open-ended (one fixer)", () => {
       displayId: () => "parts",
       read: () =>
         Promise.resolve(cloud.size ? { id: "parts", outputs: {}, current: current() } : undefined),
+      values: (p, o) =>
+        Object.fromEntries(
+          [...new Set([...Object.keys(p), ...Object.keys(o.current)])].map((k) => [
+            k,
+            { observed: o.current[k], desired: p[k] },
+          ]),
+        ),
       diff: (p, o) =>
         [...new Set([...Object.keys(p), ...Object.keys(o.current)])]
           .filter((k) => p[k] !== o.current[k])

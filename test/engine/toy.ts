@@ -15,7 +15,7 @@ import {
 import type { Reporter } from "../../src/report/reporter.js";
 import { emptyState, StateStore, type StackState } from "../../src/state/store.js";
 
-/** The plan's steps (what status and --dry-run print). */
+/** The plan's steps (what status and --dry-run print), without what a plan file adds. */
 export async function plan(
   c: Ctx,
   specs: readonly AnySpec[],
@@ -23,7 +23,8 @@ export async function plan(
   limiter: Limiter,
   handlerOf: HandlerOf,
 ) {
-  return (await makePlan(c, specs, recorded, limiter, handlerOf)).steps;
+  const { steps } = (await makePlan(c, specs, recorded, limiter, handlerOf)).data;
+  return steps.map(({ changes: _c, fingerprint: _f, ...rest }) => rest);
 }
 
 /** up: the plan made from the store, then applied. */

@@ -8,6 +8,9 @@ export interface Alarm {
   arn: string;
   definition: Record<string, unknown>;
   tags: Map<string, string>;
+  /** OK, ALARM or INSUFFICIENT_DATA (where every new alarm starts). */
+  state: string;
+  stateReason: string;
 }
 
 /** CloudWatch metric alarms. */
@@ -21,12 +24,16 @@ export class FakeCloudWatch implements FakeService {
       PutMetricAlarm: (i, c) => this.put(i, c),
       DescribeAlarms: (i) => {
         const names = i.AlarmNames as string[] | undefined;
-        const list = [...this.alarms.values()].filter((a) => !names || names.includes(a.name));
+        const state = i.StateValue as string | undefined;
+        const list = [...this.alarms.values()].filter(
+          (a) => (!names || names.includes(a.name)) && (!state || a.state === state),
+        );
         return {
           MetricAlarms: list.map((a) => ({
             AlarmName: a.name,
             AlarmArn: a.arn,
-            StateValue: "INSUFFICIENT_DATA",
+            StateValue: a.state,
+            StateReason: a.stateReason,
             ActionsEnabled: true,
             AlarmActions: [],
             OKActions: [],
@@ -39,6 +46,14 @@ export class FakeCloudWatch implements FakeService {
           })),
           CompositeAlarms: [],
         };
+      },
+      // What a test uses to make an alarm fire: AWS's own way to set a state for a while.
+      SetAlarmState: (i) => {
+        const a = this.alarms.get(i.AlarmName as string);
+        if (!a) throw err("ResourceNotFound", `${i.AlarmName as string} not found`, 404);
+        a.state = i.StateValue as string;
+        a.stateReason = i.StateReason as string;
+        return {};
       },
       DeleteAlarms: (i) => {
         const names = i.AlarmNames as string[];
@@ -89,6 +104,9 @@ export class FakeCloudWatch implements FakeService {
       arn: `arn:${partitionOf(c.region)}:cloudwatch:${c.region}:${this.account}:alarm:${name}`,
       definition,
       tags,
+      // Updating an alarm's definition keeps its state until the next evaluation.
+      state: existing?.state ?? "INSUFFICIENT_DATA",
+      stateReason: existing?.stateReason ?? "Unchecked: Initial alarm creation",
     });
     return {};
   }

@@ -21,6 +21,33 @@ export interface LambdaFunction {
   revision: number;
   /** Reserved concurrency, if any. */
   reservedConcurrency: number | undefined;
+  /** Published versions by number ("1", "2", …): what $LATEST was when each was published. */
+  versions: Map<string, PublishedVersion>;
+  /** The number the next published version gets. */
+  nextVersion: number;
+  aliases: Map<string, LambdaAlias>;
+  /** Resource policies of versions and aliases (AddPermission with a Qualifier), by qualifier. */
+  qualifiedPolicies: Map<string, Map<string, Record<string, unknown>>>;
+}
+
+/** A published version: immutable code and configuration. */
+export interface PublishedVersion {
+  version: string;
+  config: Record<string, unknown>;
+  codeSha256: string;
+  codeSize: number;
+  description: string;
+  /** The $LATEST revision it was published from: an unchanged function publishes nothing new. */
+  fromRevision: number;
+}
+
+export interface LambdaAlias {
+  name: string;
+  functionVersion: string;
+  description: string;
+  /** Additional version → weight (0–1): the share of invocations that go to it. */
+  weights: Record<string, number>;
+  revision: number;
 }
 
 /**
@@ -73,7 +100,7 @@ export class FakeLambda implements FakeService {
       GetFunction: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
         return {
-          Configuration: this.configuration(f),
+          Configuration: this.configurationAt(f, this.qualifier(i), c),
           Code: { RepositoryType: "S3" },
           Tags: Object.fromEntries(f.tags),
           // Only when the function has a reservation.
@@ -127,7 +154,8 @@ export class FakeLambda implements FakeService {
           return this.configuration(f);
         }),
       }),
-      GetFunctionConfiguration: (i, c) => this.configuration(this.fn(i.FunctionName as string, c)),
+      GetFunctionConfiguration: (i, c) =>
+        this.configurationAt(this.fn(i.FunctionName as string, c), this.qualifier(i), c),
       UpdateFunctionCode: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
         this.checkIdle(f);
@@ -149,8 +177,96 @@ export class FakeLambda implements FakeService {
       },
       DeleteFunction: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
-        this.functions.delete(f.name);
+        const q = this.qualifier(i);
+        if (q === undefined) {
+          // The function goes with every version and alias.
+          this.functions.delete(f.name);
+          return {};
+        }
+        if (q === "$LATEST" || !/^\d+$/.test(q)) {
+          throw err(
+            "InvalidParameterValueException",
+            `Deletion of aliases or $LATEST is not supported by DeleteFunction: ${q}`,
+          );
+        }
+        if (!f.versions.has(q)) throw this.versionNotFound(f, q);
+        const using = [...f.aliases.values()]
+          .filter((a) => a.functionVersion === q || a.weights[q] !== undefined)
+          .map((a) => a.name);
+        if (using.length) {
+          throw err(
+            "ResourceConflictException",
+            `Unable to delete version because the following aliases reference it: [${using.join(", ")}]`,
+            409,
+          );
+        }
+        f.versions.delete(q);
+        f.qualifiedPolicies.delete(q);
         return {};
+      },
+      PublishVersion: (i, c) => this.publish(i, c),
+      ListVersionsByFunction: (i, c) => {
+        const f = this.fn(i.FunctionName as string, c);
+        const all = [
+          this.configuration(f),
+          ...[...f.versions.values()].map((v) => this.versionConfiguration(f, v)),
+        ];
+        return page(all, i, "Versions");
+      },
+      CreateAlias: (i, c) => {
+        const f = this.fn(i.FunctionName as string, c);
+        const name = i.Name as string;
+        if (f.aliases.has(name)) {
+          throw err("ResourceConflictException", `Alias already exists: ${f.arn}:${name}`, 409);
+        }
+        const alias: LambdaAlias = {
+          name,
+          functionVersion: i.FunctionVersion as string,
+          description: (i.Description as string | undefined) ?? "",
+          weights: {},
+          revision: 1,
+        };
+        this.route(f, alias, i.FunctionVersion as string, i.RoutingConfig);
+        f.aliases.set(name, alias);
+        return this.aliasConfiguration(f, alias);
+      },
+      GetAlias: (i, c) => {
+        const f = this.fn(i.FunctionName as string, c);
+        return this.aliasConfiguration(f, this.alias(f, i.Name as string));
+      },
+      UpdateAlias: (i, c) => {
+        const f = this.fn(i.FunctionName as string, c);
+        const alias = this.alias(f, i.Name as string);
+        if (i.RevisionId !== undefined && i.RevisionId !== String(alias.revision)) {
+          throw err(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id",
+            412,
+          );
+        }
+        const version = (i.FunctionVersion as string | undefined) ?? alias.functionVersion;
+        this.route(
+          f,
+          alias,
+          version,
+          i.RoutingConfig ?? { AdditionalVersionWeights: alias.weights },
+        );
+        if (i.Description !== undefined) alias.description = i.Description as string;
+        alias.revision++;
+        return this.aliasConfiguration(f, alias);
+      },
+      DeleteAlias: (i, c) => {
+        const f = this.fn(i.FunctionName as string, c);
+        // Deleting an alias that is not there succeeds, as in AWS.
+        if (f.aliases.delete(i.Name as string)) f.qualifiedPolicies.delete(i.Name as string);
+        return {};
+      },
+      ListAliases: (i, c) => {
+        const f = this.fn(i.FunctionName as string, c);
+        const all = [...f.aliases.values()]
+          .filter((a) => i.FunctionVersion === undefined || a.functionVersion === i.FunctionVersion)
+          .map((a) => this.aliasConfiguration(f, a));
+        return page(all, i, "Aliases");
       },
       AddPermission: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
@@ -158,7 +274,9 @@ export class FakeLambda implements FakeService {
         // The resource policy is part of the function's configuration: no change while it is
         // Pending or an update is in progress.
         this.checkIdle(f);
-        if (f.policy.has(sid)) {
+        const q = this.qualifier(i);
+        const policy = this.policyOf(f, q, true);
+        if (policy.has(sid)) {
           throw err(
             "ResourceConflictException",
             `The statement id (${sid}) provided already exists. Please specify a new statement id, or remove the existing statement.`,
@@ -170,20 +288,20 @@ export class FakeLambda implements FakeService {
           Effect: "Allow",
           Principal: { Service: i.Principal },
           Action: i.Action,
-          Resource: f.arn,
+          Resource: q === undefined ? f.arn : `${f.arn}:${q}`,
         };
         const condition: Record<string, Record<string, string>> = {};
         if (i.SourceAccount)
           condition.StringEquals = { "AWS:SourceAccount": i.SourceAccount as string };
         if (i.SourceArn) condition.ArnLike = { "AWS:SourceArn": i.SourceArn as string };
         if (Object.keys(condition).length) statement.Condition = condition;
-        f.policy.set(sid, statement);
+        policy.set(sid, statement);
         f.revision++;
         return { Statement: JSON.stringify(statement) };
       },
       RemovePermission: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
-        if (!f.policy.delete(i.StatementId as string)) {
+        if (!this.policyOf(f, this.qualifier(i), false).delete(i.StatementId as string)) {
           throw err(
             "ResourceNotFoundException",
             `Statement ${i.StatementId as string} is not found in resource policy.`,
@@ -195,13 +313,14 @@ export class FakeLambda implements FakeService {
       },
       GetPolicy: (i, c) => {
         const f = this.fn(i.FunctionName as string, c);
-        if (f.policy.size === 0)
+        const policy = this.policyOf(f, this.qualifier(i), false);
+        if (policy.size === 0)
           throw err("ResourceNotFoundException", "The resource you requested does not exist.", 404);
         return {
           Policy: JSON.stringify({
             Version: "2012-10-17",
             Id: "default",
-            Statement: [...f.policy.values()],
+            Statement: [...policy.values()],
           }),
           RevisionId: String(f.revision),
         };
@@ -220,6 +339,168 @@ export class FakeLambda implements FakeService {
     };
   }
 
+  /** The Qualifier parameter, or the one a qualified ARN or name:qualifier carries. */
+  private qualifier(i: In): string | undefined {
+    if (i.Qualifier !== undefined) return i.Qualifier as string;
+    const name = i.FunctionName as string;
+    const parts = name.split(":");
+    return name.startsWith("arn:") ? parts[7] : parts[1];
+  }
+
+  /** The resource policy of the function (no qualifier), of a version or of an alias. */
+  private policyOf(
+    f: LambdaFunction,
+    q: string | undefined,
+    forWrite: boolean,
+  ): Map<string, Record<string, unknown>> {
+    if (q === undefined || q === "$LATEST") return f.policy;
+    if (!f.versions.has(q) && !f.aliases.has(q)) {
+      throw err("ResourceNotFoundException", `Function not found: ${f.arn}:${q}`, 404);
+    }
+    let p = f.qualifiedPolicies.get(q);
+    if (!p) {
+      p = new Map();
+      if (forWrite) f.qualifiedPolicies.set(q, p);
+    }
+    return p;
+  }
+
+  private versionNotFound(f: LambdaFunction, q: string): Error {
+    return err("ResourceNotFoundException", `Function not found: ${f.arn}:${q}`, 404);
+  }
+
+  private alias(f: LambdaFunction, name: string): LambdaAlias {
+    const a = f.aliases.get(name);
+    if (!a) throw err("ResourceNotFoundException", `Alias not found: ${f.arn}:${name}`, 404);
+    return a;
+  }
+
+  /**
+   * Points an alias at a version, with at most one more taking a share. AWS's rules: both
+   * published (never $LATEST), the additional one not the primary, a weight from 0 to 1, and
+   * both versions with the same execution role.
+   */
+  private route(f: LambdaFunction, alias: LambdaAlias, version: string, routing: unknown): void {
+    const weights =
+      (routing as { AdditionalVersionWeights?: Record<string, number> } | undefined)
+        ?.AdditionalVersionWeights ?? {};
+    const primary = f.versions.get(version);
+    if (version !== "$LATEST" && !primary) throw this.versionNotFound(f, version);
+    const extra = Object.entries(weights);
+    if (extra.length > 1) {
+      throw err(
+        "InvalidParameterValueException",
+        "Number of additional version weights cannot be greater than 1.",
+      );
+    }
+    for (const [v, w] of extra) {
+      if (version === "$LATEST" || v === "$LATEST") {
+        throw err(
+          "InvalidParameterValueException",
+          "$LATEST is not supported for an alias pointing to more than 1 version",
+        );
+      }
+      const other = f.versions.get(v);
+      if (!other) throw this.versionNotFound(f, v);
+      if (v === version) {
+        throw err(
+          "InvalidParameterValueException",
+          `Invalid function version ${v}. Function version ${v} is already included in routing configuration.`,
+        );
+      }
+      if (!(w >= 0 && w <= 1)) {
+        throw err(
+          "InvalidParameterValueException",
+          `1 validation error detected: Value '{${v}=${w}}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0]`,
+        );
+      }
+      if (other.config.Role !== primary?.config.Role) {
+        throw err(
+          "InvalidParameterValueException",
+          "The versions of a function an alias routes to must have the same execution role.",
+        );
+      }
+    }
+    alias.functionVersion = version;
+    alias.weights = Object.fromEntries(extra);
+  }
+
+  /** PublishVersion: nothing new when code and configuration equal the last version's. */
+  private publish(i: In, c: CallContext): object {
+    const f = this.fn(i.FunctionName as string, c);
+    this.checkIdle(f);
+    if (i.CodeSha256 !== undefined && i.CodeSha256 !== f.codeSha256) {
+      throw err(
+        "InvalidParameterValueException",
+        `CodeSHA256 (${i.CodeSha256 as string}) is different from current CodeSHA256 in $LATEST (${f.codeSha256}). Please try again with the current CodeSHA256.`,
+      );
+    }
+    if (i.RevisionId !== undefined && i.RevisionId !== String(f.revision)) {
+      throw err(
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+        412,
+      );
+    }
+    const last = [...f.versions.values()].at(-1);
+    if (
+      last &&
+      last.codeSha256 === f.codeSha256 &&
+      JSON.stringify(last.config) === JSON.stringify(f.config)
+    ) {
+      return this.versionConfiguration(f, last);
+    }
+    const v: PublishedVersion = {
+      version: String(f.nextVersion++),
+      config: structuredClone(f.config),
+      codeSha256: f.codeSha256,
+      codeSize: f.codeSize,
+      description: (i.Description as string | undefined) ?? "",
+      fromRevision: f.revision,
+    };
+    f.versions.set(v.version, v);
+    return this.versionConfiguration(f, v);
+  }
+
+  /** $LATEST, a version or an alias's version, as GetFunctionConfiguration returns it. */
+  private configurationAt(f: LambdaFunction, q: string | undefined, _c: CallContext): object {
+    if (q === undefined || q === "$LATEST") return this.configuration(f);
+    const v = f.versions.get(q) ?? f.versions.get(f.aliases.get(q)?.functionVersion ?? "");
+    if (!v) throw this.versionNotFound(f, q);
+    return this.versionConfiguration(f, v);
+  }
+
+  private versionConfiguration(f: LambdaFunction, v: PublishedVersion): object {
+    const latest = this.configuration({
+      ...f,
+      config: v.config,
+      codeSha256: v.codeSha256,
+      codeSize: v.codeSize,
+    }) as Record<string, unknown>;
+    return {
+      ...latest,
+      FunctionArn: `${f.arn}:${v.version}`,
+      Version: v.version,
+      Description: v.description,
+      State: "Active",
+      LastUpdateStatus: "Successful",
+      RevisionId: `${f.name}-v${v.version}`,
+    };
+  }
+
+  private aliasConfiguration(f: LambdaFunction, a: LambdaAlias): object {
+    return {
+      AliasArn: `${f.arn}:${a.name}`,
+      Name: a.name,
+      FunctionVersion: a.functionVersion,
+      Description: a.description,
+      ...(Object.keys(a.weights).length
+        ? { RoutingConfig: { AdditionalVersionWeights: { ...a.weights } } }
+        : {}),
+      RevisionId: String(a.revision),
+    };
+  }
+
   private settle(f: LambdaFunction, c: CallContext): void {
     if (c.now < f.settlesAt) return;
     if (f.state === "Pending") f.state = "Active";
@@ -227,7 +508,9 @@ export class FakeLambda implements FakeService {
   }
 
   private fn(nameOrArn: string, c: CallContext): LambdaFunction {
-    const name = nameOrArn.startsWith("arn:") ? (nameOrArn.split(":")[6] ?? "") : nameOrArn;
+    const name = nameOrArn.startsWith("arn:")
+      ? (nameOrArn.split(":")[6] ?? "")
+      : (nameOrArn.split(":")[0] ?? "");
     const f = this.functions.get(name);
     if (!f)
       throw err(
@@ -353,6 +636,10 @@ export class FakeLambda implements FakeService {
       policy: new Map(),
       revision: 1,
       reservedConcurrency: undefined,
+      versions: new Map(),
+      nextVersion: 1,
+      aliases: new Map(),
+      qualifiedPolicies: new Map(),
     };
     this.functions.set(name, f);
     return this.configuration(f);
@@ -388,8 +675,17 @@ export class FakeLambda implements FakeService {
       State: f.state,
       LastUpdateStatus: f.lastUpdateStatus,
       RevisionId: String(f.revision),
+      Version: "$LATEST",
       PackageType: "Zip",
       Architectures: ["x86_64"],
     };
   }
+}
+
+/** One page of a Lambda list (Marker / MaxItems, 50 by default), under the list's key. */
+function page(all: object[], i: In, key: string): object {
+  const start = i.Marker === undefined ? 0 : Number(i.Marker);
+  const size = (i.MaxItems as number | undefined) ?? 50;
+  const end = start + size;
+  return { [key]: all.slice(start, end), ...(end < all.length ? { NextMarker: String(end) } : {}) };
 }
