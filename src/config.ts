@@ -371,6 +371,14 @@ export function stackName(id: StackId): string {
   return `${id.name}-${id.stage}`;
 }
 
+/**
+ * The role API Gateway writes logs with when this tool made it: shared by every stack of the
+ * tool in the region, whatever its project, so it derives from the region alone.
+ */
+export function apiGatewayCloudWatchRoleName(region: string): string {
+  return `${PROJECT}-apigateway-cloudwatch-${region}`;
+}
+
 export function resourceNames(
   id: StackId & { readonly account: string; readonly region: string },
 ): Names {
@@ -397,8 +405,7 @@ export function resourceNames(
     alarmTopic: `${stack}-alarms`,
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,
-    // Shared by every stack of the tool in the region, whatever its project.
-    apiGatewayCloudWatchRole: `${PROJECT}-apigateway-cloudwatch-${region}`,
+    apiGatewayCloudWatchRole: apiGatewayCloudWatchRoleName(region),
     webAcl: `${stack}-waf`,
   };
 }

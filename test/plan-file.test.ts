@@ -1,7 +1,7 @@
 import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { HANDLERS } from "../src/resources/registry.js";
+import { HANDLERS } from "../src/registry.js";
 import { FakeAccount } from "./fake-aws/index.js";
 import { world, type World } from "./helpers.js";
 

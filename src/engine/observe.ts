@@ -79,7 +79,7 @@ export function nodeCtx(ctx: Ctx, step: StepReporter | undefined): Ctx {
 export function wrap(ctx: Ctx, verb: string, handler: AnyHandler, id: string, err: unknown): Error {
   if (err instanceof UserError || err instanceof ResourceError) return err;
   // Any call can meet a network that went away, not only the first one.
-  return new ResourceError(verb, handler.label, id, err, networkHint(err, ctx.config.endpoint));
+  return new ResourceError(verb, handler.label, id, err, networkHint(err, ctx.endpoint));
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { Clients } from "../aws/clients.js";
-import type { Config, Names } from "../config.js";
 
 /** What a resource exposes to resources that depend on it, and to the state file. */
 export type Outputs = Readonly<Record<string, string>>;
@@ -76,8 +75,11 @@ export interface Ctx {
   readonly region: string;
   /** aws, aws-cn or aws-us-gov. */
   readonly partition: string;
-  readonly config: Config;
-  readonly names: Names;
+  /**
+   * The custom AWS endpoint the clients talk to (AWS_ENDPOINT_URL, e.g. an emulator), if any:
+   * a call that gets no answer names it in its hint.
+   */
+  readonly endpoint?: string | undefined;
   /** Tags every resource carries. */
   readonly tags: Readonly<Record<string, string>>;
   /**

@@ -3,7 +3,7 @@ import { destroy, Interrupted } from "../engine/apply.js";
 import type { Observation } from "../engine/observe.js";
 import { teardownPlan, type Step } from "../engine/plan.js";
 import { artifactHandler } from "../resources/artifact.js";
-import { HANDLERS } from "../resources/registry.js";
+import { HANDLERS } from "../registry.js";
 import { tableHandler } from "../resources/table.js";
 import { NODES } from "../stack.js";
 import { errorInfo, type ErrorInfo } from "./up.js";

@@ -191,8 +191,7 @@ export async function openSession(
     account,
     region: config.region,
     partition,
-    config,
-    names,
+    endpoint: config.endpoint,
     tags,
     owner: ownerTags(config),
     timing: e.timing ?? scaleTiming(DEFAULT_TIMING, resolveWaitScale(e.env)),
@@ -207,7 +206,9 @@ export async function openSession(
     region: config.region,
     partition,
     tags,
-    artifact,
+    // With the code, the stack the options ask for; without it (down, logs) nothing can be
+    // made, and the stack is looked for whole so that `down` leaves nothing behind.
+    ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
   });
   return {
     config,

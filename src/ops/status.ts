@@ -1,6 +1,6 @@
 import type { ConfigInput } from "../config.js";
 import { plan, type Action } from "../engine/plan.js";
-import { HANDLERS } from "../resources/registry.js";
+import { HANDLERS } from "../registry.js";
 import { openSession, type Environment } from "./session.js";
 import { NODES } from "../stack.js";
 

@@ -7,7 +7,7 @@ import { canonicalJson } from "../engine/canonical.js";
 import { deepEqual } from "../engine/equal.js";
 import { UserError } from "../errors.js";
 import { commandLine, shellQuote } from "../hint.js";
-import { HANDLERS } from "../resources/registry.js";
+import { HANDLERS } from "../registry.js";
 import { serialOf, type StateStore } from "../state/store.js";
 import {
   changedSince,

@@ -298,51 +298,173 @@ function observed(
   };
 }
 
-/** What the routes lack or have too much of. Pure. */
-function routeDrift(
+/** One method on one path: a route as the stack wants it or as the API has it. */
+interface Route {
+  readonly path: string;
+  readonly verb: string;
+  readonly method: MethodState;
+}
+
+/**
+ * One step that brings the API's routes to the desired ones. A path is a resource of the API;
+ * deleting one deletes the paths and methods under it.
+ */
+type RouteChange =
+  | { readonly op: "removePath"; readonly path: string; readonly id: string }
+  | { readonly op: "addPath"; readonly path: string }
+  | { readonly op: "removeMethod"; readonly path: string; readonly verb: string }
+  /** Its authorization differs: deleted and put again (with its integration). */
+  | { readonly op: "replaceMethod"; readonly path: string; readonly verb: string }
+  | { readonly op: "addMethod"; readonly path: string; readonly verb: string }
+  | { readonly op: "setIntegration"; readonly path: string; readonly verb: string };
+
+/**
+ * The order steps run in: paths before their methods, parents before children; methods no
+ * longer wanted go before those put.
+ */
+const ROUTE_OPS: readonly RouteChange["op"][] = [
+  "removePath",
+  "addPath",
+  "removeMethod",
+  "replaceMethod",
+  "addMethod",
+  "setIntegration",
+];
+
+/** The field of the fix table a route change belongs to. */
+const ROUTE_FIELD = {
+  removePath: "resources",
+  addPath: "resources",
+  removeMethod: "methods",
+  replaceMethod: "methods",
+  addMethod: "methods",
+  setIntegration: "integrations",
+} as const satisfies Record<RouteChange["op"], string>;
+
+function sameAuth(have: MethodState, want: MethodState, authorizerId: string | undefined): boolean {
+  return (
+    have.authorizationType === want.authorizationType &&
+    have.apiKeyRequired === want.apiKeyRequired &&
+    // Only a method that uses an authorizer names one (AWS keeps a stale id on the others);
+    // with the stack's authorizer still to be made, no method can be pointing at it.
+    !(
+      want.authorizationType === "COGNITO_USER_POOLS" &&
+      (authorizerId === undefined || have.authorizerId !== authorizerId)
+    )
+  );
+}
+
+/**
+ * The desired routes against the API's, as the steps that make them the same, in the order
+ * they run. Pure.
+ */
+function routeChanges(
   p: RestApiProps,
   c: RestApiCurrent,
   authorizerId = authorizerDrift(p, c).good?.id,
-) {
+): RouteChange[] {
   const byPath = new Map(c.resources.map((r) => [r.path, r]));
-  const wanted = new Set(desiredPaths(p.routes));
-  const missingPaths = [...wanted].filter((x) => !byPath.has(x));
+  const paths = desiredPaths(p.routes);
+  const wanted = new Set(paths);
   // Deleting a resource deletes its subtree: only the top-most extra ones need a call.
   const extra = c.resources.filter((r) => !wanted.has(r.path));
   const extraIds = new Set(extra.map((r) => r.id));
-  const extraTops = extra.filter((r) => !r.parentId || !extraIds.has(r.parentId));
-  const missingMethods: [string, string][] = [];
-  const wrongAuth: [string, string][] = [];
-  const wrongIntegration: [string, string][] = [];
-  const extraMethods: [string, string][] = [];
-  for (const path of wanted) {
-    const r = byPath.get(path);
-    const verbs = methodsAt(p, path);
-    for (const verb of verbs) {
-      const m = r?.methods[verb];
-      const want = desiredMethod(p, verb, authorizerId);
-      if (!m) missingMethods.push([path, verb]);
-      else if (
-        m.authorizationType !== want.authorizationType ||
-        m.apiKeyRequired !== want.apiKeyRequired ||
-        // Only a method that uses an authorizer names one (AWS keeps a stale id on the others);
-        // with the stack's authorizer still to be made, no method can be pointing at it.
-        (want.authorizationType === "COGNITO_USER_POOLS" &&
-          (authorizerId === undefined || m.authorizerId !== authorizerId))
-      )
-        wrongAuth.push([path, verb]);
-      else if (!deepEqual(m.integration, want.integration)) wrongIntegration.push([path, verb]);
-    }
-    for (const verb of Object.keys(r?.methods ?? {})) {
-      if (!verbs.includes(verb)) extraMethods.push([path, verb]);
-    }
+  const routeKey = (r: { path: string; verb: string }) => `${r.verb} ${r.path}`;
+  const desired: Route[] = paths.flatMap((path) =>
+    methodsAt(p, path).map((verb) => ({
+      path,
+      verb,
+      method: desiredMethod(p, verb, authorizerId),
+    })),
+  );
+  // The methods of extra paths go with them.
+  const observed = new Map<string, Route>(
+    paths.flatMap((path) =>
+      Object.entries(byPath.get(path)?.methods ?? {}).map(([verb, method]) => {
+        const r = { path, verb, method };
+        return [routeKey(r), r] as const;
+      }),
+    ),
+  );
+  const desiredKeys = new Set(desired.map(routeKey));
+  const changes: RouteChange[] = [
+    ...extra
+      .filter((r) => !r.parentId || !extraIds.has(r.parentId))
+      .map((r) => ({ op: "removePath" as const, path: r.path, id: r.id })),
+    ...paths.filter((x) => !byPath.has(x)).map((path) => ({ op: "addPath" as const, path })),
+    ...[...observed.values()]
+      .filter((r) => !desiredKeys.has(routeKey(r)))
+      .map(({ path, verb }) => ({ op: "removeMethod" as const, path, verb })),
+  ];
+  for (const { path, verb, method: want } of desired) {
+    const have = observed.get(routeKey({ path, verb }))?.method;
+    if (!have) changes.push({ op: "addMethod", path, verb });
+    else if (!sameAuth(have, want, authorizerId)) changes.push({ op: "replaceMethod", path, verb });
+    else if (!deepEqual(have.integration, want.integration))
+      changes.push({ op: "setIntegration", path, verb });
   }
-  return { missingPaths, extraTops, missingMethods, wrongAuth, wrongIntegration, extraMethods };
+  return changes.sort((x, y) => ROUTE_OPS.indexOf(x.op) - ROUTE_OPS.indexOf(y.op));
 }
 
 const ROUTE_FIELDS = ["resources", "methods", "integrations"] as const;
 
-/** Repairs only what differs; returns true when a route or integration was changed. */
+/** Retries while API Gateway is busy with a concurrent change. */
+function sendApi<T>(ctx: Ctx, f: () => Promise<T>): Promise<T> {
+  return retryWhile(ctx, f, apiBusy());
+}
+
+/** Sets a method's integration to the function; it replaces whatever the method had. */
+async function putIntegration(
+  ctx: Ctx,
+  p: RestApiProps,
+  restApiId: string,
+  resourceId: string,
+  httpMethod: string,
+): Promise<void> {
+  await sendApi(ctx, () =>
+    ctx.clients.apigateway.send(
+      new PutIntegrationCommand({
+        restApiId,
+        resourceId,
+        httpMethod,
+        type: "AWS_PROXY",
+        integrationHttpMethod: desiredMethod(p, httpMethod).integration.httpMethod,
+        uri: p.integrationUri,
+      }),
+    ),
+  );
+}
+
+/** Puts a method as the stack wants it, with its integration. */
+async function putMethod(
+  ctx: Ctx,
+  p: RestApiProps,
+  restApiId: string,
+  resourceId: string,
+  httpMethod: string,
+  authorizerId: string | undefined,
+): Promise<void> {
+  const want = desiredMethod(p, httpMethod, authorizerId);
+  await sendApi(ctx, () =>
+    ctx.clients.apigateway.send(
+      new PutMethodCommand({
+        restApiId,
+        resourceId,
+        httpMethod,
+        authorizationType: want.authorizationType,
+        apiKeyRequired: want.apiKeyRequired,
+        ...(want.authorizerId ? { authorizerId: want.authorizerId } : {}),
+      }),
+    ),
+  ).catch((err: unknown) => {
+    // "Method already exists for this resource": a retried call whose response was lost.
+    if (!isNamed(err, "ConflictException")) throw err;
+  });
+  // PutIntegration replaces whatever integration the method has, so this converges either way.
+  await putIntegration(ctx, p, restApiId, resourceId, httpMethod);
+}
+
+/** Makes the route changes, one call (or two) each; returns true when there were any. */
 async function repairRoutes(
   ctx: Ctx,
   p: RestApiProps,
@@ -351,100 +473,78 @@ async function repairRoutes(
   authorizerId: string | undefined,
 ): Promise<boolean> {
   const api = ctx.clients.apigateway;
-  const d = routeDrift(p, c, authorizerId);
-  const busy = apiBusy();
-  const send = <T>(f: () => Promise<T>) => retryWhile(ctx, f, busy);
+  const changes = routeChanges(p, c, authorizerId);
   // A retried delete whose first response was lost meets "not found": already done.
-  const remove = (f: () => Promise<unknown>) => orMissing(send(f));
-  for (const r of d.extraTops) {
-    await remove(() => api.send(new DeleteResourceCommand({ restApiId, resourceId: r.id })));
-  }
+  const remove = (f: () => Promise<unknown>) => orMissing(sendApi(ctx, f));
+  const removed = changes.flatMap((x) => (x.op === "removePath" ? [x.path] : []));
+  // Resource ids by path: what survives the removals, then each path as it is made.
   const ids = new Map(
     c.resources
-      .filter((r) => !d.extraTops.some((x) => r.path === x.path || r.path.startsWith(`${x.path}/`)))
+      .filter((r) => !removed.some((x) => r.path === x || r.path.startsWith(`${x}/`)))
       .map((r) => [r.path, r.id]),
   );
-  for (const path of d.missingPaths) {
-    const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
-    const parentId = ids.get(parentPath) ?? "";
-    let id: string | undefined;
-    try {
-      const created = await send(() =>
-        api.send(
-          new CreateResourceCommand({
-            restApiId,
-            parentId,
-            pathPart: path.slice(path.lastIndexOf("/") + 1),
-          }),
-        ),
-      );
-      id = created.id;
-    } catch (err) {
-      // "Another resource with the same parent already has this name": made by a retried
-      // call whose first response was lost. It is the one we wanted.
-      if (!isNamed(err, "ConflictException")) throw err;
-      id = (await readResources(api, restApiId)).find((r) => r.path === path)?.id;
-      if (!id) throw err;
-    }
-    ids.set(path, id ?? "");
-  }
-  const putIntegration = (resourceId: string, httpMethod: string) =>
-    send(() =>
-      api.send(
-        new PutIntegrationCommand({
-          restApiId,
-          resourceId,
-          httpMethod,
-          type: "AWS_PROXY",
-          integrationHttpMethod: desiredMethod(p, httpMethod).integration.httpMethod,
-          uri: p.integrationUri,
-        }),
-      ),
-    );
-  const putMethod = async (resourceId: string, httpMethod: string) => {
-    const want = desiredMethod(p, httpMethod, authorizerId);
-    await send(() =>
-      api.send(
-        new PutMethodCommand({
-          restApiId,
-          resourceId,
-          httpMethod,
-          authorizationType: want.authorizationType,
-          apiKeyRequired: want.apiKeyRequired,
-          ...(want.authorizerId ? { authorizerId: want.authorizerId } : {}),
-        }),
-      ),
-    ).catch((err: unknown) => {
-      // "Method already exists for this resource": a retried call whose response was lost.
-      if (!isNamed(err, "ConflictException")) throw err;
-    });
-    // PutIntegration replaces whatever integration the method has, so this converges either way.
-    await putIntegration(resourceId, httpMethod);
-  };
   const idOf = (path: string) => ids.get(path) ?? "";
-  for (const [path, verb] of d.extraMethods) {
-    await remove(() =>
-      api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod: verb })),
+  const deleteMethod = (path: string, httpMethod: string) =>
+    remove(() =>
+      api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod })),
     );
+  for (const x of changes) {
+    switch (x.op) {
+      case "removePath":
+        await remove(() => api.send(new DeleteResourceCommand({ restApiId, resourceId: x.id })));
+        break;
+      case "addPath":
+        ids.set(x.path, await createPath(ctx, restApiId, x.path, idOf(parentOf(x.path))));
+        break;
+      case "removeMethod":
+        await deleteMethod(x.path, x.verb);
+        break;
+      case "replaceMethod":
+        await deleteMethod(x.path, x.verb);
+        await putMethod(ctx, p, restApiId, idOf(x.path), x.verb, authorizerId);
+        break;
+      case "addMethod":
+        await putMethod(ctx, p, restApiId, idOf(x.path), x.verb, authorizerId);
+        break;
+      case "setIntegration":
+        await putIntegration(ctx, p, restApiId, idOf(x.path), x.verb);
+        break;
+    }
   }
-  for (const [path, verb] of d.wrongAuth) {
-    await remove(() =>
-      api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod: verb })),
+  return changes.length > 0;
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+/** Makes the resource of a path under its parent; its id. */
+async function createPath(
+  ctx: Ctx,
+  restApiId: string,
+  path: string,
+  parentId: string,
+): Promise<string> {
+  const api = ctx.clients.apigateway;
+  try {
+    const created = await sendApi(ctx, () =>
+      api.send(
+        new CreateResourceCommand({
+          restApiId,
+          parentId,
+          pathPart: path.slice(path.lastIndexOf("/") + 1),
+        }),
+      ),
     );
-    await putMethod(idOf(path), verb);
+    return created.id ?? "";
+  } catch (err) {
+    // "Another resource with the same parent already has this name": made by a retried
+    // call whose first response was lost. It is the one we wanted.
+    if (!isNamed(err, "ConflictException")) throw err;
+    const id = (await readResources(api, restApiId)).find((r) => r.path === path)?.id;
+    if (!id) throw err;
+    return id;
   }
-  // Methods of a path created above are among the missing ones.
-  for (const [path, verb] of d.missingMethods) await putMethod(idOf(path), verb);
-  for (const [path, verb] of d.wrongIntegration) await putIntegration(idOf(path), verb);
-  return (
-    d.extraTops.length +
-      d.missingPaths.length +
-      d.extraMethods.length +
-      d.wrongAuth.length +
-      d.missingMethods.length +
-      d.wrongIntegration.length >
-    0
-  );
 }
 
 type RestApiField =
@@ -547,11 +647,8 @@ export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, Res
     const fields: RestApiField[] = [];
     if (!deepEqual(c.endpointTypes, [ENDPOINT_TYPE])) fields.push("endpointType");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
-    const d = routeDrift(p, c);
-    if (d.missingPaths.length || d.extraTops.length) fields.push("resources");
-    if (d.missingMethods.length || d.extraMethods.length || d.wrongAuth.length)
-      fields.push("methods");
-    if (d.wrongIntegration.length) fields.push("integrations");
+    const routes = new Set(routeChanges(p, c).map((x) => ROUTE_FIELD[x.op]));
+    fields.push(...ROUTE_FIELDS.filter((f) => routes.has(f)));
     const a = authorizerDrift(p, c);
     if ((a.wantName && !a.good) || a.extra.length) fields.push("authorizer");
     if (!c.deploymentId) fields.push("deployment");

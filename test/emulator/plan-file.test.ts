@@ -1,12 +1,12 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { UpdateFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsAt, expectStack, type Aws } from "./aws.js";
-import { cliEnv, CREDENTIALS, runBin, workdir } from "./cli.js";
+import { describe, expect, it } from "vitest";
+import { expectStack } from "./aws.js";
+import { CREDENTIALS, runBin } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
-import { WireProxy } from "./proxy.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * A plan file made, reviewed and applied through the built CLI against moto: applied exactly
@@ -15,17 +15,11 @@ import { WireProxy } from "./proxy.js";
 
 Object.assign(process.env, CREDENTIALS);
 
-let moto: Moto;
-let proxy: WireProxy;
-let aws: Aws;
-let cwd: string;
-let env: NodeJS.ProcessEnv;
-
-const mutating = () => proxy.mutating().map((c) => `${c.service} ${c.operation}`);
+const em = useEmulator();
 
 async function cli(argv: string[]) {
-  proxy.arm(undefined);
-  return runBin(argv, cwd, env);
+  em.proxy.arm(undefined);
+  return runBin(argv, em.cwd, em.env);
 }
 
 interface Step {
@@ -35,32 +29,20 @@ interface Step {
 }
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("plan files against moto", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-    proxy = await WireProxy.start(moto.endpoint);
-    aws = awsAt(moto.endpoint);
-    cwd = workdir();
-    env = cliEnv(proxy.endpoint);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await moto?.stop();
-  });
-
   it("a plan made on an empty account is applied exactly: the whole stack", async () => {
     const dry = await cli(["up", "--dry-run", "--out", "plan.json"]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
     expect(dry.stdout).toContain("npx serverless-automation up --plan plan.json");
     const up = await cli(["up", "--plan", "plan.json"]);
     expect(up.code, up.stderr).toBe(0);
-    await expectStack(aws, "production");
+    await expectStack(em.aws, "production");
   });
 
   it("a function changed by hand after the plan: refused with no mutating call; a new plan applies", async () => {
     const n = E.names("production");
     expect((await cli(["up", "--dry-run", "--out", "plan.json"])).code).toBe(0);
-    await aws.lambda.send(
+    await em.aws.lambda.send(
       new UpdateFunctionConfigurationCommand({ FunctionName: n.functionName, MemorySize: 512 }),
     );
     const refused = await cli(["up", "--plan", "plan.json"]);
@@ -68,10 +50,10 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("plan files against moto", () =>
     expect(refused.stderr).toContain(
       `the Lambda function ${n.functionName} changed since the plan was made`,
     );
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
 
     expect((await cli(["up", "--dry-run", "--out", "plan.json"])).code).toBe(0);
-    const plan = JSON.parse(await fs.readFile(path.join(cwd, "plan.json"), "utf8")) as {
+    const plan = JSON.parse(await fs.readFile(path.join(em.cwd, "plan.json"), "utf8")) as {
       steps: Step[];
     };
     expect(plan.steps.filter((s) => s.action !== "noop")).toEqual([
@@ -84,7 +66,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("plan files against moto", () =>
     const up = await cli(["up", "--plan", "plan.json"]);
     expect(up.code, up.stderr).toBe(0);
     // UpdateFunctionConfiguration, as the wire names it: the one change the plan showed.
-    expect(mutating()).toEqual([
+    expect(em.mutating()).toEqual([
       `lambda PUT /2015-03-31/functions/${n.functionName}/configuration`,
     ]);
   });
