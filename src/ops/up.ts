@@ -1,6 +1,6 @@
 import path from "node:path";
 import { effectiveRoutes } from "../routes.js";
-import { apply, Interrupted } from "../engine/apply.js";
+import { apply, Interrupted, type ApplyResult } from "../engine/apply.js";
 import { plan, type Action, type FieldChange, type Plan, type Step } from "../engine/plan.js";
 import type { AuthMode, ConfigInput, Settings } from "../config.js";
 import { canonicalJson } from "../engine/canonical.js";
@@ -90,16 +90,7 @@ export function errorInfo(e: Error): ErrorInfo {
 
 export async function up(input: ConfigInput, e: Environment, opts: UpOptions): Promise<UpResult> {
   const started = Date.now();
-  if (opts.plan !== undefined && opts.dryRun) {
-    throw new UserError("--plan applies a plan; it cannot be combined with --dry-run.", {
-      hint: "Make the plan with up --dry-run --out <file>, then apply it with up --plan <file>.",
-    });
-  }
-  if (opts.out !== undefined && !opts.dryRun) {
-    throw new UserError("--out writes the plan of a dry run: pass --dry-run with it.", {
-      hint: `Write the plan with ${commandLine(planArgs("up --dry-run --out", opts.out, input), input)}.`,
-    });
-  }
+  checkPlanFlags(opts, input);
   const planned =
     opts.plan !== undefined
       ? await readPlanFile(path.resolve(e.cwd, opts.plan), opts.plan, input)
@@ -122,8 +113,8 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
       (r) => `${r.method} ${r.path}`,
     ),
     advice: securityAdvice(s.config.settings),
+    warnings: securityWarnings(s.config.settings),
   };
-  const postureWarnings = securityWarnings(s.config.settings);
   if (opts.dryRun) {
     const p = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, handlerOf);
     let planFile: UpResult["planFile"];
@@ -143,7 +134,6 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
       durationMs: Date.now() - started,
       resources: p.data.steps.map(rowOf),
       errors: [],
-      warnings: postureWarnings,
       alarmNotifications: notifications(
         s.config.settings.alarmEmail,
         s.stored && NODES.alarmSubscription.recorded(s.stored.resources)?.outputs,
@@ -152,73 +142,107 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
     };
   }
   const { store, lock } = await openState(s, "up", e.reporter, e);
-  const warnings: string[] = [...postureWarnings];
   try {
     // A plan file is checked against the state and AWS as they are now, before any write.
     const verified = planned && (await verifiedPlan(s, store, planned, opts.plan as string, input));
-    // Recorded first: what this run was asked for is what the next plain `up` keeps.
-    if (!deepEqual(store.state.settings?.alarmEmail, s.alarmEmail)) {
-      const settings = { ...store.state.settings, alarmEmail: s.alarmEmail };
-      const empty = Object.values(settings).every((v) => v === undefined);
-      await store.set({ settings: empty ? undefined : settings });
-    }
-    // Planned under the lock, from the state as it is now: apply runs exactly this plan.
-    const p: Plan =
-      verified ??
-      (await plan(s.ctx, s.specs, store.resources, s.limiter, handlerOf, {
-        readErrorsToApply: true,
-      }));
-    const result = await apply(s.ctx, p, store, e.reporter, s.limiter, e.signal);
-    const errors = [...result.errors, ...result.sweep.errors];
-    const rows: ResourceRow[] = s.specs.map((spec) => {
-      const o = result.outcomes.get(spec.key);
-      return {
-        key: spec.key,
-        label: spec.handler.label,
-        id: store.resources[spec.key]?.id ?? "(not created)",
-        action: o ? o.action : "failed",
-        fields: o?.fields ?? [],
-      };
-    });
-    for (const t of result.sweep.deleted) {
-      rows.push({
-        key: t.key,
-        label: t.handler.label,
-        id: t.entry.id,
-        action: "delete",
-        fields: [],
-      });
-    }
-    for (const k of result.sweep.kept) {
-      rows.push({ key: k.key, label: k.label, id: k.id, action: "delete", fields: [] });
-      warnings.push(`${k.label} ${k.id}: ${k.reason}`);
-    }
-    const endpoint = NODES.stage.outputsIn(result.outputs)?.invokeUrl ?? store.state.endpoint;
-    if (
-      errors.length === 0 &&
-      (store.state.codeSha256 !== s.artifact?.sha256Hex || store.state.endpoint !== endpoint)
-    ) {
-      await store.set({ codeSha256: s.artifact?.sha256Hex, endpoint });
-    }
-    const subscription = NODES.alarmSubscription.outputsIn(result.outputs);
-    if (subscription?.note) warnings.push(subscription.note);
+    const applied = await converge(s, store, e, verified);
     return {
       ...base,
-      ok: errors.length === 0,
-      interrupted: errors.some((x) => x instanceof Interrupted),
+      ...applied,
+      warnings: [...base.warnings, ...applied.warnings],
       dryRun: false,
-      endpoint,
       durationMs: Date.now() - started,
-      resources: rows,
-      // One failed state write fails every step after it: said once.
-      errors: [...new Set(errors)].filter((x) => !(x instanceof Interrupted)).map(errorInfo),
-      warnings,
-      alarmNotifications: notifications(s.config.settings.alarmEmail, subscription),
       ...(opts.plan !== undefined ? { appliedPlan: opts.plan } : {}),
     };
   } finally {
     await lock.release();
   }
+}
+
+/** --plan applies a plan and --out writes one: each only where it makes sense. */
+function checkPlanFlags(opts: UpOptions, input: ConfigInput): void {
+  if (opts.plan !== undefined && opts.dryRun) {
+    throw new UserError("--plan applies a plan; it cannot be combined with --dry-run.", {
+      hint: "Make the plan with up --dry-run --out <file>, then apply it with up --plan <file>.",
+    });
+  }
+  if (opts.out !== undefined && !opts.dryRun) {
+    throw new UserError("--out writes the plan of a dry run: pass --dry-run with it.", {
+      hint: `Write the plan with ${commandLine(planArgs("up --dry-run --out", opts.out, input), input)}.`,
+    });
+  }
+}
+
+/**
+ * Under the lock: records what this run was asked for, plans from the state as it is now (or
+ * takes the verified plan file's plan), applies it and records the endpoint.
+ */
+async function converge(
+  s: Session,
+  store: StateStore,
+  e: Environment,
+  verified: Plan | undefined,
+): Promise<
+  Pick<
+    UpResult,
+    "ok" | "interrupted" | "endpoint" | "resources" | "errors" | "warnings" | "alarmNotifications"
+  >
+> {
+  // Recorded first: what this run was asked for is what the next plain `up` keeps.
+  if (!deepEqual(store.state.settings?.alarmEmail, s.alarmEmail)) {
+    const settings = { ...store.state.settings, alarmEmail: s.alarmEmail };
+    const empty = Object.values(settings).every((v) => v === undefined);
+    await store.set({ settings: empty ? undefined : settings });
+  }
+  // Planned under the lock, from the state as it is now: apply runs exactly this plan.
+  const p: Plan =
+    verified ??
+    (await plan(s.ctx, s.specs, store.resources, s.limiter, handlerOf, {
+      readErrorsToApply: true,
+    }));
+  const result = await apply(s.ctx, p, store, e.reporter, s.limiter, e.signal);
+  const errors = [...result.errors, ...result.sweep.errors];
+  const warnings = result.sweep.kept.map((k) => `${k.label} ${k.id}: ${k.reason}`);
+  const endpoint = NODES.stage.outputsIn(result.outputs)?.invokeUrl ?? store.state.endpoint;
+  if (
+    errors.length === 0 &&
+    (store.state.codeSha256 !== s.artifact?.sha256Hex || store.state.endpoint !== endpoint)
+  ) {
+    await store.set({ codeSha256: s.artifact?.sha256Hex, endpoint });
+  }
+  const subscription = NODES.alarmSubscription.outputsIn(result.outputs);
+  if (subscription?.note) warnings.push(subscription.note);
+  return {
+    ok: errors.length === 0,
+    interrupted: errors.some((x) => x instanceof Interrupted),
+    endpoint,
+    resources: rowsOf(s, store, result),
+    // One failed state write fails every step after it: said once.
+    errors: [...new Set(errors)].filter((x) => !(x instanceof Interrupted)).map(errorInfo),
+    warnings,
+    alarmNotifications: notifications(s.config.settings.alarmEmail, subscription),
+  };
+}
+
+/** What became of each resource: the stack's in its order, then what the sweep removed. */
+function rowsOf(s: Session, store: StateStore, result: ApplyResult): ResourceRow[] {
+  const rows: ResourceRow[] = s.specs.map((spec) => {
+    const o = result.outcomes.get(spec.key);
+    return {
+      key: spec.key,
+      label: spec.handler.label,
+      id: store.resources[spec.key]?.id ?? "(not created)",
+      action: o ? o.action : "failed",
+      fields: o?.fields ?? [],
+    };
+  });
+  for (const t of result.sweep.deleted) {
+    rows.push({ key: t.key, label: t.handler.label, id: t.entry.id, action: "delete", fields: [] });
+  }
+  for (const k of result.sweep.kept) {
+    rows.push({ key: k.key, label: k.label, id: k.id, action: "delete", fields: [] });
+  }
+  return rows;
 }
 
 const handlerOf = (kind: string) => HANDLERS.get(kind);
