@@ -304,4 +304,16 @@ describe("up --plan refuses, changing nothing", () => {
     });
     expect(w.fake.operations({ mutating: true })).toEqual([]);
   });
+
+  it("a directory passed as the plan file, in the user's words and with a hint that works", async () => {
+    const w = world();
+    await fs.mkdir(path.join(w.cwd, "plans"));
+    const r = await w.run(["up", "--plan", "plans"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Cannot read the plan file plans: it is a directory (EISDIR).");
+    expect(r.stderr).not.toContain("illegal operation");
+    // Writing a plan over a directory fails too: the hint names a file in it instead.
+    expect(r.stderr).toContain("--out plans/plan.json");
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
 });
