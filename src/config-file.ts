@@ -7,6 +7,7 @@ import {
   checkValues,
   FILE_KEYS,
   fileKey,
+  flagName,
   SCHEMA,
   SETTING_KEYS,
   type Field,
@@ -67,6 +68,8 @@ export async function loadConfigFile(
   cwd: string,
   given: string | ConfigFileArg | undefined,
   stage: string,
+  /** The settings flags give: a bad one is reported with the file's problems. */
+  flags?: Partial<Settings>,
 ): Promise<(FileSettings & { file: string }) | undefined> {
   const explicit: ConfigFileArg | undefined =
     typeof given === "string" ? { path: given, from: "--config" } : given;
@@ -92,7 +95,7 @@ export async function loadConfigFile(
       hint: "Fix the JSON (a trailing comma or a missing quote is the usual cause).",
     });
   }
-  const parsed = parseConfig(raw, stage, path.basename(file));
+  const parsed = parseConfig(raw, stage, path.basename(file), flags);
   // The handler is named relative to the file that names it, wherever the command runs.
   const handler = parsed.settings.handler;
   if (typeof handler === "string") {
@@ -119,7 +122,12 @@ interface Level {
  * Reports every problem at once: each level's values checked where they are written
  * (`stages.dev.memoryMb`), the rules between fields on the stage's merged settings.
  */
-export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME): FileSettings {
+export function parseConfig(
+  raw: unknown,
+  stage: string,
+  name = CONFIG_FILE_NAME,
+  flags: Partial<Settings> = {},
+): FileSettings {
   const problems = new Problems();
   if (!isObject(raw)) {
     throw new UserError(`Invalid ${name}: the file must hold a JSON object.`, {
@@ -159,7 +167,11 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
   // The rules between fields hold for what the stage gets, whichever level says what.
   const named = (key: SettingKey) => origins[key] ?? fileKey(key);
   checkAcross(checkValues(settings, named, problems), named, problems);
-  if (problems.size > 0) throw settingsError(problems, name);
+  if (problems.size > 0) {
+    // The flags' values too, each named as the flag: else fixing the file only reveals them.
+    checkValues(definedOnly(flags), flagName, problems);
+    throw settingsError(problems, name);
+  }
   const at = merged.values as Partial<Record<LocationKey, string>>;
   return {
     ...(at.name !== undefined ? { name: at.name } : {}),
@@ -220,4 +232,8 @@ function stateBucketOwnerOf(top: Level, own: Level): { stateBucketOwner?: string
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function definedOnly(o: Partial<Settings>): Partial<Record<SettingKey, unknown>> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }

@@ -144,8 +144,13 @@ describe("a bad flag is named as the flag", () => {
     await writeConfig(w.cwd, { tags: { team: 7 } });
     const r = await w.run(["up", "--alarm-email", "ops-at-example"]);
     expect(r.code).toBe(1);
-    // The file's problem stops the run first, as the file is read before the flags apply.
-    expect(r.stderr).toContain("tags.team must be a string");
+    // One run shows both: fixing the file must not reveal a second, hidden error in the flags.
+    expect(r.stderr).toContain("Invalid serverless-automation.config.json: 2 problems:");
+    expect(r.stderr).toContain("  - tags.team must be a string, got a number 7");
+    expect(r.stderr).toContain('  - --alarm-email must be an e-mail address, got "ops-at-example"');
+    expect(r.stderr).toContain("Fix the value of --alarm-email.");
+    expect(r.stderr).toContain("Fix tags.team in serverless-automation.config.json.");
+    expect(w.fake.calls).toEqual([]);
     const flagOnly = world();
     const f = await flagOnly.run(["up", "--alarm-email", "ops-at-example", "--auth", "open"]);
     expect(f.stderr).toContain("Invalid settings: 2 problems:");
