@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isValidStage, PROJECT, STAGE_RULE, type Origins, type Settings } from "./config.js";
 import { UserError } from "./errors.js";
+import { fileSystemReason } from "./state/fs-errors.js";
 import {
   checkAcross,
   checkValues,
@@ -80,7 +81,11 @@ export async function loadConfigFile(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT" && explicit === undefined)
       return undefined;
-    throw new UserError(`Cannot read the config file ${file}: ${(err as Error).message}`, {
+    const why =
+      (err as NodeJS.ErrnoException).code === "ENOENT"
+        ? "there is no such file"
+        : fileSystemReason(err);
+    throw new UserError(`Cannot read the config file ${file}: ${why}.`, {
       hint:
         explicit?.from === CONFIG_ENV
           ? `Check the path ${CONFIG_ENV} gives (${explicit.path}), or unset it to use ./${CONFIG_FILE_NAME}.`
