@@ -240,8 +240,19 @@ describe("up --plan refuses, changing nothing", () => {
     const { r, mutating } = await mutationsOf(w, ["up", "--plan", "plan.json"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /The state changed since the plan plan\.json was made \(serial 0, now \d+\): another run changed the stack\. Nothing was changed\./,
+      /The state changed since the plan plan\.json was made \(serial 0, now \d+\): another run changed the stack, or this plan was applied already \(perhaps stopped midway\)\. Nothing was changed\./,
     );
+    expect(mutating).toEqual([]);
+  });
+
+  it("when the plan was applied already: a second apply does not blame another run", async () => {
+    const w = world();
+    expect((await w.run(["up", "--dry-run", "--out", "plan.json"])).code).toBe(0);
+    expect((await w.run(["up", "--plan", "plan.json"])).code).toBe(0);
+    const { r, mutating } = await mutationsOf(w, ["up", "--plan", "plan.json"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("or this plan was applied already (perhaps stopped midway)");
+    expect(r.stderr).toContain("Make a new plan with");
     expect(mutating).toEqual([]);
   });
 

@@ -322,7 +322,7 @@ async function verifiedPlan(
   const serial = serialOf(store.state);
   if (serial !== f.stateSerial) {
     throw new UserError(
-      `The state changed since the plan ${file} was made (serial ${f.stateSerial}, now ${serial}): another run changed the stack. Nothing was changed.`,
+      `The state changed since the plan ${file} was made (serial ${f.stateSerial}, now ${serial}): another run changed the stack, or this plan was applied already (perhaps stopped midway). Nothing was changed.`,
       { hint },
     );
   }
