@@ -128,7 +128,9 @@ describe("up --dry-run --out, then up --plan", () => {
 
     const applied = await mutationsOf(w, ["up", "--plan", "plan.json"]);
     expect(applied.r.code).toBe(0);
-    expect(applied.r.stdout).toContain("as the plan plan.json said");
+    expect(applied.r.stdout).toMatch(
+      /is up to date in us-east-1 \(1 updated, \d+ unchanged\) in [\d.]+ s, as the plan plan\.json said\.\n/,
+    );
     expect(applied.mutating).toEqual(["CloudWatchLogs.PutRetentionPolicy"]);
     expect(w.fake.logs.groups.get(FUNCTION_LOGS)?.retentionInDays).toBe(14);
   });
