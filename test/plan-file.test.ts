@@ -318,6 +318,20 @@ describe("up --plan refuses, changing nothing", () => {
     expect(w.fake.operations({ mutating: true })).toEqual([]);
   });
 
+  it("an empty --plan or --out: names the flag that needs a file name", async () => {
+    const w = world();
+    for (const argv of [
+      ["up", "--plan", ""],
+      ["up", "--dry-run", "--out", ""],
+    ]) {
+      const r = await w.run(argv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${argv.at(-2)!} needs a file name; it was given an empty one.`);
+      expect(r.stderr).not.toContain("is a directory");
+    }
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
+
   it("a directory passed as the plan file, in the user's words and with a hint that works", async () => {
     const w = world();
     await fs.mkdir(path.join(w.cwd, "plans"));
