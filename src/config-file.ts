@@ -169,12 +169,21 @@ export function parseConfig(
     settings[key] = merged.values[key];
     origins[key] = merged.origins[key];
   }
-  // The rules between fields hold for what the stage gets, whichever level says what.
+  // The rules between fields hold for what the stage gets, whichever level says what, and a
+  // flag's value over the file's (flag > file): `--auth iam` needs no cognitoUserPoolArn.
   const named = (key: SettingKey) => origins[key] ?? fileKey(key);
-  checkAcross(checkValues(settings, named, problems), named, problems);
+  const checked = checkValues(settings, named, problems);
+  const given = definedOnly(flags);
+  const byWhom = (key: SettingKey) => (key in given ? flagName(key) : named(key));
+  // A bad flag's value is reported below (or by the caller): this pass only feeds the rules.
+  const run =
+    Object.keys(given).length === 0
+      ? checked
+      : checkValues({ ...settings, ...given }, byWhom, new Problems());
+  checkAcross(run, byWhom, problems);
   if (problems.size > 0) {
     // The flags' values too, each named as the flag: else fixing the file only reveals them.
-    checkValues(definedOnly(flags), flagName, problems);
+    checkValues(given, flagName, problems);
     throw settingsError(problems, name);
   }
   const at = merged.values as Partial<Record<LocationKey, string>>;

@@ -159,6 +159,21 @@ describe("a bad flag is named as the flag", () => {
     expect(f.stderr).toContain("Fix the value of --alarm-email and --auth.");
   });
 
+  it("a flag that overrides the file's value is what the rules between fields see", async () => {
+    const w = world();
+    // The file's stage asks for cognito without a pool; --auth iam wins, so nothing is missing.
+    await writeConfig(w.cwd, { stages: { production: { auth: "cognito" } } });
+    const r = await w.run(["up", "--dry-run", "--auth", "iam"]);
+    expect(r.stderr).not.toContain("cognitoUserPoolArn is required");
+    expect(r.code).toBe(0);
+    // Without the flag the file's own rule still holds.
+    const plain = await w.run(["up", "--dry-run"]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain(
+      'cognitoUserPoolArn is required when stages.production.auth is "cognito"',
+    );
+  });
+
   it("a rule across fields names the flag that set one of them", () => {
     expect(() =>
       resolveConfig({ region: "us-east-1", settings: { auth: "cognito" } }, {}, "/w"),
