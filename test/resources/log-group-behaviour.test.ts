@@ -1,6 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { StateEntry } from "../../src/engine/types.js";
-import { logGroupArn, logGroupHandler, logGroupKind } from "../../src/resources/log-group.js";
 import { awsError } from "../fake-aws/index.js";
 import { kindWorld } from "./kind-ctx.js";
 
@@ -9,10 +8,17 @@ import { kindWorld } from "./kind-ctx.js";
  * and the calls that create, repair and delete a group.
  */
 
+/** Loaded afresh for each test: the kind's table is evaluated once per load. */
+let lg: typeof import("../../src/resources/log-group.js");
+beforeEach(async () => {
+  vi.resetModules();
+  lg = await import("../../src/resources/log-group.js");
+});
+
 const NAME = "/aws/lambda/shop-production-api";
-const props = (over: Partial<Parameters<typeof logGroupKind.diff>[0]> = {}) => ({
+const props = (over: Partial<Parameters<typeof lg.logGroupKind.diff>[0]> = {}) => ({
   name: NAME,
-  arn: logGroupArn("aws", "us-east-1", "123456789012", NAME),
+  arn: lg.logGroupArn("aws", "us-east-1", "123456789012", NAME),
   retentionDays: 30,
   tags: { project: "shop" },
   ...over,
@@ -21,17 +27,17 @@ const entry = (id: string): StateEntry => ({ kind: "log-group", id }) as unknown
 
 describe("log group", () => {
   it("is recorded as a log-group, shown as a log group named by its name", () => {
-    expect(logGroupKind.kind).toBe("log-group");
-    expect(logGroupHandler.label).toBe("log group");
-    expect(logGroupHandler.displayId(props())).toBe(NAME);
-    expect(logGroupArn("aws-cn", "cn-north-1", "111122223333", "/x")).toBe(
+    expect(lg.logGroupKind.kind).toBe("log-group");
+    expect(lg.logGroupHandler.label).toBe("log group");
+    expect(lg.logGroupHandler.displayId(props())).toBe(NAME);
+    expect(lg.logGroupArn("aws-cn", "cn-north-1", "111122223333", "/x")).toBe(
       "arn:aws-cn:logs:cn-north-1:111122223333:log-group:/x",
     );
   });
 
   it("create: made with the stack's tags, then given its retention", async () => {
     const w = kindWorld();
-    const o = await logGroupHandler.create(w.ctx, props());
+    const o = await lg.logGroupHandler.create(w.ctx, props());
     expect(w.inputs("CreateLogGroup")).toEqual([{ logGroupName: NAME, tags: { project: "shop" } }]);
     expect(w.inputs("PutRetentionPolicy")).toEqual([{ logGroupName: NAME, retentionInDays: 30 }]);
     expect(w.fake.logs.groups.get(NAME)?.retentionInDays).toBe(30);
@@ -42,9 +48,9 @@ describe("log group", () => {
 
   it("create finding it made already (auto-created by Lambda): adopted and repaired", async () => {
     const w = kindWorld();
-    await logGroupHandler.create(w.ctx, props({ retentionDays: 7, tags: {} }));
+    await lg.logGroupHandler.create(w.ctx, props({ retentionDays: 7, tags: {} }));
     w.fake.resetCalls();
-    const o = await logGroupHandler.create(w.ctx, props({ retentionDays: 14 }));
+    const o = await lg.logGroupHandler.create(w.ctx, props({ retentionDays: 14 }));
     expect(w.operations().filter((op) => !/^(Describe|List)/.test(op))).toEqual([
       "CreateLogGroup",
       "PutRetentionPolicy",
@@ -63,36 +69,39 @@ describe("log group", () => {
       error: () =>
         awsError("CloudWatchLogs", "InvalidParameterException", "Invalid log group name."),
     });
-    await expect(logGroupHandler.create(w.ctx, props())).rejects.toMatchObject({
+    await expect(lg.logGroupHandler.create(w.ctx, props())).rejects.toMatchObject({
       name: "InvalidParameterException",
     });
   });
 
   it("read: asks for its own name only, and a longer name with it as prefix is not it", async () => {
     const w = kindWorld();
-    await logGroupHandler.create(w.ctx, props({ name: `${NAME}-old`, arn: `${props().arn}-old` }));
+    await lg.logGroupHandler.create(
+      w.ctx,
+      props({ name: `${NAME}-old`, arn: `${props().arn}-old` }),
+    );
     w.fake.resetCalls();
-    expect(await logGroupHandler.observe(w.ctx, props(), undefined)).toBeUndefined();
+    expect(await lg.logGroupHandler.observe(w.ctx, props(), undefined)).toBeUndefined();
     expect(w.inputs("DescribeLogGroups")).toEqual([{ logGroupNamePrefix: NAME, limit: 5 }]);
   });
 
   it("read: its retention and tags, and the outputs", async () => {
     const w = kindWorld();
-    await logGroupHandler.create(w.ctx, props());
-    await logGroupHandler.create(w.ctx, props({ name: `${NAME}-b`, arn: `${props().arn}-b` }));
-    const o = await logGroupHandler.observe(w.ctx, props(), undefined);
+    await lg.logGroupHandler.create(w.ctx, props());
+    await lg.logGroupHandler.create(w.ctx, props({ name: `${NAME}-b`, arn: `${props().arn}-b` }));
+    const o = await lg.logGroupHandler.observe(w.ctx, props(), undefined);
     expect(o).toEqual({
       id: NAME,
       outputs: { name: NAME, arn: props().arn },
       current: { retentionDays: 30, tags: { project: "shop" } },
     });
-    expect(logGroupHandler.tagsOf?.(o!)).toEqual({ project: "shop" });
+    expect(lg.logGroupHandler.tagsOf?.(o!)).toEqual({ project: "shop" });
     expect(w.inputs("ListTagsForResource").at(-1)).toEqual({ resourceArn: props().arn });
   });
 
   it("read: a group whose tags vanish between the two reads has no tags, not an error", async () => {
     const w = kindWorld();
-    await logGroupHandler.create(w.ctx, props());
+    await lg.logGroupHandler.create(w.ctx, props());
     w.fake.inject({
       operation: "ListTagsForResource",
       times: 1,
@@ -103,15 +112,15 @@ describe("log group", () => {
           "The specified log group does not exist.",
         ),
     });
-    const o = await logGroupHandler.observe(w.ctx, props(), undefined);
+    const o = await lg.logGroupHandler.observe(w.ctx, props(), undefined);
     expect(o?.current).toEqual({ retentionDays: 30, tags: {} });
   });
 
   it("read: an answer without a list is not found", async () => {
     const w = kindWorld();
     w.fake.logs.operations.DescribeLogGroups = () => ({});
-    expect(await logGroupHandler.observe(w.ctx, props(), undefined)).toBeUndefined();
-    expect(await logGroupHandler.exists!(w.ctx, entry(NAME))).toBe(false);
+    expect(await lg.logGroupHandler.observe(w.ctx, props(), undefined)).toBeUndefined();
+    expect(await lg.logGroupHandler.exists!(w.ctx, entry(NAME))).toBe(false);
   });
 
   it("diff: retention and missing or changed tags; extra tags are kept", () => {
@@ -120,44 +129,46 @@ describe("log group", () => {
       outputs: { name: NAME, arn: props().arn },
       current: { retentionDays, tags },
     });
-    expect(logGroupHandler.diff(props(), o(30, { project: "shop", x: "y" })).fields).toEqual([]);
-    expect(logGroupHandler.diff(props(), o(undefined, { project: "shop" })).fields).toEqual([
+    expect(lg.logGroupHandler.diff(props(), o(30, { project: "shop", x: "y" })).fields).toEqual([]);
+    expect(lg.logGroupHandler.diff(props(), o(undefined, { project: "shop" })).fields).toEqual([
       "retention",
     ]);
-    expect(logGroupHandler.diff(props(), o(30, { project: "other" })).fields).toEqual(["tags"]);
-    expect(logGroupHandler.diff(props(), o(7, {})).fields).toEqual(["retention", "tags"]);
+    expect(lg.logGroupHandler.diff(props(), o(30, { project: "other" })).fields).toEqual(["tags"]);
+    expect(lg.logGroupHandler.diff(props(), o(7, {})).fields).toEqual(["retention", "tags"]);
   });
 
   it("update: each drift is repaired by its own call", async () => {
     const w = kindWorld();
-    await logGroupHandler.create(w.ctx, props());
-    const o = (await logGroupHandler.observe(w.ctx, props(), undefined))!;
+    await lg.logGroupHandler.create(w.ctx, props());
+    const o = (await lg.logGroupHandler.observe(w.ctx, props(), undefined))!;
     w.fake.resetCalls();
-    await logGroupHandler.update(w.ctx, props({ retentionDays: 90 }), o, { fields: ["retention"] });
+    await lg.logGroupHandler.update(w.ctx, props({ retentionDays: 90 }), o, {
+      fields: ["retention"],
+    });
     expect(w.operations()).toEqual(["PutRetentionPolicy"]);
     expect(w.inputs("PutRetentionPolicy")).toEqual([{ logGroupName: NAME, retentionInDays: 90 }]);
     w.fake.resetCalls();
-    await logGroupHandler.update(w.ctx, props({ tags: { team: "a" } }), o, { fields: ["tags"] });
+    await lg.logGroupHandler.update(w.ctx, props({ tags: { team: "a" } }), o, { fields: ["tags"] });
     expect(w.operations()).toEqual(["TagResource"]);
     expect(w.inputs("TagResource")).toEqual([{ resourceArn: props().arn, tags: { team: "a" } }]);
   });
 
   it("exists: only a group of exactly that name", async () => {
     const w = kindWorld();
-    await logGroupHandler.create(w.ctx, props({ name: `${NAME}-2`, arn: `${props().arn}-2` }));
+    await lg.logGroupHandler.create(w.ctx, props({ name: `${NAME}-2`, arn: `${props().arn}-2` }));
     w.fake.resetCalls();
-    expect(await logGroupHandler.exists!(w.ctx, entry(NAME))).toBe(false);
+    expect(await lg.logGroupHandler.exists!(w.ctx, entry(NAME))).toBe(false);
     expect(w.inputs("DescribeLogGroups")).toEqual([{ logGroupNamePrefix: NAME, limit: 5 }]);
-    await logGroupHandler.create(w.ctx, props());
-    expect(await logGroupHandler.exists!(w.ctx, entry(NAME))).toBe(true);
+    await lg.logGroupHandler.create(w.ctx, props());
+    expect(await lg.logGroupHandler.exists!(w.ctx, entry(NAME))).toBe(true);
   });
 
   it("destroy deletes it by name; one already gone is done", async () => {
     const w = kindWorld();
-    await logGroupHandler.create(w.ctx, props());
-    await logGroupHandler.destroy(w.ctx, entry(NAME));
+    await lg.logGroupHandler.create(w.ctx, props());
+    await lg.logGroupHandler.destroy(w.ctx, entry(NAME));
     expect(w.inputs("DeleteLogGroup")).toEqual([{ logGroupName: NAME }]);
     expect(w.fake.logs.groups.has(NAME)).toBe(false);
-    await expect(logGroupHandler.destroy(w.ctx, entry(NAME))).resolves.toBeUndefined();
+    await expect(lg.logGroupHandler.destroy(w.ctx, entry(NAME))).resolves.toBeUndefined();
   });
 });

@@ -1,9 +1,18 @@
-import { describe, expect, it } from "vitest";
-import {
-  API_GATEWAY_LOGS_MANAGED_POLICY,
-  functionRolePolicy,
-  trustPolicy,
-} from "../../src/resources/policies.js";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+/**
+ * Loaded afresh for each test: the action lists are module constants, evaluated once per load,
+ * and each test checks the lists as this load made them.
+ */
+let policies: typeof import("../../src/resources/policies.js");
+beforeEach(async () => {
+  vi.resetModules();
+  policies = await import("../../src/resources/policies.js");
+});
+const trustPolicy = (s: string) => policies.trustPolicy(s);
+const functionRolePolicy = (i: Parameters<typeof policies.functionRolePolicy>[0]) =>
+  policies.functionRolePolicy(i);
+const API_GATEWAY_LOGS_MANAGED_POLICY = (p: string) => policies.API_GATEWAY_LOGS_MANAGED_POLICY(p);
 
 /** The IAM documents the stack's roles get: exactly what is allowed, on exactly what. */
 

@@ -68,7 +68,14 @@ describe("remote state locations", () => {
   });
 
   it("not an S3 location, or a bad bucket name: says how to write it", () => {
-    for (const given of ["s3://", "s3://AB", "https://team-state/k", "s3://a..b/k"]) {
+    for (const given of [
+      "s3://",
+      "s3://AB",
+      "https://team-state/k",
+      "xs3://team-state/k",
+      "s3://a..b/k",
+      "s3://team-state/a\nb",
+    ]) {
       const e = refusal(() => parseS3Location(given, ID));
       expect(e.message).toBe(`"${given}" is not an S3 location for the state.`);
       expect(e.hint).toBe(
