@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import type * as LogGroupModule from "../../src/resources/log-group.js";
 import type { StateEntry } from "../../src/engine/types.js";
 import { awsError } from "../fake-aws/index.js";
 import { kindWorld } from "./kind-ctx.js";
@@ -9,7 +10,7 @@ import { kindWorld } from "./kind-ctx.js";
  */
 
 /** Loaded afresh for each test: the kind's table is evaluated once per load. */
-let lg: typeof import("../../src/resources/log-group.js");
+let lg: typeof LogGroupModule;
 beforeEach(async () => {
   vi.resetModules();
   lg = await import("../../src/resources/log-group.js");

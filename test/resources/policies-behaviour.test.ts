@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import type * as PoliciesModule from "../../src/resources/policies.js";
 
 /**
  * Loaded afresh for each test: the action lists are module constants, evaluated once per load,
  * and each test checks the lists as this load made them.
  */
-let policies: typeof import("../../src/resources/policies.js");
+let policies: typeof PoliciesModule;
 beforeEach(async () => {
   vi.resetModules();
   policies = await import("../../src/resources/policies.js");
