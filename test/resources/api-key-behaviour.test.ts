@@ -1,11 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { StateEntry } from "../../src/engine/types.js";
-import {
-  apiKeyArn,
-  apiKeyHandler as key,
-  apiKeyKind,
-  readApiKeyValue,
-} from "../../src/resources/api-key.js";
+import type * as ApiKeyModule from "../../src/resources/api-key.js";
 import { kindWorld, type KindWorld } from "./kind-ctx.js";
 
 /**
@@ -13,8 +8,15 @@ import { kindWorld, type KindWorld } from "./kind-ctx.js";
  * ours; a retried create that made two keeps the oldest; its value is never read unasked.
  */
 
+/** Loaded afresh for each test: the kind's table is evaluated once per load. */
+let m: typeof ApiKeyModule;
+beforeEach(async () => {
+  vi.resetModules();
+  m = await import("../../src/resources/api-key.js");
+});
+
 const TAG = { key: "serverless-automation:stack", value: "shop-production" };
-const props = (over: Partial<Parameters<typeof apiKeyKind.diff>[0]> = {}) => ({
+const props = (over: Partial<ApiKeyModule.ApiKeyProps> = {}) => ({
   name: "shop-production-key",
   description: "The stack's API key",
   stackTag: TAG,
@@ -41,17 +43,17 @@ function put(w: KindWorld, id: string, name: string, tags: Record<string, string
 
 describe("API key", () => {
   it("is recorded as apigateway-api-key, shown by its name; its ARN as tagging takes it", () => {
-    expect(apiKeyKind.kind).toBe("apigateway-api-key");
-    expect(key.label).toBe("API key");
-    expect(key.displayId(props())).toBe("shop-production-key");
-    expect(apiKeyArn("aws-cn", "cn-north-1", "k1")).toBe(
+    expect(m.apiKeyKind.kind).toBe("apigateway-api-key");
+    expect(m.apiKeyHandler.label).toBe("API key");
+    expect(m.apiKeyHandler.displayId(props())).toBe("shop-production-key");
+    expect(m.apiKeyArn("aws-cn", "cn-north-1", "k1")).toBe(
       "arn:aws-cn:apigateway:cn-north-1::/apikeys/k1",
     );
   });
 
   it("create: enabled, described and tagged at birth; outputs never hold its value", async () => {
     const w = kindWorld();
-    const o = await key.create(w.ctx, props());
+    const o = await m.apiKeyHandler.create(w.ctx, props());
     expect(w.inputs("CreateApiKey")).toEqual([
       {
         name: "shop-production-key",
@@ -75,7 +77,7 @@ describe("API key", () => {
     const w = kindWorld();
     put(w, "old", "shop-production-key", { [TAG.key]: TAG.value }, 1);
     put(w, "mid", "shop-production-key", { [TAG.key]: TAG.value }, 2);
-    const o = await key.create(w.ctx, props());
+    const o = await m.apiKeyHandler.create(w.ctx, props());
     expect(o.id).toBe("old");
     expect(o.current.tags).toEqual({ [TAG.key]: TAG.value, project: "shop" });
     const deleted = w.inputs("DeleteApiKey").map((i) => i.apiKey);
@@ -89,35 +91,35 @@ describe("API key", () => {
     put(w, "theirs", "shop-production-key", { [TAG.key]: "other-stack" }, 1);
     put(w, "prefix", "shop-production-key-2", { [TAG.key]: TAG.value }, 2);
     put(w, "untagged", "shop-production-key", {}, 3);
-    expect(await key.observe(w.ctx, props(), undefined)).toBeUndefined();
+    expect(await m.apiKeyHandler.observe(w.ctx, props(), undefined)).toBeUndefined();
     put(w, "newer", "shop-production-key", { [TAG.key]: TAG.value }, 20);
     put(w, "ours", "shop-production-key", { [TAG.key]: TAG.value }, 10);
-    const o = await key.observe(w.ctx, props(), undefined);
+    const o = await m.apiKeyHandler.observe(w.ctx, props(), undefined);
     expect(o).toEqual({
       id: "ours",
       outputs: { id: "ours", name: "shop-production-key" },
       current: { enabled: false, tags: { [TAG.key]: TAG.value } },
     });
-    expect(key.tagsOf?.(o!)).toEqual({ [TAG.key]: TAG.value });
+    expect(m.apiKeyHandler.tagsOf?.(o!)).toEqual({ [TAG.key]: TAG.value });
   });
 
   it("read with a record: that key by id, without its value; gone: looked up by name", async () => {
     const w = kindWorld();
     put(w, "k1", "renamed", {}, 1);
-    const o = await key.observe(w.ctx, props(), entry("k1"));
+    const o = await m.apiKeyHandler.observe(w.ctx, props(), entry("k1"));
     expect(o?.id).toBe("k1");
     expect(w.inputs("GetApiKey")).toEqual([{ apiKey: "k1", includeValue: false }]);
     expect(w.inputs("GetApiKeys")).toEqual([]);
-    expect(await key.observe(w.ctx, props(), entry("missing"))).toBeUndefined();
+    expect(await m.apiKeyHandler.observe(w.ctx, props(), entry("missing"))).toBeUndefined();
     expect(w.inputs("GetApiKeys")).toHaveLength(1);
   });
 
   it("diff: disabled, and missing tags; fixes enable it and tag it by its ARN", async () => {
     const w = kindWorld();
     put(w, "k1", "shop-production-key", { [TAG.key]: TAG.value }, 1);
-    const o = (await key.observe(w.ctx, props(), entry("k1")))!;
-    expect(key.diff(props(), o).fields).toEqual(["enabled", "tags"]);
-    await key.update(w.ctx, props(), o, { fields: ["enabled", "tags"] });
+    const o = (await m.apiKeyHandler.observe(w.ctx, props(), entry("k1")))!;
+    expect(m.apiKeyHandler.diff(props(), o).fields).toEqual(["enabled", "tags"]);
+    await m.apiKeyHandler.update(w.ctx, props(), o, { fields: ["enabled", "tags"] });
     expect(w.inputs("UpdateApiKey")).toEqual([
       { apiKey: "k1", patchOperations: [{ op: "replace", path: "/enabled", value: "true" }] },
     ]);
@@ -127,18 +129,32 @@ describe("API key", () => {
         tags: { [TAG.key]: TAG.value, project: "shop" },
       },
     ]);
-    const after = (await key.observe(w.ctx, props(), entry("k1")))!;
-    expect(key.diff(props(), after).fields).toEqual([]);
+    const after = (await m.apiKeyHandler.observe(w.ctx, props(), entry("k1")))!;
+    expect(m.apiKeyHandler.diff(props(), after).fields).toEqual([]);
+  });
+
+  it("keys listed without tags or a creation date are not ours, and do not stop the read", async () => {
+    const w = kindWorld();
+    put(w, "ours", "shop-production-key", { [TAG.key]: TAG.value }, 5);
+    const original = w.fake.apigateway.operations.GetApiKeys!;
+    w.fake.apigateway.operations.GetApiKeys = async (i, c) => {
+      const out = (await original(i, c)) as { items: Record<string, unknown>[] };
+      const bare = { id: "bare", name: "shop-production-key", enabled: true };
+      const undated = { ...out.items[0], createdDate: undefined };
+      return { items: [bare, undated, ...out.items] };
+    };
+    const o = await m.apiKeyHandler.observe(w.ctx, props(), undefined);
+    expect(o?.id).toBe("ours");
   });
 
   it("exists, delete, and the value read only when asked for", async () => {
     const w = kindWorld();
     put(w, "k1", "shop-production-key", {}, 1);
-    expect(await key.exists!(w.ctx, entry("k1"))).toBe(true);
-    expect(await readApiKeyValue(w.ctx, "k1")).toBe("value-k1");
+    expect(await m.apiKeyHandler.exists!(w.ctx, entry("k1"))).toBe(true);
+    expect(await m.readApiKeyValue(w.ctx, "k1")).toBe("value-k1");
     expect(w.inputs("GetApiKey").at(-1)).toEqual({ apiKey: "k1", includeValue: true });
-    await key.destroy(w.ctx, entry("k1"));
+    await m.apiKeyHandler.destroy(w.ctx, entry("k1"));
     expect(w.inputs("DeleteApiKey")).toEqual([{ apiKey: "k1" }]);
-    expect(await key.exists!(w.ctx, entry("k1"))).toBe(false);
+    expect(await m.apiKeyHandler.exists!(w.ctx, entry("k1"))).toBe(false);
   });
 });

@@ -189,6 +189,49 @@ describe("IAM role", () => {
     expect(m.roleHandler.diff(want, after).fields).toEqual([]);
   });
 
+  it("read: a role whose policies cannot be listed (being deleted) is not there", async () => {
+    for (const operation of ["ListRolePolicies", "ListAttachedRolePolicies"]) {
+      const w = await made();
+      w.fake.inject({
+        operation,
+        times: 1,
+        error: () => awsError("IAM", "NoSuchEntity", "The role cannot be found.", 404),
+      });
+      expect(await m.roleHandler.observe(w.ctx, props(), undefined)).toBeUndefined();
+    }
+  });
+
+  it("read: attached policies in name order, whatever order IAM lists them in", async () => {
+    const w = await made(props({ managed: [MANAGED, OTHER] }));
+    const o = (await m.roleHandler.observe(w.ctx, props(), undefined))!;
+    expect(o.current.managed).toEqual([OTHER, MANAGED]);
+  });
+
+  it("managed policies: only those not wanted are detached, only those missing attached", async () => {
+    const basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+    const w = await made(props({ managed: [OTHER, MANAGED] }));
+    const want = props({ managed: [MANAGED, basic] });
+    const o = (await m.roleHandler.observe(w.ctx, want, undefined))!;
+    await m.roleHandler.update(w.ctx, want, o, { fields: ["managedPolicies"] });
+    expect(w.inputs("DetachRolePolicy")).toEqual([
+      { RoleName: "shop-production-api", PolicyArn: OTHER },
+    ]);
+    expect(w.inputs("AttachRolePolicy")).toEqual([
+      { RoleName: "shop-production-api", PolicyArn: basic },
+    ]);
+  });
+
+  it("a role that should have no inline policy: every inline policy found is removed", async () => {
+    const w = await made();
+    const want = props({ inline: undefined });
+    const o = (await m.roleHandler.observe(w.ctx, want, undefined))!;
+    expect(m.roleHandler.diff(want, o).fields).toEqual(["extraPolicies"]);
+    await m.roleHandler.update(w.ctx, want, o, { fields: ["extraPolicies"] });
+    expect(w.inputs("DeleteRolePolicy")).toEqual([
+      { RoleName: "shop-production-api", PolicyName: "main" },
+    ]);
+  });
+
   it("a role without an inline policy: the policy fix puts none", async () => {
     const w = await made(props({ inline: undefined }));
     const o = (await m.roleHandler.observe(w.ctx, props({ inline: undefined }), undefined))!;

@@ -1,23 +1,30 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { StateEntry } from "../../src/engine/types.js";
-import { alarmTopicPolicy, topicHandler, topicKind } from "../../src/resources/topic.js";
+import type * as TopicModule from "../../src/resources/topic.js";
 import { awsError } from "../fake-aws/index.js";
 import { kindWorld } from "./kind-ctx.js";
 
 /** The alarm topic on its own: its policy, the calls that make, repair and delete it. */
 
+/** Loaded afresh for each test: the kind's table is evaluated once per load. */
+let m: typeof TopicModule;
+beforeEach(async () => {
+  vi.resetModules();
+  m = await import("../../src/resources/topic.js");
+});
+
 const ARN = "arn:aws:sns:us-east-1:123456789012:shop-production-alarms";
 const KEY = "arn:aws:kms:us-east-1:123456789012:alias/shop-production";
 const ALARM = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:shop-production-5xx";
 const policy = (alarmArns = [ALARM]) =>
-  alarmTopicPolicy({
+  m.alarmTopicPolicy({
     topicArn: ARN,
     partition: "aws",
     region: "us-east-1",
     account: "123456789012",
     alarmArns,
   });
-const props = (over: Partial<Parameters<typeof topicKind.diff>[0]> = {}) => ({
+const props = (over: Partial<TopicModule.TopicProps> = {}) => ({
   name: "shop-production-alarms",
   arn: ARN,
   kmsKeyArn: KEY,
@@ -45,14 +52,14 @@ describe("SNS topic", () => {
         },
       ],
     });
-    expect(topicKind.kind).toBe("sns-topic");
-    expect(topicHandler.label).toBe("SNS topic");
-    expect(topicHandler.displayId(props())).toBe("shop-production-alarms");
+    expect(m.topicKind.kind).toBe("sns-topic");
+    expect(m.topicHandler.label).toBe("SNS topic");
+    expect(m.topicHandler.displayId(props())).toBe("shop-production-alarms");
   });
 
   it("create: one call with its key, policy and tags; read back by its ARN", async () => {
     const w = kindWorld();
-    const o = await topicHandler.create(w.ctx, props());
+    const o = await m.topicHandler.create(w.ctx, props());
     expect(w.inputs("CreateTopic")).toEqual([
       {
         Name: "shop-production-alarms",
@@ -66,14 +73,14 @@ describe("SNS topic", () => {
       outputs: { name: "shop-production-alarms", arn: ARN, kmsKeyArn: KEY },
       current: { kmsKeyId: KEY, policy: JSON.stringify(policy()), tags: { project: "shop" } },
     });
-    expect(topicHandler.tagsOf?.(o)).toEqual({ project: "shop" });
+    expect(m.topicHandler.tagsOf?.(o)).toEqual({ project: "shop" });
   });
 
   it("a topic of that name with other settings is adopted and converged", async () => {
     const w = kindWorld();
-    await topicHandler.create(w.ctx, props({ policy: policy([]) }));
+    await m.topicHandler.create(w.ctx, props({ policy: policy([]) }));
     w.fake.resetCalls();
-    await topicHandler.create(w.ctx, props());
+    await m.topicHandler.create(w.ctx, props());
     expect(w.inputs("SetTopicAttributes")).toEqual([
       { TopicArn: ARN, AttributeName: "Policy", AttributeValue: JSON.stringify(policy()) },
     ]);
@@ -86,7 +93,7 @@ describe("SNS topic", () => {
       times: 1,
       error: () => awsError("SNS", "InvalidParameterException", "Invalid parameter: Name"),
     });
-    await expect(topicHandler.create(w.ctx, props())).rejects.toMatchObject({
+    await expect(m.topicHandler.create(w.ctx, props())).rejects.toMatchObject({
       name: "InvalidParameterException",
     });
     w.fake.inject({
@@ -94,46 +101,57 @@ describe("SNS topic", () => {
       times: 1,
       error: () => awsError("SNS", "AuthorizationErrorException", "already exists with different"),
     });
-    await expect(topicHandler.create(w.ctx, props())).rejects.toMatchObject({
+    await expect(m.topicHandler.create(w.ctx, props())).rejects.toMatchObject({
       name: "AuthorizationErrorException",
     });
   });
 
   it("read: none when it is not there (tags or not)", async () => {
     const w = kindWorld();
-    expect(await topicHandler.observe(w.ctx, props(), undefined)).toBeUndefined();
+    expect(await m.topicHandler.observe(w.ctx, props(), undefined)).toBeUndefined();
     expect(w.inputs("GetTopicAttributes")).toEqual([{ TopicArn: ARN }]);
     expect(w.inputs("ListTagsForResource")).toEqual([{ ResourceArn: ARN }]);
-    expect(await topicHandler.exists!(w.ctx, entry(ARN))).toBe(false);
-    await topicHandler.create(w.ctx, props());
-    expect(await topicHandler.exists!(w.ctx, entry(ARN))).toBe(true);
+    expect(await m.topicHandler.exists!(w.ctx, entry(ARN))).toBe(false);
+    await m.topicHandler.create(w.ctx, props());
+    expect(await m.topicHandler.exists!(w.ctx, entry(ARN))).toBe(true);
   });
 
   it("read: an answer without attributes or tags reads as none set", async () => {
     const w = kindWorld();
-    await topicHandler.create(w.ctx, props());
+    await m.topicHandler.create(w.ctx, props());
     w.fake.sns.operations.GetTopicAttributes = () => ({});
     w.fake.sns.operations.ListTagsForResource = () => ({});
-    expect((await topicHandler.observe(w.ctx, props(), undefined))?.current).toEqual({
+    expect((await m.topicHandler.observe(w.ctx, props(), undefined))?.current).toEqual({
       kmsKeyId: undefined,
       policy: undefined,
       tags: {},
     });
   });
 
+  it("read: tags that cannot be listed (the topic going) read as none", async () => {
+    const w = kindWorld();
+    await m.topicHandler.create(w.ctx, props());
+    w.fake.inject({
+      operation: "ListTagsForResource",
+      times: 1,
+      error: () => awsError("SNS", "NotFound", "Topic does not exist", 404),
+    });
+    expect((await m.topicHandler.observe(w.ctx, props(), undefined))?.current.tags).toEqual({});
+  });
+
   it("diff names each drift; fixes set each attribute and tag", async () => {
     const w = kindWorld();
-    await topicHandler.create(w.ctx, props());
-    const o = (await topicHandler.observe(w.ctx, props(), undefined))!;
-    expect(topicHandler.diff(props(), o).fields).toEqual([]);
+    await m.topicHandler.create(w.ctx, props());
+    const o = (await m.topicHandler.observe(w.ctx, props(), undefined))!;
+    expect(m.topicHandler.diff(props(), o).fields).toEqual([]);
     const other = props({
       kmsKeyArn: `${KEY}-2`,
       policy: policy([ALARM, `${ALARM}-2`]),
       tags: { project: "shop", team: "a" },
     });
-    expect(topicHandler.diff(other, o).fields).toEqual(["encryption", "policy", "tags"]);
+    expect(m.topicHandler.diff(other, o).fields).toEqual(["encryption", "policy", "tags"]);
     w.fake.resetCalls();
-    await topicHandler.update(w.ctx, other, o, { fields: ["encryption", "policy", "tags"] });
+    await m.topicHandler.update(w.ctx, other, o, { fields: ["encryption", "policy", "tags"] });
     expect(w.inputs("SetTopicAttributes")).toEqual([
       { TopicArn: ARN, AttributeName: "KmsMasterKeyId", AttributeValue: `${KEY}-2` },
       {
@@ -155,9 +173,9 @@ describe("SNS topic", () => {
 
   it("destroy deletes it by ARN", async () => {
     const w = kindWorld();
-    await topicHandler.create(w.ctx, props());
-    await topicHandler.destroy(w.ctx, entry(ARN));
+    await m.topicHandler.create(w.ctx, props());
+    await m.topicHandler.destroy(w.ctx, entry(ARN));
     expect(w.inputs("DeleteTopic")).toEqual([{ TopicArn: ARN }]);
-    expect(await topicHandler.exists!(w.ctx, entry(ARN))).toBe(false);
+    expect(await m.topicHandler.exists!(w.ctx, entry(ARN))).toBe(false);
   });
 });
