@@ -19,9 +19,9 @@ export default {
   htmlReporter: { fileName: "reports/mutation/mutation.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   concurrency: 2,
-  // handler/, src/aws and src/engine score 96 % together (reports/stryker-incremental.json): a
-  // change that lets their score fall under 90 % fails the run, and so CI.
-  thresholds: { high: 95, low: 90, break: 90 },
+  // `npm run test:mutation:ci` scores every file in `mutate` (reports/stryker-incremental.json
+  // keeps the results of files unchanged since): a score under 85 % fails the run, and so CI.
+  thresholds: { high: 95, low: 90, break: 85 },
   // A static mutant (code run once, when a module loads or in a suite's beforeAll) would rerun
   // every test; they are reported as ignored, not counted.
   ignoreStatic: true,
