@@ -6,5 +6,4 @@ import base from "./stryker.config.mjs";
 export default {
   ...base,
   vitest: { configFile: "vitest.stryker-unit.config.ts" },
-  concurrency: 1,
 };

@@ -15,7 +15,7 @@ export default defineConfig({
   test: {
     ...full.test,
     include: [
-      "test/mutation/**/*.test.ts",
+      "test/handler/**/*.test.ts",
       "test/resources/**/*.test.ts",
       "test/state/**/*.test.ts",
       "test/engine/**/*.test.ts",
