@@ -1,8 +1,28 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { isValidStage, PROJECT, STAGE_RULE, validateSettings, type Settings } from "./config.js";
+import { isValidStage, PROJECT, STAGE_RULE, type Origins, type Settings } from "./config.js";
 import { UserError } from "./errors.js";
-import { isAccountId } from "./state/location.js";
+import {
+  checkAcross,
+  checkValues,
+  FILE_KEYS,
+  fileKey,
+  SCHEMA,
+  SETTING_KEYS,
+  type Field,
+  type LocationKey,
+  type SettingKey,
+} from "./settings.js";
+import {
+  describeValue,
+  didYouMean,
+  INVALID,
+  Problems,
+  settingsError,
+  unknownField,
+} from "./value-types.js";
+
+type SchemaKey = keyof typeof SCHEMA;
 
 export const CONFIG_FILE_NAME = `${PROJECT}.config.json`;
 
@@ -16,43 +36,9 @@ export interface FileSettings {
   /** The account that owns the state bucket, when it is not the caller's. */
   stateBucketOwner?: string;
   settings: Partial<Settings>;
+  /** Where in the file each of `settings` is written, for messages: `stages.dev.memoryMb`. */
+  origins: Origins;
 }
-
-/** File field → Settings field (the file says `tags`, the code says extraTags). */
-const FIELDS: Record<string, keyof Settings | "name" | "region" | "state" | "stateBucketOwner"> = {
-  name: "name",
-  region: "region",
-  state: "state",
-  stateBucketOwner: "stateBucketOwner",
-  runtime: "runtime",
-  memoryMb: "memoryMb",
-  timeoutSeconds: "timeoutSeconds",
-  logRetentionDays: "logRetentionDays",
-  logLevel: "logLevel",
-  throttleRateLimit: "throttleRateLimit",
-  throttleBurstLimit: "throttleBurstLimit",
-  corsOrigin: "corsOrigin",
-  errorRateThresholdPercent: "errorRateThresholdPercent",
-  throttlesThreshold: "throttlesThreshold",
-  tableMaxReadUnits: "tableMaxReadUnits",
-  tableMaxWriteUnits: "tableMaxWriteUnits",
-  reservedConcurrency: "reservedConcurrency",
-  api5xxRateThresholdPercent: "api5xxRateThresholdPercent",
-  apiRequestsThreshold: "apiRequestsThreshold",
-  tags: "extraTags",
-  alarmEmail: "alarmEmail",
-  auth: "auth",
-  apiKeyRateLimit: "apiKeyRateLimit",
-  apiKeyBurstLimit: "apiKeyBurstLimit",
-  apiKeyDailyQuota: "apiKeyDailyQuota",
-  cognitoUserPoolArn: "cognitoUserPoolArn",
-  waf: "waf",
-  wafRateLimit: "wafRateLimit",
-  handler: "handler",
-  routes: "routes",
-  table: "table",
-  environment: "environment",
-};
 
 /** The environment variable that names the config file when --config does not. */
 export const CONFIG_ENV = "SERVERLESS_AUTOMATION_CONFIG";
@@ -119,94 +105,117 @@ export async function loadConfigFile(
   return { file, ...parsed };
 }
 
-/** Validates a parsed config file and returns the settings for one stage (stage over top level). */
+const FIELDS_HINT =
+  'The Configuration section of the README lists every field; "stages.<name>" takes the same ones per stage.';
+
+/** One level of the file (the top, or a stage's) as read: its good values and where each is. */
+interface Level {
+  readonly values: Partial<Record<SchemaKey, unknown>>;
+  readonly origins: Partial<Record<SchemaKey, string>>;
+}
+
+/**
+ * Validates a parsed config file and returns the settings for one stage (stage over top level).
+ * Reports every problem at once: each level's values checked where they are written
+ * (`stages.dev.memoryMb`), the rules between fields on the stage's merged settings.
+ */
 export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME): FileSettings {
-  const fail = (where: string, why: string): never => {
-    throw new UserError(`Invalid ${name}: ${where} ${why}.`, {
-      hint: `Known fields: ${Object.keys(FIELDS).join(", ")}, and "stages" with the same fields per stage.`,
+  const problems = new Problems();
+  if (!isObject(raw)) {
+    throw new UserError(`Invalid ${name}: the file must hold a JSON object.`, {
+      hint: 'Write the settings as one object, e.g. { "memoryMb": 512, "stages": { "dev": {} } }.',
     });
-  };
-  if (!isObject(raw)) return fail("the file", "must hold a JSON object");
-  const pick = (o: Record<string, unknown>, where: string): FileSettings => {
-    const out: FileSettings = { settings: {} };
-    for (const [k, v] of Object.entries(o)) {
-      if (k === "$schema" || (k === "stages" && where === "")) continue;
-      const target = FIELDS[k];
-      if (!target) fail(`${where}${k}`, "is not a known field");
-      if (target === "name" && where !== "") {
-        fail(`${where}${k}`, "is set once, at the top level (a project has one name)");
-      }
-      if (target === "name" || target === "region" || target === "state") {
-        if (typeof v !== "string" || v === "") fail(`${where}${k}`, "must be a string");
-        out[target] = v as string;
-      } else if (target === "stateBucketOwner") {
-        if (!isAccountId(v)) fail(`${where}${k}`, "must be a 12-digit AWS account id (a string)");
-        out[target] = v as string;
-      } else {
-        (out.settings as Record<string, unknown>)[target as string] = v;
-      }
-    }
-    // Type and range checks, naming the field as it is written in the file.
-    try {
-      validateSettings(out.settings);
-    } catch (err) {
-      const m = /^Invalid settings: (\w+)(\.\S+)? (.*)\.$/.exec((err as Error).message);
-      if (m) {
-        const field = Object.entries(FIELDS).find(([, t]) => t === m[1])?.[0] ?? m[1];
-        fail(`${where}${field}${m[2] ?? ""}`, m[3] ?? "");
-      }
-      throw err;
-    }
-    return out;
-  };
-  const top = pick(raw, "");
+  }
+  const top = readLevel(raw, "", problems);
   const stages = raw.stages;
-  if (stages !== undefined && !isObject(stages)) fail("stages", "must be an object of stage names");
+  if (stages !== undefined && !isObject(stages)) {
+    problems.add("stages", `must be an object of stage names, got ${describeValue(stages)}`);
+  }
   // A key no stage can have would be ignored on every run: most likely a typo.
   for (const key of Object.keys(isObject(stages) ? stages : {})) {
     if (!isValidStage(key)) {
-      throw new UserError(
-        `Invalid ${name}: stages.${key} can never apply: "${key}" is not a valid stage name.`,
-        { hint: `Rename it: a stage is ${STAGE_RULE}.` },
+      problems.add(
+        `stages.${key}`,
+        `can never apply: "${key}" is not a valid stage name`,
+        `Rename it: a stage is ${STAGE_RULE}.`,
       );
     }
   }
   const perStage = isObject(stages) ? stages[stage] : undefined;
-  if (perStage !== undefined && !isObject(perStage)) fail(`stages.${stage}`, "must be an object");
-  const own = isObject(perStage) ? pick(perStage, `stages.${stage}.`) : { settings: {} };
+  if (perStage !== undefined && !isObject(perStage)) {
+    problems.add(`stages.${stage}`, `must be an object, got ${describeValue(perStage)}`);
+  }
+  const own = isObject(perStage)
+    ? readLevel(perStage, `stages.${stage}.`, problems)
+    : { values: {}, origins: {} };
+  const merged = mergeLevels(top, own);
+  const settings: Record<string, unknown> = {};
+  const origins: Origins = {};
+  for (const key of SETTING_KEYS) {
+    if (merged.values[key] === undefined) continue;
+    settings[key] = merged.values[key];
+    origins[key] = merged.origins[key];
+  }
+  // The rules between fields hold for what the stage gets, whichever level says what.
+  const named = (key: SettingKey) => origins[key] ?? fileKey(key);
+  checkAcross(checkValues(settings, named, problems), named, problems);
+  if (problems.size > 0) throw settingsError(problems, name);
+  const at = merged.values as Partial<Record<LocationKey, string>>;
   return {
-    ...(top.name !== undefined ? { name: top.name } : {}),
-    region: own.region ?? top.region,
-    ...(own.state !== undefined || top.state !== undefined
-      ? { state: own.state ?? top.state }
-      : {}),
+    ...(at.name !== undefined ? { name: at.name } : {}),
+    region: at.region,
+    ...(at.state !== undefined ? { state: at.state } : {}),
     // The owner goes with the state it is written next to: a stage's own state does not take
     // the top level's owner.
     ...stateBucketOwnerOf(top, own),
-    settings: {
-      ...top.settings,
-      ...own.settings,
-      extraTags: { ...(top.settings.extraTags ?? {}), ...(own.settings.extraTags ?? {}) },
-      ...merged(top.settings, own.settings, "environment"),
-      ...merged(top.settings, own.settings, "table"),
-    },
+    settings: settings as Partial<Settings>,
+    origins,
   };
 }
 
-function stateBucketOwnerOf(top: FileSettings, own: FileSettings): Partial<FileSettings> {
-  const owner =
-    own.stateBucketOwner ?? (own.state === undefined ? top.stateBucketOwner : undefined);
-  return owner !== undefined ? { stateBucketOwner: owner } : {};
+/** A level's fields: unknown ones and wrong values reported, the good ones kept as written. */
+function readLevel(o: Record<string, unknown>, where: string, problems: Problems): Level {
+  const values: Partial<Record<SchemaKey, unknown>> = {};
+  const origins: Partial<Record<SchemaKey, string>> = {};
+  const known = [...FILE_KEYS.keys(), ...(where === "" ? ["stages"] : [])];
+  for (const [k, v] of Object.entries(o)) {
+    if (k === "$schema" || (k === "stages" && where === "")) continue;
+    const key = FILE_KEYS.get(k);
+    if (key === undefined) {
+      const far = didYouMean(k, known) === undefined;
+      problems.add(`${where}${k}`, unknownField(k, known), far ? FIELDS_HINT : undefined);
+      continue;
+    }
+    const field: Field<unknown> = SCHEMA[key];
+    if (field.inherit === "top" && where !== "") {
+      problems.add(`${where}${k}`, "is set once, at the top level (a project has one name)");
+      continue;
+    }
+    if (field.type.check(v, `${where}${k}`, problems) === INVALID) continue;
+    values[key] = v;
+    origins[key] = `${where}${k}`;
+  }
+  return { values, origins };
 }
 
-/** A stage's object field adds to (and overrides members of) the top level's. */
-function merged<K extends "environment" | "table">(
-  top: Partial<Settings>,
-  own: Partial<Settings>,
-  key: K,
-): Partial<Settings> {
-  if (top[key] === undefined && own[key] === undefined) return {};
-  return { [key]: { ...(top[key] ?? {}), ...(own[key] ?? {}) } };
+/** What the stage gets: each field inherited from the top level as its row says. */
+function mergeLevels(top: Level, own: Level): Level {
+  const values: Partial<Record<SchemaKey, unknown>> = {};
+  const origins: Partial<Record<SchemaKey, string>> = {};
+  for (const key of Object.keys(SCHEMA) as SchemaKey[]) {
+    const [t, o] = [top.values[key], own.values[key]];
+    if (t === undefined && o === undefined) continue;
+    values[key] = SCHEMA[key].inherit === "merge" ? { ...(t ?? {}), ...(o ?? {}) } : (o ?? t);
+    origins[key] = own.origins[key] ?? top.origins[key];
+  }
+  return { values, origins };
+}
+
+function stateBucketOwnerOf(top: Level, own: Level): { stateBucketOwner?: string } {
+  const owner =
+    own.values.stateBucketOwner ??
+    (own.values.state === undefined ? top.values.stateBucketOwner : undefined);
+  return typeof owner === "string" ? { stateBucketOwner: owner } : {};
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

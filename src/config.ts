@@ -1,38 +1,37 @@
 import path from "node:path";
 import { UserError } from "./errors.js";
-import { parseRoutes } from "./routes.js";
+import { DEFAULT_NAME, PROJECT, PROJECT_TAG_KEY, STACK_TAG_KEY } from "./project.js";
 import {
+  checkAcross,
+  checkValues,
+  fileKey,
+  NAME_RULE,
+  SCHEMA,
+  type KeyAttribute,
+  type KeyType,
+  type SettingKey,
+  type Settings,
+  type TableSettings,
+} from "./settings.js";
+import {
+  defaultStatePath,
   isRemoteState,
   legacyS3Location,
+  legacyStatePath,
   parseS3Location,
   stateBucketOwnerFor,
 } from "./state/location.js";
+import type { RecordedAlarmEmail } from "./state/store.js";
+import { Problems, settingsError } from "./value-types.js";
 
-/** The tool's own name: its config file, state directory and tag keys. */
-export const PROJECT = "serverless-automation";
-/**
- * The project name of a stack whose config says none: the built-in items API's, and that of
- * every stack deployed before projects had names, so that those are still found.
- */
-export const DEFAULT_NAME = PROJECT;
-/** The tag key that marks a resource as belonging to one stack (project + stage). */
-export const STACK_TAG_KEY = `${PROJECT}:stack`;
-/** The tag that names the project a resource belongs to (with the stack tag: its owner). */
-export const PROJECT_TAG_KEY = "project";
+// Declared in the modules below config (project.ts, settings.ts, state/), and exported here
+// too, for the modules that take everything about the configuration from config.ts.
+export { PROJECT, STACK_TAG_KEY } from "./project.js";
+export { AUTH_MODES, DEFAULT_SETTINGS, SUPPORTED_RUNTIMES } from "./settings.js";
+export type { AuthMode, Settings, TableAccess, TableSettings } from "./settings.js";
+export type { RecordedAlarmEmail } from "./state/store.js";
+
 export const API_STAGE_NAME = "prod";
-
-/** Lambda runtimes we deploy to, with the date AWS deprecates them (Lambda.2). */
-export const SUPPORTED_RUNTIMES: Record<string, string> = {
-  "nodejs22.x": "2027-04-30",
-  "nodejs24.x": "2028-04-30",
-};
-const DEPRECATED_RUNTIMES = ["nodejs20.x", "nodejs18.x", "nodejs16.x", "nodejs14.x", "nodejs12.x"];
-
-/** CloudWatch Logs accepts only these retention values. */
-export const RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
-  3653,
-];
 
 export const KNOWN_REGIONS = [
   "us-east-1", "us-east-2", "us-west-1", "us-west-2",
@@ -47,95 +46,6 @@ export const KNOWN_REGIONS = [
   "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1",
 ]; // prettier-ignore
 
-/** Settings a user may change; everything else is derived. */
-export interface Settings {
-  /** Lambda runtime identifier, e.g. nodejs22.x. */
-  runtime: string;
-  /** Lambda memory in MB (128–10240). */
-  memoryMb: number;
-  /** Lambda timeout in seconds (1–900; API Gateway itself gives up after 29 s). */
-  timeoutSeconds: number;
-  /** Retention of every log group, in days (a CloudWatch Logs allowed value). */
-  logRetentionDays: number;
-  /** The handler's LOG_LEVEL. */
-  logLevel: "debug" | "info" | "warn" | "error";
-  /** API Gateway stage throttling: steady requests per second. */
-  throttleRateLimit: number;
-  /** API Gateway stage throttling: burst. */
-  throttleBurstLimit: number;
-  /** Access-Control-Allow-Origin the handler sends. */
-  corsOrigin: string;
-  /** Error-rate alarm threshold, percent of invocations. */
-  errorRateThresholdPercent: number;
-  /** Throttles alarm threshold, count in five minutes. */
-  throttlesThreshold: number;
-  /**
-   * The table's on-demand maximum read request units per second, past which DynamoDB throttles
-   * reads; -1: no maximum of its own (the account's per-table quota still applies).
-   */
-  tableMaxReadUnits: number;
-  /** The same for write request units. */
-  tableMaxWriteUnits: number;
-  /**
-   * Concurrency reserved for the function (also its ceiling); undefined: none, the function
-   * shares the account's unreserved pool. 0 stops every invocation.
-   */
-  reservedConcurrency: number | undefined;
-  /** API 5XX-rate alarm threshold, percent of requests in five minutes. */
-  api5xxRateThresholdPercent: number;
-  /**
-   * API request-count alarm threshold, requests in five minutes; undefined: as many as the stage
-   * throttle lets through in five minutes (see apiRequestsThreshold()).
-   */
-  apiRequestsThreshold: number | undefined;
-  /** Extra tags on every resource. */
-  extraTags: Record<string, string>;
-  /** Address subscribed to alarm notifications, if any. */
-  alarmEmail: string | undefined;
-  /** Who may call the API: signed IAM callers, holders of an API key, or anyone. */
-  auth: AuthMode;
-  /** api-key: steady requests per second allowed to each key. */
-  apiKeyRateLimit: number;
-  /** api-key: burst allowed to each key. */
-  apiKeyBurstLimit: number;
-  /** api-key: requests each key may make per day. */
-  apiKeyDailyQuota: number;
-  /** cognito: the ARN of the user pool whose ID tokens the API accepts. */
-  cognitoUserPoolArn: string | undefined;
-  /** A WAF web ACL in front of the API stage: AWS's common rule set and a per-IP rate limit. */
-  waf: boolean;
-  /** With waf: requests one IP may make in five minutes before WAF blocks it (WAF allows 10–2e9). */
-  wafRateLimit: number;
-  /**
-   * The entry module of your own handler (absolute path; the file gives it relative to itself);
-   * undefined: the built-in items API in handler/.
-   */
-  handler: string | undefined;
-  /** The API's routes, "METHOD /path"; undefined: the handler's default (see routes.ts). */
-  routes: readonly string[] | undefined;
-  /** The table's key schema, and what the function may do with the table. */
-  table: TableSettings;
-  /** Extra environment variables of the function: configuration, never secrets. */
-  environment: Record<string, string>;
-}
-
-export type KeyType = "string" | "number" | "binary";
-export interface KeyAttribute {
-  readonly name: string;
-  readonly type: KeyType;
-}
-/**
- * read-write: the item and query actions (on the table and its indexes); read-only: the read
- * ones; none: no access to the table at all.
- */
-export type TableAccess = "read-write" | "read-only" | "none";
-export const TABLE_ACCESS: readonly TableAccess[] = ["read-write", "read-only", "none"];
-export interface TableSettings {
-  readonly partitionKey: KeyAttribute;
-  readonly sortKey?: KeyAttribute | undefined;
-  readonly access: TableAccess;
-}
-
 /** DynamoDB's attribute type letter for each key type. */
 export const KEY_TYPE_LETTER: Record<KeyType, "S" | "N" | "B"> = {
   string: "S",
@@ -148,67 +58,6 @@ export function keySchemaString(t: Pick<TableSettings, "partitionKey" | "sortKey
   const key = (k: KeyAttribute, role: string) => `${k.name}:${KEY_TYPE_LETTER[k.type]}:${role}`;
   return [key(t.partitionKey, "HASH"), ...(t.sortKey ? [key(t.sortKey, "RANGE")] : [])].join(",");
 }
-
-/** The variables the tool sets itself (see functionEnvironment). */
-export const OWN_ENVIRONMENT = ["TABLE_NAME", "ENVIRONMENT", "LOG_LEVEL", "CORS_ORIGIN"];
-/** Names that look like they hold a secret: refused in the function's environment. */
-const SECRET_NAME_RE =
-  /SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL/i;
-/** Where a secret is, not what it is: DB_PASSWORD_PARAM, API_KEY_SECRET_ARN. */
-const SECRET_REFERENCE_RE = /_(PARAM|PARAMETER|ARN|NAME|PATH|ID)$/i;
-/** Lambda reserves these (AWS_*, LAMBDA_*, _HANDLER, _X_AMZN_TRACE_ID, TZ is allowed). */
-const LAMBDA_RESERVED_RE = /^(AWS_|LAMBDA_|_)/;
-/** Lambda's limit on the total size of a function's environment variables. */
-export const ENVIRONMENT_MAX_BYTES = 4096;
-
-/**
- * How callers authenticate. iam: SigV4-signed requests from principals allowed
- * execute-api:Invoke on this API; api-key: an x-api-key header, under a usage plan's rate and
- * quota; cognito: a JWT from the user pool named by cognitoUserPoolArn, in the Authorization
- * header; none: anyone who knows the URL (said on every run).
- */
-export type AuthMode = "iam" | "api-key" | "cognito" | "none";
-export const AUTH_MODES: readonly AuthMode[] = ["iam", "api-key", "cognito", "none"];
-
-const USER_POOL_ARN_RE =
-  /^arn:aws[\w-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[a-z0-9-]+_[0-9A-Za-z]+$/;
-
-export const DEFAULT_SETTINGS: Settings = {
-  runtime: "nodejs24.x",
-  memoryMb: 256,
-  timeoutSeconds: 30,
-  logRetentionDays: 14,
-  logLevel: "info",
-  throttleRateLimit: 100,
-  throttleBurstLimit: 200,
-  corsOrigin: "*",
-  errorRateThresholdPercent: 5,
-  throttlesThreshold: 1,
-  // 10 read and 5 write units per request at the default stage throttle (100 requests/s): room
-  // for items of a few KB and for bursts, while a runaway client or loop cannot run up an
-  // unbounded bill.
-  tableMaxReadUnits: 1000,
-  tableMaxWriteUnits: 500,
-  reservedConcurrency: undefined,
-  api5xxRateThresholdPercent: 5,
-  apiRequestsThreshold: undefined,
-  extraTags: {},
-  alarmEmail: undefined,
-  auth: "iam",
-  apiKeyRateLimit: 10,
-  apiKeyBurstLimit: 20,
-  apiKeyDailyQuota: 10_000,
-  cognitoUserPoolArn: undefined,
-  waf: false,
-  wafRateLimit: 2000,
-  handler: undefined,
-  routes: undefined,
-  table: { partitionKey: { name: "id", type: "string" }, access: "read-write" },
-  environment: {},
-};
-
-/** The range WAF accepts for a rate-based rule's limit (RateBasedStatement.Limit). */
-export const WAF_RATE_LIMIT_RANGE = { min: 10, max: 2_000_000_000 } as const;
 
 export interface Config {
   /** The project's name: every physical name and the stack tag derive from it. */
@@ -237,12 +86,6 @@ export interface Config {
   alarmEmailFrom: "flag" | "file" | "none" | undefined;
 }
 
-/** The alarm address as the state file records it, with where it came from. */
-export interface RecordedAlarmEmail {
-  readonly address: string;
-  readonly from: "flag" | "file";
-}
-
 export interface ConfigInput {
   stage?: string | undefined;
   region?: string | undefined;
@@ -267,6 +110,8 @@ export interface FileInput {
   state?: string | undefined;
   stateBucketOwner?: string | undefined;
   settings: Partial<Settings>;
+  /** Where in the file each of `settings` is written (see Origins). */
+  origins?: Origins | undefined;
 }
 
 const STAGE_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -300,242 +145,21 @@ export function validateRegion(region: string | undefined): string {
   return region;
 }
 
-/** The settings a command-line flag can set, and the flag. */
-const SETTING_FLAGS: Partial<Record<keyof Settings, string>> = {
-  alarmEmail: "--alarm-email",
-  auth: "--auth",
-};
+/** Where each setting's value came from, as the user wrote it: `stages.dev.memoryMb`, `--auth`. */
+export type Origins = Partial<Record<SettingKey, string>>;
 
 /**
- * `fromFlags`: the settings a flag gave, so that an error names the flag rather than the
- * config file.
+ * The settings checked, every problem at once: each value against its type (named by
+ * `origins`, else by its key), then the rules between fields on the whole. Unset ones take
+ * their defaults.
  */
-export function validateSettings(
-  input: Partial<Settings>,
-  source = "settings",
-  fromFlags: readonly string[] = [],
-): Settings {
-  const s: Settings = { ...DEFAULT_SETTINGS, ...dropUndefined(input) };
-  const bad = (field: string, why: string): never => {
-    const top = field.split(".")[0] as keyof Settings;
-    const flag = fromFlags.includes(top) ? SETTING_FLAGS[top] : undefined;
-    throw new UserError(`Invalid ${source}: ${field} ${why}.`, {
-      hint: flag ? `Fix the value of ${flag}.` : `Fix ${field} in ${PROJECT}.config.json.`,
-    });
-  };
-  if (DEPRECATED_RUNTIMES.includes(s.runtime)) {
-    throw new UserError(`The Lambda runtime ${s.runtime} is deprecated.`, {
-      hint: `Use one of: ${Object.keys(SUPPORTED_RUNTIMES).join(", ")}.`,
-    });
-  }
-  if (!(s.runtime in SUPPORTED_RUNTIMES)) {
-    bad(
-      "runtime",
-      `must be one of ${Object.keys(SUPPORTED_RUNTIMES).join(", ")} (got "${s.runtime}")`,
-    );
-  }
-  if (!isInt(s.memoryMb) || s.memoryMb < 128 || s.memoryMb > 10240) {
-    bad("memoryMb", `must be a whole number from 128 to 10240 (got ${String(s.memoryMb)})`);
-  }
-  if (!isInt(s.timeoutSeconds) || s.timeoutSeconds < 1 || s.timeoutSeconds > 900) {
-    bad("timeoutSeconds", `must be a whole number from 1 to 900 (got ${String(s.timeoutSeconds)})`);
-  }
-  if (!RETENTION_DAYS.includes(s.logRetentionDays)) {
-    bad(
-      "logRetentionDays",
-      `must be one of ${RETENTION_DAYS.join(", ")} (got ${String(s.logRetentionDays)})`,
-    );
-  }
-  if (!["debug", "info", "warn", "error"].includes(s.logLevel)) {
-    bad("logLevel", `must be debug, info, warn or error (got "${String(s.logLevel)}")`);
-  }
-  if (typeof s.throttleRateLimit !== "number" || !(s.throttleRateLimit > 0)) {
-    bad("throttleRateLimit", "must be a positive number");
-  }
-  if (!isInt(s.throttleBurstLimit) || s.throttleBurstLimit < 0) {
-    bad("throttleBurstLimit", "must be a whole number, 0 or more");
-  }
-  if (typeof s.corsOrigin !== "string" || s.corsOrigin.length === 0) {
-    bad("corsOrigin", 'must be an origin such as "https://example.com" or "*"');
-  }
-  if (
-    typeof s.errorRateThresholdPercent !== "number" ||
-    !(s.errorRateThresholdPercent > 0 && s.errorRateThresholdPercent <= 100)
-  ) {
-    bad("errorRateThresholdPercent", "must be a number above 0 and at most 100");
-  }
-  if (!isInt(s.throttlesThreshold) || s.throttlesThreshold < 1) {
-    bad("throttlesThreshold", "must be a whole number, 1 or more");
-  }
-  for (const field of ["tableMaxReadUnits", "tableMaxWriteUnits"] as const) {
-    const n = s[field];
-    if (!isInt(n) || !(n >= 1 || n === -1)) {
-      bad(field, `must be a whole number, 1 or more, or -1 for no maximum (got ${String(n)})`);
-    }
-  }
-  if (
-    s.reservedConcurrency !== undefined &&
-    (!isInt(s.reservedConcurrency) || s.reservedConcurrency < 0)
-  ) {
-    bad(
-      "reservedConcurrency",
-      `must be a whole number, 0 or more (got ${String(s.reservedConcurrency)})`,
-    );
-  }
-  if (
-    typeof s.api5xxRateThresholdPercent !== "number" ||
-    !(s.api5xxRateThresholdPercent > 0 && s.api5xxRateThresholdPercent <= 100)
-  ) {
-    bad("api5xxRateThresholdPercent", "must be a number above 0 and at most 100");
-  }
-  if (
-    s.apiRequestsThreshold !== undefined &&
-    (!isInt(s.apiRequestsThreshold) || s.apiRequestsThreshold < 1)
-  ) {
-    bad("apiRequestsThreshold", "must be a whole number, 1 or more");
-  }
-  if (typeof s.extraTags !== "object" || s.extraTags === null || Array.isArray(s.extraTags)) {
-    bad("extraTags", "must be an object of string keys and values");
-  }
-  for (const [k, v] of Object.entries(s.extraTags)) {
-    if (typeof v !== "string" || k.length === 0 || k.length > 128 || v.length > 256) {
-      bad(`extraTags.${k}`, "must be a string (keys up to 128 characters, values up to 256)");
-    }
-    if (k.startsWith("aws:") || k === "project" || k === "environment" || k === STACK_TAG_KEY) {
-      bad(`extraTags.${k}`, "is reserved");
-    }
-  }
-  if (s.alarmEmail !== undefined && !isEmailAddress(s.alarmEmail)) {
-    bad("alarmEmail", `must be an e-mail address (got "${s.alarmEmail}")`);
-  }
-  if (!AUTH_MODES.includes(s.auth)) {
-    bad(
-      "auth",
-      `must be ${AUTH_MODES.join(", ").replace(/, (?=[^,]*$)/, " or ")} (got "${String(s.auth)}")`,
-    );
-  }
-  if (typeof s.apiKeyRateLimit !== "number" || !(s.apiKeyRateLimit > 0)) {
-    bad("apiKeyRateLimit", "must be a positive number");
-  }
-  if (!isInt(s.apiKeyBurstLimit) || s.apiKeyBurstLimit < 0) {
-    bad("apiKeyBurstLimit", "must be a whole number, 0 or more");
-  }
-  if (!isInt(s.apiKeyDailyQuota) || s.apiKeyDailyQuota < 1) {
-    bad("apiKeyDailyQuota", "must be a whole number, 1 or more");
-  }
-  if (
-    s.cognitoUserPoolArn !== undefined &&
-    (typeof s.cognitoUserPoolArn !== "string" || !USER_POOL_ARN_RE.test(s.cognitoUserPoolArn))
-  ) {
-    bad(
-      "cognitoUserPoolArn",
-      `must be a user pool ARN such as arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123 (got "${String(s.cognitoUserPoolArn)}")`,
-    );
-  }
-  if (s.auth === "cognito" && s.cognitoUserPoolArn === undefined) {
-    bad(
-      "cognitoUserPoolArn",
-      'is required with "auth": "cognito" (the user pool whose tokens the API accepts)',
-    );
-  }
-  if (typeof s.waf !== "boolean") {
-    bad("waf", `must be true or false (got ${JSON.stringify(s.waf)})`);
-  }
-  const { min, max } = WAF_RATE_LIMIT_RANGE;
-  if (!isInt(s.wafRateLimit) || s.wafRateLimit < min || s.wafRateLimit > max) {
-    bad(
-      "wafRateLimit",
-      `must be a whole number of requests per five minutes from ${min} to ${max} (got ${JSON.stringify(s.wafRateLimit)})`,
-    );
-  }
-  if (s.handler !== undefined && (typeof s.handler !== "string" || s.handler.trim() === "")) {
-    bad("handler", 'must be the path of your handler\'s entry module, e.g. "src/handler.ts"');
-  }
-  if (s.routes !== undefined) {
-    if (!Array.isArray(s.routes))
-      bad("routes", 'must be a list such as ["GET /items", "POST /items"]');
-    parseRoutes(s.routes);
-    // The built-in API serves its own routes; these would replace them with nothing to answer.
-    if (s.handler === undefined)
-      bad(
-        "routes",
-        'is for a handler of your own: set it only with "handler" (the entry module that serves them), or remove routes to keep the built-in items API',
-      );
-  }
-  s.table = validateTable(s.table, bad);
-  s.environment = validateEnvironment(s.environment, bad);
+export function validateSettings(input: Partial<Settings>, origins: Origins = {}): Settings {
+  const problems = new Problems();
+  const name = (key: SettingKey) => origins[key] ?? key;
+  const s = checkValues(dropUndefined(input), name, problems);
+  checkAcross(s, name, problems);
+  if (problems.size > 0) throw settingsError(problems, "settings");
   return s;
-}
-
-type Bad = (field: string, why: string) => never;
-
-function validateKey(raw: unknown, field: string, bad: Bad): KeyAttribute {
-  // "pk" is short for { "name": "pk", "type": "string" }.
-  const k = typeof raw === "string" ? { name: raw, type: "string" } : raw;
-  if (typeof k !== "object" || k === null || Array.isArray(k)) {
-    return bad(field, 'must be an attribute name or { "name": "id", "type": "string" }');
-  }
-  const { name, type = "string", ...rest } = k as Record<string, unknown>;
-  const extra = Object.keys(rest)[0];
-  if (extra !== undefined) bad(`${field}.${extra}`, "is not a known field (name, type)");
-  if (typeof name !== "string" || name.length < 1 || name.length > 255) {
-    bad(`${field}.name`, "must be an attribute name of 1 to 255 characters");
-  }
-  if (type !== "string" && type !== "number" && type !== "binary") {
-    bad(`${field}.type`, `must be string, number or binary (got ${JSON.stringify(type)})`);
-  }
-  return { name: name as string, type: type as KeyType };
-}
-
-function validateTable(raw: unknown, bad: Bad): TableSettings {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return bad("table", "must be an object with partitionKey, sortKey and access");
-  }
-  const { partitionKey, sortKey, access, ...rest } = {
-    ...DEFAULT_SETTINGS.table,
-    ...dropUndefined(raw as Record<string, unknown>),
-  } as Record<string, unknown>;
-  const extra = Object.keys(rest)[0];
-  if (extra !== undefined)
-    bad(`table.${extra}`, "is not a known field (partitionKey, sortKey, access)");
-  const pk = validateKey(partitionKey, "table.partitionKey", bad);
-  const sk = sortKey === undefined ? undefined : validateKey(sortKey, "table.sortKey", bad);
-  if (sk && sk.name === pk.name) bad("table.sortKey.name", "must differ from the partition key's");
-  if (!TABLE_ACCESS.includes(access as TableAccess)) {
-    bad("table.access", `must be read-write, read-only or none (got ${JSON.stringify(access)})`);
-  }
-  return { partitionKey: pk, ...(sk ? { sortKey: sk } : {}), access: access as TableAccess };
-}
-
-function validateEnvironment(raw: unknown, bad: Bad): Record<string, string> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return bad("environment", "must be an object of variable names and string values");
-  }
-  let bytes = 0;
-  for (const [name, value] of Object.entries(raw)) {
-    const field = `environment.${name}`;
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
-      bad(field, "is not a valid variable name (a letter, then letters, digits and _)");
-    }
-    if (OWN_ENVIRONMENT.includes(name)) {
-      bad(field, `is set by ${PROJECT} itself and cannot be overridden`);
-    }
-    if (LAMBDA_RESERVED_RE.test(name)) bad(field, "is reserved by Lambda (AWS_*, LAMBDA_*, _*)");
-    if (SECRET_NAME_RE.test(name) && !SECRET_REFERENCE_RE.test(name)) {
-      throw new UserError(
-        `Refusing environment.${name}: it looks like a secret, and environment variables are readable by anyone who can read the function's configuration.`,
-        {
-          hint: "Keep secrets in SSM Parameter Store (SecureString) or Secrets Manager, put where it is in the environment instead (a name ending in _PARAM, _ARN, _NAME, _PATH or _ID, e.g. DB_PASSWORD_PARAM), and read it at run time.",
-        },
-      );
-    }
-    if (typeof value !== "string") bad(field, `must be a string (got ${JSON.stringify(value)})`);
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value as string);
-  }
-  if (bytes > ENVIRONMENT_MAX_BYTES) {
-    bad("environment", `is ${bytes} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`);
-  }
-  return raw as Record<string, string>;
 }
 
 /** The request-count alarm's period, in seconds. */
@@ -550,20 +174,6 @@ export function apiRequestsThreshold(
   s: Pick<Settings, "apiRequestsThreshold" | "throttleRateLimit">,
 ): number {
   return s.apiRequestsThreshold ?? Math.ceil(s.throttleRateLimit * API_REQUESTS_PERIOD_SECONDS);
-}
-
-/** The default state file of a stage in a region: one project runs a stage in several. */
-export function defaultStatePath(stage: string, region: string, cwd: string): string {
-  return path.join(stateDir(cwd), `${stage}.${region}.json`);
-}
-
-/** Where the default state file was before it named the region (moved on the next run). */
-export function legacyStatePath(stage: string, cwd: string): string {
-  return path.join(stateDir(cwd), `${stage}.json`);
-}
-
-export function stateDir(cwd: string): string {
-  return path.join(cwd, `.${PROJECT}`);
 }
 
 /** --state or the config file's "state": a file (relative to cwd) or s3://bucket/key. */
@@ -630,8 +240,7 @@ export function resolveConfig(
       extraTags: { ...(file.settings.extraTags ?? {}), ...(input.settings?.extraTags ?? {}) },
       alarmEmail: input.noAlarmEmail ? undefined : (flagEmail(input) ?? file.settings.alarmEmail),
     },
-    "settings",
-    Object.keys(flags),
+    settingOrigins(file, Object.keys(flags) as SettingKey[]),
   );
   const name = resolveName(file.name, settings);
   validateName(name, stage, region);
@@ -663,6 +272,21 @@ export function resolveConfig(
           ? "file"
           : undefined,
   };
+}
+
+/**
+ * How the user wrote each setting: a flag by its name, one from the file where the file has it
+ * (`stages.dev.auth`), else by its key in the file.
+ */
+function settingOrigins(file: FileInput, fromFlags: readonly SettingKey[]): Origins {
+  const origins: Origins = {};
+  for (const key of Object.keys(file.settings) as SettingKey[]) {
+    origins[key] = file.origins?.[key] ?? fileKey(key);
+  }
+  for (const key of fromFlags) {
+    origins[key] = SCHEMA[key].flag?.flags.split(" ")[0] ?? key;
+  }
+  return origins;
 }
 
 function flagEmail(input: ConfigInput): string | undefined {
@@ -747,6 +371,14 @@ export function stackName(id: StackId): string {
   return `${id.name}-${id.stage}`;
 }
 
+/**
+ * The role API Gateway writes logs with when this tool made it: shared by every stack of the
+ * tool in the region, whatever its project, so it derives from the region alone.
+ */
+export function apiGatewayCloudWatchRoleName(region: string): string {
+  return `${PROJECT}-apigateway-cloudwatch-${region}`;
+}
+
 export function resourceNames(
   id: StackId & { readonly account: string; readonly region: string },
 ): Names {
@@ -773,8 +405,7 @@ export function resourceNames(
     alarmTopic: `${stack}-alarms`,
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,
-    // Shared by every stack of the tool in the region, whatever its project.
-    apiGatewayCloudWatchRole: `${PROJECT}-apigateway-cloudwatch-${region}`,
+    apiGatewayCloudWatchRole: apiGatewayCloudWatchRoleName(region),
     webAcl: `${stack}-waf`,
   };
 }
@@ -785,9 +416,6 @@ export function alarmNames(n: Names): string[] {
 }
 
 const NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-export const NAME_RULE =
-  "lowercase letters, digits and single hyphens, starting with a letter (e.g. orders-api)";
-
 /** AWS's limits on the names a project's name feeds, as [what, the name, its limit]. */
 function nameLimits(n: Names): [string, string, number][] {
   return [
@@ -863,14 +491,6 @@ export function stackTags(id: StackId, extra: Record<string, string> = {}): Reco
  */
 export function ownerTags(id: StackId): Record<string, string> {
   return { [PROJECT_TAG_KEY]: id.name, [STACK_TAG_KEY]: stackName(id) };
-}
-
-export function isEmailAddress(s: unknown): boolean {
-  return typeof s === "string" && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s);
-}
-
-function isInt(n: unknown): n is number {
-  return typeof n === "number" && Number.isInteger(n);
 }
 
 function dropUndefined<T extends object>(o: T): Partial<T> {

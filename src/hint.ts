@@ -1,4 +1,5 @@
-import { PROJECT, type ConfigInput } from "./config.js";
+import type { ConfigInput } from "./config.js";
+import { PROJECT } from "./project.js";
 
 /**
  * How a command is run as printed in a hint: in a project from `init` the tool is a dev

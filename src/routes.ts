@@ -41,65 +41,85 @@ const LITERAL = /^[A-Za-z0-9._-]+$/;
 /** {name} or, last only, {name+}. */
 const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$/;
 
-const SYNTAX_HINT =
+/** How to write a route: the hint of every problem with one. */
+export const ROUTE_SYNTAX_HINT =
   'Write each route as "METHOD /path", e.g. "GET /items", "POST /items", "GET /items/{id}" or "ANY /{proxy+}"; METHOD is one of ' +
   HTTP_METHODS.join(", ") +
   ".";
 
-function fail(where: string, why: string): never {
-  throw new UserError(`Invalid routes: ${where} ${why}.`, { hint: SYNTAX_HINT });
+/** One thing wrong with a list of routes; `at` follows the list's own name: `[0] "GET x"`. */
+export interface RouteProblem {
+  readonly at: string;
+  readonly what: string;
 }
+
+type Report = (at: string, what: string) => void;
 
 /** Parses and checks a list of routes as API Gateway would accept them. */
 export function parseRoutes(list: unknown): Route[] {
+  return readRoutes(list, (at, what) => {
+    throw new UserError(`Invalid routes: routes${at} ${what}.`, { hint: ROUTE_SYNTAX_HINT });
+  });
+}
+
+/** Every problem of a list of routes, none when API Gateway would accept it. */
+export function routeProblems(list: unknown): RouteProblem[] {
+  const problems: RouteProblem[] = [];
+  readRoutes(list, (at, what) => problems.push({ at, what }));
+  return problems;
+}
+
+/** The routes of the list; a bad one is reported and left out. */
+function readRoutes(list: unknown, report: Report): Route[] {
   if (!Array.isArray(list) || list.length === 0) {
-    return fail("the list", 'must be a non-empty array of strings such as "GET /items"');
+    report("", 'must be a non-empty array of strings such as "GET /items"');
+    return [];
   }
   const routes: Route[] = [];
   const seen = new Set<string>();
-  list.forEach((raw, i) => {
-    const where = `routes[${i}]`;
-    if (typeof raw !== "string") fail(where, "must be a string");
-    const m = /^\s*(\S+)\s+(\S+)\s*$/.exec(raw as string);
-    if (!m) return fail(`${where} "${String(raw)}"`, 'is not "METHOD /path"');
-    const method = m[1]!.toUpperCase();
-    const path = m[2]!.length > 1 ? m[2]!.replace(/\/+$/, "") : m[2]!;
-    if (!HTTP_METHODS.includes(method)) {
-      fail(`${where} "${raw as string}"`, `has an unknown method ${m[1]!}`);
-    }
-    if (!path.startsWith("/"))
-      fail(`${where} "${raw as string}"`, 'must have a path starting with "/"');
-    const parts = path === "/" ? [] : path.slice(1).split("/");
-    if (parts.some((p) => p === "")) {
-      fail(`${where} "${raw as string}"`, "has an empty path part (//)");
-    }
-    parts.forEach((part, k) => {
-      const param = PARAM.exec(part);
-      if (param) {
-        if (param[2] && k !== parts.length - 1) {
-          fail(`${where} "${raw as string}"`, `has the greedy ${part} before the end of the path`);
-        }
-      } else if (!LITERAL.test(part)) {
-        fail(
-          `${where} "${raw as string}"`,
-          `has a path part "${part}" API Gateway does not accept (letters, digits, ".", "_", "-", or {name})`,
-        );
-      }
-    });
-    const key = `${method} ${path}`;
-    if (seen.has(key)) fail(`${where} "${raw as string}"`, "is listed twice");
+  list.forEach((raw: unknown, i) => {
+    if (typeof raw !== "string") return report(`[${i}]`, "must be a string");
+    const route = readRoute(raw, `[${i}] "${raw}"`, report);
+    if (route === undefined) return;
+    const key = `${route.method} ${route.path}`;
+    if (seen.has(key)) return report(`[${i}] "${raw}"`, "is listed twice");
     seen.add(key);
-    routes.push({ method, path });
+    routes.push(route);
   });
-  checkSiblings(routes);
+  checkSiblings(routes, report);
   return routes;
+}
+
+function readRoute(raw: string, where: string, report: Report): Route | undefined {
+  const m = /^\s*(\S+)\s+(\S+)\s*$/.exec(raw);
+  if (!m) return void report(where, 'is not "METHOD /path"');
+  const method = m[1]!.toUpperCase();
+  const path = m[2]!.length > 1 ? m[2]!.replace(/\/+$/, "") : m[2]!;
+  if (!HTTP_METHODS.includes(method)) return void report(where, `has an unknown method ${m[1]!}`);
+  if (!path.startsWith("/")) return void report(where, 'must have a path starting with "/"');
+  const parts = path === "/" ? [] : path.slice(1).split("/");
+  if (parts.some((p) => p === "")) return void report(where, "has an empty path part (//)");
+  for (const [k, part] of parts.entries()) {
+    const param = PARAM.exec(part);
+    if (param) {
+      if (param[2] && k !== parts.length - 1) {
+        return void report(where, `has the greedy ${part} before the end of the path`);
+      }
+    } else if (!LITERAL.test(part)) {
+      return void report(
+        where,
+        `has a path part "${part}" API Gateway does not accept (letters, digits, ".", "_", "-", or {name})`,
+      );
+    }
+  }
+  return { method, path };
 }
 
 /**
  * API Gateway allows one variable path part among the children of a resource: /items/{id} and
  * /items/{itemId} (or {proxy+}) cannot both exist.
  */
-function checkSiblings(routes: readonly Route[]): void {
+function checkSiblings(routes: readonly Route[], report: Report): void {
   const variableChild = new Map<string, string>();
   for (const r of routes) {
     const parts = r.path.split("/").filter(Boolean);
@@ -108,10 +128,11 @@ function checkSiblings(routes: readonly Route[]): void {
       const parent = `/${parts.slice(0, k).join("/")}`;
       const other = variableChild.get(parent);
       if (other !== undefined && other !== part) {
-        fail(
-          `"${r.method} ${r.path}"`,
+        report(
+          ` "${r.method} ${r.path}"`,
           `puts ${part} beside ${other} under ${parent}: API Gateway allows one variable path part per level`,
         );
+        return;
       }
       variableChild.set(parent, part);
     });

@@ -67,80 +67,85 @@ export const NODES = {
   function: node("function", functionHandler),
 };
 
-export interface StackInput {
+/**
+ * What the stack is built for.
+ * - deploy (up, status): the resources the options ask for, with the code to deploy.
+ * - teardown (down): every resource the stack may have, the optional ones (alarm topic and key,
+ *   web ACL, API key and usage plan) whatever the options say now, since `down` is run without
+ *   an option as often as with it and must leave nothing behind. It has no code: nothing is
+ *   created, so the order of its resources only matters for deletion.
+ */
+export type StackPurpose =
+  | { readonly purpose: "deploy"; /** The zipped handler. */ readonly artifact: Artifact }
+  | { readonly purpose: "teardown" };
+
+export type StackInput = StackPurpose & {
   readonly config: Config;
   readonly names: Names;
   readonly account: string;
   readonly region: string;
   readonly partition: string;
   readonly tags: Readonly<Record<string, string>>;
-  /** The zipped handler; absent for `down`, which needs no code. */
-  readonly artifact: Artifact | undefined;
+};
+
+/** Where the stack lives and what it is called: what every part of it reads. */
+interface Place {
+  readonly names: Names;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly settings: Config["settings"];
 }
 
 /** Noncurrent object versions (replaced bundles) are kept this long for rollback. */
 const NONCURRENT_VERSION_DAYS = 30;
 
-/** What the parts of the stack share: names, ARNs known ahead, and the options in effect. */
-function facts(i: StackInput) {
-  const { names, tags, partition, region, account } = i;
-  const s = i.config.settings;
-  const n = NODES;
-  const arn = (service: string, resource: string) =>
-    `arn:${partition}:${service}:${region}:${account}:${resource}`;
-  const tableArn = arn("dynamodb", `table/${names.table}`);
-  const logGroupProps = (name: string) => ({
-    name,
-    arn: logGroupArn(partition, region, account, name),
-    retentionDays: s.logRetentionDays,
-    tags,
-  });
-  const email = s.alarmEmail;
-  const topicArn = arn("sns", names.alarmTopic);
-  const keyAlias = `alias/${names.alarmTopic}`;
-  // `down` is run without the option as often as with it: it still looks for the topic and key
-  // by name so that nothing is left behind (the subscription goes with the topic).
-  const withTopic = email !== undefined || !i.artifact;
-  /** An alarm definition with its actions: the topic's ARN when notifications are on. */
-  const withActions = <T>(definition: (actions: string[]) => T): Input<T> =>
-    withTopic
-      ? n.alarmTopic.ahead(email !== undefined ? [topicArn] : []).map(definition)
-      : definition([]);
-  // Deterministic, so the API's integrations need not wait for the function to exist.
-  const functionArn = arn("lambda", `function:${names.functionName}`);
-  const accessLogGroupArn = logGroupArn(partition, region, account, names.accessLogGroup);
-  const routes = effectiveRoutes(s.routes, s.handler !== undefined);
-  const stackTag = { key: STACK_TAG_KEY, value: names.stack };
+/** The ARN of a resource of this stack's account and region. */
+function arn(w: Place, service: string, resource: string): string {
+  return `arn:${w.partition}:${service}:${w.region}:${w.account}:${resource}`;
+}
 
+function logGroupProps(w: Place, name: string) {
   return {
-    i,
-    names,
-    tags,
-    partition,
-    region,
-    account,
-    s,
-    n,
-    arn,
-    tableArn,
-    logGroupProps,
-    email,
-    topicArn,
-    keyAlias,
-    withTopic,
-    withActions,
-    functionArn,
-    accessLogGroupArn,
-    routes,
-    stackTag,
+    name,
+    arn: logGroupArn(w.partition, w.region, w.account, name),
+    retentionDays: w.settings.logRetentionDays,
+    tags: w.tags,
   };
 }
 
-type Facts = ReturnType<typeof facts>;
+/** Only an API, key or plan with this tag is the stack's to adopt: their names are not unique. */
+function stackTag(w: Place) {
+  return { key: STACK_TAG_KEY, value: w.names.stack };
+}
+
+/** The alarm topic, as the alarms and the notification options see it. */
+interface AlarmTopic {
+  /** Whether the stack has the topic (and its key): with an alarm address, or for teardown. */
+  readonly present: boolean;
+  readonly arn: string;
+  /** An alarm definition with its actions: the topic's ARN when notifications are on. */
+  withActions<T>(definition: (actions: string[]) => T): Input<T>;
+}
+
+function alarmTopic(w: Place, lookForEverything: boolean): AlarmTopic {
+  const topicArn = arn(w, "sns", w.names.alarmTopic);
+  const notify = w.settings.alarmEmail !== undefined;
+  const present = notify || lookForEverything;
+  return {
+    present,
+    arn: topicArn,
+    withActions: (definition) =>
+      present ? NODES.alarmTopic.ahead(notify ? [topicArn] : []).map(definition) : definition([]),
+  };
+}
 
 /** The bucket, the table, the function's log groups and its role. */
-function addData(b: StackBuilder, f: Facts): void {
-  const { names, tags, partition, region, account, s, n, tableArn, logGroupProps } = f;
+function addData(b: StackBuilder, w: Place): void {
+  const { names, tags, partition, region, account, settings: s } = w;
+  const n = NODES;
+  const tableArn = arn(w, "dynamodb", `table/${names.table}`);
   b.add(n.bucket, {
     name: names.bucket,
     region,
@@ -156,8 +161,8 @@ function addData(b: StackBuilder, f: Facts): void {
     maxWriteUnits: s.tableMaxWriteUnits,
     tags,
   });
-  b.add(n.functionLogGroup, logGroupProps(names.functionLogGroup));
-  b.add(n.accessLogGroup, logGroupProps(names.accessLogGroup));
+  b.add(n.functionLogGroup, logGroupProps(w, names.functionLogGroup));
+  b.add(n.accessLogGroup, logGroupProps(w, names.accessLogGroup));
   b.add(n.role, {
     name: names.role,
     description: `Execution role of the ${names.functionName} Lambda function`,
@@ -180,59 +185,53 @@ function addData(b: StackBuilder, f: Facts): void {
 }
 
 /** The four alarms, on the function and on the API. */
-function addAlarms(b: StackBuilder, f: Facts): void {
-  const { names, tags, s, n, arn, withActions } = f;
+function addAlarms(b: StackBuilder, w: Place, topic: AlarmTopic): void {
+  const { names, tags, settings: s } = w;
+  const n = NODES;
+  const alarmArn = (name: string) => arn(w, "cloudwatch", `alarm:${name}`);
   b.add(n.errorRateAlarm, {
     name: names.errorRateAlarm,
-    arn: arn("cloudwatch", `alarm:${names.errorRateAlarm}`),
-    definition: withActions((a) =>
+    arn: alarmArn(names.errorRateAlarm),
+    definition: topic.withActions((a) =>
       errorRateAlarm(names.functionName, s.errorRateThresholdPercent, a),
     ),
     tags,
   });
   b.add(n.throttlesAlarm, {
     name: names.throttlesAlarm,
-    arn: arn("cloudwatch", `alarm:${names.throttlesAlarm}`),
-    definition: withActions((a) => throttlesAlarm(names.functionName, s.throttlesThreshold, a)),
+    arn: alarmArn(names.throttlesAlarm),
+    definition: topic.withActions((a) =>
+      throttlesAlarm(names.functionName, s.throttlesThreshold, a),
+    ),
     tags,
   });
   // On the API's name and stage, both known before the API exists: no dependency on it.
   b.add(n.api5xxAlarm, {
     name: names.api5xxAlarm,
-    arn: arn("cloudwatch", `alarm:${names.api5xxAlarm}`),
-    definition: withActions((a) =>
+    arn: alarmArn(names.api5xxAlarm),
+    definition: topic.withActions((a) =>
       api5xxRateAlarm(names.restApi, names.apiStage, s.api5xxRateThresholdPercent, a),
     ),
     tags,
   });
   b.add(n.apiRequestsAlarm, {
     name: names.apiRequestsAlarm,
-    arn: arn("cloudwatch", `alarm:${names.apiRequestsAlarm}`),
-    definition: withActions((a) =>
+    arn: alarmArn(names.apiRequestsAlarm),
+    definition: topic.withActions((a) =>
       apiRequestsAlarm(names.restApi, names.apiStage, apiRequestsThreshold(s), a),
     ),
     tags,
   });
 }
 
-/** The REST API, its stage, logging and invoke permissions. */
-function addApi(b: StackBuilder, f: Facts): void {
-  const {
-    i,
-    names,
-    tags,
-    partition,
-    region,
-    account,
-    s,
-    n,
-    arn,
-    logGroupProps,
-    functionArn,
-    accessLogGroupArn,
-    routes,
-    stackTag,
-  } = f;
+/**
+ * The REST API, its stage, logging and invoke permissions. `endpoint`: the custom AWS endpoint
+ * (AWS_ENDPOINT_URL), which the stage's invoke URL points at instead of AWS.
+ */
+function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
+  const { names, tags, partition, region, account, settings: s } = w;
+  const n = NODES;
+  const routes = effectiveRoutes(s.routes, s.handler !== undefined);
   b.add(n.apiGatewayLoggingRole, {
     roleName: names.apiGatewayCloudWatchRole,
     partition,
@@ -246,9 +245,11 @@ function addApi(b: StackBuilder, f: Facts): void {
     ),
     roleName: names.apiGatewayCloudWatchRole,
   });
+  // Deterministic, so the API's integrations need not wait for the function to exist.
+  const functionArn = arn(w, "lambda", `function:${names.functionName}`);
   b.add(n.restApi, {
     name: names.restApi,
-    stackTag,
+    stackTag: stackTag(w),
     tags,
     region,
     partition,
@@ -270,17 +271,13 @@ function addApi(b: StackBuilder, f: Facts): void {
       partition,
       throttlingRateLimit: s.throttleRateLimit,
       throttlingBurstLimit: s.throttleBurstLimit,
-      accessLogDestinationArn: n.accessLogGroup.ahead(accessLogGroupArn),
+      accessLogDestinationArn: n.accessLogGroup.ahead(
+        logGroupArn(partition, region, account, names.accessLogGroup),
+      ),
       accessLogFormat: accessLogFormat(),
       tags,
       invokeUrl: apiId.map((id) =>
-        invokeUrl({
-          apiId: id,
-          stage: names.apiStage,
-          region,
-          partition,
-          endpoint: i.config.endpoint,
-        }),
+        invokeUrl({ apiId: id, stage: names.apiStage, region, partition, endpoint }),
       ),
     },
     // Logging needs the account's role and both log groups first; callers need the table.
@@ -288,7 +285,7 @@ function addApi(b: StackBuilder, f: Facts): void {
   );
   b.add(
     n.executionLogGroup,
-    apiId.map((id) => logGroupProps(names.executionLogGroup(id))),
+    apiId.map((id) => logGroupProps(w, names.executionLogGroup(id))),
   );
   b.add(n.permissions, {
     functionName: n.function.ahead(names.functionName),
@@ -297,32 +294,19 @@ function addApi(b: StackBuilder, f: Facts): void {
     statements: apiId.map((id) =>
       routes.map((r) => ({
         sid: permissionSid(r),
-        sourceArn: arn("execute-api", `${id}/${names.apiStage}/${sourceArnPath(r)}`),
+        sourceArn: arn(w, "execute-api", `${id}/${names.apiStage}/${sourceArnPath(r)}`),
       })),
     ),
   });
 }
 
-/** What the options add: alarm notifications, WAF, API keys. */
-function addOptions(b: StackBuilder, f: Facts): void {
-  const {
-    i,
-    names,
-    tags,
-    partition,
-    region,
-    account,
-    s,
-    n,
-    arn,
-    email,
-    topicArn,
-    keyAlias,
-    withTopic,
-    stackTag,
-  } = f;
-  if (withTopic) {
-    const alarmArns = alarmNames(names).map((a) => arn("cloudwatch", `alarm:${a}`));
+/** The topic alarm notifications go to, and the key that encrypts them. */
+function addAlarmTopic(b: StackBuilder, w: Place, topic: AlarmTopic): void {
+  const { names, tags, partition, region, account } = w;
+  const n = NODES;
+  if (topic.present) {
+    const keyAlias = `alias/${names.alarmTopic}`;
+    const alarmArns = alarmNames(names).map((a) => arn(w, "cloudwatch", `alarm:${a}`));
     b.add(n.alarmKey, {
       alias: keyAlias,
       description: `Encrypts the alarm notifications of ${names.stack}`,
@@ -333,70 +317,82 @@ function addOptions(b: StackBuilder, f: Facts): void {
     // found by `down` even when the key is gone; SNS resolves the alias when it encrypts.
     b.add(n.alarmTopic, {
       name: names.alarmTopic,
-      arn: topicArn,
-      kmsKeyArn: n.alarmKey.ahead(arn("kms", keyAlias)),
-      policy: alarmTopicPolicy({
-        topicArn,
-        partition,
-        region,
-        account,
-        alarmArns,
-      }),
+      arn: topic.arn,
+      kmsKeyArn: n.alarmKey.ahead(arn(w, "kms", keyAlias)),
+      policy: alarmTopicPolicy({ topicArn: topic.arn, partition, region, account, alarmArns }),
       tags,
-    });
-  }
-  // Like the topic, `down` looks for the web ACL whether the option is on or not.
-  if (s.waf || !i.artifact) {
-    b.add(n.webAcl, {
-      name: names.webAcl,
-      description: `Protects the REST API of ${names.stack}`,
-      rateLimit: s.wafRateLimit,
-      tags,
-    });
-    // Removed before either goes: a web ACL cannot be deleted while it is associated.
-    b.add(n.webAclAssociation, {
-      resourceArn: n.stage.out.arn,
-      webAclArn: n.webAcl.out.arn,
-    });
-  }
-  if (email !== undefined) {
-    b.add(n.alarmSubscription, { topicArn: n.alarmTopic.ahead(topicArn), email });
-  }
-
-  // Like the topic: `down` looks for the key and plan whatever the auth mode says now.
-  if (s.auth === "api-key" || !i.artifact) {
-    b.add(n.apiKey, {
-      name: names.apiKey,
-      description: `The key callers of ${names.stack} send as x-api-key`,
-      stackTag,
-      tags,
-      region,
-      partition,
-    });
-    // The plan names the stage, which must exist first, and meters the key.
-    b.add(n.usagePlan, {
-      name: names.usagePlan,
-      description: `Rate and daily quota of each key of ${names.stack}`,
-      stackTag,
-      tags,
-      region,
-      partition,
-      apiId: n.restApi.out.id,
-      stage: n.stage.ahead(names.apiStage),
-      rateLimit: s.apiKeyRateLimit,
-      burstLimit: s.apiKeyBurstLimit,
-      dailyQuota: s.apiKeyDailyQuota,
-      keyId: n.apiKey.out.id,
     });
   }
 }
 
-/** The code bundle and the function. */
-function addFunction(b: StackBuilder, f: Facts): void {
-  const { i, names, tags, partition, account, s, n } = f;
-  const artifact = i.artifact;
+/** The alarm address subscribed to the topic. Teardown needs no node: it goes with the topic. */
+function addSubscription(b: StackBuilder, w: Place, topic: AlarmTopic): void {
+  const email = w.settings.alarmEmail;
+  if (email === undefined) return;
+  b.add(NODES.alarmSubscription, { topicArn: NODES.alarmTopic.ahead(topic.arn), email });
+}
+
+/** The web ACL in front of the stage: with the waf option, or for teardown. */
+function addWaf(b: StackBuilder, w: Place, lookForEverything: boolean): void {
+  if (!w.settings.waf && !lookForEverything) return;
+  const { names, tags } = w;
+  const n = NODES;
+  b.add(n.webAcl, {
+    name: names.webAcl,
+    description: `Protects the REST API of ${names.stack}`,
+    rateLimit: w.settings.wafRateLimit,
+    tags,
+  });
+  // Removed before either goes: a web ACL cannot be deleted while it is associated.
+  b.add(n.webAclAssociation, {
+    resourceArn: n.stage.out.arn,
+    webAclArn: n.webAcl.out.arn,
+  });
+}
+
+/** The API key and its usage plan: with auth api-key, or for teardown. */
+function addApiKey(b: StackBuilder, w: Place, lookForEverything: boolean): void {
+  const { names, tags, partition, region, settings: s } = w;
+  if (s.auth !== "api-key" && !lookForEverything) return;
+  const n = NODES;
+  b.add(n.apiKey, {
+    name: names.apiKey,
+    description: `The key callers of ${names.stack} send as x-api-key`,
+    stackTag: stackTag(w),
+    tags,
+    region,
+    partition,
+  });
+  // The plan names the stage, which must exist first, and meters the key.
+  b.add(n.usagePlan, {
+    name: names.usagePlan,
+    description: `Rate and daily quota of each key of ${names.stack}`,
+    stackTag: stackTag(w),
+    tags,
+    region,
+    partition,
+    apiId: n.restApi.out.id,
+    stage: n.stage.ahead(names.apiStage),
+    rateLimit: s.apiKeyRateLimit,
+    burstLimit: s.apiKeyBurstLimit,
+    dailyQuota: s.apiKeyDailyQuota,
+    keyId: n.apiKey.out.id,
+  });
+}
+
+/**
+ * The code bundle and the function. `artifact`: the code to deploy; without it (teardown) there
+ * is no bundle node and the function is only looked for. `stage` goes into its environment.
+ */
+function addFunction(
+  b: StackBuilder,
+  w: Place,
+  stage: string,
+  artifact: Artifact | undefined,
+): void {
+  const { names, tags, partition, account, settings: s } = w;
+  const n = NODES;
   if (artifact) b.add(n.artifact, { bucket: n.bucket.ahead(names.bucket), artifact });
-  // Without the artifact (down) nothing is created, so the order only matters for deletion.
   // Not on the table: the function can be created while the table is still CREATING; the
   // stage, which opens the API to callers, waits for the table instead.
   b.add(n.function, {
@@ -407,7 +403,7 @@ function addFunction(b: StackBuilder, f: Facts): void {
     memoryMb: s.memoryMb,
     timeoutSeconds: s.timeoutSeconds,
     reservedConcurrency: s.reservedConcurrency,
-    environment: functionEnvironment(names.table, i.config.stage, s),
+    environment: functionEnvironment(names.table, stage, s),
     logGroup: n.functionLogGroup.ahead(names.functionLogGroup),
     code: {
       bucket: (artifact ? n.artifact : n.bucket).ahead(names.bucket),
@@ -425,12 +421,18 @@ function addFunction(b: StackBuilder, f: Facts): void {
  * still ordered.
  */
 export function desiredStack(i: StackInput): AnySpec[] {
-  const f = facts(i);
+  const { config, names, tags, partition, region, account } = i;
+  const w: Place = { names, tags, partition, region, account, settings: config.settings };
+  const lookForEverything = i.purpose === "teardown";
+  const topic = alarmTopic(w, lookForEverything);
   const b = new StackBuilder();
-  addData(b, f);
-  addAlarms(b, f);
-  addApi(b, f);
-  addOptions(b, f);
-  addFunction(b, f);
+  addData(b, w);
+  addAlarms(b, w, topic);
+  addApi(b, w, config.endpoint);
+  addAlarmTopic(b, w, topic);
+  addWaf(b, w, lookForEverything);
+  addSubscription(b, w, topic);
+  addApiKey(b, w, lookForEverything);
+  addFunction(b, w, config.stage, i.purpose === "deploy" ? i.artifact : undefined);
   return b.build();
 }

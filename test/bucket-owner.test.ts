@@ -108,7 +108,8 @@ describe("ExpectedBucketOwner on every request to the tool's buckets", () => {
     const w = world();
     const theirs = w.fake.s3.otherAccountBucket(STATE_BUCKET, SQUATTER, { versioning: "Enabled" });
     configFile(w, { state: `s3://${STATE_BUCKET}`, stateBucketOwner: SQUATTER });
-    w.fake.latencyMs = 20;
+    // STS slow enough that a read waiting for it could not start first, even on a busy machine.
+    w.fake.inject({ service: "STS", times: 1, delayMs: 1000 });
     const r = await w.run(["up"]);
     expect(r.code, r.stderr).toBe(0);
     expect(theirs.objects.has("serverless-automation/production.us-east-1.json")).toBe(true);

@@ -186,11 +186,11 @@ describe("ceilings: table maxima, reserved concurrency, API alarm thresholds", (
   });
 
   const bad: [string, Record<string, unknown>, string][] = [
-    ["a maximum of 0", { tableMaxReadUnits: 0 }, "tableMaxReadUnits must be a whole number, 1 or more, or -1 for no maximum (got 0)"],
-    ["a maximum of -2", { stages: { dev: { tableMaxWriteUnits: -2 } } }, "stages.dev.tableMaxWriteUnits must be a whole number, 1 or more, or -1 for no maximum (got -2)"],
+    ["a maximum of 0", { tableMaxReadUnits: 0 }, "tableMaxReadUnits must be a whole number, 1 or more, or -1 for no maximum, got 0"],
+    ["a maximum of -2", { stages: { dev: { tableMaxWriteUnits: -2 } } }, "stages.dev.tableMaxWriteUnits must be a whole number, 1 or more, or -1 for no maximum, got -2"],
     ["a fractional maximum", { tableMaxReadUnits: 1.5 }, "tableMaxReadUnits must be a whole number"],
     ["a maximum as a string", { tableMaxWriteUnits: "500" }, "tableMaxWriteUnits must be a whole number"],
-    ["a negative reservation", { reservedConcurrency: -1 }, "reservedConcurrency must be a whole number, 0 or more (got -1)"],
+    ["a negative reservation", { reservedConcurrency: -1 }, "reservedConcurrency must be a whole number, 0 or more, got -1"],
     ["a fractional reservation", { reservedConcurrency: 2.5 }, "reservedConcurrency must be a whole number, 0 or more"],
     ["a 5XX threshold of 0", { api5xxRateThresholdPercent: 0 }, "api5xxRateThresholdPercent must be a number above 0 and at most 100"],
     ["a 5XX threshold over 100", { api5xxRateThresholdPercent: 101 }, "api5xxRateThresholdPercent must be a number above 0 and at most 100"],
@@ -209,7 +209,7 @@ describe("ceilings: table maxima, reserved concurrency, API alarm thresholds", (
     );
     const r = await w.run(["up"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("reservedConcurrency must be a whole number, 0 or more (got -5)");
+    expect(r.stderr).toContain("reservedConcurrency must be a whole number, 0 or more, got -5");
     expect(w.fake.calls).toEqual([]);
   });
 });

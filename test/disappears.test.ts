@@ -84,7 +84,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { Clients } from "../src/aws/clients.js";
-import { HANDLERS } from "../src/resources/registry.js";
+import { HANDLERS } from "../src/registry.js";
 import * as E from "./expected.js";
 import type { World } from "./helpers.js";
 import { quickWorld, SETTLE_MS, tinyHandler } from "./reliability/support.js";

@@ -85,6 +85,7 @@ describe("a create that finds one already there", () => {
         return Promise.resolve(c && { id: p.name, outputs: { arn: p.name }, current: { ...c } });
       },
       diff: (p, o) => (p.size === o.current.size ? [] : ["size"]),
+      values: (p, o) => ({ size: { observed: o.current.size, desired: p.size } }),
       fix: {
         size: (_c, p) => {
           calls.push(`resize ${p.name}`);

@@ -411,7 +411,7 @@ describe("refused before any AWS call", () => {
     for (const name of ["DB_PASSWORD", "STRIPE_SECRET", "GITHUB_TOKEN", "OPENAI_API_KEY"]) {
       const r = await refusedBeforeAws(
         { environment: { [name]: "x" } },
-        new RegExp(`Refusing environment\\.${name}: it looks like a secret`),
+        new RegExp(`environment\\.${name} is refused: it looks like a secret`),
       );
       expect(r.stderr).toMatch(/SSM Parameter Store .* or Secrets Manager/);
     }

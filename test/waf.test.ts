@@ -158,7 +158,7 @@ describe("waf: a web ACL in front of the API stage", () => {
 
   it.each([
     [{ waf: "yes" }, /waf must be true or false/],
-    [{ waf: true, wafRateLimit: 9 }, /wafRateLimit must be a whole number .* from 10 to 2000000000 \(got 9\)/],
+    [{ waf: true, wafRateLimit: 9 }, /wafRateLimit must be a whole number .* from 10 to 2000000000, got 9/],
     [{ waf: true, wafRateLimit: 2_000_000_001 }, /wafRateLimit must be a whole number/],
     [{ waf: true, wafRateLimit: 99.5 }, /wafRateLimit must be a whole number/],
     [{ stages: { production: { wafRateLimit: "many" } } }, /stages\.production\.wafRateLimit must be/],

@@ -9,11 +9,14 @@ export const STACK_OPTIONS = {
     "-s, --stage <name>",
     "stage to work on (default: SERVERLESS_AUTOMATION_STAGE or production)",
   ),
-  region: value("-r, --region <region>", "AWS region (default: AWS_REGION)"),
+  region: value(
+    "-r, --region <region>",
+    "AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the config file's region)",
+  ),
   profile: value("-p, --profile <name>", "AWS profile (default: AWS_PROFILE)"),
   state: value(
     "--state <file|s3://bucket/key>",
-    "where the state lives: a file, or an S3 object shared by a team and CI (default: .serverless-automation/<stage>.json)",
+    "where the state lives: a file, or an S3 object shared by a team and CI (default: .serverless-automation/<stage>.<region>.json)",
   ),
   stateBucketOwner: value(
     "--state-bucket-owner <account-id>",

@@ -1,7 +1,6 @@
 import type { Outcome, Reporter, StepReporter } from "../report/reporter.js";
-import type { StateStore } from "../state/store.js";
 import { deepEqual } from "./equal.js";
-import { topoOrder } from "./graph.js";
+import { topoOrder, walk } from "./graph.js";
 import { Interrupted } from "./interrupted.js";
 import type { Limiter } from "./limit.js";
 import { nodeCtx, resolveProps, wrap, type Observation } from "./observe.js";
@@ -15,10 +14,22 @@ import {
   type DestroyTarget,
   type Orphan,
   type Plan,
+  type PlanRun,
 } from "./plan.js";
-import type { AnySpec, Ctx, Observed, Outputs } from "./types.js";
+import type { AnySpec, Ctx, Observed, Outputs, StateEntry } from "./types.js";
 
 export { Interrupted };
+
+/**
+ * Where apply records what exists, as it goes: the state store satisfies it, and the engine
+ * needs to know no more of the state than this.
+ */
+export interface Recorder {
+  readonly resources: Readonly<Record<string, StateEntry>>;
+  /** Records what exists under key; with `aside`, what was there stays under that key. */
+  record(key: string, entry: StateEntry, aside?: string): Promise<void>;
+  forget(key: string): Promise<void>;
+}
 
 export interface Outcomes {
   readonly outcomes: ReadonlyMap<string, { action: Action; fields: readonly string[] }>;
@@ -33,8 +44,6 @@ export interface DestroyResult {
 }
 
 export type ApplyResult = Outcomes & { readonly sweep: DestroyResult };
-
-class Skipped extends Error {}
 
 function checkInterrupt(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Interrupted();
@@ -58,7 +67,7 @@ async function runStep(
   spec: AnySpec,
   props: unknown,
   seen: Observation,
-  store: StateStore,
+  store: Recorder,
   reporter: Reporter,
   onStep: (step: StepReporter, verb: string) => void,
 ): Promise<Done> {
@@ -112,24 +121,25 @@ async function runStep(
 export async function apply(
   ctx: Ctx,
   plan: Plan,
-  store: StateStore,
+  store: Recorder,
   reporter: Reporter,
   limiter: Limiter,
   signal?: AbortSignal,
 ): Promise<ApplyResult> {
-  const r = await converge(ctx, plan, store, reporter, limiter, signal);
+  const run = plan.run;
+  const r = await converge(ctx, run, store, reporter, limiter, signal);
   const none: DestroyResult = { deleted: [], kept: [], errors: [] };
   if (r.errors.length) return { ...r, sweep: none };
-  if (plan.sweepError) return { ...r, sweep: { ...none, errors: [plan.sweepError] } };
-  let late: Pick<Plan, "deletes" | "forget">;
+  if (run.sweepError) return { ...r, sweep: { ...none, errors: [run.sweepError] } };
+  let late: Pick<PlanRun, "deletes" | "forget">;
   try {
-    late = await setAsideInRun(ctx, plan, store, limiter);
+    late = await setAsideInRun(ctx, run, store, limiter);
   } catch (err) {
     return { ...r, sweep: { ...none, errors: [err as Error] } };
   }
   const sweep = await destroy(
     ctx,
-    { deletes: [...plan.deletes, ...late.deletes], forget: [...plan.forget, ...late.forget] },
+    { deletes: [...run.deletes, ...late.deletes], forget: [...run.forget, ...late.forget] },
     store,
     reporter,
     limiter,
@@ -145,10 +155,10 @@ export async function apply(
  */
 async function setAsideInRun(
   ctx: Ctx,
-  plan: Plan,
-  store: StateStore,
+  plan: PlanRun,
+  store: Recorder,
   limiter: Limiter,
-): Promise<Pick<Plan, "deletes" | "forget">> {
+): Promise<Pick<PlanRun, "deletes" | "forget">> {
   const planned = new Set([...plan.deletes.map((t) => t.key), ...plan.forget]);
   const aside: Orphan[] = [];
   for (const [key, entry] of Object.entries(store.resources)) {
@@ -164,8 +174,8 @@ async function setAsideInRun(
 
 async function converge(
   ctx: Ctx,
-  plan: Plan,
-  store: StateStore,
+  plan: PlanRun,
+  store: Recorder,
   reporter: Reporter,
   limiter: Limiter,
   signal: AbortSignal | undefined,
@@ -174,20 +184,14 @@ async function converge(
   const outcomes = new Map<string, { action: Action; fields: readonly string[] }>();
   const outputs = new Map<string, Outputs>();
   const errors: Error[] = [];
-  const nodes = new Map<string, Promise<Outputs>>();
 
-  const node = (key: string): Promise<Outputs> => {
-    let p = nodes.get(key);
-    if (p) return p;
-    const spec = byKey.get(key) as AnySpec;
-    p = (async () => {
-      try {
-        await Promise.all(spec.dependsOn.map(node));
-      } catch {
-        throw new Skipped(key);
-      }
+  const nodes = walk<Outputs>(
+    topoOrder(plan.specs),
+    (key) => (byKey.get(key) as AnySpec).dependsOn,
+    async (key, dep) => {
+      const spec = byKey.get(key) as AnySpec;
       const h = spec.handler;
-      const props = await resolveProps(spec, async (k) => node(k));
+      const props = await resolveProps(spec, (k) => Promise.resolve(dep(k)));
       let step: StepReporter | undefined;
       let verb = "reading";
       try {
@@ -219,12 +223,10 @@ async function converge(
         step?.fail(e.message);
         throw e;
       }
-    })();
-    nodes.set(key, p);
-    return p;
-  };
+    },
+  );
 
-  await Promise.allSettled(topoOrder(plan.specs).map(node));
+  await Promise.allSettled(nodes.values());
   if (signal?.aborted) errors.push(new Interrupted());
   // Observation failures of nodes never reached are already reported through their dependents.
   return { outcomes, outputs, errors };
@@ -237,8 +239,8 @@ async function converge(
  */
 export async function destroy(
   ctx: Ctx,
-  plan: Pick<Plan, "deletes" | "forget">,
-  store: StateStore | undefined,
+  plan: Pick<PlanRun, "deletes" | "forget">,
+  store: Recorder | undefined,
   reporter: Reporter,
   limiter: Limiter,
   signal?: AbortSignal,
@@ -250,17 +252,11 @@ export async function destroy(
   const deleted: DestroyTarget[] = [];
   const kept: { key: string; id: string; label: string; reason: string }[] = [];
   const errors: Error[] = [];
-  const nodes = new Map<string, Promise<void>>();
-  const node = (key: string): Promise<void> => {
-    let p = nodes.get(key);
-    if (p) return p;
-    const t = byKey.get(key) as DestroyTarget;
-    p = (async () => {
-      try {
-        await Promise.all(t.after.filter((k) => byKey.has(k)).map(node));
-      } catch {
-        throw new Skipped(key);
-      }
+  const nodes = walk<void>(
+    targets.map((t) => t.key),
+    (key) => (byKey.get(key) as DestroyTarget).after.filter((k) => byKey.has(k)),
+    async (key) => {
+      const t = byKey.get(key) as DestroyTarget;
       checkInterrupt(signal);
       const step = reporter.step("deleting", t.handler.label, t.entry.id);
       try {
@@ -289,11 +285,9 @@ export async function destroy(
         step.fail(e.message);
         throw e;
       }
-    })();
-    nodes.set(key, p);
-    return p;
-  };
-  await Promise.allSettled(targets.map((t) => node(t.key)));
+    },
+  );
+  await Promise.allSettled(nodes.values());
   if (signal?.aborted) errors.push(new Interrupted());
   return { deleted, kept, errors };
 }

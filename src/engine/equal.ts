@@ -65,3 +65,16 @@ export function hasTags(
 ): boolean {
   return Object.entries(desired).every(([k, v]) => actual?.[k] === v);
 }
+
+/**
+ * A JSON document (a policy) as a value a plan shows: parsed, so that it reads like the one
+ * the stack wants, or the text itself when it is not JSON.
+ */
+export function jsonValue(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(decodeMaybe(text)) as unknown;
+  } catch {
+    return text;
+  }
+}

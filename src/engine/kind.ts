@@ -1,6 +1,14 @@
 import { isNotFound } from "../aws/errors.js";
 import { foreignOwner, notOurs } from "./owner.js";
-import type { Change, Ctx, Observed, Outputs, ResourceHandler, StateEntry } from "./types.js";
+import type {
+  Change,
+  Ctx,
+  FieldValues,
+  Observed,
+  Outputs,
+  ResourceHandler,
+  StateEntry,
+} from "./types.js";
 
 /**
  * Brings the fields it is listed under to their desired values. Returns the outputs the fix
@@ -13,11 +21,16 @@ export type Fixer<P, O extends Outputs, C, F extends string> = (
   fields: ReadonlySet<F>,
 ) => Promise<Partial<O> | void>;
 
+/** Field → the fixer that brings it to its desired value. */
+export type FixTable<P, O extends Outputs, C, F extends string> = {
+  readonly [K in F]: Fixer<P, O, C, F>;
+};
+
 /**
  * One resource kind, described; the engine runs its lifecycle (see `lifecycle`). Contracts, as
  * Pulumi's dynamic providers state them:
  * - read is read-only and returns undefined when the resource does not exist, never an error;
- * - diff is pure and names only fields of the fix table;
+ * - diff is pure and names only fields the fix fixes;
  * - if create fails, nothing it made is left untracked: it either cleans up or the next read
  *   finds what it made by name;
  * - if delete fails, the resource still exists.
@@ -31,13 +44,26 @@ export interface Kind<P, O extends Outputs, C, F extends string> {
   displayId(props: P): string;
   /** What AWS has now; undefined: not found. Read-only. */
   read(ctx: Ctx, props: P, recorded: StateEntry | undefined): Promise<Observed<O, C> | undefined>;
-  /** The fields that differ; empty: in sync. Pure. */
+  /**
+   * The fields that differ; empty: in sync. Pure. They are what status and up name, so a kind
+   * whose parts are open-ended (the invoke permissions' statement ids) names the parts.
+   */
   diff(props: P, observed: Observed<O, C>): readonly F[];
   /**
-   * Field → the call(s) that fix it. Fields that share one fixer are fixed by one run of it,
-   * given all of them; fixers run in the order of this table.
+   * Each field (of the fix table; for an open-ended kind, each part diff may name), with the
+   * value AWS has and the one the stack wants, as diff
+   * compares them (plain data; never a secret). A plan file shows them to its reviewer, and
+   * fingerprints the observed ones: only what the plan rests on, not counters that move on
+   * their own (a table's item count). Pure.
    */
-  readonly fix: { readonly [K in F]: Fixer<P, O, C, F> };
+  values(props: P, observed: Observed<O, C>): { readonly [K in F]: FieldValues };
+  /**
+   * How the fields are fixed. A table, field → the call(s) that fix it: fields that share one
+   * fixer are fixed by one run of it, given all of them, and fixers run in the order of the
+   * table. For a kind whose fields are not known ahead (F is string): one fixer, given every
+   * field that differs.
+   */
+  readonly fix: string extends F ? Fixer<P, O, C, F> : FixTable<P, O, C, F>;
   /** See ResourceHandler.refuse: given the fields that differ. */
   refuse?(props: P, observed: Observed<O, C>, fields: readonly F[]): Error | undefined;
   /** Runs once before any fixer (e.g. waits until an update started elsewhere is done). */
@@ -67,6 +93,24 @@ export interface Kind<P, O extends Outputs, C, F extends string> {
   readonly shared?: boolean;
 }
 
+/** Each fixer to run with the fields it is given, in the order they run. */
+function fixersFor<P, O extends Outputs, C, F extends string>(
+  fix: FixTable<P, O, C, F> | Fixer<P, O, C, F>,
+  fields: readonly F[],
+): Map<Fixer<P, O, C, F>, Set<F>> {
+  if (typeof fix === "function") return new Map(fields.length ? [[fix, new Set(fields)]] : []);
+  const wanted = new Set(fields);
+  const byFixer = new Map<Fixer<P, O, C, F>, Set<F>>();
+  for (const f of Object.keys(fix) as F[]) {
+    if (!wanted.has(f)) continue;
+    const fixer = fix[f];
+    const set = byFixer.get(fixer) ?? new Set<F>();
+    set.add(f);
+    byFixer.set(fixer, set);
+  }
+  return byFixer;
+}
+
 /** Runs the fixers of the fields that differ, each fixer once, in the order of the table. */
 async function fixFields<P, O extends Outputs, C, F extends string>(
   k: Kind<P, O, C, F>,
@@ -75,15 +119,7 @@ async function fixFields<P, O extends Outputs, C, F extends string>(
   observed: Observed<O, C>,
   fields: readonly F[],
 ): Promise<Observed<O, C>> {
-  const wanted = new Set(fields);
-  const byFixer = new Map<Fixer<P, O, C, F>, Set<F>>();
-  for (const f of Object.keys(k.fix) as F[]) {
-    if (!wanted.has(f)) continue;
-    const fixer = k.fix[f];
-    const set = byFixer.get(fixer) ?? new Set<F>();
-    set.add(f);
-    byFixer.set(fixer, set);
-  }
+  const byFixer = fixersFor(k.fix, fields);
   await k.beforeFix?.(ctx, props, observed);
   let outputs: O = observed.outputs;
   for (const [fixer, set] of byFixer) {
@@ -106,6 +142,7 @@ export function lifecycle<P, O extends Outputs, C, F extends string>(
     displayId: (p) => k.displayId(p),
     observe: (ctx, p, recorded) => k.read(ctx, p, recorded),
     diff: (p, o): Change => ({ fields: k.diff(p, o) }),
+    values: (p, o) => k.values(p, o),
 
     async create(ctx, p) {
       let made: Observed<O, C> | void = undefined;

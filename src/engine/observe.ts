@@ -1,7 +1,7 @@
 import { networkHint } from "../aws/errors.js";
 import { ResourceError, UserError } from "../errors.js";
 import type { StepReporter } from "../report/reporter.js";
-import { topoOrder } from "./graph.js";
+import { topoOrder, walk } from "./graph.js";
 import type { Limiter } from "./limit.js";
 import { foreignOwner, notOurs, type Foreign } from "./owner.js";
 import type { AnyHandler, AnySpec, Ctx, Observed, Outputs, StateEntry } from "./types.js";
@@ -79,7 +79,7 @@ export function nodeCtx(ctx: Ctx, step: StepReporter | undefined): Ctx {
 export function wrap(ctx: Ctx, verb: string, handler: AnyHandler, id: string, err: unknown): Error {
   if (err instanceof UserError || err instanceof ResourceError) return err;
   // Any call can meet a network that went away, not only the first one.
-  return new ResourceError(verb, handler.label, id, err, networkHint(err, ctx.config.endpoint));
+  return new ResourceError(verb, handler.label, id, err, networkHint(err, ctx.endpoint));
 }
 
 /**
@@ -94,14 +94,13 @@ export function observeAll(
 ): Map<string, Promise<Observation>> {
   topoOrder(specs);
   const byKey = new Map(specs.map((s) => [s.key, s]));
-  const results = new Map<string, Promise<Observation>>();
-  const observe = (key: string): Promise<Observation> => {
-    let p = results.get(key);
-    if (p) return p;
-    const spec = byKey.get(key);
-    if (!spec) throw new Error(`unknown resource ${key}`);
-    p = (async () => {
-      const outputsOf = async (k: string) => (await observe(k)).observed?.outputs;
+  const specOf = (key: string) => byKey.get(key) as AnySpec;
+  return walk<Observation>(
+    specs.map((s) => s.key),
+    (key) => specOf(key).needs,
+    async (key, dep) => {
+      const spec = specOf(key);
+      const outputsOf = (k: string) => Promise.resolve(dep(k).observed?.outputs);
       const props = await resolveProps(spec, outputsOf);
       const rec = recorded[key];
       const read = (with_: unknown) =>
@@ -113,29 +112,25 @@ export function observeAll(
         });
       if (props === undefined) {
         if (await idDependsOnMissing(spec, outputsOf)) {
-          return { spec, props, observed: undefined, recorded: rec };
+          return { spec: spec, props, observed: undefined, recorded: rec };
         }
         // Its id is known all the same. One recorded here stays (e.g. the invoke permissions of
         // an API made again): it is read with stand-ins, so that it shows as out of date rather
         // than missing. A stand-in the service refuses leaves it unread.
         const standIn = await resolveProps(spec, async (k) => (await outputsOf(k)) ?? STAND_IN);
         const observed = rec ? await read(standIn).catch(() => undefined) : undefined;
-        return { spec, props, standIn, observed, recorded: rec };
+        return { spec: spec, props, standIn, observed, recorded: rec };
       }
       const id = spec.handler.displayId(props);
       try {
         const observed = await read(props);
         const foreign = foreignOf(ctx, spec.handler, observed, rec);
-        return { spec, props, observed, recorded: rec, ...(foreign ? { foreign } : {}) };
+        return { spec: spec, props, observed, recorded: rec, ...(foreign ? { foreign } : {}) };
       } catch (err) {
         throw wrap(ctx, "reading", spec.handler, id, err);
       }
-    })();
-    results.set(key, p);
-    return p;
-  };
-  for (const s of specs) void observe(s.key).catch(() => undefined);
-  return results;
+    },
+  );
 }
 
 /** Outputs of a dependency not made yet: every one reads as this. */

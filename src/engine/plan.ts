@@ -1,3 +1,4 @@
+import { canonicalJson, plainValue, sha256Hex } from "./canonical.js";
 import { topoOrder, dependents } from "./graph.js";
 import type { Limiter } from "./limit.js";
 import {
@@ -16,7 +17,14 @@ import type { AnyHandler, AnySpec, Ctx, Observed, Outputs, StateEntry } from "./
  */
 export type Action = "create" | "update" | "delete" | "noop" | "keep";
 
-/** One step of a plan: one resource and what apply does to it. */
+/** One field a step changes: its value in AWS now and the value the stack wants. */
+export interface FieldChange {
+  readonly field: string;
+  readonly observed: unknown;
+  readonly desired: unknown;
+}
+
+/** One step of a plan: one resource and what apply does to it. Plain data (JSON). */
 export interface Step {
   /** Its key in the stack, or in the state file for one the stack has no place for. */
   readonly key: string;
@@ -27,18 +35,28 @@ export interface Step {
   readonly action: Action;
   /** For update: the fields that differ. */
   readonly fields: readonly string[];
+  /** For update: each field that differs, observed and desired, in the order of fields. */
+  readonly changes: readonly FieldChange[];
   /** Recorded in the state file but gone from AWS. */
   readonly missing: boolean;
   /** For keep: why it stays. */
   readonly reason?: string | undefined;
+  /**
+   * What the step rests on, as read: a hash of what was found (id, outputs and every compared
+   * field as observed; "not found" hashes too). A plan applied later is refused when a fresh
+   * read of the resource hashes otherwise.
+   */
+  readonly fingerprint: string;
 }
 
-/**
- * The plan, as data: what `status` and `--dry-run` print is what apply runs. Steps in the order
- * they are shown: the stack's resources in dependency order, then the deletions.
- */
-export interface Plan {
+/** The plan as data: what `status` and `--dry-run` print, and what a plan file holds. */
+export interface PlanData {
+  /** In the order they are shown: the stack's resources in dependency order, then deletions. */
   readonly steps: readonly Step[];
+}
+
+/** What apply needs besides the data: the stack it was made for and what was read. */
+export interface PlanRun {
   /** The deletions, each with what must be gone before it. */
   readonly deletes: readonly DestroyTarget[];
   /** Keys the state records whose resources are already gone: apply only forgets them. */
@@ -49,6 +67,34 @@ export interface Plan {
   readonly observations: ReadonlyMap<string, Promise<Observation>>;
   /** Why the sweep could not be planned (a read failed): apply reports it in the sweep's place. */
   readonly sweepError?: Error | undefined;
+}
+
+/** The plan: its data, which apply runs exactly, and the runtime parts that run it. */
+export interface Plan {
+  readonly data: PlanData;
+  readonly run: PlanRun;
+}
+
+/**
+ * The fingerprint of a read (see Step.fingerprint). Of what was read, only what the plan
+ * compares counts (the fields of the kind's values): a counter that moves on its own (a
+ * table's item count) or a token that changes with every read would refuse every plan.
+ */
+export function fingerprintOf(
+  h: AnyHandler,
+  props: unknown,
+  observed: Observed | undefined,
+): string {
+  if (!observed) return hashed(null);
+  const values = props !== undefined && h.values ? h.values(props, observed) : undefined;
+  const current = values
+    ? Object.fromEntries(Object.entries(values).map(([f, v]) => [f, v.observed]))
+    : observed.current;
+  return hashed({ id: observed.id, outputs: observed.outputs, current });
+}
+
+function hashed(x: unknown): string {
+  return `sha256:${sha256Hex(canonicalJson(x))}`;
 }
 
 export interface DestroyTarget {
@@ -174,7 +220,10 @@ function deleteStep(o: Orphan): Step {
     id: o.entry.id,
     action: "delete",
     fields: [],
+    changes: [],
     missing: false,
+    // Found by its record alone: what the delete rests on is that it is still there.
+    fingerprint: hashed({ id: o.entry.id, outputs: o.entry.outputs, exists: true }),
   };
 }
 
@@ -194,10 +243,13 @@ export function stepOf(o: Observation, displacedOne = false): Step {
       id,
       action: "create",
       fields: [],
+      changes: [],
       missing: !!o.recorded && !displacedOne,
+      fingerprint: fingerprintOf(h, known, undefined),
     };
   }
-  const change = h.diff(o.props === undefined ? o.standIn : o.props, o.observed);
+  const change = h.diff(known, o.observed);
+  const values = h.values?.(known, o.observed);
   const action: Action = change.fields.length ? "update" : "noop";
   return {
     key: o.spec.key,
@@ -206,7 +258,13 @@ export function stepOf(o: Observation, displacedOne = false): Step {
     id,
     action,
     fields: change.fields,
+    changes: change.fields.map((field) => ({
+      field,
+      observed: plainValue(values?.[field]?.observed),
+      desired: plainValue(values?.[field]?.desired),
+    })),
     missing: false,
+    fingerprint: fingerprintOf(h, known, o.observed),
   };
 }
 
@@ -269,15 +327,20 @@ export async function plan(
   } catch (err) {
     if (!options.readErrorsToApply) throw err;
     const steps = read.map((r) => r.step);
-    return { steps, deletes: [], forget: [], specs, observations, sweepError: err as Error };
+    return {
+      data: { steps },
+      run: { deletes: [], forget: [], specs, observations, sweepError: err as Error },
+    };
   }
   const orphans = inSweepOrder([...read.flatMap((r) => (r.orphan ? [r.orphan] : [])), ...there]);
   return {
-    steps: [...read.map((r) => r.step), ...orphans.map(deleteStep)],
-    deletes: sweepTargets(orphans),
-    forget: candidates.filter((c) => !there.includes(c)).map((c) => c.key),
-    specs,
-    observations,
+    data: { steps: [...read.map((r) => r.step), ...orphans.map(deleteStep)] },
+    run: {
+      deletes: sweepTargets(orphans),
+      forget: candidates.filter((c) => !there.includes(c)).map((c) => c.key),
+      specs,
+      observations,
+    },
   };
 }
 
@@ -343,7 +406,7 @@ export async function teardownPlan(
     // Shared things down leaves in place are not its to report unless it recorded them.
     if (reason === undefined || recorded[t.key]) steps.push(step);
   }
-  return { steps, deletes, forget, specs, observations };
+  return { data: { steps }, run: { deletes, forget, specs, observations } };
 }
 
 /** Why destroy would leave a target in place; read-only. */

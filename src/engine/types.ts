@@ -1,5 +1,4 @@
 import type { Clients } from "../aws/clients.js";
-import type { Config, Names } from "../config.js";
 
 /** What a resource exposes to resources that depend on it, and to the state file. */
 export type Outputs = Readonly<Record<string, string>>;
@@ -29,6 +28,12 @@ export interface Change {
   readonly fields: readonly string[];
   /** The difference cannot be updated in place: the resource must be deleted and created again. */
   readonly replace?: boolean;
+}
+
+/** One field of a resource, as AWS has it and as the stack wants it: what a plan's reader reviews. */
+export interface FieldValues {
+  readonly observed: unknown;
+  readonly desired: unknown;
 }
 
 /** How long to wait between polls and for how long to retry propagation errors. */
@@ -70,8 +75,11 @@ export interface Ctx {
   readonly region: string;
   /** aws, aws-cn or aws-us-gov. */
   readonly partition: string;
-  readonly config: Config;
-  readonly names: Names;
+  /**
+   * The custom AWS endpoint the clients talk to (AWS_ENDPOINT_URL, e.g. an emulator), if any:
+   * a call that gets no answer names it in its hint.
+   */
+  readonly endpoint?: string | undefined;
   /** Tags every resource carries. */
   readonly tags: Readonly<Record<string, string>>;
   /**
@@ -120,6 +128,11 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
     recorded: StateEntry | undefined,
   ): Promise<Observed<O, C> | undefined>;
   diff(props: P, observed: Observed<O, C>): Change;
+  /**
+   * Every field diff may name, with its value observed and desired (plain data, never a
+   * secret): what a plan file shows, and what its reads are fingerprinted by. Pure.
+   */
+  values?(props: P, observed: Observed<O, C>): Readonly<Record<string, FieldValues>>;
   /**
    * A difference apply will not make (e.g. a table's key schema): the plan fails with this
    * error, so that status, --dry-run and up say the same, before anything is changed. Pure.

@@ -3,7 +3,7 @@ import { destroy, Interrupted } from "../engine/apply.js";
 import type { Observation } from "../engine/observe.js";
 import { teardownPlan, type Step } from "../engine/plan.js";
 import { artifactHandler } from "../resources/artifact.js";
-import { HANDLERS } from "../resources/registry.js";
+import { HANDLERS } from "../registry.js";
 import { tableHandler } from "../resources/table.js";
 import { NODES } from "../stack.js";
 import { errorInfo, type ErrorInfo } from "./up.js";
@@ -68,7 +68,7 @@ export async function down(
       { goesWithParent: (entry) => entry.kind === artifactHandler.kind },
     );
     const describe = async (step: Step): Promise<DownTarget> => {
-      const o = await p.observations.get(step.key);
+      const o = await p.run.observations.get(step.key);
       return {
         key: step.key,
         label: step.label,
@@ -77,13 +77,15 @@ export async function down(
         holdsData: step.kind === tableHandler.kind,
       };
     };
-    const toDelete = await Promise.all(p.steps.filter((x) => x.action === "delete").map(describe));
+    const toDelete = await Promise.all(
+      p.data.steps.filter((x) => x.action === "delete").map(describe),
+    );
     const kept = await Promise.all(
-      p.steps
+      p.data.steps
         .filter((x) => x.action === "keep")
         .map(async (x) => ({ ...(await describe(x)), reason: x.reason ?? "" })),
     );
-    const targets = p.deletes;
+    const targets = p.run.deletes;
     if (targets.length && !(await opts.confirm(toDelete))) {
       return {
         ...base,
@@ -96,7 +98,7 @@ export async function down(
         errors: [],
       };
     }
-    const r = await destroy(s.ctx, p, store, e.reporter, s.limiter, e.signal);
+    const r = await destroy(s.ctx, p.run, store, e.reporter, s.limiter, e.signal);
     if (!NODES.bucket.recorded(store.resources)) {
       for (const [key, entry] of Object.entries(store.resources)) {
         if (entry.kind === artifactHandler.kind) await store.forget(key);

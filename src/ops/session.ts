@@ -137,30 +137,8 @@ export async function openSession(
   // Asked once: the state bucket's expected owner is the caller's account unless
   // stateBucketOwner names another, and every command needs it anyway.
   const callerId = once(() => callerAccount(clients.sts, given));
-  const backendOptions = {
-    name: given.name,
-    stage: given.stage,
-    cwd: e.cwd,
-    env: e.env,
-    command: options.command,
-    s3: e.clients?.s3,
-    region: given.region,
-    profile: given.profile,
-    endpoint: given.endpoint,
-    stateBucketOwner: given.stateBucketOwner,
-    account: callerId,
-  };
-  const backend = stateBackend(given.statePath, backendOptions);
-  // With the state in S3, STS is asked while the state is read (before it, when the read
-  // waits for the account as the bucket's expected owner); its error, if any, is the read's.
-  if (backend.remote) callerId().catch(() => undefined);
-  let stored = await backend.read();
-  // A stack moving to S3, or a state at a former default location: until the first run moves
-  // it here, what is there is its state.
-  const former = formerLocations(backend, given.legacyStatePath, { ...given, cwd: e.cwd });
-  const moving = stored ? undefined : await stateToMove(former, backendOptions);
-  stored ??= moving?.state;
-  if (options.refuseKeySchemaChange) refuseKeySchemaChange(stored, given);
+  const found = await readState(given, e, options.command, callerId);
+  if (options.refuseKeySchemaChange) refuseKeySchemaChange(found.stored, given);
   const artifact = options.artifact
     ? await buildArtifact(
         given.settings.handler ?? e.handlerEntry ?? DEFAULT_HANDLER_ENTRY,
@@ -170,13 +148,7 @@ export async function openSession(
       )
     : undefined;
   const account = await callerId();
-  const ident = { name: given.name, account, region: given.region, stage: given.stage };
-  if (moving && !sameStack(moving.state, ident)) stored = undefined;
-  else if (moving && options.command !== "up" && options.command !== "down") {
-    e.reporter.info(
-      `There is no state at ${backend.location} yet: using ${moving.file}, which the next up or down copies there.`,
-    );
-  } else if (stored) checkIdentity(backend.location, stored, ident);
+  const stored = checkedState(found, given, account, options.command, e.reporter);
   // The stack keeps the alarm address it was given until it is removed explicitly.
   const alarmEmail = alarmEmailSetting(given, stored?.settings?.alarmEmail);
   const config: Config = {
@@ -191,8 +163,7 @@ export async function openSession(
     account,
     region: config.region,
     partition,
-    config,
-    names,
+    endpoint: config.endpoint,
     tags,
     owner: ownerTags(config),
     timing: e.timing ?? scaleTiming(DEFAULT_TIMING, resolveWaitScale(e.env)),
@@ -207,7 +178,9 @@ export async function openSession(
     region: config.region,
     partition,
     tags,
-    artifact,
+    // With the code, the stack the options ask for; without it (down, logs) nothing can be
+    // made, and the stack is looked for whole so that `down` leaves nothing behind.
+    ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
   });
   return {
     config,
@@ -217,11 +190,70 @@ export async function openSession(
     artifact,
     limiter: new Limiter(e.concurrency ?? DEFAULT_CONCURRENCY),
     stored,
-    backend,
-    formerState: () => stateToMove(former, backendOptions),
+    backend: found.backend,
+    formerState: () => stateToMove(found.former, found.backendOptions),
     alarmEmail,
     stackName: names.stack,
   };
+}
+
+/** The state where the config puts it, or (until the first run moves it) at a former place. */
+interface FoundState {
+  readonly backend: StateBackend;
+  readonly backendOptions: Parameters<typeof stateToMove>[1];
+  readonly stored: StackState | undefined;
+  readonly former: ReturnType<typeof formerLocations>;
+  readonly moving: StateToMove | undefined;
+}
+
+async function readState(
+  given: Config,
+  e: Environment,
+  command: string,
+  callerId: () => Promise<string>,
+): Promise<FoundState> {
+  const backendOptions = {
+    name: given.name,
+    stage: given.stage,
+    cwd: e.cwd,
+    env: e.env,
+    command,
+    s3: e.clients?.s3,
+    region: given.region,
+    profile: given.profile,
+    endpoint: given.endpoint,
+    stateBucketOwner: given.stateBucketOwner,
+    account: callerId,
+  };
+  const backend = stateBackend(given.statePath, backendOptions);
+  // With the state in S3, STS is asked while the state is read (before it, when the read
+  // waits for the account as the bucket's expected owner); its error, if any, is the read's.
+  if (backend.remote) callerId().catch(() => undefined);
+  const stored = await backend.read();
+  // A stack moving to S3, or a state at a former default location: until the first run moves
+  // it here, what is there is its state.
+  const former = formerLocations(backend, given.legacyStatePath, { ...given, cwd: e.cwd });
+  const moving = stored ? undefined : await stateToMove(former, backendOptions);
+  return { backend, backendOptions, stored: stored ?? moving?.state, former, moving };
+}
+
+/** The state found, once it is known to be this stack's (one about to move may be another's). */
+function checkedState(
+  found: FoundState,
+  given: Config,
+  account: string,
+  command: string,
+  reporter: Reporter,
+): StackState | undefined {
+  const { moving, stored, backend } = found;
+  const ident = { name: given.name, account, region: given.region, stage: given.stage };
+  if (moving && !sameStack(moving.state, ident)) return undefined;
+  if (moving && command !== "up" && command !== "down") {
+    reporter.info(
+      `There is no state at ${backend.location} yet: using ${moving.file}, which the next up or down copies there.`,
+    );
+  } else if (stored) checkIdentity(backend.location, stored, ident);
+  return stored;
 }
 
 /**

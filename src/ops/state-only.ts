@@ -3,10 +3,8 @@ import type { Clients } from "../aws/clients.js";
 import { configFileArg, loadConfigFile } from "../config-file.js";
 import {
   legacyStateLocation,
-  legacyStatePath,
   resolveName,
   resolveStage,
-  stateDir,
   stateLocation,
   type ConfigInput,
 } from "../config.js";
@@ -18,7 +16,12 @@ import {
   type StateBackend,
   type StateToMove,
 } from "../state/backend.js";
-import { isRemoteState, stateBucketOwnerFor } from "../state/location.js";
+import {
+  isRemoteState,
+  legacyStatePath,
+  stateBucketOwnerFor,
+  stateDir,
+} from "../state/location.js";
 
 /**
  * The stage and its state, found as up finds them (flag, config file, default) for commands

@@ -1,6 +1,6 @@
 import type { ConfigInput } from "../config.js";
 import { plan, type Action } from "../engine/plan.js";
-import { HANDLERS } from "../resources/registry.js";
+import { HANDLERS } from "../registry.js";
 import { openSession, type Environment } from "./session.js";
 import { NODES } from "../stack.js";
 
@@ -32,9 +32,9 @@ export interface StatusResult {
 /** Observe + plan, printed; read-only. */
 export async function status(input: ConfigInput, e: Environment): Promise<StatusResult> {
   const s = await openSession(input, e, { artifact: true, command: "status" });
-  const { steps } = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) =>
-    HANDLERS.get(kind),
-  );
+  const { steps } = (
+    await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) => HANDLERS.get(kind))
+  ).data;
   const rows: StatusRow[] = steps.map((i) => ({
     key: i.key,
     label: i.label,

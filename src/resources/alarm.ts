@@ -11,7 +11,7 @@ import {
 import { orMissing } from "../aws/errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
-import type { Ctx, StateEntry } from "../engine/types.js";
+import type { Ctx, FieldValues, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
 /** Everything PutMetricAlarm takes except the name and tags. */
@@ -283,6 +283,18 @@ export const alarmKind: Kind<AlarmProps, AlarmOutputs, AlarmCurrent, AlarmField>
       .map((k) => DEFINITION_FIELDS[k]);
     if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
     return fields;
+  },
+
+  values(p, o) {
+    const have = shape(o.current.alarm);
+    const want = shape(p.definition);
+    const definition = (Object.keys(DEFINITION_FIELDS) as (keyof Shape)[]).map(
+      (k) => [DEFINITION_FIELDS[k], { observed: have[k], desired: want[k] }] as const,
+    );
+    return {
+      ...(Object.fromEntries(definition) as Record<AlarmField, FieldValues>),
+      tags: { observed: o.current.tags, desired: p.tags },
+    };
   },
 
   fix: {

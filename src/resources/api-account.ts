@@ -5,7 +5,7 @@ import {
 } from "@aws-sdk/client-api-gateway";
 import { AttachRolePolicyCommand } from "@aws-sdk/client-iam";
 import { errorMessage, isNamed } from "../aws/errors.js";
-import { STACK_TAG_KEY } from "../config.js";
+import { apiGatewayCloudWatchRoleName, STACK_TAG_KEY } from "../config.js";
 import { pause, retryWhile } from "../engine/retry.js";
 import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
 import type { Ctx, StateEntry } from "../engine/types.js";
@@ -14,6 +14,7 @@ import { API_GATEWAY_LOGS_MANAGED_POLICY, trustPolicy } from "./policies.js";
 import {
   deleteRole,
   diffRole,
+  roleValues,
   roleKind,
   type RoleCurrent,
   type RoleField,
@@ -50,9 +51,9 @@ async function accountRole(ctx: Ctx): Promise<string | undefined> {
   return a.cloudwatchRoleArn || undefined;
 }
 
-/** Whether a role ARN names the role this tool makes for API Gateway's logs in the region. */
-function isOurs(ctx: Ctx, roleArn: string): boolean {
-  return roleArn.slice(roleArn.lastIndexOf("/") + 1) === ctx.names.apiGatewayCloudWatchRole;
+/** Whether a role ARN names the role this tool makes for API Gateway's logs (roleName). */
+function isOurs(roleName: string, roleArn: string): boolean {
+  return roleArn.slice(roleArn.lastIndexOf("/") + 1) === roleName;
 }
 
 /**
@@ -65,10 +66,12 @@ async function keptBecause(ctx: Ctx, entry: StateEntry): Promise<string | undefi
     return "it was set before this stack; other APIs in the region may rely on it";
   }
   // This stack's own API may still be on its way out (deleted concurrently): it does not count.
+  // It carries the stack tag this stack's resources are owned by.
   const apis = await allItems(
     paginateGetRestApis({ client: ctx.clients.apigateway }, { limit: 500 }),
   );
-  const others = apis.filter((a) => a.tags?.[STACK_TAG_KEY] !== ctx.names.stack);
+  const stack = ctx.owner[STACK_TAG_KEY];
+  const others = apis.filter((a) => a.tags?.[STACK_TAG_KEY] !== stack);
   if (others.length)
     return `${others.length} other REST API(s) in ${ctx.region} may log through it`;
   return undefined;
@@ -144,7 +147,7 @@ export const loggingRoleKind: Kind<
       roleKind.read(ctx, roleProps(p), undefined),
     ]);
     // Another's role, set before this stack: used as it is. Ours set but deleted: made again.
-    if (set && !isOurs(ctx, set)) {
+    if (set && !isOurs(p.roleName, set)) {
       return { id: set, outputs: { arn: set, createdByStack: "false" }, current: undefined };
     }
     if (!own) return undefined;
@@ -161,6 +164,19 @@ export const loggingRoleKind: Kind<
     return madeBy !== undefined && madeBy !== p.tags[STACK_TAG_KEY]
       ? fields.filter((f) => f !== "tags")
       : fields;
+  },
+
+  values(p, o) {
+    if (o.current) return roleValues(roleProps(p), o.current);
+    // Another's role, left exactly as it is: nothing observed of it is compared.
+    const kept = { observed: "(not this stack's)", desired: "(not this stack's)" };
+    return {
+      trust: kept,
+      policy: kept,
+      extraPolicies: kept,
+      managedPolicies: kept,
+      tags: kept,
+    };
   },
 
   fix: {
@@ -190,9 +206,10 @@ export const loggingRoleKind: Kind<
   async delete(ctx, entry) {
     const kept = await keptBecause(ctx, entry);
     if (kept) return { kept };
-    // Only the role under this tool's derived name: never a role it did not create.
-    if (isOurs(ctx, entry.id))
-      await deleteRole(ctx.clients.iam, ctx.names.apiGatewayCloudWatchRole);
+    // Only the role under this tool's derived name: never a role it did not create. The entry
+    // alone says which stack's it was; the region says which name the tool gave it.
+    const roleName = apiGatewayCloudWatchRoleName(ctx.region);
+    if (isOurs(roleName, entry.id)) await deleteRole(ctx.clients.iam, roleName);
   },
 };
 
@@ -248,7 +265,7 @@ export const apiAccountKind: Kind<
     // the run that set it stopped before recording so.
     const ours =
       roleArn === undefined ||
-      isOurs(ctx, roleArn) ||
+      isOurs(p.roleName, roleArn) ||
       (recorded?.outputs.createdByStack === "true" && recorded.id === roleArn);
     return {
       id,
@@ -258,6 +275,10 @@ export const apiAccountKind: Kind<
   },
 
   diff: (_p, o) => (o.current.roleArn ? [] : ["cloudwatchRoleArn"]),
+  // Only an empty setting is set: any role already there is the region's and stays.
+  values: (p, o) => ({
+    cloudwatchRoleArn: { observed: o.current.roleArn, desired: o.current.roleArn ?? p.roleArn },
+  }),
 
   fix: { cloudwatchRoleArn: (ctx, p) => setLoggingRole(ctx, p) },
 

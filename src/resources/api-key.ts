@@ -88,6 +88,11 @@ export const apiKeyKind: Kind<ApiKeyProps, ApiKeyOutputs, ApiKeyCurrent, ApiKeyF
     return fields;
   },
 
+  values: (p, o) => ({
+    enabled: { observed: o.current.enabled, desired: true },
+    tags: { observed: o.current.tags, desired: p.tags },
+  }),
+
   fix: {
     async enabled(ctx, _p, o) {
       await ctx.clients.apigateway.send(

@@ -8,7 +8,7 @@ import {
   type Stage,
 } from "@aws-sdk/client-api-gateway";
 import { isNamed, orMissing } from "../aws/errors.js";
-import { hasTags, sameJson } from "../engine/equal.js";
+import { hasTags, jsonValue, sameJson } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
 import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
 import type { Ctx, Observed, StateEntry } from "../engine/types.js";
@@ -222,6 +222,29 @@ export const stageKind: Kind<StageProps, StageOutputs, StageCurrent, StageField>
     if (!sameJson(c.accessLogFormat, p.accessLogFormat)) fields.push("accessLogFormat");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
     return fields;
+  },
+
+  values(p, o) {
+    const c = o.current;
+    const pair = <K extends keyof StageCurrent>(k: K, desired: unknown) => ({
+      observed: c[k],
+      desired,
+    });
+    return {
+      deploymentId: pair("deploymentId", p.deploymentId),
+      tracingEnabled: pair("tracingEnabled", BASELINE.tracingEnabled),
+      loggingLevel: pair("loggingLevel", BASELINE.loggingLevel),
+      dataTraceEnabled: pair("dataTraceEnabled", BASELINE.dataTraceEnabled),
+      metricsEnabled: pair("metricsEnabled", BASELINE.metricsEnabled),
+      throttlingRateLimit: pair("throttlingRateLimit", p.throttlingRateLimit),
+      throttlingBurstLimit: pair("throttlingBurstLimit", p.throttlingBurstLimit),
+      accessLogDestinationArn: pair("accessLogDestinationArn", p.accessLogDestinationArn),
+      accessLogFormat: {
+        observed: jsonValue(c.accessLogFormat),
+        desired: jsonValue(p.accessLogFormat),
+      },
+      tags: pair("tags", p.tags),
+    };
   },
 
   fix: {

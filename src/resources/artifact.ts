@@ -89,6 +89,7 @@ export const artifactKind: Kind<ArtifactProps, ArtifactOutputs, ArtifactCurrent,
   },
 
   diff: (_p, o) => (o.current.encryption === "AES256" ? [] : ["encryption"]),
+  values: (_p, o) => ({ encryption: { observed: o.current.encryption, desired: "AES256" } }),
 
   fix: {
     encryption: (ctx, p) => upload(ctx, p),

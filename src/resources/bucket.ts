@@ -25,7 +25,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { isRefused, owned, whyRefused } from "../aws/bucket-owner.js";
 import { isNamed, isNotFound } from "../aws/errors.js";
-import { deepEqual, hasTags, sameJson } from "../engine/equal.js";
+import { deepEqual, hasTags, jsonValue, sameJson } from "../engine/equal.js";
 import { UserError } from "../errors.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
 import { waitFor } from "../engine/retry.js";
@@ -184,6 +184,19 @@ export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketF
     if (!sameRules(c.lifecycle, lifecycleRules(p))) fields.push("lifecycle");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
     return fields;
+  },
+
+  values(p, o) {
+    const c = o.current;
+    return {
+      encryption: { observed: c.encryption, desired: "AES256" },
+      publicAccessBlock: { observed: c.publicAccessBlock, desired: BLOCK_ALL },
+      ownership: { observed: c.ownership, desired: "BucketOwnerEnforced" },
+      policy: { observed: jsonValue(c.policy), desired: jsonValue(tlsOnlyPolicy(p)) },
+      versioning: { observed: c.versioning, desired: "Enabled" },
+      lifecycle: { observed: c.lifecycle, desired: lifecycleRules(p) },
+      tags: { observed: c.tags, desired: p.tags },
+    };
   },
 
   // In this order, one at a time (the engine runs fixers one after another): S3 answers

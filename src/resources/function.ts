@@ -314,6 +314,26 @@ export const functionKind: Kind<FunctionProps, FunctionOutputs, FunctionCurrent,
     return fields;
   },
 
+  values(p, o) {
+    const c = o.current;
+    return {
+      code: { observed: c.codeSha256, desired: p.code.sha256Base64 },
+      runtime: { observed: c.runtime, desired: p.runtime },
+      handler: { observed: c.handler, desired: p.handler },
+      memorySize: { observed: c.memoryMb, desired: p.memoryMb },
+      timeout: { observed: c.timeoutSeconds, desired: p.timeoutSeconds },
+      reservedConcurrency: { observed: c.reservedConcurrency, desired: p.reservedConcurrency },
+      role: { observed: c.roleArn, desired: p.roleArn },
+      environment: { observed: c.environment, desired: p.environment },
+      tracing: { observed: c.tracing, desired: "Active" },
+      logging: {
+        observed: { format: c.logFormat, group: c.logGroup },
+        desired: { format: "JSON", group: p.logGroup },
+      },
+      tags: { observed: c.tags, desired: p.tags },
+    };
+  },
+
   // A second update during one fails with ResourceConflictException.
   beforeFix: (ctx, p, o) => waitSettled(ctx, p.name, o.current),
 

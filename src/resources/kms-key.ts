@@ -15,7 +15,7 @@ import {
   type KeyMetadata,
 } from "@aws-sdk/client-kms";
 import { isNamed, orMissing } from "../aws/errors.js";
-import { hasTags, sameJson } from "../engine/equal.js";
+import { hasTags, jsonValue, sameJson } from "../engine/equal.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
 import type { Ctx, StateEntry } from "../engine/types.js";
 import type { TagMap } from "./tags.js";
@@ -183,6 +183,17 @@ export const kmsKeyKind: Kind<KmsKeyProps, KmsKeyOutputs, KmsKeyCurrent, KmsKeyF
     if (c.rotation !== true) fields.push("rotation");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
     return fields;
+  },
+
+  values(p, o) {
+    const c = o.current;
+    return {
+      pendingDeletion: { observed: c.state === "PendingDeletion", desired: false },
+      enabled: { observed: c.state, desired: "Enabled" },
+      policy: { observed: jsonValue(c.policy), desired: p.policy },
+      rotation: { observed: c.rotation, desired: true },
+      tags: { observed: c.tags, desired: p.tags },
+    };
   },
 
   fix: {

@@ -72,6 +72,11 @@ export const logGroupKind: Kind<LogGroupProps, LogGroupOutputs, LogGroupCurrent,
     return fields;
   },
 
+  values: (p, o) => ({
+    retention: { observed: o.current.retentionDays, desired: p.retentionDays },
+    tags: { observed: o.current.tags, desired: p.tags },
+  }),
+
   fix: {
     async retention(ctx, p) {
       await ctx.clients.logs.send(

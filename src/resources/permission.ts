@@ -6,7 +6,7 @@ import {
 import { errorMessage, isNamed, orMissing } from "../aws/errors.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
 import { retryWhile } from "../engine/retry.js";
-import type { Ctx, ResourceHandler, StateEntry } from "../engine/types.js";
+import type { Ctx, StateEntry } from "../engine/types.js";
 
 /** One statement: API Gateway may invoke the function for one method on one path. */
 export interface InvokeStatement {
@@ -89,6 +89,22 @@ function wrong(
   return { add, remove };
 }
 
+/** Each statement id, observed and desired: what a plan shows of each one that differs. */
+function statementValues(p: PermissionProps, current: PermissionCurrent) {
+  const ids = [...new Set([...p.statements.map((s) => s.sid), ...current.keys()])].sort();
+  return Object.fromEntries(
+    ids.map((sid) => {
+      const want = p.statements.find((s) => s.sid === sid);
+      const desired = want && {
+        sourceArn: want.sourceArn,
+        sourceAccount: p.account,
+        principal: PRINCIPAL,
+      };
+      return [sid, { observed: current.get(sid), desired }];
+    }),
+  );
+}
+
 /** The ids of the statements that differ: missing, changed, or not wanted. */
 function differing(p: PermissionProps, current: PermissionCurrent): string[] {
   const { add, remove } = wrong(p, current);
@@ -129,11 +145,10 @@ async function addStatements(
 }
 
 /**
- * One field for the engine: the statements this resource owns, fixed together (the wrong ones
- * removed, the missing ones added). Status and up name the statements themselves: see
- * permissionHandler.
+ * A statement id: this resource's drift is per statement, and status and up name the ids that
+ * differ (missing, changed or not wanted). One fixer fixes them together.
  */
-type PermissionField = "statements";
+type PermissionField = string;
 
 /** Lambda.1: the function's resource policy names one API, stage, method and path, and the account. */
 export const permissionKind: Kind<
@@ -153,20 +168,21 @@ export const permissionKind: Kind<
       : undefined;
   },
 
-  diff: (p, o) => (differing(p, o.current).length ? ["statements"] : []),
+  diff: (p, o) => differing(p, o.current),
+  // Per statement id, like the fields diff names.
+  values: (p, o) => statementValues(p, o.current),
 
-  fix: {
-    async statements(ctx, p, o) {
-      const { add, remove } = wrong(p, o.current);
-      for (const sid of remove) {
-        await orMissing(
-          ctx.clients.lambda.send(
-            new RemovePermissionCommand({ FunctionName: p.functionName, StatementId: sid }),
-          ),
-        );
-      }
-      await addStatements(ctx, p, add);
-    },
+  // The wrong ones removed, then the missing ones added: whichever ids were named.
+  async fix(ctx, p, o) {
+    const { add, remove } = wrong(p, o.current);
+    for (const sid of remove) {
+      await orMissing(
+        ctx.clients.lambda.send(
+          new RemovePermissionCommand({ FunctionName: p.functionName, StatementId: sid }),
+        ),
+      );
+    }
+    await addStatements(ctx, p, add);
   },
 
   /** Every statement added: the function has none of this resource's yet. */
@@ -194,19 +210,4 @@ export const permissionKind: Kind<
   },
 };
 
-/**
- * The engine's fields are a fixed union, each with its fixer; this resource's drift is per
- * statement id, and status and up name those ids. So the handler reports the ids that differ,
- * and has the engine fix its one field for them.
- */
-const permissionLifecycle = lifecycle(permissionKind);
-
-export const permissionHandler: ResourceHandler<
-  PermissionProps,
-  PermissionOutputs,
-  PermissionCurrent
-> = {
-  ...permissionLifecycle,
-  diff: (p, o) => ({ fields: differing(p, o.current) }),
-  update: (ctx, p, o) => permissionLifecycle.update(ctx, p, o, permissionLifecycle.diff(p, o)),
-};
+export const permissionHandler = lifecycle(permissionKind);

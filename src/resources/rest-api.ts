@@ -3,47 +3,47 @@ import {
   CreateAuthorizerCommand,
   CreateDeploymentCommand,
   DeleteAuthorizerCommand,
-  CreateResourceCommand,
   CreateRestApiCommand,
-  DeleteMethodCommand,
-  DeleteResourceCommand,
   DeleteRestApiCommand,
   GetAuthorizersCommand,
   GetRestApiCommand,
   GetStagesCommand,
-  PutIntegrationCommand,
-  PutMethodCommand,
   TagResourceCommand,
   UpdateRestApiCommand,
   paginateGetDeployments,
-  paginateGetResources,
   paginateGetRestApis,
-  type APIGatewayClient,
   type Deployment,
   type RestApi,
 } from "@aws-sdk/client-api-gateway";
-import { isNamed, orMissing } from "../aws/errors.js";
-import type { RouteSpec } from "../routes.js";
-import { PROJECT, type AuthMode } from "../config.js";
+import { orMissing } from "../aws/errors.js";
+import { PROJECT } from "../config.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { retryWhile } from "../engine/retry.js";
 import { lifecycle, type Fixer, type Kind } from "../engine/kind.js";
 import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { allItems, allPages, apiBusy, restApiArn } from "./api-common.js";
+import {
+  desiredMethod,
+  desiredPaths,
+  methodsAt,
+  readResources,
+  repairRoutes,
+  routeChanges,
+  ROUTE_FIELD,
+  ROUTE_FIELDS,
+  type MethodState,
+  type ResourceState,
+  type RoutesProps,
+} from "./rest-api-routes.js";
 import type { TagMap } from "./tags.js";
 
-export interface RestApiProps {
+export interface RestApiProps extends RoutesProps {
   readonly name: string;
   /** REST API names are not unique: only an API carrying this tag is ours to adopt. */
   readonly stackTag: { readonly key: string; readonly value: string };
   readonly tags: TagMap;
   readonly region: string;
   readonly partition: string;
-  readonly routes: readonly RouteSpec[];
-  /** The AWS_PROXY integration target (the function's invocation URI). */
-  readonly integrationUri: string;
-  /** How callers of every method but the CORS preflight (OPTIONS) authenticate. */
-  readonly auth: AuthMode;
   /** auth cognito: the user pool whose ID tokens the API's authorizer accepts. */
   readonly userPoolArn?: string | undefined;
 }
@@ -56,25 +56,6 @@ export interface RestApiOutputs extends Record<string, string> {
   routesHash: string;
   /** The newest deployment made from exactly these routes; the stage serves it. */
   deploymentId: string;
-}
-
-/** A method as the stack cares about it. */
-interface MethodState {
-  authorizationType: string | undefined;
-  authorizerId: string | undefined;
-  apiKeyRequired: boolean;
-  integration: {
-    type: string | undefined;
-    httpMethod: string | undefined;
-    uri: string | undefined;
-  };
-}
-
-interface ResourceState {
-  id: string;
-  parentId: string | undefined;
-  path: string;
-  methods: Record<string, MethodState>;
 }
 
 /** A Cognito authorizer of the API, as far as the stack cares. */
@@ -98,25 +79,6 @@ interface RestApiCurrent {
 }
 
 const ENDPOINT_TYPE = "REGIONAL";
-
-/**
- * A method as the stack wants it. The CORS preflight (OPTIONS) stays open in every mode:
- * browsers send it without credentials, and the handler answers it without touching data.
- */
-function desiredMethod(
-  p: Pick<RestApiProps, "integrationUri" | "auth">,
-  verb: string,
-  authorizerId?: string,
-): MethodState {
-  const open = verb === "OPTIONS" || p.auth === "none";
-  const type = { iam: "AWS_IAM", cognito: "COGNITO_USER_POOLS" }[p.auth as string];
-  return {
-    authorizationType: !open && type ? type : "NONE",
-    authorizerId: !open && p.auth === "cognito" ? authorizerId : undefined,
-    apiKeyRequired: !open && p.auth === "api-key",
-    integration: { type: "AWS_PROXY", httpMethod: "POST", uri: p.integrationUri },
-  };
-}
 
 /** Stable across runs and key order: changes only when a route, its auth or integration does. */
 export function routesHash(
@@ -144,24 +106,6 @@ export function deploymentDescription(hash: string): string {
   return `${PROJECT} routes ${hash}`;
 }
 
-/** Every path the API must have, ancestors included, parents before children. */
-function desiredPaths(routes: readonly RouteSpec[]): string[] {
-  const paths = new Set<string>(["/"]);
-  for (const r of routes) {
-    const parts = r.path.split("/").filter(Boolean);
-    for (let k = 1; k <= parts.length; k++) paths.add(`/${parts.slice(0, k).join("/")}`);
-  }
-  return [...paths].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
-}
-
-function depth(path: string): number {
-  return path === "/" ? 0 : path.split("/").length - 1;
-}
-
-function methodsAt(p: RestApiProps, path: string): string[] {
-  return [...new Set(p.routes.filter((r) => r.path === path).flatMap((r) => r.methods))];
-}
-
 /** Every REST API with our name and stack tag, oldest first (the one read adopts). */
 async function findOurs(ctx: Ctx, p: RestApiProps): Promise<RestApi[]> {
   const all = await allItems(
@@ -170,32 +114,6 @@ async function findOurs(ctx: Ctx, p: RestApiProps): Promise<RestApi[]> {
   return all
     .filter((a) => a.name === p.name && a.tags?.[p.stackTag.key] === p.stackTag.value)
     .sort((a, b) => (a.createdDate?.getTime() ?? 0) - (b.createdDate?.getTime() ?? 0));
-}
-
-async function readResources(api: APIGatewayClient, restApiId: string): Promise<ResourceState[]> {
-  const items = await allItems(
-    paginateGetResources({ client: api }, { restApiId, limit: 500, embed: ["methods"] }),
-  );
-  return items.map((r) => ({
-    id: r.id ?? "",
-    parentId: r.parentId,
-    path: r.path ?? "",
-    methods: Object.fromEntries(
-      Object.entries(r.resourceMethods ?? {}).map(([verb, m]) => [
-        verb,
-        {
-          authorizationType: m.authorizationType,
-          authorizerId: m.authorizerId,
-          apiKeyRequired: m.apiKeyRequired === true,
-          integration: {
-            type: m.methodIntegration?.type,
-            httpMethod: m.methodIntegration?.httpMethod,
-            uri: m.methodIntegration?.uri,
-          },
-        },
-      ]),
-    ),
-  }));
 }
 
 /** Routes, deployments, authorizers, and the deployments the API's stages serve. */
@@ -298,155 +216,6 @@ function observed(
   };
 }
 
-/** What the routes lack or have too much of. Pure. */
-function routeDrift(
-  p: RestApiProps,
-  c: RestApiCurrent,
-  authorizerId = authorizerDrift(p, c).good?.id,
-) {
-  const byPath = new Map(c.resources.map((r) => [r.path, r]));
-  const wanted = new Set(desiredPaths(p.routes));
-  const missingPaths = [...wanted].filter((x) => !byPath.has(x));
-  // Deleting a resource deletes its subtree: only the top-most extra ones need a call.
-  const extra = c.resources.filter((r) => !wanted.has(r.path));
-  const extraIds = new Set(extra.map((r) => r.id));
-  const extraTops = extra.filter((r) => !r.parentId || !extraIds.has(r.parentId));
-  const missingMethods: [string, string][] = [];
-  const wrongAuth: [string, string][] = [];
-  const wrongIntegration: [string, string][] = [];
-  const extraMethods: [string, string][] = [];
-  for (const path of wanted) {
-    const r = byPath.get(path);
-    const verbs = methodsAt(p, path);
-    for (const verb of verbs) {
-      const m = r?.methods[verb];
-      const want = desiredMethod(p, verb, authorizerId);
-      if (!m) missingMethods.push([path, verb]);
-      else if (
-        m.authorizationType !== want.authorizationType ||
-        m.apiKeyRequired !== want.apiKeyRequired ||
-        // Only a method that uses an authorizer names one (AWS keeps a stale id on the others);
-        // with the stack's authorizer still to be made, no method can be pointing at it.
-        (want.authorizationType === "COGNITO_USER_POOLS" &&
-          (authorizerId === undefined || m.authorizerId !== authorizerId))
-      )
-        wrongAuth.push([path, verb]);
-      else if (!deepEqual(m.integration, want.integration)) wrongIntegration.push([path, verb]);
-    }
-    for (const verb of Object.keys(r?.methods ?? {})) {
-      if (!verbs.includes(verb)) extraMethods.push([path, verb]);
-    }
-  }
-  return { missingPaths, extraTops, missingMethods, wrongAuth, wrongIntegration, extraMethods };
-}
-
-const ROUTE_FIELDS = ["resources", "methods", "integrations"] as const;
-
-/** Repairs only what differs; returns true when a route or integration was changed. */
-async function repairRoutes(
-  ctx: Ctx,
-  p: RestApiProps,
-  restApiId: string,
-  c: RestApiCurrent,
-  authorizerId: string | undefined,
-): Promise<boolean> {
-  const api = ctx.clients.apigateway;
-  const d = routeDrift(p, c, authorizerId);
-  const busy = apiBusy();
-  const send = <T>(f: () => Promise<T>) => retryWhile(ctx, f, busy);
-  // A retried delete whose first response was lost meets "not found": already done.
-  const remove = (f: () => Promise<unknown>) => orMissing(send(f));
-  for (const r of d.extraTops) {
-    await remove(() => api.send(new DeleteResourceCommand({ restApiId, resourceId: r.id })));
-  }
-  const ids = new Map(
-    c.resources
-      .filter((r) => !d.extraTops.some((x) => r.path === x.path || r.path.startsWith(`${x.path}/`)))
-      .map((r) => [r.path, r.id]),
-  );
-  for (const path of d.missingPaths) {
-    const parentPath = path.slice(0, path.lastIndexOf("/")) || "/";
-    const parentId = ids.get(parentPath) ?? "";
-    let id: string | undefined;
-    try {
-      const created = await send(() =>
-        api.send(
-          new CreateResourceCommand({
-            restApiId,
-            parentId,
-            pathPart: path.slice(path.lastIndexOf("/") + 1),
-          }),
-        ),
-      );
-      id = created.id;
-    } catch (err) {
-      // "Another resource with the same parent already has this name": made by a retried
-      // call whose first response was lost. It is the one we wanted.
-      if (!isNamed(err, "ConflictException")) throw err;
-      id = (await readResources(api, restApiId)).find((r) => r.path === path)?.id;
-      if (!id) throw err;
-    }
-    ids.set(path, id ?? "");
-  }
-  const putIntegration = (resourceId: string, httpMethod: string) =>
-    send(() =>
-      api.send(
-        new PutIntegrationCommand({
-          restApiId,
-          resourceId,
-          httpMethod,
-          type: "AWS_PROXY",
-          integrationHttpMethod: desiredMethod(p, httpMethod).integration.httpMethod,
-          uri: p.integrationUri,
-        }),
-      ),
-    );
-  const putMethod = async (resourceId: string, httpMethod: string) => {
-    const want = desiredMethod(p, httpMethod, authorizerId);
-    await send(() =>
-      api.send(
-        new PutMethodCommand({
-          restApiId,
-          resourceId,
-          httpMethod,
-          authorizationType: want.authorizationType,
-          apiKeyRequired: want.apiKeyRequired,
-          ...(want.authorizerId ? { authorizerId: want.authorizerId } : {}),
-        }),
-      ),
-    ).catch((err: unknown) => {
-      // "Method already exists for this resource": a retried call whose response was lost.
-      if (!isNamed(err, "ConflictException")) throw err;
-    });
-    // PutIntegration replaces whatever integration the method has, so this converges either way.
-    await putIntegration(resourceId, httpMethod);
-  };
-  const idOf = (path: string) => ids.get(path) ?? "";
-  for (const [path, verb] of d.extraMethods) {
-    await remove(() =>
-      api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod: verb })),
-    );
-  }
-  for (const [path, verb] of d.wrongAuth) {
-    await remove(() =>
-      api.send(new DeleteMethodCommand({ restApiId, resourceId: idOf(path), httpMethod: verb })),
-    );
-    await putMethod(idOf(path), verb);
-  }
-  // Methods of a path created above are among the missing ones.
-  for (const [path, verb] of d.missingMethods) await putMethod(idOf(path), verb);
-  for (const [path, verb] of d.wrongIntegration) await putIntegration(idOf(path), verb);
-  return (
-    d.extraTops.length +
-      d.missingPaths.length +
-      d.extraMethods.length +
-      d.wrongAuth.length +
-      d.missingMethods.length +
-      d.wrongIntegration.length >
-    0
-  );
-}
-
 type RestApiField =
   "endpointType" | "tags" | "authorizer" | "resources" | "methods" | "integrations" | "deployment";
 
@@ -547,15 +316,70 @@ export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, Res
     const fields: RestApiField[] = [];
     if (!deepEqual(c.endpointTypes, [ENDPOINT_TYPE])) fields.push("endpointType");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
-    const d = routeDrift(p, c);
-    if (d.missingPaths.length || d.extraTops.length) fields.push("resources");
-    if (d.missingMethods.length || d.extraMethods.length || d.wrongAuth.length)
-      fields.push("methods");
-    if (d.wrongIntegration.length) fields.push("integrations");
+    const routes = new Set(
+      routeChanges(p, c, authorizerDrift(p, c).good?.id).map((x) => ROUTE_FIELD[x.op]),
+    );
+    fields.push(...ROUTE_FIELDS.filter((f) => routes.has(f)));
     const a = authorizerDrift(p, c);
     if ((a.wantName && !a.good) || a.extra.length) fields.push("authorizer");
     if (!c.deploymentId) fields.push("deployment");
     return fields;
+  },
+
+  values(p, o) {
+    const c = o.current;
+    const a = authorizerDrift(p, c);
+    const paths = desiredPaths(p.routes);
+    // "VERB /path" → what part of each method is compared, as AWS has it and as wanted.
+    const methods = (part: (m: MethodState) => unknown) => ({
+      observed: Object.fromEntries(
+        c.resources.flatMap((r) =>
+          Object.entries(r.methods).map(([verb, m]) => [`${verb} ${r.path}`, part(m)]),
+        ),
+      ),
+      desired: Object.fromEntries(
+        paths.flatMap((path) =>
+          methodsAt(p, path).map((verb) => [
+            `${verb} ${path}`,
+            part(desiredMethod(p, verb, a.good?.id)),
+          ]),
+        ),
+      ),
+    });
+    const authOf = (m: MethodState) => ({
+      authorizationType: m.authorizationType,
+      apiKeyRequired: m.apiKeyRequired,
+      ...(m.authorizationType === "COGNITO_USER_POOLS" ? { authorizerId: m.authorizerId } : {}),
+    });
+    return {
+      endpointType: { observed: c.endpointTypes, desired: [ENDPOINT_TYPE] },
+      tags: { observed: c.tags, desired: p.tags },
+      resources: { observed: c.resources.map((r) => r.path).sort(), desired: [...paths].sort() },
+      methods: methods(authOf),
+      integrations: methods((m) => m.integration),
+      authorizer: {
+        observed: c.authorizers.map(({ name, type, providerArns, identitySource }) => ({
+          name,
+          type,
+          providerArns,
+          identitySource,
+        })),
+        desired: a.wantName
+          ? [
+              {
+                name: a.wantName,
+                type: "COGNITO_USER_POOLS",
+                providerArns: p.userPoolArn ? [p.userPoolArn] : [],
+                identitySource: IDENTITY_SOURCE,
+              },
+            ]
+          : [],
+      },
+      deployment: {
+        observed: c.deploymentId,
+        desired: c.deploymentId ?? `a new deployment of routes ${routesHash(p)}`,
+      },
+    };
   },
 
   fix: {

@@ -14,9 +14,9 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { isNamed, orMissing } from "../aws/errors.js";
-import { hasTags, sameJson } from "../engine/equal.js";
+import { hasTags, jsonValue, sameJson } from "../engine/equal.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
-import type { StateEntry } from "../engine/types.js";
+import type { FieldValues, StateEntry } from "../engine/types.js";
 import type { PolicyDocument } from "./policies.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
 
@@ -94,6 +94,21 @@ export function diffRole(p: RoleProps, c: RoleCurrent): RoleField[] {
 
 export type RoleField = "trust" | "policy" | "extraPolicies" | "managedPolicies" | "tags";
 
+/** Each field diffRole compares, observed and desired. */
+export function roleValues(p: RoleProps, c: RoleCurrent): { [K in RoleField]: FieldValues } {
+  const name = p.inline?.name;
+  return {
+    trust: { observed: jsonValue(c.trust), desired: p.trust },
+    policy: {
+      observed: name === undefined ? undefined : jsonValue(c.inline.get(name)),
+      desired: p.inline?.document,
+    },
+    extraPolicies: { observed: [...c.inline.keys()].filter((n) => n !== name), desired: [] },
+    managedPolicies: { observed: c.managed, desired: [...p.managed].sort() },
+    tags: { observed: c.tags, desired: p.tags },
+  };
+}
+
 export const roleKind: Kind<RoleProps, RoleOutputs, RoleCurrent, RoleField> = {
   kind: "iam-role",
   label: "IAM role",
@@ -106,6 +121,7 @@ export const roleKind: Kind<RoleProps, RoleOutputs, RoleCurrent, RoleField> = {
   },
 
   diff: (p, o) => diffRole(p, o.current),
+  values: (p, o) => roleValues(p, o.current),
 
   fix: {
     async trust(ctx, p) {

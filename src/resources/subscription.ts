@@ -164,6 +164,18 @@ export const emailSubscriptionKind: Kind<
     return fields;
   },
 
+  // The addresses subscribed: the desired one, and a confirmed earlier one that should go.
+  values(p, o) {
+    const previous = o.current.previous;
+    return {
+      endpoint: { observed: o.current.mine ? p.email : undefined, desired: p.email },
+      previousEndpoint: {
+        observed: previous?.confirmed ? previous.endpoint : undefined,
+        desired: undefined,
+      },
+    };
+  },
+
   fix: { endpoint: addresses, previousEndpoint: addresses },
 
   // The engine reads it back: a subscription not listed right after it was made is an error.

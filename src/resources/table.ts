@@ -237,6 +237,19 @@ export const tableKind: Kind<TableProps, TableOutputs, TableCurrent, TableField>
     return fields;
   },
 
+  values(p, o) {
+    const c = o.current;
+    return {
+      keySchema: { observed: c.keySchema, desired: keySchemaString(p.key) },
+      billingMode: { observed: c.billingMode, desired: "PAY_PER_REQUEST" },
+      maxReadUnits: { observed: c.maxReadUnits, desired: maximumOf(p.maxReadUnits) },
+      maxWriteUnits: { observed: c.maxWriteUnits, desired: maximumOf(p.maxWriteUnits) },
+      deletionProtection: { observed: c.deletionProtection, desired: true },
+      pitr: { observed: c.pitr, desired: true },
+      tags: { observed: c.tags, desired: p.tags },
+    };
+  },
+
   // The plan fails with it, so that status and --dry-run say what up would.
   refuse: (p, o, fields) => (fields.includes("keySchema") ? keySchemaRefused(p, o) : undefined),
 

@@ -7,7 +7,7 @@ import {
   TagResourceCommand,
 } from "@aws-sdk/client-sns";
 import { errorMessage, isNamed, orMissing } from "../aws/errors.js";
-import { hasTags, sameJson } from "../engine/equal.js";
+import { hasTags, jsonValue, sameJson } from "../engine/equal.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
 import type { Ctx, StateEntry } from "../engine/types.js";
 import { fromKeyValueList, toKeyValueList, type TagMap } from "./tags.js";
@@ -123,6 +123,12 @@ export const topicKind: Kind<TopicProps, TopicOutputs, TopicCurrent, TopicField>
     if (!hasTags(o.current.tags, p.tags)) fields.push("tags");
     return fields;
   },
+
+  values: (p, o) => ({
+    encryption: { observed: o.current.kmsKeyId, desired: p.kmsKeyArn },
+    policy: { observed: jsonValue(o.current.policy), desired: p.policy },
+    tags: { observed: o.current.tags, desired: p.tags },
+  }),
 
   fix: {
     async encryption(ctx, p) {

@@ -173,6 +173,23 @@ export const usagePlanKind: Kind<
     return fields;
   },
 
+  values(p, o) {
+    const c = o.current;
+    return {
+      stages: { observed: c.stages, desired: [stageRef(p)] },
+      throttle: {
+        observed: { rateLimit: c.rateLimit, burstLimit: c.burstLimit },
+        desired: { rateLimit: p.rateLimit, burstLimit: p.burstLimit },
+      },
+      quota: {
+        observed: { limit: c.quotaLimit, period: c.quotaPeriod },
+        desired: { limit: p.dailyQuota, period: "DAY" },
+      },
+      keys: { observed: c.keyIds, desired: [p.keyId] },
+      tags: { observed: c.tags, desired: p.tags },
+    };
+  },
+
   fix: {
     stages: settings,
     throttle: settings,

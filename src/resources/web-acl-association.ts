@@ -92,6 +92,7 @@ export const webAclAssociationKind: Kind<
 
   /** Associated with another web ACL (one made by hand, or this stack's earlier one). */
   diff: (p, o) => (o.current.webAclArn === p.webAclArn ? [] : ["webAcl"]),
+  values: (p, o) => ({ webAcl: { observed: o.current.webAclArn, desired: p.webAclArn } }),
 
   // The recorded outputs name the web ACL it is associated with now.
   fix: { webAcl: async (ctx, p) => (await associate(ctx, p)).outputs },

@@ -269,6 +269,25 @@ export const webAclKind: Kind<WebAclProps, WebAclOutputs, WebAclCurrent, Field> 
     return (Object.keys(differs) as Field[]).filter((f) => differs[f]);
   },
 
+  values(p, o) {
+    const want = webAclDefinition(p);
+    const c = o.current;
+    return {
+      defaultAction: { observed: normal(c.defaultAction), desired: normal(want.defaultAction) },
+      // Shield's own rules are not the stack's to compare (see sameRules).
+      rules: {
+        observed: c.rules.filter((r) => !isShieldRule(r)).map(normal),
+        desired: want.rules.map(normal),
+      },
+      visibilityConfig: {
+        observed: normal(c.visibilityConfig),
+        desired: normal(want.visibilityConfig),
+      },
+      description: { observed: c.description ?? "", desired: p.description },
+      tags: { observed: c.tags, desired: p.tags },
+    };
+  },
+
   fix: {
     defaultAction: updateDefinition,
     rules: updateDefinition,

@@ -5,11 +5,17 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { callerAccount, once } from "../aws/account.js";
 import { MAX_ATTEMPTS } from "../aws/clients.js";
-import { DEFAULT_NAME, defaultStatePath, legacyStatePath, stateDir } from "../config.js";
 import { UserError } from "../errors.js";
 import { RUN } from "../hint.js";
 import type { Reporter } from "../report/reporter.js";
-import { isRemoteState, parseS3Location } from "./location.js";
+import { DEFAULT_NAME } from "../project.js";
+import {
+  defaultStatePath,
+  isRemoteState,
+  legacyStatePath,
+  parseS3Location,
+  stateDir,
+} from "./location.js";
 import { LOCK_POLL_MS, RemoteState, type LockWait } from "./remote.js";
 import {
   acquireLock,

@@ -1,4 +1,6 @@
+import path from "node:path";
 import { UserError } from "../errors.js";
+import { PROJECT } from "../project.js";
 
 /** Where a remote state lives: a bucket and the key of the state object in it. */
 export interface S3Location {
@@ -91,4 +93,18 @@ export function stateBucketOwnerFor(
     owner,
     flag.owner !== undefined ? "--state-bucket-owner" : "stateBucketOwner",
   );
+}
+
+/** The default state file of a stage in a region: one project runs a stage in several. */
+export function defaultStatePath(stage: string, region: string, cwd: string): string {
+  return path.join(stateDir(cwd), `${stage}.${region}.json`);
+}
+
+/** Where the default state file was before it named the region (moved on the next run). */
+export function legacyStatePath(stage: string, cwd: string): string {
+  return path.join(stateDir(cwd), `${stage}.json`);
+}
+
+export function stateDir(cwd: string): string {
+  return path.join(cwd, `.${PROJECT}`);
 }

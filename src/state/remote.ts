@@ -17,9 +17,9 @@ import {
   httpStatus,
 } from "../aws/errors.js";
 import { isRefused, owned, whyRefused } from "../aws/bucket-owner.js";
-import { PROJECT } from "../config.js";
 import { UserError } from "../errors.js";
 import { RUN } from "../hint.js";
+import { PROJECT } from "../project.js";
 import type { Reporter } from "../report/reporter.js";
 import type { S3Location } from "./location.js";
 import {

@@ -3,9 +3,9 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DEFAULT_NAME, isEmailAddress, PROJECT, type RecordedAlarmEmail } from "../config.js";
 import { UserError } from "../errors.js";
 import type { StateEntry } from "../engine/types.js";
+import { DEFAULT_NAME, isEmailAddress, PROJECT } from "../project.js";
 import { blockedBy, fileSystemReason, isFileSystemError } from "./fs-errors.js";
 
 export const SCHEMA_VERSION = 1;
@@ -20,6 +20,11 @@ export interface StackState {
   account: string;
   region: string;
   updatedAt: string;
+  /**
+   * Counts the writes of this state: one more on every write. A plan file names the serial it
+   * was made from, and is applied only to that state. Absent in states written before it: 0.
+   */
+  serial?: number | undefined;
   /** sha256 (hex) of the deployed handler zip. */
   codeSha256?: string | undefined;
   /** The API's invoke URL. */
@@ -28,6 +33,12 @@ export interface StackState {
   settings?: RecordedSettings | undefined;
   /** Logical key → what exists. */
   resources: Record<string, StateEntry>;
+}
+
+/** The alarm address as the state file records it, with where it came from. */
+export interface RecordedAlarmEmail {
+  readonly address: string;
+  readonly from: "flag" | "file";
 }
 
 export interface RecordedSettings {
@@ -41,6 +52,11 @@ export interface StackIdentity {
   stage: string;
   account: string;
   region: string;
+}
+
+/** The state's serial (see StackState.serial); 0 for none, or one written before serials. */
+export function serialOf(state: Pick<StackState, "serial"> | undefined): number {
+  return state?.serial ?? 0;
 }
 
 /** The project a state belongs to: states written before projects had names are the default's. */
@@ -99,6 +115,9 @@ function checkShape(file: string, v: unknown): StackState {
     if (typeof s[field] !== "string") throw corrupt(file, `${field} is missing`);
   }
   if (s.name !== undefined && typeof s.name !== "string") throw corrupt(file, "name is malformed");
+  if (s.serial !== undefined && !(Number.isSafeInteger(s.serial) && s.serial >= 0)) {
+    throw corrupt(file, "serial is malformed");
+  }
   if (typeof s.resources !== "object" || s.resources === null) {
     throw corrupt(file, "resources is missing");
   }
@@ -328,6 +347,7 @@ export class StateStore {
         throw this.failed;
       }
       this.state.updatedAt = new Date().toISOString();
+      this.state.serial = serialOf(this.state) + 1;
       try {
         if (this.persistence) await this.persistence.write(this.state);
         else await writeStateAtomic(this.file, this.state);

@@ -51,6 +51,7 @@ function edges(teardown: boolean): Map<string, string[]> {
     region: "us-east-1",
     partition: "aws",
     tags: stackTags({ name: "serverless-automation", stage: "production" }),
+    purpose: "deploy",
     artifact: { zip: Buffer.alloc(0), sha256Hex: "", sha256Base64: "" },
   });
   return teardown ? dependents(specs) : new Map(specs.map((s) => [s.key, [...s.dependsOn]]));

@@ -6,12 +6,12 @@ import {
   GetUsagePlanKeysCommand,
   GetUsagePlansCommand,
 } from "@aws-sdk/client-api-gateway";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsAt, expectStack, inventory, isEmpty, restApiId, type Aws } from "./aws.js";
-import { cliEnv, CREDENTIALS, runMain, workdir } from "./cli.js";
+import { describe, expect, it } from "vitest";
+import { expectStack, inventory, isEmpty, restApiId } from "./aws.js";
+import { CREDENTIALS, runMain } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
-import { WireProxy } from "./proxy.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * The auth modes against moto, which implements API keys, usage plans and method
@@ -21,50 +21,34 @@ import { WireProxy } from "./proxy.js";
 
 Object.assign(process.env, CREDENTIALS);
 
-let moto: Moto;
-let proxy: WireProxy;
-let aws: Aws;
-let cwd: string;
-let env: NodeJS.ProcessEnv;
+const em = useEmulator();
 
-const mutating = () => proxy.mutating().map((c) => c.operation);
+const mutating = () => em.proxy.mutating().map((c) => c.operation);
 
 const POOL = `arn:aws:cognito-idp:${E.REGION}:${E.ACCOUNT}:userpool/${E.REGION}_AbCdEf123`;
 
 async function upWith(auth: E.Auth) {
   writeFileSync(
-    path.join(cwd, "serverless-automation.config.json"),
+    path.join(em.cwd, "serverless-automation.config.json"),
     JSON.stringify(auth === "cognito" ? { auth, cognitoUserPoolArn: POOL } : { auth }),
   );
-  proxy.arm(undefined);
-  const r = await runMain(["up"], cwd, env);
+  em.proxy.arm(undefined);
+  const r = await runMain(["up"], em.cwd, em.env);
   expect(r.code, r.stderr).toBe(0);
   return r;
 }
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("auth modes against moto", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-    proxy = await WireProxy.start(moto.endpoint);
-    aws = awsAt(moto.endpoint);
-    cwd = workdir();
-    env = cliEnv(proxy.endpoint);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await moto?.stop();
-  });
-
   it("api-key: the methods require the key; one enabled key, one usage plan on the stage with the key", async () => {
     await upWith("api-key");
-    await expectStack(aws, "production", { auth: "api-key" });
+    await expectStack(em.aws, "production", { auth: "api-key" });
     const n = E.names("production");
-    const apiId = await restApiId(aws, "production");
-    const keys = (await aws.apigateway.send(new GetApiKeysCommand({}))).items ?? [];
+    const apiId = await restApiId(em.aws, "production");
+    const keys = (await em.aws.apigateway.send(new GetApiKeysCommand({}))).items ?? [];
     expect(keys.map((k) => [k.name, k.enabled, k.tags])).toEqual([
       [n.apiKey, true, E.tags("production")],
     ]);
-    const plans = (await aws.apigateway.send(new GetUsagePlansCommand({}))).items ?? [];
+    const plans = (await em.aws.apigateway.send(new GetUsagePlansCommand({}))).items ?? [];
     expect(
       plans.map((u) => ({
         name: u.name,
@@ -80,7 +64,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("auth modes against moto", () =>
         quota: E.USAGE_PLAN.quota,
       },
     ]);
-    const planKeys = await aws.apigateway.send(
+    const planKeys = await em.aws.apigateway.send(
       new GetUsagePlanKeysCommand({ usagePlanId: plans[0]?.id }),
     );
     expect(planKeys.items?.map((k) => k.id)).toEqual([keys[0]?.id]);
@@ -90,31 +74,33 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("auth modes against moto", () =>
 
   it("api-key → iam: signed callers only, key and plan gone; the next up changes nothing", async () => {
     await upWith("iam");
-    await expectStack(aws, "production", { auth: "iam" });
+    await expectStack(em.aws, "production", { auth: "iam" });
     await upWith("iam");
     expect(mutating()).toEqual([]);
   });
 
   it("iam → cognito → none → iam, then down leaves nothing", async () => {
     await upWith("cognito");
-    await expectStack(aws, "production", { auth: "cognito" });
-    const apiId = await restApiId(aws, "production");
-    const authorizers = await aws.apigateway.send(new GetAuthorizersCommand({ restApiId: apiId }));
+    await expectStack(em.aws, "production", { auth: "cognito" });
+    const apiId = await restApiId(em.aws, "production");
+    const authorizers = await em.aws.apigateway.send(
+      new GetAuthorizersCommand({ restApiId: apiId }),
+    );
     expect(authorizers.items?.map((a) => [a.type, a.providerARNs, a.identitySource])).toEqual([
       ["COGNITO_USER_POOLS", [POOL], "method.request.header.Authorization"],
     ]);
     await upWith("cognito");
     expect(mutating()).toEqual([]);
     await upWith("none");
-    await expectStack(aws, "production", { auth: "none" });
-    const after = await aws.apigateway.send(new GetAuthorizersCommand({ restApiId: apiId }));
+    await expectStack(em.aws, "production", { auth: "none" });
+    const after = await em.aws.apigateway.send(new GetAuthorizersCommand({ restApiId: apiId }));
     expect(after.items ?? []).toEqual([]);
     await upWith("iam");
-    await expectStack(aws, "production", { auth: "iam" });
+    await expectStack(em.aws, "production", { auth: "iam" });
     await upWith("api-key");
-    proxy.arm(undefined);
-    const d = await runMain(["down", "--yes"], cwd, env);
+    em.proxy.arm(undefined);
+    const d = await runMain(["down", "--yes"], em.cwd, em.env);
     expect(d.code, d.stderr).toBe(0);
-    expect(isEmpty(await inventory(aws))).toBe(true);
+    expect(isEmpty(await inventory(em.aws))).toBe(true);
   });
 });

@@ -10,11 +10,12 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { awsAt, inventory, isEmpty, type Aws } from "./aws.js";
-import { cliEnv, CREDENTIALS, runMain, workdir } from "./cli.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { inventory, isEmpty } from "./aws.js";
+import { CREDENTIALS, runMain, workdir } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * Buckets of the tool's names made first by another account, against moto (whose S3 honours
@@ -26,9 +27,7 @@ Object.assign(process.env, CREDENTIALS);
 
 const SQUATTER = "222222222222";
 
-let moto: Moto;
-let aws: Aws;
-let env: NodeJS.ProcessEnv;
+const em = useEmulator({ proxy: false, resetEach: true });
 /** S3 as the other account sees it. */
 let theirs: S3Client;
 
@@ -110,17 +109,8 @@ async function seen(Bucket: string): Promise<unknown> {
 describe.skipIf(MOTO_SKIP_REASON !== undefined)(
   "buckets another account owns, against moto",
   () => {
-    beforeAll(async () => {
-      moto = await Moto.start();
-      aws = awsAt(moto.endpoint);
-      env = cliEnv(moto.endpoint);
-    });
-    afterAll(async () => {
-      await moto?.stop();
-    });
     beforeEach(async () => {
-      await moto.reset();
-      theirs = await squatterS3(moto.endpoint);
+      theirs = await squatterS3(em.moto.endpoint);
     });
 
     it("the code bucket's name made first by another account that lets this one in: up exits non-zero, says so, and the bucket holds no object, its settings as they were", async () => {
@@ -129,7 +119,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)(
       const before = await seen(bucket);
       expect(before).toMatchObject({ objects: [] });
 
-      const r = await runMain(["up"], workdir(), env);
+      const r = await runMain(["up"], workdir(), em.env);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(
         `The S3 bucket ${bucket} belongs to another AWS account (ExpectedBucketOwner ${E.ACCOUNT} refused): nothing was written to it.`,
@@ -137,7 +127,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)(
       expect(r.stderr).toMatch(/another --stage/);
       expect(await seen(bucket)).toEqual(before);
       // No function was made from (or pointed at) their bucket.
-      expect((await inventory(aws)).functions).toEqual([]);
+      expect((await inventory(em.aws)).functions).toEqual([]);
     }, 120_000);
 
     it("--state naming another account's bucket: refused before anything is made, nothing written to it; with --state-bucket-owner naming that account it is used", async () => {
@@ -147,7 +137,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)(
       const r = await runMain(
         ["up", "--state", "s3://their-state/production.json"],
         workdir(),
-        env,
+        em.env,
       );
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(
@@ -155,7 +145,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)(
       );
       expect(r.stderr).toMatch(/Check the bucket name in --state/);
       expect(await seen("their-state")).toEqual(before);
-      expect(isEmpty(await inventory(aws))).toBe(true);
+      expect(isEmpty(await inventory(em.aws))).toBe(true);
 
       // Meant: the owner named, the state is read there (a plan, changing nothing).
       const meant = await runMain(
@@ -168,7 +158,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)(
           SQUATTER,
         ],
         workdir(),
-        env,
+        em.env,
       );
       expect(meant.code, meant.stderr).toBe(0);
       expect(await seen("their-state")).toEqual(before);

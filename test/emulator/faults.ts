@@ -1,9 +1,11 @@
 import type { ChildProcess } from "node:child_process";
 import { expect } from "vitest";
-import { awsAt, expectStack, inventory, isEmpty, type Aws } from "./aws.js";
+import { expectStack, inventory, isEmpty, type Aws } from "./aws.js";
 import { cliEnv, CREDENTIALS, runBin, runMain, workdir, type CliResult } from "./cli.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
-import { WireProxy, type FaultMode } from "./proxy.js";
+import type { Moto } from "./moto.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import type { FaultMode, WireProxy } from "./proxy.js";
+import { startEmulator, stopEmulator } from "./stack.js";
 
 /**
  * Faults on the wire, one mutating call at a time: the call is refused (503, never reaches the
@@ -21,17 +23,18 @@ export interface Rig {
   aws: Aws;
 }
 
+/**
+ * Started when the file loads, not in hooks: the cases (one per mutating call of a clean run)
+ * must be known before the tests are collected.
+ */
 export async function startRig(): Promise<Rig | undefined> {
   if (MOTO_SKIP_REASON !== undefined) return undefined;
-  const moto = await Moto.start();
-  const proxy = await WireProxy.start(moto.endpoint);
-  return { moto, proxy, aws: awsAt(moto.endpoint) };
+  const { moto, proxy, aws } = await startEmulator(true);
+  if (!proxy) throw new Error("the rig's proxy did not start");
+  return { moto, proxy, aws };
 }
 
-export async function stopRig(rig: Rig | undefined): Promise<void> {
-  await rig?.proxy.close();
-  await rig?.moto.stop();
-}
+export const stopRig: (rig: Rig | undefined) => Promise<void> = stopEmulator;
 
 /** One slot: calls come in the same order every run, so call n is the same call each time. */
 const ORDERED = { concurrency: 1 };

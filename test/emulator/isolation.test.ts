@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DescribeTableCommand, ListTagsOfResourceCommand } from "@aws-sdk/client-dynamodb";
 import { GetFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsAt, expectStack, inventory, type Aws } from "./aws.js";
-import { cliEnv, CREDENTIALS, runMain, workdir } from "./cli.js";
+import { describe, expect, it } from "vitest";
+import { awsAt, expectStack, inventory } from "./aws.js";
+import { CREDENTIALS, runMain, workdir } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
-import { WireProxy } from "./proxy.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * Stacks that never touch each other, against moto: two projects in one account and region,
@@ -17,23 +17,20 @@ import { WireProxy } from "./proxy.js";
 
 Object.assign(process.env, CREDENTIALS);
 
-let moto: Moto;
-let proxy: WireProxy;
-let env: NodeJS.ProcessEnv;
-let aws: Aws;
+const em = useEmulator();
 
 async function run(argv: string[], cwd: string, region = E.REGION): Promise<string> {
-  const r = await runMain(argv, cwd, { ...env, AWS_REGION: region });
+  const r = await runMain(argv, cwd, { ...em.env, AWS_REGION: region });
   expect(r.code, `${argv.join(" ")} (${region}):\n${r.stderr}`).toBe(0);
   return r.stderr;
 }
 
 /** `status` exits 0 and a second `up` makes no mutating call: in sync. */
 async function inSync(cwd: string, region = E.REGION): Promise<void> {
-  proxy.arm(undefined);
+  em.proxy.arm(undefined);
   await run(["status"], cwd, region);
   await run(["up"], cwd, region);
-  expect(proxy.mutating().map((c) => c.operation)).toEqual([]);
+  expect(em.proxy.mutating().map((c) => c.operation)).toEqual([]);
 }
 
 /** A project of its own: a name, a handler and one route. */
@@ -52,32 +49,21 @@ function ordersProject(): string {
 }
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("stacks that never touch each other (moto)", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-    proxy = await WireProxy.start(moto.endpoint);
-    env = cliEnv(proxy.endpoint);
-    aws = awsAt(moto.endpoint);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await moto?.stop();
-  });
-
   it("two projects side by side: both up and in sync; down of either leaves the other whole", async () => {
-    await moto.reset();
+    await em.moto.reset();
     const builtIn = workdir();
     const orders = ordersProject();
     await run(["up"], builtIn);
     await run(["up"], orders);
     const o = E.names("production", { name: "orders" });
-    const table = await aws.dynamodb.send(new DescribeTableCommand({ TableName: o.table }));
-    const tags = await aws.dynamodb.send(
+    const table = await em.aws.dynamodb.send(new DescribeTableCommand({ TableName: o.table }));
+    const tags = await em.aws.dynamodb.send(
       new ListTagsOfResourceCommand({ ResourceArn: table.Table?.TableArn }),
     );
     expect(Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject(
       E.tags("production", "orders"),
     );
-    const fn = await aws.lambda.send(
+    const fn = await em.aws.lambda.send(
       new GetFunctionConfigurationCommand({ FunctionName: o.functionName }),
     );
     expect(fn.Role).toBe(`arn:aws:iam::${E.ACCOUNT}:role/${o.role}`);
@@ -86,13 +72,13 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("stacks that never touch each ot
     await inSync(orders);
 
     await run(["down", "--yes"], orders);
-    await expectStack(aws, "production");
+    await expectStack(em.aws, "production");
     await inSync(builtIn);
 
     // And the other way round.
     await run(["up"], orders);
     await run(["down", "--yes"], builtIn);
-    const left = await inventory(aws);
+    const left = await inventory(em.aws);
     expect(left.tables).toEqual([o.table]);
     expect(left.functions).toEqual([o.functionName]);
     expect(left.buckets).toEqual([o.bucket]);
@@ -101,10 +87,10 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("stacks that never touch each ot
   });
 
   it("one stage in two regions from one directory: two state files, two roles; down of either leaves the other whole", async () => {
-    await moto.reset();
+    await em.moto.reset();
     const dir = workdir();
     const WEST = "us-west-2";
-    const west = awsAt(moto.endpoint, WEST);
+    const west = awsAt(em.moto.endpoint, WEST);
     const east = E.names("production");
     const w = E.names("production", { region: WEST });
     await run(["up"], dir);
@@ -116,7 +102,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("stacks that never touch each ot
       true,
     );
     // IAM is global: each region's function has a role of its own.
-    const roles = (await inventory(aws)).roles;
+    const roles = (await inventory(em.aws)).roles;
     expect(roles).toEqual(expect.arrayContaining([east.role, w.role]));
     const westFn = await west.lambda.send(
       new GetFunctionConfigurationCommand({ FunctionName: w.functionName }),
@@ -126,7 +112,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("stacks that never touch each ot
     await inSync(dir, WEST);
 
     await run(["down", "--yes"], dir, WEST);
-    await expectStack(aws, "production");
+    await expectStack(em.aws, "production");
     expect((await inventory(west)).tables).toEqual([]);
     await inSync(dir);
 
@@ -136,8 +122,8 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("stacks that never touch each ot
     const left = await inventory(west);
     expect(left.tables).toEqual([w.table]);
     expect(left.functions).toEqual([w.functionName]);
-    expect((await inventory(aws)).roles).toContain(w.role);
-    expect((await inventory(aws)).roles).not.toContain(east.role);
+    expect((await inventory(em.aws)).roles).toContain(w.role);
+    expect((await inventory(em.aws)).roles).not.toContain(east.role);
     await inSync(dir, WEST);
     await run(["down", "--yes"], dir, WEST);
   });

@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
+import { beforeEach, describe, it } from "vitest";
 import {
   lambdaFixture,
   LAMBDA_VERSION_SCENARIOS,
   type LambdaBackend,
 } from "../support/lambda-versions.js";
-import { awsAt } from "./aws.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 // The scenarios test/fake-lambda-versions.test.ts runs against the fake, here against moto.
-let moto: Moto;
+const em = useEmulator({ proxy: false, resetEach: true });
 let backend: LambdaBackend;
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("moto Lambda versions and aliases", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
   beforeEach(async () => {
-    await moto.reset();
-    backend = { clients: awsAt(moto.endpoint), settle: async () => undefined };
+    backend = { clients: em.aws, settle: async () => undefined };
     await lambdaFixture(backend);
   });
   for (const [name, scenario] of Object.entries(LAMBDA_VERSION_SCENARIOS)) {

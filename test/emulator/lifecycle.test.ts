@@ -9,12 +9,12 @@ import {
   RemovePermissionCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsAt, expectStack, inventory, isEmpty, type Aws } from "./aws.js";
-import { cliEnv, CREDENTIALS, handlerVariant, runBin, runMain, workdir } from "./cli.js";
+import { describe, expect, it } from "vitest";
+import { expectStack, inventory, isEmpty } from "./aws.js";
+import { CREDENTIALS, handlerVariant, runBin, runMain } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
-import { WireProxy } from "./proxy.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * The whole lifecycle against an independent implementation of the AWS APIs (moto), over the
@@ -23,81 +23,63 @@ import { WireProxy } from "./proxy.js";
 
 Object.assign(process.env, CREDENTIALS);
 
-let moto: Moto;
-let proxy: WireProxy;
-let aws: Aws;
-let cwd: string;
-let env: NodeJS.ProcessEnv;
-
-const mutating = () => proxy.mutating().map((c) => `${c.service} ${c.operation}`);
+const em = useEmulator();
 
 async function cli(argv: string[]) {
-  proxy.arm(undefined);
-  return runBin(argv, cwd, env);
+  em.proxy.arm(undefined);
+  return runBin(argv, em.cwd, em.env);
 }
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-    proxy = await WireProxy.start(moto.endpoint);
-    aws = awsAt(moto.endpoint);
-    cwd = workdir();
-    env = cliEnv(proxy.endpoint);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await moto?.stop();
-  });
-
   it("dry-run on an empty account plans every create and makes no mutating call", async () => {
     const r = await cli(["up", "--dry-run", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as { resources: { action: string }[] };
     expect(plan.resources.length).toBeGreaterThanOrEqual(16);
     expect(plan.resources.every((x) => x.action === "create")).toBe(true);
-    expect(mutating()).toEqual([]);
-    expect(isEmpty(await inventory(aws))).toBe(true);
+    expect(em.mutating()).toEqual([]);
+    expect(isEmpty(await inventory(em.aws))).toBe(true);
   });
 
   it("a cold up creates the whole stack, every property as designed", async () => {
     const r = await cli(["up"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Endpoint: http/);
-    await expectStack(aws, "production");
+    await expectStack(em.aws, "production");
   });
 
   it("a second up makes zero mutating calls, and status exits 0", async () => {
     const again = await cli(["up"]);
     expect(again.code, again.stderr).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
     const status = await cli(["status"]);
     expect(status.code, status.stdout + status.stderr).toBe(0);
     expect(status.stdout).not.toMatch(/drifted|missing/);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
   });
 
   it("status names drift made by hand and exits 2; up repairs exactly that", async () => {
     const n = E.names("production");
-    await aws.lambda.send(
+    await em.aws.lambda.send(
       new UpdateFunctionConfigurationCommand({ FunctionName: n.functionName, MemorySize: 512 }),
     );
-    await aws.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [n.throttlesAlarm] }));
+    await em.aws.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [n.throttlesAlarm] }));
     const policy = JSON.parse(
-      (await aws.lambda.send(new GetPolicyCommand({ FunctionName: n.functionName }))).Policy ??
+      (await em.aws.lambda.send(new GetPolicyCommand({ FunctionName: n.functionName }))).Policy ??
         "{}",
     ) as { Statement: { Sid: string }[] };
     const removed = policy.Statement[0]?.Sid as string;
-    await aws.lambda.send(
+    await em.aws.lambda.send(
       new RemovePermissionCommand({ FunctionName: n.functionName, StatementId: removed }),
     );
-    await aws.s3.send(
+    await em.aws.s3.send(
       new PutBucketVersioningCommand({
         Bucket: n.bucket,
         VersioningConfiguration: { Status: "Suspended" },
       }),
     );
     // The table's read maximum lifted by hand.
-    await aws.dynamodb.send(
+    await em.aws.dynamodb.send(
       new UpdateTableCommand({
         TableName: n.table,
         OnDemandThroughput: { MaxReadRequestUnits: 40000 },
@@ -123,11 +105,11 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
       rows.filter((x) => x.state !== "in sync").map((x) => x.id),
       "nothing else is reported",
     ).toHaveLength(5);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
 
     const up = await cli(["up"]);
     expect(up.code, up.stderr).toBe(0);
-    expect(mutating().sort()).toEqual(
+    expect(em.mutating().sort()).toEqual(
       [
         `lambda PUT /2015-03-31/functions/${n.functionName}/configuration`,
         "monitoring PutMetricAlarm",
@@ -136,29 +118,29 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
         "dynamodb UpdateTable",
       ].sort(),
     );
-    await expectStack(aws, "production");
-    const cfg = await aws.lambda.send(
+    await expectStack(em.aws, "production");
+    const cfg = await em.aws.lambda.send(
       new GetFunctionConfigurationCommand({ FunctionName: n.functionName }),
     );
     expect(cfg.MemorySize).toBe(256);
-    const ver = await aws.s3.send(new GetBucketVersioningCommand({ Bucket: n.bucket }));
+    const ver = await em.aws.s3.send(new GetBucketVersioningCommand({ Bucket: n.bucket }));
     expect(ver.Status).toBe("Enabled");
-    const table = await aws.dynamodb.send(new DescribeTableCommand({ TableName: n.table }));
+    const table = await em.aws.dynamodb.send(new DescribeTableCommand({ TableName: n.table }));
     expect(table.Table?.OnDemandThroughput).toEqual(E.TABLE_ON_DEMAND_THROUGHPUT);
 
     const after = await cli(["up"]);
     expect(after.code).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
   });
 
   it("a code-only change makes exactly 2 mutating calls: the upload and the code update", async () => {
     const n = E.names("production");
-    proxy.arm(undefined);
-    const changed = await runMain(["up"], cwd, env, {
-      handlerEntry: handlerVariant(cwd, "v2"),
+    em.proxy.arm(undefined);
+    const changed = await runMain(["up"], em.cwd, em.env, {
+      handlerEntry: handlerVariant(em.cwd, "v2"),
     });
     expect(changed.code, changed.stderr).toBe(0);
-    expect(mutating()).toEqual([
+    expect(em.mutating()).toEqual([
       expect.stringMatching(new RegExp(`^s3 PUT /${n.bucket}/artifacts/[0-9a-f]{64}\\.zip`)),
       `lambda PUT /2015-03-31/functions/${n.functionName}/code`,
     ]);
@@ -166,16 +148,16 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
     // update.
     const back = await cli(["up"]);
     expect(back.code, back.stderr).toBe(0);
-    expect(mutating()).toEqual([`lambda PUT /2015-03-31/functions/${n.functionName}/code`]);
+    expect(em.mutating()).toEqual([`lambda PUT /2015-03-31/functions/${n.functionName}/code`]);
   });
 
   it("with the state file deleted, up adopts everything with zero mutating calls", async () => {
-    const file = path.join(cwd, ".serverless-automation", "production.us-east-1.json");
+    const file = path.join(em.cwd, ".serverless-automation", "production.us-east-1.json");
     expect(existsSync(file)).toBe(true);
     rmSync(file);
     const r = await cli(["up"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
     expect(existsSync(file)).toBe(true);
     const status = await cli(["status"]);
     expect(status.code, status.stdout).toBe(0);
@@ -184,39 +166,39 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
   it("down leaves the account empty; down again exits 0", async () => {
     const r = await cli(["down", "--yes"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(await inventory(aws)).toEqual(
-      Object.fromEntries(Object.keys(await inventory(aws)).map((k) => [k, []])),
+    expect(await inventory(em.aws)).toEqual(
+      Object.fromEntries(Object.keys(await inventory(em.aws)).map((k) => [k, []])),
     );
     const again = await cli(["down", "--yes"]);
     expect(again.code, again.stderr).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
   });
 
   it("--alarm-email wires both alarms to an encrypted topic with one subscription", async () => {
     const r = await cli(["up", "--alarm-email", "ops@example.com"]);
     expect(r.code, r.stderr).toBe(0);
-    await expectStack(aws, "production", { email: "ops@example.com" });
+    await expectStack(em.aws, "production", { email: "ops@example.com" });
     const again = await cli(["up", "--alarm-email", "ops@example.com"]);
     expect(again.code).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
     const down = await cli(["down", "--yes"]);
     expect(down.code, down.stderr).toBe(0);
-    expect(isEmpty(await inventory(aws))).toBe(true);
+    expect(isEmpty(await inventory(em.aws))).toBe(true);
   });
 
   it("--stage makes an independent copy; down of one leaves the other whole", async () => {
     const a = await cli(["up", "--stage", "dev"]);
     expect(a.code, a.stderr).toBe(0);
-    await expectStack(aws, "dev");
+    await expectStack(em.aws, "dev");
     const b = await cli(["up", "--stage", "qa"]);
     expect(b.code, b.stderr).toBe(0);
-    const inv = await inventory(aws);
+    const inv = await inventory(em.aws);
     expect(inv.functions).toEqual([E.names("dev").functionName, E.names("qa").functionName]);
     const down = await cli(["down", "--yes", "--stage", "qa"]);
     expect(down.code, down.stderr).toBe(0);
-    await expectStack(aws, "dev");
+    await expectStack(em.aws, "dev");
     const last = await cli(["down", "--yes", "--stage", "dev"]);
     expect(last.code, last.stderr).toBe(0);
-    expect(isEmpty(await inventory(aws))).toBe(true);
+    expect(isEmpty(await inventory(em.aws))).toBe(true);
   });
 });

@@ -3,12 +3,12 @@ import path from "node:path";
 import { GetResourcesCommand } from "@aws-sdk/client-api-gateway";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetFunctionConfigurationCommand, GetPolicyCommand } from "@aws-sdk/client-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsAt, inventory, isEmpty, restApiId, type Aws } from "./aws.js";
-import { cliEnv, CREDENTIALS, runMain, workdir } from "./cli.js";
+import { describe, expect, it } from "vitest";
+import { inventory, isEmpty, restApiId } from "./aws.js";
+import { CREDENTIALS, runMain } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
-import { WireProxy } from "./proxy.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * A handler of your own against moto: its routes, one scoped permission each, its key schema
@@ -18,18 +18,14 @@ import { WireProxy } from "./proxy.js";
 
 Object.assign(process.env, CREDENTIALS);
 
-let moto: Moto;
-let proxy: WireProxy;
-let aws: Aws;
-let cwd: string;
-let env: NodeJS.ProcessEnv;
+const em = useEmulator();
 
 const FN = `${E.names("production").stack}-api`;
-const mutating = () => proxy.mutating().map((c) => c.operation);
+const mutating = () => em.proxy.mutating().map((c) => c.operation);
 
 function configure(routes: string[]): void {
   writeFileSync(
-    path.join(cwd, "serverless-automation.config.json"),
+    path.join(em.cwd, "serverless-automation.config.json"),
     JSON.stringify({
       name: "serverless-automation",
       handler: "src/api.ts",
@@ -41,23 +37,26 @@ function configure(routes: string[]): void {
 }
 
 function writeCode(word: string): void {
-  mkdirSync(path.join(cwd, "src"), { recursive: true });
-  writeFileSync(path.join(cwd, "src", "word.ts"), `export const word = ${JSON.stringify(word)};\n`);
+  mkdirSync(path.join(em.cwd, "src"), { recursive: true });
   writeFileSync(
-    path.join(cwd, "src", "api.ts"),
+    path.join(em.cwd, "src", "word.ts"),
+    `export const word = ${JSON.stringify(word)};\n`,
+  );
+  writeFileSync(
+    path.join(em.cwd, "src", "api.ts"),
     'import { word } from "./word";\nexport const handler = async () => ({ statusCode: 200, body: word });\n',
   );
 }
 
 async function up(): Promise<void> {
-  proxy.arm(undefined);
-  const r = await runMain(["up"], cwd, env);
+  em.proxy.arm(undefined);
+  const r = await runMain(["up"], em.cwd, em.env);
   expect(r.code, r.stderr).toBe(0);
 }
 
 async function methods(): Promise<string[]> {
-  const apiId = await restApiId(aws, "production");
-  const out = await aws.apigateway.send(
+  const apiId = await restApiId(em.aws, "production");
+  const out = await em.aws.apigateway.send(
     new GetResourcesCommand({ restApiId: apiId, embed: ["methods"] }),
   );
   return (out.items ?? [])
@@ -66,7 +65,7 @@ async function methods(): Promise<string[]> {
 }
 
 async function sourceArns(): Promise<string[]> {
-  const out = await aws.lambda.send(new GetPolicyCommand({ FunctionName: FN }));
+  const out = await em.aws.lambda.send(new GetPolicyCommand({ FunctionName: FN }));
   const doc = JSON.parse(out.Policy ?? "{}") as {
     Statement: { Condition?: { ArnLike?: Record<string, string> } }[];
   };
@@ -74,37 +73,25 @@ async function sourceArns(): Promise<string[]> {
 }
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("your own API against moto", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-    proxy = await WireProxy.start(moto.endpoint);
-    aws = awsAt(moto.endpoint);
-    cwd = workdir();
-    env = cliEnv(proxy.endpoint);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await moto?.stop();
-  });
-
   it("deploys three routes, one scoped permission each, the key schema and the environment", async () => {
     writeCode("one");
     configure(["GET /items", "POST /items", "GET /items/{id}"]);
     await up();
     expect(await methods()).toEqual(["GET /items", "GET /items/{id}", "POST /items"]);
-    const apiId = await restApiId(aws, "production");
+    const apiId = await restApiId(em.aws, "production");
     const arn = (rest: string) =>
       `arn:aws:execute-api:${E.REGION}:${E.ACCOUNT}:${apiId}/prod/${rest}`;
     expect(await sourceArns()).toEqual(
       [arn("GET/items"), arn("GET/items/*"), arn("POST/items")].sort(),
     );
-    const table = await aws.dynamodb.send(
+    const table = await em.aws.dynamodb.send(
       new DescribeTableCommand({ TableName: E.names("production").table }),
     );
     expect(table.Table?.KeySchema).toEqual([
       { AttributeName: "tenant", KeyType: "HASH" },
       { AttributeName: "at", KeyType: "RANGE" },
     ]);
-    const fn = await aws.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: FN }));
+    const fn = await em.aws.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: FN }));
     expect(fn.Environment?.Variables?.FEATURE).toBe("on");
     expect(fn.Handler).toBe("index.handler");
     await up();
@@ -114,7 +101,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("your own API against moto", () 
   it("a route-only change: the method and its permission go, the API is redeployed, nothing else", async () => {
     configure(["GET /items", "GET /items/{id}"]);
     await up();
-    const apiId = await restApiId(aws, "production");
+    const apiId = await restApiId(em.aws, "production");
     // RemovePermission, DeleteMethod, UpdateStage and CreateDeployment, on the wire.
     expect(mutating().sort()).toEqual([
       expect.stringMatching(
@@ -143,9 +130,9 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("your own API against moto", () 
   });
 
   it("down leaves nothing", async () => {
-    proxy.arm(undefined);
-    const r = await runMain(["down", "--yes"], cwd, env);
+    em.proxy.arm(undefined);
+    const r = await runMain(["down", "--yes"], em.cwd, em.env);
     expect(r.code, r.stderr).toBe(0);
-    expect(isEmpty(await inventory(aws))).toBe(true);
+    expect(isEmpty(await inventory(em.aws))).toBe(true);
   });
 });

@@ -2,9 +2,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, cliEnv, workdir } from "./cli.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
+import { describe, expect, it } from "vitest";
+import { BIN, workdir } from "./cli.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * The built binary leaves nothing behind: once `status` or `up` has exited, no process it
@@ -14,14 +15,7 @@ import { Moto, MOTO_SKIP_REASON } from "./moto.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-let moto: Moto;
-
-beforeAll(async () => {
-  moto = await Moto.start();
-});
-afterAll(async () => {
-  await moto?.stop();
-});
+const em = useEmulator({ proxy: false });
 
 /** Runs the binary as the leader of a process group of its own; the group's members after it exits. */
 async function leftInGroup(
@@ -30,7 +24,7 @@ async function leftInGroup(
 ): Promise<{ code: number | null; left: string[] }> {
   const child = spawn(process.execPath, [BIN, ...argv], {
     cwd,
-    env: cliEnv(moto.endpoint),
+    env: em.env,
     stdio: "ignore",
     detached: true,
   });

@@ -1,10 +1,10 @@
 import { ListObjectVersionsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { awsAt, inventory, s3Text, type Aws } from "./aws.js";
-import { cliEnv, CREDENTIALS, runBin, runMain, workdir } from "./cli.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { inventory, s3Text } from "./aws.js";
+import { CREDENTIALS, runBin, runMain, workdir } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
-import { WireProxy } from "./proxy.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * The state in S3 against moto, whose PutObject honours If-None-Match and If-Match (made atomic
@@ -18,17 +18,14 @@ const BUCKET = "team-state";
 const STATE = `s3://${BUCKET}/production.json`;
 const KEY = "production.json";
 
-let moto: Moto;
-let proxy: WireProxy;
-let aws: Aws;
-let env: NodeJS.ProcessEnv;
+const em = useEmulator({ resetEach: true });
 
-const object = (key: string) => s3Text(aws, BUCKET, key);
+const object = (key: string) => s3Text(em.aws, BUCKET, key);
 
 /** One of every resource of the stack (the state bucket aside). */
 async function expectOneStack(): Promise<void> {
   const n = E.names("production");
-  const inv = await inventory(aws);
+  const inv = await inventory(em.aws);
   expect(inv.buckets?.filter((b) => b !== BUCKET)).toEqual([n.bucket]);
   expect(inv.tables).toEqual([n.table]);
   expect(inv.functions).toEqual([n.functionName]);
@@ -37,34 +34,23 @@ async function expectOneStack(): Promise<void> {
 }
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("state in S3 against moto", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-    proxy = await WireProxy.start(moto.endpoint);
-    aws = awsAt(moto.endpoint);
-    env = cliEnv(proxy.endpoint);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await moto?.stop();
-  });
   beforeEach(async () => {
-    await moto.reset();
-    const r = await runMain(["state", "init", `s3://${BUCKET}`], workdir(), env);
+    const r = await runMain(["state", "init", `s3://${BUCKET}`], workdir(), em.env);
     expect(r.code, r.stderr).toBe(0);
   });
 
   it("state init twice: the second run makes no mutating call", async () => {
-    proxy.arm(undefined);
-    const r = await runMain(["state", "init", `s3://${BUCKET}`, "--json"], workdir(), env);
+    em.proxy.arm(undefined);
+    const r = await runMain(["state", "init", `s3://${BUCKET}`, "--json"], workdir(), em.env);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ created: false, changes: 0 });
-    expect(proxy.mutating()).toEqual([]);
+    expect(em.proxy.mutating()).toEqual([]);
   });
 
   it("two ups started together: exactly one proceeds, the other is refused; with --lock-timeout it waits and proceeds; one of everything", async () => {
     const [a, b] = await Promise.all([
-      runMain(["up", "--state", STATE], workdir(), env),
-      runMain(["up", "--state", STATE], workdir(), env),
+      runMain(["up", "--state", STATE], workdir(), em.env),
+      runMain(["up", "--state", STATE], workdir(), em.env),
     ]);
     expect([a.code, b.code].sort()).toEqual([0, 1]);
     const loser = a.code === 1 ? a : b;
@@ -73,8 +59,8 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("state in S3 against moto", () =
     expect(await object(`${KEY}.lock`)).toBeUndefined();
 
     const [c, d] = await Promise.all([
-      runMain(["up", "--state", STATE, "--lock-timeout", "2m"], workdir(), env),
-      runMain(["up", "--state", STATE, "--lock-timeout", "2m"], workdir(), env),
+      runMain(["up", "--state", STATE, "--lock-timeout", "2m"], workdir(), em.env),
+      runMain(["up", "--state", STATE, "--lock-timeout", "2m"], workdir(), em.env),
     ]);
     expect([c.code, d.code], c.stderr + d.stderr).toEqual([0, 0]);
     await expectOneStack();
@@ -83,7 +69,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("state in S3 against moto", () =
   it("a run killed with the lock held: the next run names it, unlock clears it, the run after converges", async () => {
     const cwd = workdir();
     let killed = false;
-    const dead = await runBin(["up", "--state", STATE], cwd, env, (child) => {
+    const dead = await runBin(["up", "--state", STATE], cwd, em.env, (child) => {
       const poll = setInterval(() => {
         void object(`${KEY}.lock`).then((lock) => {
           if (lock && !killed) {
@@ -97,19 +83,19 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("state in S3 against moto", () =
     });
     expect(dead.signal).toBe("SIGKILL");
     const lock = JSON.parse((await object(`${KEY}.lock`)) ?? "{}") as { id: string };
-    const refused = await runMain(["up", "--state", STATE], cwd, env);
+    const refused = await runMain(["up", "--state", STATE], cwd, em.env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`lock ${lock.id}`);
     expect(refused.stderr).toContain(`serverless-automation unlock ${lock.id} --state ${STATE}`);
-    const unlocked = await runMain(["unlock", lock.id, "--state", STATE], cwd, env);
+    const unlocked = await runMain(["unlock", lock.id, "--state", STATE], cwd, em.env);
     expect(unlocked.code, unlocked.stderr).toBe(0);
-    const after = await runMain(["up", "--state", STATE], cwd, env);
+    const after = await runMain(["up", "--state", STATE], cwd, em.env);
     expect(after.code, after.stderr).toBe(0);
     await expectOneStack();
-    proxy.arm(undefined);
-    const again = await runMain(["up", "--state", STATE], cwd, env);
+    em.proxy.arm(undefined);
+    const again = await runMain(["up", "--state", STATE], cwd, em.env);
     expect(again.code, again.stderr).toBe(0);
-    expect(proxy.mutating().every((c) => c.service === "s3")).toBe(true);
+    expect(em.proxy.mutating().every((c) => c.service === "s3")).toBe(true);
   }, 240_000);
 
   it("a state written by someone else mid-run: this run stops at its next write; both versions are kept", async () => {
@@ -120,22 +106,22 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("state in S3 against moto", () =
         const now = await object(KEY);
         if (now) {
           theirs = JSON.stringify({ ...JSON.parse(now), endpoint: "https://theirs.example" });
-          await aws.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: theirs }));
+          await em.aws.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: theirs }));
         }
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    const r = await runMain(["up", "--state", STATE], cwd, env);
+    const r = await runMain(["up", "--state", STATE], cwd, em.env);
     await watcher;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/The state changed under this run: another run wrote it at /);
     expect(await object(KEY)).toBe(theirs);
-    const versions = await aws.s3.send(
+    const versions = await em.aws.s3.send(
       new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: KEY }),
     );
     expect(versions.Versions?.filter((v) => v.Key === KEY).length).toBeGreaterThanOrEqual(2);
     expect(await object(`${KEY}.lock`)).toBeUndefined();
-    const again = await runMain(["up", "--state", STATE], cwd, env);
+    const again = await runMain(["up", "--state", STATE], cwd, em.env);
     expect(again.code, again.stderr).toBe(0);
     await expectOneStack();
   }, 240_000);

@@ -1,9 +1,10 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { captureServer, credentialHeaders } from "../capture.js";
-import { CREDENTIALS, cliEnv, runBin, runMain, workdir } from "./cli.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
+import { CREDENTIALS, runBin, runMain, workdir } from "./cli.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * `request` through the built binary, against a stack deployed to moto with an API key (issue
@@ -17,9 +18,7 @@ Object.assign(process.env, CREDENTIALS);
 /** Temporary credentials: the signature would carry the session token as x-amz-security-token. */
 const SESSION = { AWS_SESSION_TOKEN: "FwoGZXIvYXdzEXAMPLESESSIONTOKEN" };
 
-let moto: Moto;
-let cwd: string;
-let env: NodeJS.ProcessEnv;
+const em = useEmulator({ proxy: false, env: SESSION });
 const servers: { close(): Promise<void> }[] = [];
 
 async function capture(...a: Parameters<typeof captureServer>) {
@@ -30,33 +29,27 @@ async function capture(...a: Parameters<typeof captureServer>) {
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("request through the binary (moto)", () => {
   beforeAll(async () => {
-    moto = await Moto.start();
-    cwd = workdir();
-    env = cliEnv(moto.endpoint, SESSION);
     writeFileSync(
-      path.join(cwd, "serverless-automation.config.json"),
+      path.join(em.cwd, "serverless-automation.config.json"),
       JSON.stringify({ auth: "api-key" }),
     );
-    const r = await runMain(["up"], cwd, env);
+    const r = await runMain(["up"], em.cwd, em.env);
     expect(r.code, r.stderr).toBe(0);
   });
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
-  afterAll(async () => {
-    await moto?.stop();
-  });
 
   it("a loopback --url receives no authorization, x-api-key, x-amz-security-token or x-amz-date", async () => {
     const s = await capture();
-    const r = await runBin(["request", "GET", "/items", "--url", s.url], cwd, env);
+    const r = await runBin(["request", "GET", "/items", "--url", s.url], em.cwd, em.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('{"ok":true}\n');
     expect(s.seen.map((c) => `${c.method} ${c.url}`)).toEqual(["GET /items"]);
     expect(credentialHeaders(s.seen[0])).toEqual([]);
 
     // Nor under iam with temporary credentials (a directory with no stack: the default auth).
-    const r2 = await runBin(["request", "GET", "/", "--url", s.url], workdir(), env);
+    const r2 = await runBin(["request", "GET", "/", "--url", s.url], workdir(), em.env);
     expect(r2.code, r2.stderr).toBe(0);
     expect(credentialHeaders(s.seen[1])).toEqual([]);
   });
@@ -71,8 +64,8 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("request through the binary (mot
     // Asked for explicitly, the key goes to this machine's first server, and no further.
     const r = await runBin(
       ["request", "GET", "/", "--url", first.url, "--auth", "api-key"],
-      cwd,
-      env,
+      em.cwd,
+      em.env,
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("HTTP 307 Temporary Redirect");
@@ -82,8 +75,8 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("request through the binary (mot
 
     const signed = await runBin(
       ["request", "GET", "/", "--url", first.url, "--auth", "iam", "--json"],
-      cwd,
-      env,
+      em.cwd,
+      em.env,
     );
     expect(signed.code).toBe(1);
     expect(JSON.parse(signed.stdout)).toMatchObject({

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { awsAt, inventory, s3Text, type Aws } from "./aws.js";
-import { BIN, cliEnv, CREDENTIALS, runBin, runMain, workdir, type CliResult } from "./cli.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { inventory, s3Text } from "./aws.js";
+import { BIN, CREDENTIALS, runBin, runMain, workdir, type CliResult } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * The built binary stopped by a real SIGTERM (a cancelled CI job) or SIGHUP (a closed terminal)
@@ -20,11 +21,9 @@ const STATE = `s3://${BUCKET}/production.json`;
 const KEY = "production.json";
 const LOCK = `${KEY}.lock`;
 
-let moto: Moto;
-let aws: Aws;
-let env: NodeJS.ProcessEnv;
+const em = useEmulator({ proxy: false, resetEach: true });
 
-const object = (key: string) => s3Text(aws, BUCKET, key);
+const object = (key: string) => s3Text(em.aws, BUCKET, key);
 
 async function until<T>(what: string, poll: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 3000; i++) {
@@ -38,7 +37,7 @@ async function until<T>(what: string, poll: () => Promise<T | undefined>): Promi
 /** One of every resource of the stack (the state bucket aside). */
 async function expectOneStack(): Promise<void> {
   const n = E.names("production");
-  const inv = await inventory(aws);
+  const inv = await inventory(em.aws);
   expect(inv.buckets?.filter((b) => b !== BUCKET)).toEqual([n.bucket]);
   expect(inv.tables).toEqual([n.table]);
   expect(inv.functions).toEqual([n.functionName]);
@@ -49,17 +48,8 @@ async function expectOneStack(): Promise<void> {
 const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("SIGTERM and SIGHUP against moto", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-    aws = awsAt(moto.endpoint);
-    env = cliEnv(moto.endpoint);
-  });
-  afterAll(async () => {
-    await moto?.stop();
-  });
   beforeEach(async () => {
-    await moto.reset();
-    const r = await runMain(["state", "init", `s3://${BUCKET}`], workdir(), env);
+    const r = await runMain(["state", "init", `s3://${BUCKET}`], workdir(), em.env);
     expect(r.code, r.stderr).toBe(0);
   });
 
@@ -72,7 +62,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("SIGTERM and SIGHUP against moto
       const cwd = workdir();
       let sent = false;
       let heldWhenSent: string | undefined;
-      const r = await runBin(["up", "--state", STATE], cwd, env, (child) => {
+      const r = await runBin(["up", "--state", STATE], cwd, em.env, (child) => {
         // Mid-run: the lock held and the first steps recorded in the state object.
         void until("the state object", () => object(KEY)).then(async () => {
           heldWhenSent = await object(LOCK);
@@ -96,7 +86,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("SIGTERM and SIGHUP against moto
       const state = JSON.parse((await object(KEY)) ?? "null") as { stage: string };
       expect(state).toMatchObject({ stage: "production" });
 
-      const next = await runMain(["up", "--state", STATE], cwd, env);
+      const next = await runMain(["up", "--state", STATE], cwd, em.env);
       expect(next.code, next.stderr).toBe(0);
       await expectOneStack();
     },
@@ -105,7 +95,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("SIGTERM and SIGHUP against moto
 
   it("SIGTERM at down's question: the lock object is removed, nothing is deleted, exit 143", async () => {
     const cwd = workdir();
-    const up = await runMain(["up", "--state", STATE], cwd, env);
+    const up = await runMain(["up", "--state", STATE], cwd, em.env);
     expect(up.code, up.stderr).toBe(0);
     // down asks only in a terminal: `script` gives it one, fed by a pipe that stays open (a
     // user who does not answer). The shell leaves its pid, which becomes the CLI's by exec.
@@ -113,7 +103,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("SIGTERM and SIGHUP against moto
     const command = `echo $$ > ${quote(pidFile)}; exec ${[process.execPath, BIN, "down", "--state", STATE].map(quote).join(" ")}`;
     const child = spawn("script", ["-qec", command, "/dev/null"], {
       cwd,
-      env,
+      env: em.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
     let screen = "";
@@ -139,7 +129,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("SIGTERM and SIGHUP against moto
     expect(await object(LOCK), "the lock object is left behind").toBeUndefined();
     await expectOneStack();
 
-    const next = await runMain(["down", "--yes", "--state", STATE], cwd, env);
+    const next = await runMain(["down", "--yes", "--state", STATE], cwd, em.env);
     expect(next.code, next.stderr).toBe(0);
     expect(await object(KEY)).toBeUndefined();
   }, 240_000);

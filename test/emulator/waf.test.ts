@@ -6,12 +6,12 @@ import {
   ListWebACLsCommand,
   UpdateWebACLCommand,
 } from "@aws-sdk/client-wafv2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsAt, expectStack, inventory, isEmpty, restApiId, type Aws } from "./aws.js";
-import { cliEnv, CREDENTIALS, runBin, workdir } from "./cli.js";
+import { describe, expect, it } from "vitest";
+import { expectStack, inventory, isEmpty, restApiId } from "./aws.js";
+import { CREDENTIALS, runBin } from "./cli.js";
 import * as E from "./expected.js";
-import { Moto, MOTO_SKIP_REASON } from "./moto.js";
-import { WireProxy } from "./proxy.js";
+import { MOTO_SKIP_REASON } from "./moto.js";
+import { useEmulator } from "./stack.js";
 
 /**
  * The web ACL against moto, over the wire, through the built CLI: made and associated with the
@@ -21,61 +21,44 @@ import { WireProxy } from "./proxy.js";
 
 Object.assign(process.env, CREDENTIALS);
 
-let moto: Moto;
-let proxy: WireProxy;
-let aws: Aws;
-let cwd: string;
-let env: NodeJS.ProcessEnv;
+const em = useEmulator();
 
-const mutating = () => proxy.mutating().map((c) => `${c.service} ${c.operation}`);
 const ACL = `${E.names("production").stack}-waf`;
 
 async function cli(argv: string[]) {
-  proxy.arm(undefined);
-  return runBin(argv, cwd, env);
+  em.proxy.arm(undefined);
+  return runBin(argv, em.cwd, em.env);
 }
 
 function config(content: unknown): void {
-  writeFileSync(path.join(cwd, "serverless-automation.config.json"), JSON.stringify(content));
+  writeFileSync(path.join(em.cwd, "serverless-automation.config.json"), JSON.stringify(content));
 }
 
 async function theAcl() {
-  const list = await aws.wafv2.send(new ListWebACLsCommand({ Scope: "REGIONAL" }));
+  const list = await em.aws.wafv2.send(new ListWebACLsCommand({ Scope: "REGIONAL" }));
   const s = list.WebACLs?.find((a) => a.Name === ACL);
-  const got = await aws.wafv2.send(
+  const got = await em.aws.wafv2.send(
     new GetWebACLCommand({ Name: ACL, Id: s?.Id, Scope: "REGIONAL" }),
   );
   return { id: s?.Id, acl: got.WebACL, lockToken: got.LockToken };
 }
 
 describe.skipIf(MOTO_SKIP_REASON !== undefined)("the web ACL against moto", () => {
-  beforeAll(async () => {
-    moto = await Moto.start();
-    proxy = await WireProxy.start(moto.endpoint);
-    aws = awsAt(moto.endpoint);
-    cwd = workdir();
-    env = cliEnv(proxy.endpoint);
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await moto?.stop();
-  });
-
   it("up with waf makes the web ACL and associates it with the stage, as designed", async () => {
     config({ waf: true, wafRateLimit: 1000 });
     const r = await cli(["up"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(mutating().filter((c) => c.startsWith("wafv2 "))).toEqual([
+    expect(em.mutating().filter((c) => c.startsWith("wafv2 "))).toEqual([
       "wafv2 CreateWebACL",
       "wafv2 AssociateWebACL",
     ]);
-    await expectStack(aws, "production", { waf: { rateLimit: 1000 } });
+    await expectStack(em.aws, "production", { waf: { rateLimit: 1000 } });
   });
 
   it("a second up makes zero mutating calls, and status exits 0", async () => {
     const again = await cli(["up"]);
     expect(again.code, again.stderr).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
     const status = await cli(["status"]);
     expect(status.code, status.stdout + status.stderr).toBe(0);
     expect(status.stdout).toMatch(/WAF web ACL\s+in sync/);
@@ -85,7 +68,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the web ACL against moto", () =
   it("rules changed and the association removed by hand: up repairs exactly those", async () => {
     const { id, acl, lockToken } = await theAcl();
     const rules = (acl?.Rules ?? []).filter((x) => x.Name !== "AWSManagedRulesCommonRuleSet");
-    await aws.wafv2.send(
+    await em.aws.wafv2.send(
       new UpdateWebACLCommand({
         Name: ACL,
         Scope: "REGIONAL",
@@ -97,8 +80,8 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the web ACL against moto", () =
         Description: acl?.Description,
       }),
     );
-    const apiId = (await restApiId(aws, "production")) as string;
-    await aws.wafv2.send(new DisassociateWebACLCommand({ ResourceArn: E.stageArn(apiId) }));
+    const apiId = (await restApiId(em.aws, "production")) as string;
+    await em.aws.wafv2.send(new DisassociateWebACLCommand({ ResourceArn: E.stageArn(apiId) }));
 
     const status = await cli(["status", "--json"]);
     expect(status.code, status.stderr).toBe(2);
@@ -109,41 +92,41 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the web ACL against moto", () =
       expect.objectContaining({ key: "webAcl", state: "drifted", fields: ["rules"] }),
       expect.objectContaining({ key: "webAclAssociation", state: "missing" }),
     ]);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
 
     const up = await cli(["up"]);
     expect(up.code, up.stderr).toBe(0);
-    expect(mutating().sort()).toEqual(["wafv2 AssociateWebACL", "wafv2 UpdateWebACL"]);
-    await expectStack(aws, "production", { waf: { rateLimit: 1000 } });
+    expect(em.mutating().sort()).toEqual(["wafv2 AssociateWebACL", "wafv2 UpdateWebACL"]);
+    await expectStack(em.aws, "production", { waf: { rateLimit: 1000 } });
     const after = await cli(["up"]);
     expect(after.code, after.stderr).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
   });
 
   it("turning waf off disassociates, then deletes the web ACL", async () => {
     config({});
     const r = await cli(["up"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(mutating()).toEqual(["wafv2 DisassociateWebACL", "wafv2 DeleteWebACL"]);
-    await expectStack(aws, "production");
+    expect(em.mutating()).toEqual(["wafv2 DisassociateWebACL", "wafv2 DeleteWebACL"]);
+    await expectStack(em.aws, "production");
     const again = await cli(["up"]);
     expect(again.code, again.stderr).toBe(0);
-    expect(mutating()).toEqual([]);
+    expect(em.mutating()).toEqual([]);
   });
 
   it("down of a stack with waf leaves the account empty", async () => {
     config({ waf: true });
     const up = await cli(["up"]);
     expect(up.code, up.stderr).toBe(0);
-    await expectStack(aws, "production", { waf: {} });
+    await expectStack(em.aws, "production", { waf: {} });
     const down = await cli(["down", "--yes"]);
     expect(down.code, down.stderr).toBe(0);
-    const calls = mutating();
+    const calls = em.mutating();
     expect(calls.indexOf("wafv2 DisassociateWebACL")).toBeGreaterThanOrEqual(0);
     expect(calls.indexOf("wafv2 DisassociateWebACL")).toBeLessThan(
       calls.indexOf("wafv2 DeleteWebACL"),
     );
-    const inv = await inventory(aws);
+    const inv = await inventory(em.aws);
     expect(inv.webAcls).toEqual([]);
     expect(isEmpty(inv), JSON.stringify(inv)).toBe(true);
   });

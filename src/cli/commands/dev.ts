@@ -38,7 +38,7 @@ export default defineCommand({
     // Found and validated exactly as up does (config-file.ts, config.ts); no region needed here.
     const stage = resolveStage({ stage: opts.stage }, io.env);
     const file = await loadConfigFile(io.cwd, configFileArg(opts.config, io.env), stage);
-    const settings = validateSettings(file?.settings ?? {});
+    const settings = validateSettings(file?.settings ?? {}, file?.origins);
     const configPath = opts.config ?? (io.env.SERVERLESS_AUTOMATION_CONFIG || undefined);
     const style = styleFor(io, "stderr");
     const { startDevServer } = await import("../../dev/server.js");
@@ -57,10 +57,10 @@ export default defineCommand({
           ? {
               config: {
                 file: file.file,
-                load: async () =>
-                  validateSettings(
-                    (await loadConfigFile(io.cwd, configPath, stage))?.settings ?? {},
-                  ),
+                load: async () => {
+                  const next = await loadConfigFile(io.cwd, configPath, stage);
+                  return validateSettings(next?.settings ?? {}, next?.origins);
+                },
               },
             }
           : {}),

@@ -24,7 +24,7 @@ Creates the bucket, or brings an existing one to: versioning on (every earlier s
 restored), default encryption (SSE-S3), all four Block Public Access settings, ACLs disabled
 (BucketOwnerEnforced), a policy that denies requests without TLS, and tags. Each setting is
 read first and changed only when it differs: running it again changes nothing. Then:
-  npx serverless-automation up --state s3://<bucket>   (state key serverless-automation/<stage>.json)
+  npx serverless-automation up --state s3://<bucket>   (state key <name>/<stage>.<region>.json)
 or "state": "s3://<bucket>" in serverless-automation.config.json.`,
   async handler(opts, io, args) {
     const [action = "", bucket = ""] = args;

@@ -1,6 +1,7 @@
 import type { StatusResult } from "../../ops/status.js";
 import { commandLine, type StackFlags } from "../../hint.js";
 import { outputWidth, table, type Cell } from "../../report/format.js";
+import { AUTH_CHOICES, settingFlag } from "../../settings.js";
 import { defineCommand, value, valueOrOff } from "../command.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
 import { configInput, environment } from "../ops-input.js";
@@ -16,7 +17,10 @@ export default defineCommand({
       "compare with this address instead of the recorded one",
       { flags: "--no-alarm-email", description: "compare with no alarm notifications" },
     ),
-    auth: value("--auth <mode>", "compare with this auth mode instead of the config file's"),
+    auth: value(
+      settingFlag("auth").flags,
+      `compare with this auth mode (${AUTH_CHOICES}) instead of the config file's`,
+    ),
     ...STACK_OPTIONS,
   },
   async handler(opts, io) {

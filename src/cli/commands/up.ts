@@ -1,7 +1,8 @@
-import type { UpResult } from "../../ops/up.js";
+import type { RowAction, UpResult } from "../../ops/up.js";
 import { outputWidth, seconds, table } from "../../report/format.js";
 import { commandLine, type StackFlags } from "../../hint.js";
 import { exampleRequest } from "../../routes.js";
+import { settingFlag } from "../../settings.js";
 import { defineCommand, flag, value, valueOrOff } from "../command.js";
 import { parseDuration } from "../duration.js";
 import { interruptible, STOP_SIGNALS, type Outcome } from "../interrupt.js";
@@ -10,27 +11,30 @@ import { configInput, environment } from "../ops-input.js";
 import { makeReporter } from "../progress.js";
 import { STACK_OPTIONS } from "../stack-options.js";
 
+const [ALARM_EMAIL, AUTH] = [settingFlag("alarmEmail"), settingFlag("auth")];
+
 export default defineCommand({
   name: "up",
   description: "create or update every resource of the stack, idempotently",
   options: {
     dryRun: flag("--dry-run", "print the plan and change nothing"),
+    out: value(
+      "--out <file>",
+      "with --dry-run: also write the plan to this file, for up --plan to apply exactly",
+    ),
+    plan: value(
+      "--plan <file>",
+      "apply exactly the plan in this file (from up --dry-run --out); refused, changing nothing, if the stack, its configuration, its state or any resource it read changed since",
+    ),
     lockTimeout: value(
       "--lock-timeout <duration>",
       "wait up to this long (e.g. 30s, 2m) for the lock another run holds (default: refuse at once)",
     ),
-    alarmEmail: valueOrOff(
-      "--alarm-email <address>",
-      "send alarm notifications to this address (remembered for later runs)",
-      {
-        flags: "--no-alarm-email",
-        description: "stop alarm notifications: remove the subscription, topic and key",
-      },
-    ),
-    auth: value(
-      "--auth <mode>",
-      "who may call the API: iam (signed requests, the default), api-key or none (public); overrides the config file",
-    ),
+    alarmEmail: valueOrOff(ALARM_EMAIL.flags, ALARM_EMAIL.help, {
+      flags: "--no-alarm-email",
+      description: "stop alarm notifications: remove the subscription, topic and key",
+    }),
+    auth: value(AUTH.flags, AUTH.help),
     ...STACK_OPTIONS,
   },
   async handler(opts, io) {
@@ -43,7 +47,7 @@ export default defineCommand({
         up(
           configInput(opts),
           { ...environment(io, reporter, signal), lockTimeoutMs },
-          { dryRun: opts.dryRun },
+          { dryRun: opts.dryRun, out: opts.out, plan: opts.plan },
         ),
       );
     } finally {
@@ -70,22 +74,26 @@ function printHuman(io: Io, r: UpResult, quiet: boolean, flags: StackFlags): voi
         r.resources.map((x) => [
           x.action === "noop" ? style.dim("noop") : style.yellow(x.action),
           x.label,
-          x.action === "update" || x.action === "replace" ? { items: x.fields } : "",
+          x.action === "update" ? { items: x.fields } : "",
           x.id,
         ]),
         { width: outputWidth(io.stdout) },
       ),
     );
     const changes = r.resources.filter((x) => x.action !== "noop").length;
-    w(changes ? `${changes} change(s); run without --dry-run to apply.` : "No changes.");
+    if (r.planFile) {
+      w(`${changes ? `${changes} change(s)` : "No changes"}; the plan is in ${r.planFile.path}.`);
+      w(`Apply exactly this plan with ${style.bold(r.planFile.apply)}`);
+    } else {
+      w(changes ? `${changes} change(s); run without --dry-run to apply.` : "No changes.");
+    }
     printWarnings(io, r, quiet);
     return;
   }
-  const count = (a: string) => r.resources.filter((x) => x.action === a).length;
+  const count = (a: RowAction) => r.resources.filter((x) => x.action === a).length;
   const summary = [
     ["created", count("create")],
     ["updated", count("update")],
-    ["replaced", count("replace")],
     ["deleted", count("delete")],
     ["unchanged", count("noop")],
   ]
@@ -97,8 +105,9 @@ function printHuman(io: Io, r: UpResult, quiet: boolean, flags: StackFlags): voi
       `${style.yellow("!")} Interrupted (${summary}): what was made is recorded; run up again to finish.`,
     );
   } else if (r.ok) {
+    const applied = r.appliedPlan ? `, as the plan ${r.appliedPlan} said,` : "";
     w(
-      `${style.green("✓")} Stack ${style.bold(r.stack)} is up to date in ${r.region} (${summary}) in ${seconds(r.durationMs)}.`,
+      `${style.green("✓")} Stack ${style.bold(r.stack)} is up to date in ${r.region}${applied} (${summary}) in ${seconds(r.durationMs)}.`,
     );
   } else {
     w(`${style.red("✗")} Stack ${style.bold(r.stack)} is not complete (${summary}).`);
