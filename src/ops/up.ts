@@ -76,6 +76,8 @@ export interface UpOptions {
   readonly out?: string | undefined;
   /** Apply exactly this plan file, refusing if anything it rests on has changed. */
   readonly plan?: string | undefined;
+  /** A new version takes all the traffic at once, whatever the `deploy` setting says. */
+  readonly noBake?: boolean | undefined;
 }
 
 export interface AlarmNotifications {
@@ -99,6 +101,7 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
     artifact: true,
     command: opts.dryRun ? "up --dry-run" : "up",
     refuseKeySchemaChange: true,
+    noBake: opts.noBake === true,
   });
   if (planned) checkPlanTarget(planned, s, opts.plan as string, input);
   const base = {

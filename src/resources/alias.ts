@@ -154,6 +154,17 @@ export const aliasKind: Kind<AliasProps, AliasOutputs, AliasCurrent, AliasField>
     return fields;
   },
 
+  values: (p, o) => ({
+    traffic: {
+      observed: { version: o.current.version, weights: o.current.weights },
+      desired: { version: p.version, weights: {} },
+    },
+    versions: {
+      observed: o.current.versions,
+      desired: o.current.versions.filter((v) => !prunable(p, o.current).includes(v)),
+    },
+  }),
+
   fix: {
     /**
      * A new version takes the traffic as the strategy says, watched by the alarms; a shift an
