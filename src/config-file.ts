@@ -2,11 +2,13 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { isValidStage, PROJECT, STAGE_RULE, type Origins, type Settings } from "./config.js";
 import { UserError } from "./errors.js";
+import { fileSystemReason } from "./state/fs-errors.js";
 import {
   checkAcross,
   checkValues,
   FILE_KEYS,
   fileKey,
+  flagName,
   SCHEMA,
   SETTING_KEYS,
   type Field,
@@ -67,6 +69,8 @@ export async function loadConfigFile(
   cwd: string,
   given: string | ConfigFileArg | undefined,
   stage: string,
+  /** The settings flags give: a bad one is reported with the file's problems. */
+  flags?: Partial<Settings>,
 ): Promise<(FileSettings & { file: string }) | undefined> {
   const explicit: ConfigFileArg | undefined =
     typeof given === "string" ? { path: given, from: "--config" } : given;
@@ -77,7 +81,11 @@ export async function loadConfigFile(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT" && explicit === undefined)
       return undefined;
-    throw new UserError(`Cannot read the config file ${file}: ${(err as Error).message}`, {
+    const why =
+      (err as NodeJS.ErrnoException).code === "ENOENT"
+        ? "there is no such file"
+        : fileSystemReason(err);
+    throw new UserError(`Cannot read the config file ${file}: ${why}.`, {
       hint:
         explicit?.from === CONFIG_ENV
           ? `Check the path ${CONFIG_ENV} gives (${explicit.path}), or unset it to use ./${CONFIG_FILE_NAME}.`
@@ -92,7 +100,7 @@ export async function loadConfigFile(
       hint: "Fix the JSON (a trailing comma or a missing quote is the usual cause).",
     });
   }
-  const parsed = parseConfig(raw, stage, path.basename(file));
+  const parsed = parseConfig(raw, stage, path.basename(file), flags);
   // The handler is named relative to the file that names it, wherever the command runs.
   const handler = parsed.settings.handler;
   if (typeof handler === "string") {
@@ -119,7 +127,12 @@ interface Level {
  * Reports every problem at once: each level's values checked where they are written
  * (`stages.dev.memoryMb`), the rules between fields on the stage's merged settings.
  */
-export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME): FileSettings {
+export function parseConfig(
+  raw: unknown,
+  stage: string,
+  name = CONFIG_FILE_NAME,
+  flags: Partial<Settings> = {},
+): FileSettings {
   const problems = new Problems();
   if (!isObject(raw)) {
     throw new UserError(`Invalid ${name}: the file must hold a JSON object.`, {
@@ -156,10 +169,23 @@ export function parseConfig(raw: unknown, stage: string, name = CONFIG_FILE_NAME
     settings[key] = merged.values[key];
     origins[key] = merged.origins[key];
   }
-  // The rules between fields hold for what the stage gets, whichever level says what.
+  // The rules between fields hold for what the stage gets, whichever level says what, and a
+  // flag's value over the file's (flag > file): `--auth iam` needs no cognitoUserPoolArn.
   const named = (key: SettingKey) => origins[key] ?? fileKey(key);
-  checkAcross(checkValues(settings, named, problems), named, problems);
-  if (problems.size > 0) throw settingsError(problems, name);
+  const checked = checkValues(settings, named, problems);
+  const given = definedOnly(flags);
+  const byWhom = (key: SettingKey) => (key in given ? flagName(key) : named(key));
+  // A bad flag's value is reported below (or by the caller): this pass only feeds the rules.
+  const run =
+    Object.keys(given).length === 0
+      ? checked
+      : checkValues({ ...settings, ...given }, byWhom, new Problems());
+  checkAcross(run, byWhom, problems);
+  if (problems.size > 0) {
+    // The flags' values too, each named as the flag: else fixing the file only reveals them.
+    checkValues(given, flagName, problems);
+    throw settingsError(problems, name);
+  }
   const at = merged.values as Partial<Record<LocationKey, string>>;
   return {
     ...(at.name !== undefined ? { name: at.name } : {}),
@@ -220,4 +246,8 @@ function stateBucketOwnerOf(top: Level, own: Level): { stateBucketOwner?: string
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function definedOnly(o: Partial<Settings>): Partial<Record<SettingKey, unknown>> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }

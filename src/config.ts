@@ -6,7 +6,7 @@ import {
   checkValues,
   fileKey,
   NAME_RULE,
-  SCHEMA,
+  flagName,
   type KeyAttribute,
   type KeyType,
   type SettingKey,
@@ -284,7 +284,7 @@ function settingOrigins(file: FileInput, fromFlags: readonly SettingKey[]): Orig
     origins[key] = file.origins?.[key] ?? fileKey(key);
   }
   for (const key of fromFlags) {
-    origins[key] = SCHEMA[key].flag?.flags.split(" ")[0] ?? key;
+    origins[key] = flagName(key);
   }
   return origins;
 }

@@ -676,6 +676,11 @@ export function checkAcross(
 // ---------------------------------------------------------------------------------------------
 // Help and README.
 
+/** How a user writes the flag that sets a setting, e.g. `--auth`; the key for one with no flag. */
+export function flagName(key: SettingKey): string {
+  return (SCHEMA[key] as Field<unknown>).flag?.flags.split(" ")[0] ?? key;
+}
+
 /** The flag that sets a setting, e.g. `--auth <mode>`, and its help from the setting's row. */
 export function settingFlag(key: SettingKey): { flags: string; help: string } {
   const flags = (SCHEMA[key] as Field<unknown>).flag?.flags;

@@ -147,6 +147,20 @@ describe("config file", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("Cannot read the config file");
   });
+
+  it("--config naming a directory or a missing file says so in words, not Node's message", async () => {
+    const w = world();
+    const dir = await w.run(["up", "--config", w.cwd]);
+    expect(dir.code).toBe(1);
+    expect(dir.stderr).toContain(
+      `Cannot read the config file ${w.cwd}: it is a directory (EISDIR).`,
+    );
+    expect(dir.stderr).not.toContain("illegal operation");
+    const missing = await w.run(["up", "--config", path.join(w.cwd, "nope.json")]);
+    expect(missing.stderr).toContain("nope.json: there is no such file.");
+    expect(missing.stderr).not.toContain("no such file or directory, open");
+    expect(w.fake.calls).toEqual([]);
+  });
 });
 
 describe("ceilings: table maxima, reserved concurrency, API alarm thresholds", () => {

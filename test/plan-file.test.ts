@@ -128,7 +128,9 @@ describe("up --dry-run --out, then up --plan", () => {
 
     const applied = await mutationsOf(w, ["up", "--plan", "plan.json"]);
     expect(applied.r.code).toBe(0);
-    expect(applied.r.stdout).toContain("as the plan plan.json said");
+    expect(applied.r.stdout).toMatch(
+      /is up to date in us-east-1 \(1 updated, \d+ unchanged\) in [\d.]+ s, as the plan plan\.json said\.\n/,
+    );
     expect(applied.mutating).toEqual(["CloudWatchLogs.PutRetentionPolicy"]);
     expect(w.fake.logs.groups.get(FUNCTION_LOGS)?.retentionInDays).toBe(14);
   });
@@ -240,8 +242,19 @@ describe("up --plan refuses, changing nothing", () => {
     const { r, mutating } = await mutationsOf(w, ["up", "--plan", "plan.json"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /The state changed since the plan plan\.json was made \(serial 0, now \d+\): another run changed the stack\. Nothing was changed\./,
+      /The state changed since the plan plan\.json was made \(serial 0, now \d+\): another run changed the stack, or this plan was applied already \(perhaps stopped midway\)\. Nothing was changed\./,
     );
+    expect(mutating).toEqual([]);
+  });
+
+  it("when the plan was applied already: a second apply does not blame another run", async () => {
+    const w = world();
+    expect((await w.run(["up", "--dry-run", "--out", "plan.json"])).code).toBe(0);
+    expect((await w.run(["up", "--plan", "plan.json"])).code).toBe(0);
+    const { r, mutating } = await mutationsOf(w, ["up", "--plan", "plan.json"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("or this plan was applied already (perhaps stopped midway)");
+    expect(r.stderr).toContain("Make a new plan with");
     expect(mutating).toEqual([]);
   });
 
@@ -302,6 +315,32 @@ describe("up --plan refuses, changing nothing", () => {
       ok: false,
       error: { message: expect.stringContaining("--out") },
     });
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
+
+  it("an empty --plan or --out: names the flag that needs a file name", async () => {
+    const w = world();
+    for (const argv of [
+      ["up", "--plan", ""],
+      ["up", "--dry-run", "--out", ""],
+    ]) {
+      const r = await w.run(argv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${argv.at(-2)!} needs a file name; it was given an empty one.`);
+      expect(r.stderr).not.toContain("is a directory");
+    }
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
+
+  it("a directory passed as the plan file, in the user's words and with a hint that works", async () => {
+    const w = world();
+    await fs.mkdir(path.join(w.cwd, "plans"));
+    const r = await w.run(["up", "--plan", "plans"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Cannot read the plan file plans: it is a directory (EISDIR).");
+    expect(r.stderr).not.toContain("illegal operation");
+    // Writing a plan over a directory fails too: the hint names a file in it instead.
+    expect(r.stderr).toContain("--out plans/plan.json");
     expect(w.fake.operations({ mutating: true })).toEqual([]);
   });
 });

@@ -144,14 +144,34 @@ describe("a bad flag is named as the flag", () => {
     await writeConfig(w.cwd, { tags: { team: 7 } });
     const r = await w.run(["up", "--alarm-email", "ops-at-example"]);
     expect(r.code).toBe(1);
-    // The file's problem stops the run first, as the file is read before the flags apply.
-    expect(r.stderr).toContain("tags.team must be a string");
+    // One run shows both: fixing the file must not reveal a second, hidden error in the flags.
+    expect(r.stderr).toContain("Invalid serverless-automation.config.json: 2 problems:");
+    expect(r.stderr).toContain("  - tags.team must be a string, got a number 7");
+    expect(r.stderr).toContain('  - --alarm-email must be an e-mail address, got "ops-at-example"');
+    expect(r.stderr).toContain("Fix the value of --alarm-email.");
+    expect(r.stderr).toContain("Fix tags.team in serverless-automation.config.json.");
+    expect(w.fake.calls).toEqual([]);
     const flagOnly = world();
     const f = await flagOnly.run(["up", "--alarm-email", "ops-at-example", "--auth", "open"]);
     expect(f.stderr).toContain("Invalid settings: 2 problems:");
     expect(f.stderr).toContain('  - --alarm-email must be an e-mail address, got "ops-at-example"');
     expect(f.stderr).toContain('  - --auth must be iam, api-key, cognito or none, got "open"');
     expect(f.stderr).toContain("Fix the value of --alarm-email and --auth.");
+  });
+
+  it("a flag that overrides the file's value is what the rules between fields see", async () => {
+    const w = world();
+    // The file's stage asks for cognito without a pool; --auth iam wins, so nothing is missing.
+    await writeConfig(w.cwd, { stages: { production: { auth: "cognito" } } });
+    const r = await w.run(["up", "--dry-run", "--auth", "iam"]);
+    expect(r.stderr).not.toContain("cognitoUserPoolArn is required");
+    expect(r.code).toBe(0);
+    // Without the flag the file's own rule still holds.
+    const plain = await w.run(["up", "--dry-run"]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain(
+      'cognitoUserPoolArn is required when stages.production.auth is "cognito"',
+    );
   });
 
   it("a rule across fields names the flag that set one of them", () => {

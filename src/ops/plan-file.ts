@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, promises as fs } from "node:fs";
+import path from "node:path";
 import { PROJECT } from "../config.js";
 import { canonicalJson, sha256Hex } from "../engine/canonical.js";
 import type { Step } from "../engine/plan.js";
@@ -78,14 +79,14 @@ export async function readPlanFile(
   try {
     text = await fs.readFile(resolved, "utf8");
   } catch (err) {
-    const why =
-      (err as NodeJS.ErrnoException).code === "ENOENT"
-        ? "there is no such file"
-        : fileSystemReason(err);
-    throw new UserError(`Cannot read the plan file ${file}: ${why}.`, {
-      cause: err,
-      hint: again,
-    });
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "there is no such file" : fileSystemReason(err);
+    // A plan written over a directory fails too: name a file in it instead.
+    const hint =
+      code === "EISDIR"
+        ? `Pass --plan the file a dry run wrote, or make one with ${commandLine(`up --dry-run --out ${path.join(file, "plan.json")}`, flags)}.`
+        : again;
+    throw new UserError(`Cannot read the plan file ${file}: ${why}.`, { cause: err, hint });
   }
   const notPlan = (why: string) =>
     new UserError(`${file} is not a plan file of ${PROJECT}: ${why}. Nothing was changed.`, {

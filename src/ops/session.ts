@@ -135,7 +135,12 @@ export async function openSession(
   },
 ): Promise<Session> {
   const stage = resolveStage(input, e.env);
-  const file = await loadConfigFile(e.cwd, configFileArg(input.config, e.env), stage);
+  const file = await loadConfigFile(
+    e.cwd,
+    configFileArg(input.config, e.env),
+    stage,
+    input.settings,
+  );
   const given = resolveConfig(input, e.env, e.cwd, file);
   const clients =
     e.clients ??

@@ -164,6 +164,17 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
 
 /** --plan applies a plan and --out writes one: each only where it makes sense. */
 function checkPlanFlags(opts: UpOptions, input: ConfigInput): void {
+  // An empty path resolves to the working directory: say what is missing, not "a directory".
+  for (const [flag, value] of [
+    ["--plan", opts.plan],
+    ["--out", opts.out],
+  ] as const) {
+    if (value === "") {
+      throw new UserError(`${flag} needs a file name; it was given an empty one.`, {
+        hint: "Make the plan with up --dry-run --out plan.json, then apply it with up --plan plan.json.",
+      });
+    }
+  }
   if (opts.plan !== undefined && opts.dryRun) {
     throw new UserError("--plan applies a plan; it cannot be combined with --dry-run.", {
       hint: "Make the plan with up --dry-run --out <file>, then apply it with up --plan <file>.",
@@ -325,7 +336,7 @@ async function verifiedPlan(
   const serial = serialOf(store.state);
   if (serial !== f.stateSerial) {
     throw new UserError(
-      `The state changed since the plan ${file} was made (serial ${f.stateSerial}, now ${serial}): another run changed the stack. Nothing was changed.`,
+      `The state changed since the plan ${file} was made (serial ${f.stateSerial}, now ${serial}): another run changed the stack, or this plan was applied already (perhaps stopped midway). Nothing was changed.`,
       { hint },
     );
   }

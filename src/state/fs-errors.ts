@@ -35,8 +35,12 @@ export function isFileSystemError(err: unknown): err is FileSystemError {
 
 /** "a part of its path is not a directory (ENOTDIR)", or the error's own message. */
 export function fileSystemReason(err: unknown): string {
-  if (!isFileSystemError(err)) return err instanceof Error ? err.message : String(err);
-  return `${REASONS[err.code]} (${err.code})`;
+  // Not isFileSystemError: a read of a directory fails with EISDIR and no path on the error.
+  const code = (err as Partial<NodeJS.ErrnoException> | null)?.code;
+  if (err instanceof Error && typeof code === "string" && code in REASONS) {
+    return `${REASONS[code]} (${code})`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**

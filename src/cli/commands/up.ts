@@ -109,9 +109,9 @@ function printHuman(io: Io, r: UpResult, quiet: boolean, flags: StackFlags): voi
       `${style.yellow("!")} Interrupted (${summary}): what was made is recorded; run up again to finish.`,
     );
   } else if (r.ok) {
-    const applied = r.appliedPlan ? `, as the plan ${r.appliedPlan} said,` : "";
+    const applied = r.appliedPlan ? `, as the plan ${r.appliedPlan} said` : "";
     w(
-      `${style.green("✓")} Stack ${style.bold(r.stack)} is up to date in ${r.region}${applied} (${summary}) in ${seconds(r.durationMs)}.`,
+      `${style.green("✓")} Stack ${style.bold(r.stack)} is up to date in ${r.region} (${summary}) in ${seconds(r.durationMs)}${applied}.`,
     );
   } else {
     w(`${style.red("✗")} Stack ${style.bold(r.stack)} is not complete (${summary}).`);
