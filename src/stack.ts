@@ -87,6 +87,8 @@ export type StackInput = StackPurpose & {
   readonly config: Config;
   /** SERVERLESS_AUTOMATION_WAIT_SCALE: shortens a shift's holds along with every other wait. */
   readonly waitScale?: number | undefined;
+  /** A version taken back (state file): while the stack wants it, `to` stays live instead. */
+  readonly rolledBack?: { readonly version: string; readonly to: string } | undefined;
   readonly names: Names;
   readonly account: string;
   readonly region: string;
@@ -428,7 +430,13 @@ function addFunction(
  * The live alias and the alarm on the errors of the version it is shifting to: a new version
  * takes the traffic as `deploy` says, and goes back on any of the stack's alarms.
  */
-function addDeploy(b: StackBuilder, w: Place, topic: AlarmTopic, waitScale: number): void {
+function addDeploy(
+  b: StackBuilder,
+  w: Place,
+  topic: AlarmTopic,
+  waitScale: number,
+  rolledBack: StackInput["rolledBack"],
+): void {
   const { names, tags, settings: s } = w;
   const n = NODES;
   // Its actions as the other alarms', and made after the topic like them.
@@ -455,7 +463,10 @@ function addDeploy(b: StackBuilder, w: Place, topic: AlarmTopic, waitScale: numb
     functionName: n.function.ahead(names.functionName),
     name: LIVE_ALIAS,
     arn: arn(w, "lambda", `function:${names.functionName}:${LIVE_ALIAS}`),
-    version: n.function.out.version,
+    // A version taken back stays back until the stack wants another one (or `rollback --to`).
+    version: n.function.out.version.map((v) =>
+      rolledBack !== undefined && v === rolledBack.version ? rolledBack.to : v,
+    ),
     strategy: s.deploy,
     // The version's own alarm is put for the new version before the shift starts.
     alarms: [
@@ -489,6 +500,6 @@ export function desiredStack(i: StackInput): AnySpec[] {
   addSubscription(b, w, topic);
   addApiKey(b, w, lookForEverything);
   addFunction(b, w, config.stage, i.purpose === "deploy" ? i.artifact : undefined);
-  addDeploy(b, w, topic, i.waitScale ?? 1);
+  addDeploy(b, w, topic, i.waitScale ?? 1, i.rolledBack);
   return b.build();
 }

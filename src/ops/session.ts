@@ -195,6 +195,7 @@ export async function openSession(
     partition,
     tags,
     waitScale,
+    rolledBack: stored?.rolledBack,
     // With the code, the stack the options ask for; without it (down, logs) nothing can be
     // made, and the stack is looked for whole so that `down` leaves nothing behind.
     ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),

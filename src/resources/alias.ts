@@ -61,11 +61,11 @@ type AliasField = "traffic" | "versions";
  * The alias's description records what the tool needs after a lost state: the version before
  * and when this one went live.
  */
-function describe(previous: string, since: Date): string {
+export function describeLive(previous: string, since: Date): string {
   return `Live since ${since.toISOString()}; previous version ${previous || "none"}`;
 }
 
-function parseDescription(d: string | undefined): { previous: string; since: string } {
+export function parseDescription(d: string | undefined): { previous: string; since: string } {
   const m = /^Live since (\S+); previous version (\S+)$/.exec(d ?? "");
   return { since: m?.[1] ?? "", previous: m?.[2] === "none" ? "" : (m?.[2] ?? "") };
 }
@@ -185,7 +185,7 @@ export const aliasKind: Kind<AliasProps, AliasOutputs, AliasCurrent, AliasField>
         pollMs: ctx.timing.maxDelayMs * 10,
         signal: ctx.signal,
         progress: (m: string) => ctx.progress(m),
-        description: describe(from, now),
+        description: describeLive(from, now),
       };
       let revisionId = c.revisionId;
       if (inFlight !== undefined && !toSame) {
@@ -230,7 +230,7 @@ export const aliasKind: Kind<AliasProps, AliasOutputs, AliasCurrent, AliasField>
         FunctionName: p.functionName,
         Name: p.name,
         FunctionVersion: p.version,
-        Description: describe("", now),
+        Description: describeLive("", now),
       }),
     );
     const current: AliasCurrent = {
