@@ -6,7 +6,7 @@ import {
   ListVersionsByFunctionCommand,
   UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
-import { orMissing } from "../aws/errors.js";
+import { errorMessage, isNamed, orMissing } from "../aws/errors.js";
 import { shiftTraffic } from "../deploy/bake.js";
 import { trafficSteps, type DeployStrategy } from "../deploy/traffic.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
@@ -243,6 +243,10 @@ export const aliasKind: Kind<AliasProps, AliasOutputs, AliasCurrent, AliasField>
     };
     return { id: `${p.functionName}:${p.name}`, outputs: outputsOf(p, current), current };
   },
+
+  // Made by an earlier attempt whose answer was lost: read back and fixed like any other.
+  alreadyExists: (err) =>
+    isNamed(err, "ResourceConflictException") && /already exists/i.test(errorMessage(err)),
 
   async delete(ctx, entry: StateEntry) {
     const [functionName, name] = [entry.id.slice(0, entry.id.lastIndexOf(":")), entry.outputs.name];
