@@ -350,6 +350,8 @@ export interface Names {
   throttlesAlarm: string;
   api5xxAlarm: string;
   apiRequestsAlarm: string;
+  /** The error rate of the version the live alias is shifting to. */
+  versionErrorsAlarm: string;
   alarmTopic: string;
   /** api-key: the key callers send, and the usage plan that meters it. */
   apiKey: string;
@@ -402,6 +404,7 @@ export function resourceNames(
     throttlesAlarm: `${stack}-throttles`,
     api5xxAlarm: `${stack}-api-5xx`,
     apiRequestsAlarm: `${stack}-api-requests`,
+    versionErrorsAlarm: `${stack}-version-errors`,
     alarmTopic: `${stack}-alarms`,
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,
@@ -412,7 +415,13 @@ export function resourceNames(
 
 /** The alarms' names, each of which the alarm topic and its key accept exactly. */
 export function alarmNames(n: Names): string[] {
-  return [n.errorRateAlarm, n.throttlesAlarm, n.api5xxAlarm, n.apiRequestsAlarm];
+  return [
+    n.errorRateAlarm,
+    n.throttlesAlarm,
+    n.api5xxAlarm,
+    n.apiRequestsAlarm,
+    n.versionErrorsAlarm,
+  ];
 }
 
 const NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;

@@ -1,3 +1,4 @@
+import type { DeployStrategy } from "./deploy/traffic.js";
 import { isEmailAddress, PROJECT, PROJECT_TAG_KEY, STACK_TAG_KEY } from "./project.js";
 import { routeProblems, ROUTE_SYNTAX_HINT } from "./routes.js";
 import { isAccountId } from "./state/location.js";
@@ -7,6 +8,7 @@ import {
   either,
   got,
   INVALID,
+  isInt,
   isObject,
   nonEmpty,
   objectOf,
@@ -234,6 +236,51 @@ const table: ValueType<TableSettings> = {
   },
 };
 
+/** The shapes `deploy` takes, each checked member by member. */
+const STRATEGY_SHAPES = {
+  canary: { percent: { min: 1, max: 99 }, minutes: { min: 1, max: 120 } },
+  linear: { percent: { min: 1, max: 50 }, everyMinutes: { min: 1, max: 60 } },
+} as const;
+
+const deployStrategy: ValueType<DeployStrategy> = {
+  expected:
+    '"all-at-once", {"canary": {"percent": 10, "minutes": 5}} or {"linear": {"percent": 10, "everyMinutes": 1}}',
+  allowed:
+    '`"all-at-once"`; `{"canary": {"percent": 1–99, "minutes": 1–120}}`; `{"linear": {"percent": 1–50, "everyMinutes": 1–60}}`',
+  check: (v, at, problems) => {
+    if (v === "all-at-once") return v;
+    const kinds = Object.keys(STRATEGY_SHAPES) as (keyof typeof STRATEGY_SHAPES)[];
+    const kind = isObject(v) && Object.keys(v).length === 1 ? Object.keys(v)[0] : undefined;
+    if (!isObject(v) || kind === undefined || !kinds.includes(kind as never)) {
+      problems.add(at, `must be ${deployStrategy.expected}, got ${describeValue(v)}`);
+      return INVALID;
+    }
+    const shape = STRATEGY_SHAPES[kind as keyof typeof STRATEGY_SHAPES];
+    const given = v[kind];
+    if (!isObject(given)) {
+      problems.add(
+        `${at}.${kind}`,
+        `must be an object with ${Object.keys(shape).join(" and ")}, got ${describeValue(given)}`,
+      );
+      return INVALID;
+    }
+    const before = problems.size;
+    for (const extra of Object.keys(given).filter((k) => !(k in shape))) {
+      problems.add(`${at}.${kind}.${extra}`, unknownField(extra, Object.keys(shape)));
+    }
+    for (const [member, range] of Object.entries(shape)) {
+      const n = given[member];
+      if (!isInt(n) || n < range.min || n > range.max) {
+        problems.add(
+          `${at}.${kind}.${member}`,
+          `must be a whole number from ${range.min} to ${range.max}, got ${got(n, "number")}`,
+        );
+      }
+    }
+    return problems.size === before ? (v as DeployStrategy) : INVALID;
+  },
+};
+
 const routes: ValueType<readonly string[]> = {
   expected: 'a list such as ["GET /items", "POST /items"]',
   allowed: '`"METHOD /path"` routes',
@@ -421,10 +468,17 @@ export const SCHEMA = {
     doc: "the API request alarm's threshold, requests in five minutes; by default what the stage throttle lets through",
     inherit: "replace",
   }),
+  deploy: field({
+    type: deployStrategy,
+    default: "all-at-once" as DeployStrategy,
+    defaultText: "`all-at-once`",
+    doc: "how a new version of the function takes the traffic, watched by the alarms (see [Safe deploys](#safe-deploys))",
+    inherit: "replace",
+  }),
   keepVersions: field({
     type: wholeNumber({ min: 1, max: 100 }),
     default: 5,
-    doc: "old Lambda versions kept (declared for an upcoming change; not used by `up` yet)",
+    doc: "published Lambda versions kept, newest first; those the `live` alias uses always stay",
     inherit: "replace",
   }),
   extraTags: field({

@@ -15,7 +15,9 @@ import {
   apiRequestsAlarm,
   errorRateAlarm,
   throttlesAlarm,
+  versionErrorsAlarm,
 } from "./resources/alarm.js";
+import { aliasHandler, LIVE_ALIAS } from "./resources/alias.js";
 import { apiAccountHandler, loggingRoleHandler } from "./resources/api-account.js";
 import { apiKeyHandler } from "./resources/api-key.js";
 import { accessLogFormat, invokeUrl, stageHandler } from "./resources/api-stage.js";
@@ -65,6 +67,8 @@ export const NODES = {
   usagePlan: node("usagePlan", usagePlanHandler),
   artifact: node("artifact", artifactHandler),
   function: node("function", functionHandler),
+  versionErrorsAlarm: node("versionErrorsAlarm", alarmHandler),
+  alias: node("alias", aliasHandler),
 };
 
 /**
@@ -81,6 +85,10 @@ export type StackPurpose =
 
 export type StackInput = StackPurpose & {
   readonly config: Config;
+  /** SERVERLESS_AUTOMATION_WAIT_SCALE: shortens a shift's holds along with every other wait. */
+  readonly waitScale?: number | undefined;
+  /** A version taken back (state file): while the stack wants it, `to` stays live instead. */
+  readonly rolledBack?: { readonly version: string; readonly to: string } | undefined;
   readonly names: Names;
   readonly account: string;
   readonly region: string;
@@ -256,8 +264,9 @@ function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
     routes: routeSpecs(routes),
     auth: s.auth,
     userPoolArn: s.cognitoUserPoolArn,
-    integrationUri: n.function.ahead(
-      `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+    // The live alias: every new version reaches callers through it, as its shift allows.
+    integrationUri: n.alias.ahead(
+      `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}:${LIVE_ALIAS}/invocations`,
     ),
   });
   const apiId = n.restApi.out.id;
@@ -280,15 +289,18 @@ function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
         invokeUrl({ apiId: id, stage: names.apiStage, region, partition, endpoint }),
       ),
     },
-    // Logging needs the account's role and both log groups first; callers need the table.
-    { after: [n.apiGatewayAccount, n.executionLogGroup, n.table] },
+    // Logging needs the account's role and both log groups first; callers need the table; a
+    // deployment that calls the alias goes live only once the alias lets the API invoke it.
+    { after: [n.apiGatewayAccount, n.executionLogGroup, n.table, n.permissions] },
   );
   b.add(
     n.executionLogGroup,
     apiId.map((id) => logGroupProps(w, names.executionLogGroup(id))),
   );
+  // On the alias the API calls. Those a stack had on the function itself (before the alias) are
+  // recorded under another id: swept once the stage serves the alias, never before.
   b.add(n.permissions, {
-    functionName: n.function.ahead(names.functionName),
+    functionName: n.alias.ahead(`${names.functionName}:${LIVE_ALIAS}`),
     account,
     // One per route, scoped to this API, stage, method and path.
     statements: apiId.map((id) =>
@@ -415,6 +427,60 @@ function addFunction(
 }
 
 /**
+ * The live alias and the alarm on the errors of the version it is shifting to: a new version
+ * takes the traffic as `deploy` says, and goes back on any of the stack's alarms.
+ */
+function addDeploy(
+  b: StackBuilder,
+  w: Place,
+  topic: AlarmTopic,
+  waitScale: number,
+  rolledBack: StackInput["rolledBack"],
+): void {
+  const { names, tags, settings: s } = w;
+  const n = NODES;
+  // Its actions as the other alarms', and made after the topic like them.
+  const actions = s.alarmEmail !== undefined ? [topic.arn] : [];
+  b.add(
+    n.versionErrorsAlarm,
+    {
+      name: names.versionErrorsAlarm,
+      arn: arn(w, "cloudwatch", `alarm:${names.versionErrorsAlarm}`),
+      definition: n.function.out.version.map((version) =>
+        versionErrorsAlarm(
+          names.functionName,
+          LIVE_ALIAS,
+          version,
+          s.errorRateThresholdPercent,
+          actions,
+        ),
+      ),
+      tags,
+    },
+    { after: topic.present ? [n.alarmTopic] : [] },
+  );
+  b.add(n.alias, {
+    functionName: n.function.ahead(names.functionName),
+    name: LIVE_ALIAS,
+    arn: arn(w, "lambda", `function:${names.functionName}:${LIVE_ALIAS}`),
+    // A version taken back stays back until the stack wants another one (or `rollback --to`).
+    version: n.function.out.version.map((v) =>
+      rolledBack !== undefined && v === rolledBack.version ? rolledBack.to : v,
+    ),
+    strategy: s.deploy,
+    // The version's own alarm is put for the new version before the shift starts.
+    alarms: [
+      names.errorRateAlarm,
+      names.throttlesAlarm,
+      names.api5xxAlarm,
+      n.versionErrorsAlarm.ahead(names.versionErrorsAlarm),
+    ],
+    bakeScale: waitScale,
+    keepVersions: s.keepVersions,
+  });
+}
+
+/**
  * The desired stack: every resource, its properties and, through the nodes its props read,
  * its dependencies. Pure. Ids that AWS derives from names (ARNs) are computed here and read
  * `ahead` of the resource, so observation runs in parallel while creation and deletion are
@@ -434,5 +500,6 @@ export function desiredStack(i: StackInput): AnySpec[] {
   addSubscription(b, w, topic);
   addApiKey(b, w, lookForEverything);
   addFunction(b, w, config.stage, i.purpose === "deploy" ? i.artifact : undefined);
+  addDeploy(b, w, topic, i.waitScale ?? 1, i.rolledBack);
   return b.build();
 }

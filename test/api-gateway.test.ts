@@ -14,7 +14,8 @@ import type { RestApi } from "./fake-aws/apigateway.js";
 const ACCOUNT = "123456789012";
 const API_NAME = "serverless-automation-production";
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:serverless-automation-production-api`;
-const URI = `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FUNCTION_ARN}/invocations`;
+/** The live alias: every method calls the version it serves. */
+const URI = `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FUNCTION_ARN}:live/invocations`;
 const ACCESS_LOG_ARN = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/apigateway/serverless-automation-production-access`;
 const ROLE = "serverless-automation-apigateway-cloudwatch-us-east-1";
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
@@ -169,7 +170,14 @@ describe("up: the API Gateway half", () => {
     );
     w.fake.resetCalls();
     await up(w, { handlerEntry: entry });
-    expect(mutations(w)).toEqual(["S3.PutObject", "Lambda.UpdateFunctionCode"]);
+    // The new version goes live through the alias the API already calls.
+    expect(mutations(w)).toEqual([
+      "S3.PutObject",
+      "Lambda.UpdateFunctionCode",
+      "Lambda.PublishVersion",
+      "CloudWatch.PutMetricAlarm",
+      "Lambda.UpdateAlias",
+    ]);
     expect(theApi(w).deployments.size).toBe(1);
   });
 

@@ -140,7 +140,7 @@ describe("the tool waits them out and converges", () => {
     expect((await w.run(["up"], IO)).code).toBe(0);
     await sleep(SETTLE_MS);
     const lambda = w.fake.clients().lambda;
-    await lambda.send(new RemovePermissionCommand({ FunctionName: n.functionName, StatementId: "apigateway-get-root" }));
+    await lambda.send(new RemovePermissionCommand({ FunctionName: `${n.functionName}:live`, StatementId: "apigateway-get-root" }));
     // Right after up reads the function's policy, someone else's update starts (one that
     // changes nothing the tool compares), and runs for a while.
     w.fake.inject({

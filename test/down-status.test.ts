@@ -209,7 +209,10 @@ describe("status", () => {
       }),
     );
     await c.lambda.send(
-      new RemovePermissionCommand({ FunctionName: FN, StatementId: "apigateway-get-root" }),
+      new RemovePermissionCommand({
+        FunctionName: `${FN}:live`,
+        StatementId: "apigateway-get-root",
+      }),
     );
     const state = (await w.readState()) as { resources: { restApi: { id: string } } };
     await c.apigateway.send(

@@ -102,7 +102,7 @@ const fnConfig = (input: Omit<ConstructorParameters<typeof UpdateFunctionConfigu
 const addPermission = (sid: string, sourceArn: string | undefined, account?: string) => (e: Env) =>
   e.c.lambda.send(
     new AddPermissionCommand({
-      FunctionName: n.functionName,
+      FunctionName: `${n.functionName}:live`,
       StatementId: sid,
       Action: "lambda:InvokeFunction",
       Principal: "apigateway.amazonaws.com",
@@ -111,7 +111,9 @@ const addPermission = (sid: string, sourceArn: string | undefined, account?: str
     }),
   );
 const removePermission = (sid: string) => (e: Env) =>
-  e.c.lambda.send(new RemovePermissionCommand({ FunctionName: n.functionName, StatementId: sid }));
+  e.c.lambda.send(
+    new RemovePermissionCommand({ FunctionName: `${n.functionName}:live`, StatementId: sid }),
+  );
 const getRootArn = (apiId: string, stage = "prod") =>
   `arn:aws:execute-api:${E.REGION}:${E.ACCOUNT}:${apiId}/${stage}/GET/`;
 

@@ -18,6 +18,7 @@ const ALARMS = [
   "serverless-automation-production-throttles",
   "serverless-automation-production-api-5xx",
   "serverless-automation-production-api-requests",
+  "serverless-automation-production-version-errors",
 ];
 /** Each alarm by its exact ARN: a prefix with a wildcard would match a stage named production-x. */
 const ALARM_ARNS = ALARMS.map((a) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${a}`);
@@ -342,7 +343,7 @@ describe("the alarm address stays with the stack until it is removed explicitly"
     const human = await w.run(["up", "--no-alarm-email", "--dry-run"]);
     expect(human.stdout).toMatch(/delete\s+SNS topic\s+arn:aws:sns/);
     expect(human.stdout).toMatch(/delete\s+KMS key/);
-    expect(human.stdout).toContain("7 change(s)");
+    expect(human.stdout).toContain("8 change(s)");
     expect(w.fake.operations({ mutating: true })).toEqual([]);
     expect(w.fake.sns.topics.has(TOPIC_ARN)).toBe(true);
     expect(w.fake.kms.keys.get(keyId)?.state).toBe("Enabled");

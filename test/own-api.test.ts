@@ -18,6 +18,8 @@ import { describe, expect, it } from "vitest";
 import { projectName } from "../src/ops/init.js";
 import { world, type World } from "./helpers.js";
 
+/** A change of the code or configuration: published, the version's alarm pointed at it, served. */
+const NEW_VERSION = ["Lambda.PublishVersion", "CloudWatch.PutMetricAlarm", "Lambda.UpdateAlias"];
 const execFileAsync = promisify(execFile);
 const STACK = "serverless-automation-production";
 const FN = `${STACK}-api`;
@@ -56,7 +58,9 @@ async function apiRoutes(w: World, apiId: string): Promise<string[]> {
 
 /** The function's invoke permissions: sid → SourceArn. */
 async function permissions(w: World, fn = FN): Promise<Record<string, string>> {
-  const out = await w.fake.clients(REGION).lambda.send(new GetPolicyCommand({ FunctionName: fn }));
+  const out = await w.fake
+    .clients(REGION)
+    .lambda.send(new GetPolicyCommand({ FunctionName: `${fn}:live` }));
   const doc = JSON.parse(out.Policy ?? "{}") as {
     Statement: { Sid: string; Condition?: { ArnLike?: Record<string, string> } }[];
   };
@@ -156,7 +160,7 @@ describe("a handler of your own with three routes", () => {
     );
   });
 
-  it("a code-only change uploads the new bundle and updates only the function's code", async () => {
+  it("a code-only change uploads the new bundle, updates only the function's code and serves it as a new version", async () => {
     const w = world();
     await writeHandler(w);
     await configure(w, { handler: "src/api.ts", routes: THREE });
@@ -167,7 +171,7 @@ describe("a handler of your own with three routes", () => {
     );
     w.fake.resetCalls();
     expect((await w.run(["up"])).code).toBe(0);
-    expect(mutations(w)).toEqual(["S3.PutObject", "Lambda.UpdateFunctionCode"]);
+    expect(mutations(w)).toEqual(["S3.PutObject", "Lambda.UpdateFunctionCode", ...NEW_VERSION]);
   });
 
   it("with no routes, answers every method and path: ANY / and ANY /{proxy+}", async () => {
@@ -333,7 +337,7 @@ describe("the function's environment", () => {
     await configure(w, { environment: { FEATURE_FLAG: "off" } });
     w.fake.resetCalls();
     expect((await w.run(["up"])).code).toBe(0);
-    expect(mutations(w)).toEqual(["Lambda.UpdateFunctionConfiguration"]);
+    expect(mutations(w)).toEqual(["Lambda.UpdateFunctionConfiguration", ...NEW_VERSION]);
     expect((await read()).Environment?.Variables?.FEATURE_FLAG).toBe("off");
     expect((await read()).Environment?.Variables?.DB_PASSWORD_PARAM).toBeUndefined();
   });

@@ -35,7 +35,7 @@ const topicPolicy = JSON.parse(
   w.fake.sns.topics.get(topicArn)?.attributes.Policy ?? "{}",
 ) as object;
 const functionPolicy = JSON.parse(
-  (await w.fake.clients().lambda.send(new GetPolicyCommand({ FunctionName: `${STACK}-api` })))
+  (await w.fake.clients().lambda.send(new GetPolicyCommand({ FunctionName: `${STACK}-api:live` })))
     .Policy ?? "{}",
 ) as object;
 
@@ -120,7 +120,7 @@ describe("every policy document matches the stack's own names only", () => {
       decide({
         principal: "apigateway.amazonaws.com",
         action: "lambda:InvokeFunction",
-        resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${STACK}-api`,
+        resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${STACK}-api:live`,
         resourcePolicy: functionPolicy,
         context: { "aws:SourceArn": sourceArn, "aws:SourceAccount": ACCOUNT },
       });

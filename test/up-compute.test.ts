@@ -201,7 +201,7 @@ describe("up: the compute half", () => {
     expect(w.fake.cloudwatch.alarms.has("serverless-automation-production-throttles")).toBe(true);
   });
 
-  it("a code-only change uploads once and updates only the function's code", async () => {
+  it("a code-only change uploads once, updates only the function's code, publishes it and moves the alias", async () => {
     const w = world();
     const entry = path.join(w.cwd, "handler.ts");
     await fs.writeFile(
@@ -219,8 +219,15 @@ describe("up: the compute half", () => {
     expect(w.fake.operations({ mutating: true })).toEqual([
       "S3.PutObject",
       "Lambda.UpdateFunctionCode",
+      "Lambda.PublishVersion",
+      "CloudWatch.PutMetricAlarm",
+      "Lambda.UpdateAlias",
     ]);
-    expect(w.fake.lambda.functions.get(FN)?.codeSha256).not.toBe(before);
+    const f = w.fake.lambda.functions.get(FN);
+    expect(f?.codeSha256).not.toBe(before);
+    // The new code is version 2, and the alias the API calls serves it.
+    expect(f?.versions.get("2")?.codeSha256).toBe(f?.codeSha256);
+    expect(f?.aliases.get("live")?.functionVersion).toBe("2");
   });
 
   it("deploys two stages side by side without touching each other", async () => {

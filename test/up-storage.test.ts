@@ -104,9 +104,13 @@ describe("up: the storage half", () => {
     );
     w.fake.resetCalls();
     expect((await w.run(["up"], { handlerEntry: entry })).code).toBe(0);
+    // The new code as a new version, which the alias then serves (all at once by default).
     expect(w.fake.operations({ mutating: true })).toEqual([
       "S3.PutObject",
       "Lambda.UpdateFunctionCode",
+      "Lambda.PublishVersion",
+      "CloudWatch.PutMetricAlarm",
+      "Lambda.UpdateAlias",
     ]);
     expect(w.fake.s3.buckets.get(BUCKET)?.objects.size).toBe(2);
   });

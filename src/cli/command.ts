@@ -27,6 +27,12 @@ export function flag(flags: string, description: string): OptionSpec<boolean> {
   return { flags, description, defaultValue: false, read: (v) => v === true };
 }
 
+/** A `--no-…` flag alone, e.g. `--no-bake`: true when given. */
+export function off(flags: string, description: string): OptionSpec<boolean> {
+  // Commander gives a lone --no-x option the value true, and false when the flag is given.
+  return { flags, description, read: (v) => v === false };
+}
+
 /** An option with a value, e.g. `--stage <name>`; undefined when not given. */
 export function value(flags: string, description: string): OptionSpec<string | undefined>;
 /** An option with a value and a default, shown in the help. */

@@ -17,6 +17,8 @@ export interface Shift {
   readonly revisionId?: string | undefined;
   /** Whether the alias already sends some traffic to `to` (a shift an earlier run left). */
   readonly split?: boolean | undefined;
+  /** Set on the alias with the final switch (e.g. what went live when). */
+  readonly description?: string | undefined;
   readonly steps: readonly TrafficStep[];
   /** The alarms whose ALARM state rolls the shift back. */
   readonly alarms: readonly string[];
@@ -75,13 +77,18 @@ export async function firing(
 export async function shiftTraffic(s: Shift): Promise<string | undefined> {
   let revision = s.revisionId;
   let split = s.split ?? false;
-  const route = async (version: string, weights: Record<string, number>): Promise<void> => {
+  const route = async (
+    version: string,
+    weights: Record<string, number>,
+    description?: string,
+  ): Promise<void> => {
     const r = await s.lambda.send(
       new UpdateAliasCommand({
         FunctionName: s.functionName,
         Name: s.alias,
         FunctionVersion: version,
         RoutingConfig: { AdditionalVersionWeights: weights },
+        ...(description !== undefined ? { Description: description } : {}),
         ...(revision !== undefined ? { RevisionId: revision } : {}),
       }),
     );
@@ -107,6 +114,6 @@ export async function shiftTraffic(s: Shift): Promise<string | undefined> {
     }
   }
   await watch();
-  await route(s.to, {});
+  await route(s.to, {}, s.description);
   return revision;
 }

@@ -126,7 +126,13 @@ function refuseKeySchemaChange(stored: StackState | undefined, config: Config): 
 export async function openSession(
   input: ConfigInput,
   e: Environment,
-  options: { artifact: boolean; command: string; refuseKeySchemaChange?: boolean },
+  options: {
+    artifact: boolean;
+    command: string;
+    refuseKeySchemaChange?: boolean;
+    /** --no-bake: a new version takes all the traffic at once, whatever `deploy` says. */
+    noBake?: boolean;
+  },
 ): Promise<Session> {
   const stage = resolveStage(input, e.env);
   const file = await loadConfigFile(
@@ -158,11 +164,16 @@ export async function openSession(
   const alarmEmail = alarmEmailSetting(given, stored?.settings?.alarmEmail);
   const config: Config = {
     ...given,
-    settings: { ...given.settings, alarmEmail: alarmEmail?.address },
+    settings: {
+      ...given.settings,
+      alarmEmail: alarmEmail?.address,
+      ...(options.noBake ? { deploy: "all-at-once" as const } : {}),
+    },
   };
   const names = resourceNames({ ...config, account });
   const partition = partitionOf(config.region);
   const tags = stackTags(config, config.settings.extraTags);
+  const waitScale = resolveWaitScale(e.env);
   const ctx: Ctx = {
     clients,
     account,
@@ -171,7 +182,7 @@ export async function openSession(
     endpoint: config.endpoint,
     tags,
     owner: ownerTags(config),
-    timing: e.timing ?? scaleTiming(DEFAULT_TIMING, resolveWaitScale(e.env)),
+    timing: e.timing ?? scaleTiming(DEFAULT_TIMING, waitScale),
     progress: () => undefined,
     signal: e.signal,
     trace: e.trace,
@@ -183,6 +194,8 @@ export async function openSession(
     region: config.region,
     partition,
     tags,
+    waitScale,
+    rolledBack: stored?.rolledBack,
     // With the code, the stack the options ask for; without it (down, logs) nothing can be
     // made, and the stack is looked for whole so that `down` leaves nothing behind.
     ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),

@@ -3,6 +3,7 @@ import { plan, type Action } from "../engine/plan.js";
 import { HANDLERS } from "../registry.js";
 import { openSession, type Environment } from "./session.js";
 import { NODES } from "../stack.js";
+import type { StackState } from "../state/store.js";
 
 /** "to delete": recorded, still there, and no longer part of the stack; `up` deletes it. */
 export type ResourceState = "in sync" | "drifted" | "missing" | "not created" | "to delete";
@@ -27,14 +28,31 @@ export interface StatusResult {
   readonly endpoint: string | undefined;
   readonly inSync: boolean;
   readonly resources: readonly StatusRow[];
+  /** Which version of the function callers reach; null before the live alias exists. */
+  readonly deploy: DeployStatus | null;
+}
+
+export interface DeployStatus {
+  /** The version with all the traffic (most of it during a shift). */
+  readonly live: string;
+  /** The version live before it ("" for none). */
+  readonly previous: string;
+  /** When the live version took the traffic, ISO 8601 ("" if unknown). */
+  readonly liveSince: string;
+  /** A shift in progress: the new version and its share; null for none. */
+  readonly split: { readonly version: string; readonly percent: number } | null;
+  /** A version taken back that up keeps back (state file). */
+  readonly rolledBack: StackState["rolledBack"] | null;
 }
 
 /** Observe + plan, printed; read-only. */
 export async function status(input: ConfigInput, e: Environment): Promise<StatusResult> {
   const s = await openSession(input, e, { artifact: true, command: "status" });
-  const { steps } = (
-    await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) => HANDLERS.get(kind))
-  ).data;
+  const p = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, (kind) =>
+    HANDLERS.get(kind),
+  );
+  const { steps } = p.data;
+  const alias = (await p.run.observations.get(NODES.alias.key))?.observed?.outputs;
   const rows: StatusRow[] = steps.map((i) => ({
     key: i.key,
     label: i.label,
@@ -64,5 +82,20 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
       : undefined,
     inSync: rows.every((r) => r.state === "in sync"),
     resources: rows,
+    deploy: alias ? deployStatus(alias, s.stored?.rolledBack) : null,
+  };
+}
+
+function deployStatus(
+  alias: Readonly<Record<string, string>>,
+  rolledBack: StackState["rolledBack"],
+): DeployStatus {
+  const [version, percent] = (alias.split ?? "").split(":");
+  return {
+    live: alias.version ?? "",
+    previous: alias.previousVersion ?? "",
+    liveSince: alias.liveSince ?? "",
+    split: version ? { version, percent: Number(percent) } : null,
+    rolledBack: rolledBack ?? null,
   };
 }

@@ -8,7 +8,8 @@ import { deepEqual } from "../engine/equal.js";
 import { UserError } from "../errors.js";
 import { commandLine, shellQuote } from "../hint.js";
 import { HANDLERS } from "../registry.js";
-import { serialOf, type StateStore } from "../state/store.js";
+import { serialOf, type StackState, type StateStore } from "../state/store.js";
+import { RolledBack } from "../deploy/bake.js";
 import {
   changedSince,
   configHash,
@@ -76,6 +77,8 @@ export interface UpOptions {
   readonly out?: string | undefined;
   /** Apply exactly this plan file, refusing if anything it rests on has changed. */
   readonly plan?: string | undefined;
+  /** A new version takes all the traffic at once, whatever the `deploy` setting says. */
+  readonly noBake?: boolean | undefined;
 }
 
 export interface AlarmNotifications {
@@ -99,6 +102,7 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
     artifact: true,
     command: opts.dryRun ? "up --dry-run" : "up",
     refuseKeySchemaChange: true,
+    noBake: opts.noBake === true,
   });
   if (planned) checkPlanTarget(planned, s, opts.plan as string, input);
   const base = {
@@ -223,6 +227,20 @@ async function converge(
   }
   const subscription = NODES.alarmSubscription.outputsIn(result.outputs);
   if (subscription?.note) warnings.push(subscription.note);
+  // A shift an alarm took back: recorded, so that the next up keeps the version that was live.
+  const back = errors.map(rolledBackBy).find((x) => x !== undefined);
+  if (back) {
+    await store.set({
+      rolledBack: {
+        version: back.to,
+        to: back.from,
+        reason: `the alarm ${back.alarm} went off (${back.reason})`,
+        at: new Date().toISOString(),
+      },
+    });
+  }
+  const pinned = pinnedWarning(store.state.rolledBack, NODES.function.outputsIn(result.outputs));
+  if (pinned && !back) warnings.push(pinned);
   return {
     ok: errors.length === 0,
     interrupted: errors.some((x) => x instanceof Interrupted),
@@ -257,6 +275,21 @@ function rowsOf(s: Session, store: StateStore, result: ApplyResult): ResourceRow
 }
 
 const handlerOf = (kind: string) => HANDLERS.get(kind);
+
+/** The shift an alarm took back, wherever in an error's causes it is. */
+function rolledBackBy(err: unknown): RolledBack | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof RolledBack) return e;
+  return undefined;
+}
+
+/** Said while a version taken back is the one the stack wants: it stays back. */
+export function pinnedWarning(
+  r: StackState["rolledBack"],
+  fn: { readonly version: string } | undefined,
+): string | undefined {
+  if (!r || fn?.version !== r.version) return undefined;
+  return `Version ${r.version} was taken back at ${r.at} (${r.reason}); version ${r.to} stays live. Change the code or configuration to deploy again, or run rollback --to ${r.version} to send the traffic to it.`;
+}
 
 /**
  * `up --plan <file>` (or --dry-run --out) with the setting flags this run was given: the plan is

@@ -78,6 +78,58 @@ export function errorRateAlarm(
   };
 }
 
+/**
+ * The error rate of one version behind the alias, minute by minute: what a shift of traffic to
+ * a new version watches, so that a bad version is taken back within a minute or two rather than
+ * after the function's ten-minute alarm.
+ */
+export function versionErrorsAlarm(
+  functionName: string,
+  alias: string,
+  version: string,
+  thresholdPercent: number,
+  actions: string[],
+): AlarmDefinition {
+  const metric = (metricName: string, id: string): MetricDataQuery => ({
+    Id: id,
+    MetricStat: {
+      Metric: {
+        Namespace: "AWS/Lambda",
+        MetricName: metricName,
+        Dimensions: [
+          { Name: "FunctionName", Value: functionName },
+          { Name: "Resource", Value: `${functionName}:${alias}` },
+          { Name: "ExecutedVersion", Value: version },
+        ],
+      },
+      Period: 60,
+      Stat: "Sum",
+    },
+    ReturnData: false,
+  });
+  return {
+    AlarmDescription: `Error rate of version ${version} of ${functionName} above ${thresholdPercent}% in a minute (watched while it takes traffic)`,
+    ActionsEnabled: true,
+    AlarmActions: actions,
+    OKActions: actions,
+    ComparisonOperator: "GreaterThanThreshold",
+    Threshold: thresholdPercent,
+    EvaluationPeriods: 1,
+    DatapointsToAlarm: 1,
+    TreatMissingData: "notBreaching",
+    Metrics: [
+      metric("Errors", "errors"),
+      metric("Invocations", "invocations"),
+      {
+        Id: "errorRate",
+        Expression: "100 * errors / invocations",
+        Label: `Error rate of version ${version} (%)`,
+        ReturnData: true,
+      },
+    ],
+  };
+}
+
 /** Any throttled invocation in five minutes. */
 export function throttlesAlarm(
   functionName: string,

@@ -4,6 +4,8 @@ import {
   DeleteFunctionConcurrencyCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
+  ListVersionsByFunctionCommand,
+  PublishVersionCommand,
   PutFunctionConcurrencyCommand,
   TagResourceCommand,
   UpdateFunctionCodeCommand,
@@ -38,6 +40,11 @@ export interface FunctionProps {
 export interface FunctionOutputs extends Record<string, string> {
   name: string;
   arn: string;
+  /**
+   * The published version of exactly the code and configuration the stack wants; "" while no
+   * version has them yet (the fix publishes one).
+   */
+  version: string;
 }
 
 interface FunctionCurrent {
@@ -55,6 +62,8 @@ interface FunctionCurrent {
   state: string | undefined;
   lastUpdateStatus: string | undefined;
   tags: Record<string, string>;
+  /** The newest published version with exactly $LATEST's code and configuration. */
+  publishedVersion: string | undefined;
 }
 
 /**
@@ -102,21 +111,87 @@ function currentOf(
     state: c.State,
     lastUpdateStatus: c.LastUpdateStatus,
     tags: tags ?? {},
+    publishedVersion: undefined,
   };
 }
 
 async function read(
   ctx: Ctx,
-  name: string,
+  p: FunctionProps,
 ): Promise<{ arn: string; current: FunctionCurrent } | undefined> {
-  const f = await orMissing(
-    ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name })),
-  );
+  const name = p.name;
+  const [f, versions] = await Promise.all([
+    orMissing(ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))),
+    orMissing(publishedVersions(ctx, name)),
+  ]);
   const c = f?.Configuration;
   if (!f || !c?.FunctionArn) return undefined;
   // GetFunction reports the reservation only when there is one.
   const reserved = f.Concurrency?.ReservedConcurrentExecutions;
-  return { arn: c.FunctionArn, current: currentOf(c, f.Tags, reserved) };
+  const current = currentOf(c, f.Tags, reserved);
+  current.publishedVersion = newest((versions ?? []).filter((v) => isVersionOf(v, p)));
+  return { arn: c.FunctionArn, current };
+}
+
+function newest(versions: readonly FunctionConfiguration[]): string | undefined {
+  return [...versions].sort((a, b) => Number(b.Version) - Number(a.Version))[0]?.Version;
+}
+
+/** Every published version (not $LATEST), with its code and configuration. */
+async function publishedVersions(ctx: Ctx, name: string): Promise<FunctionConfiguration[]> {
+  const out: FunctionConfiguration[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await ctx.clients.lambda.send(
+      new ListVersionsByFunctionCommand({ FunctionName: name, Marker }),
+    );
+    out.push(...(page.Versions ?? []).filter((v) => /^\d+$/.test(v.Version ?? "")));
+    Marker = page.NextMarker;
+  } while (Marker);
+  return out;
+}
+
+/**
+ * Whether a published version is exactly what these props deploy: its code and the
+ * configuration a version keeps. Such a version is the one the alias serves, and publishing
+ * another would change nothing.
+ */
+function isVersionOf(v: FunctionConfiguration, p: FunctionProps): boolean {
+  return (
+    v.CodeSha256 === p.code.sha256Base64 &&
+    v.Runtime === p.runtime &&
+    v.Handler === p.handler &&
+    v.MemorySize === p.memoryMb &&
+    v.Timeout === p.timeoutSeconds &&
+    v.Role === p.roleArn &&
+    deepEqual(v.Environment?.Variables ?? {}, { ...p.environment }) &&
+    v.TracingConfig?.Mode === "Active" &&
+    v.LoggingConfig?.LogFormat === "JSON" &&
+    v.LoggingConfig.LogGroup === p.logGroup
+  );
+}
+
+/**
+ * Publishes $LATEST as a version, naming the code and revision it read, so that a change made
+ * by someone else in between is never published by mistake (Lambda refuses the call).
+ */
+async function publish(ctx: Ctx, name: string): Promise<string> {
+  const latest = await ctx.clients.lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: name }),
+  );
+  const v = await retryWhile(
+    ctx,
+    () =>
+      ctx.clients.lambda.send(
+        new PublishVersionCommand({
+          FunctionName: name,
+          CodeSha256: latest.CodeSha256,
+          RevisionId: latest.RevisionId,
+        }),
+      ),
+    updateInProgress,
+  );
+  return v.Version ?? "";
 }
 
 /*
@@ -227,7 +302,8 @@ type FunctionField =
   | "tracing"
   | "logging"
   | "reservedConcurrency"
-  | "tags";
+  | "tags"
+  | "version";
 
 /** The fields one UpdateFunctionConfiguration sets, in the order it names them. */
 const CONFIG_FIELDS = [
@@ -293,8 +369,14 @@ export const functionKind: Kind<FunctionProps, FunctionOutputs, FunctionCurrent,
   displayId: (p) => p.name,
 
   async read(ctx, p) {
-    const r = await read(ctx, p.name);
-    return r && { id: p.name, outputs: { name: p.name, arn: r.arn }, current: r.current };
+    const r = await read(ctx, p);
+    return (
+      r && {
+        id: p.name,
+        outputs: { name: p.name, arn: r.arn, version: r.current.publishedVersion ?? "" },
+        current: r.current,
+      }
+    );
   },
 
   diff(p, o) {
@@ -311,6 +393,8 @@ export const functionKind: Kind<FunctionProps, FunctionOutputs, FunctionCurrent,
     if (c.tracing !== "Active") fields.push("tracing");
     if (c.logFormat !== "JSON" || c.logGroup !== p.logGroup) fields.push("logging");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
+    // The code and configuration wanted are published as a version of their own, once.
+    if (c.publishedVersion === undefined) fields.push("version");
     return fields;
   },
 
@@ -331,6 +415,10 @@ export const functionKind: Kind<FunctionProps, FunctionOutputs, FunctionCurrent,
         desired: { format: "JSON", group: p.logGroup },
       },
       tags: { observed: c.tags, desired: p.tags },
+      version: {
+        observed: c.publishedVersion ?? "(none published)",
+        desired: "a published version of this code and configuration",
+      },
     };
   },
 
@@ -368,6 +456,8 @@ export const functionKind: Kind<FunctionProps, FunctionOutputs, FunctionCurrent,
         new TagResourceCommand({ Resource: o.outputs.arn, Tags: { ...p.tags } }),
       );
     },
+    // Last: what it publishes is what the fixes above made.
+    version: async (ctx, p) => ({ version: await publish(ctx, p.name) }),
   },
 
   // The reservation is set by the fix that follows: CreateFunction has no parameter for it.

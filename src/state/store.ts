@@ -31,8 +31,22 @@ export interface StackState {
   endpoint?: string | undefined;
   /** Settings that stay with the stack until they are removed explicitly. */
   settings?: RecordedSettings | undefined;
+  /**
+   * A version of the function taken back, by an alarm during its shift or by `rollback`: while
+   * the stack still wants that version, `up` keeps `to` live instead.
+   */
+  rolledBack?: RolledBack | undefined;
   /** Logical key → what exists. */
   resources: Record<string, StateEntry>;
+}
+
+/** A version taken back: the one that was going live, the one live instead, why and when. */
+export interface RolledBack {
+  readonly version: string;
+  readonly to: string;
+  readonly reason: string;
+  /** ISO 8601. */
+  readonly at: string;
 }
 
 /** The alarm address as the state file records it, with where it came from. */
@@ -135,6 +149,15 @@ function checkShape(file: string, v: unknown): StackState {
     ) {
       throw corrupt(file, "settings.alarmEmail is malformed");
     }
+  }
+  const r = s.rolledBack;
+  if (
+    r !== undefined &&
+    (typeof r !== "object" ||
+      r === null ||
+      !(["version", "to", "reason", "at"] as const).every((k) => typeof r[k] === "string"))
+  ) {
+    throw corrupt(file, "rolledBack is malformed");
   }
   for (const [key, e] of Object.entries(s.resources)) {
     if (
@@ -335,7 +358,9 @@ export class StateStore {
     return this.flush();
   }
 
-  set(fields: Partial<Pick<StackState, "codeSha256" | "endpoint" | "settings">>): Promise<void> {
+  set(
+    fields: Partial<Pick<StackState, "codeSha256" | "endpoint" | "settings" | "rolledBack">>,
+  ): Promise<void> {
     Object.assign(this.state, fields);
     return this.flush();
   }

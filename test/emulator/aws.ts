@@ -34,7 +34,13 @@ import {
   ListAliasesCommand,
   ListKeysCommand,
 } from "@aws-sdk/client-kms";
-import { GetFunctionCommand, GetPolicyCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
+import {
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  GetPolicyCommand,
+  ListFunctionsCommand,
+} from "@aws-sdk/client-lambda";
 import {
   GetBucketEncryptionCommand,
   GetBucketOwnershipControlsCommand,
@@ -252,7 +258,13 @@ export async function expectStack(
   expect(inv.roles).toEqual([n.loggingRole, n.role].sort());
   expect(inv.restApis).toEqual([n.restApi]);
   expect(inv.alarms).toEqual(
-    [n.errorRateAlarm, n.throttlesAlarm, n.api5xxAlarm, n.apiRequestsAlarm].sort(),
+    [
+      n.errorRateAlarm,
+      n.throttlesAlarm,
+      n.api5xxAlarm,
+      n.apiRequestsAlarm,
+      n.versionErrorsAlarm,
+    ].sort(),
   );
   expect(inv.objects).toHaveLength(1);
   expect(inv.objects?.[0]).toMatch(new RegExp(`^${n.bucket}/artifacts/[0-9a-f]{64}\\.zip$`));
@@ -361,8 +373,28 @@ export async function expectStack(
   // No reservation unless the settings ask for one.
   expect(fn.Concurrency?.ReservedConcurrentExecutions).toBeUndefined();
 
-  // Invoke permissions: one per route, scoped to this API, stage, method and path.
-  const policy = await aws.lambda.send(new GetPolicyCommand({ FunctionName: n.functionName }));
+  // The live alias serves a published version of exactly the function's code (safe deploys).
+  const alias = await aws.lambda.send(
+    new GetAliasCommand({ FunctionName: n.functionName, Name: "live" }),
+  );
+  const served = await aws.lambda.send(
+    new GetFunctionConfigurationCommand({
+      FunctionName: n.functionName,
+      Qualifier: alias.FunctionVersion,
+    }),
+  );
+  expect(alias.FunctionVersion).toMatch(/^\d+$/);
+  expect(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  expect(served.CodeSha256).toBe(cfg?.CodeSha256);
+
+  // Invoke permissions: on the alias, one per route, scoped to this API, stage, method and path;
+  // none on the function itself.
+  const policy = await aws.lambda.send(
+    new GetPolicyCommand({ FunctionName: n.functionName, Qualifier: "live" }),
+  );
+  await expect(
+    aws.lambda.send(new GetPolicyCommand({ FunctionName: n.functionName })),
+  ).rejects.toMatchObject({ name: "ResourceNotFoundException" });
   const perms = (
     JSON.parse(policy.Policy ?? "{}") as {
       Statement: {
@@ -396,7 +428,7 @@ export async function expectStack(
       ).toEqual(E.methodAuth(auth, m));
       expect(method.methodIntegration?.type).toBe("AWS_PROXY");
       expect(method.methodIntegration?.uri).toContain(
-        `arn:aws:lambda:${E.REGION}:${E.ACCOUNT}:function:${n.functionName}`,
+        `arn:aws:lambda:${E.REGION}:${E.ACCOUNT}:function:${n.functionName}:live/invocations`,
       );
     }
   }

@@ -25,6 +25,7 @@ export function names(stage: string, o: { readonly name?: string; readonly regio
     throttlesAlarm: `${stack}-throttles`,
     api5xxAlarm: `${stack}-api-5xx`,
     apiRequestsAlarm: `${stack}-api-requests`,
+    versionErrorsAlarm: `${stack}-version-errors`,
     alarmTopic: `${stack}-alarms`,
     apiKey: `${stack}-key`,
     usagePlan: `${stack}-plan`,
@@ -153,12 +154,16 @@ export function alarmKeyPolicy(stage: string) {
   ];
 }
 
-/** The stack's four alarms' ARNs, in the order the tool lists them. */
+/** The stack's five alarms' ARNs, in the order the tool lists them. */
 export function alarmArns(stage: string): string[] {
   const n = names(stage);
-  return [n.errorRateAlarm, n.throttlesAlarm, n.api5xxAlarm, n.apiRequestsAlarm].map(
-    (a) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${a}`,
-  );
+  return [
+    n.errorRateAlarm,
+    n.throttlesAlarm,
+    n.api5xxAlarm,
+    n.apiRequestsAlarm,
+    n.versionErrorsAlarm,
+  ].map((a) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${a}`);
 }
 
 /** The bucket policy: deny every request that is not over TLS (S3.5). */

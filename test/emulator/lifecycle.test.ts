@@ -65,12 +65,12 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
     );
     await em.aws.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: [n.throttlesAlarm] }));
     const policy = JSON.parse(
-      (await em.aws.lambda.send(new GetPolicyCommand({ FunctionName: n.functionName }))).Policy ??
-        "{}",
+      (await em.aws.lambda.send(new GetPolicyCommand({ FunctionName: `${n.functionName}:live` })))
+        .Policy ?? "{}",
     ) as { Statement: { Sid: string }[] };
     const removed = policy.Statement[0]?.Sid as string;
     await em.aws.lambda.send(
-      new RemovePermissionCommand({ FunctionName: n.functionName, StatementId: removed }),
+      new RemovePermissionCommand({ FunctionName: `${n.functionName}:live`, StatementId: removed }),
     );
     await em.aws.s3.send(
       new PutBucketVersioningCommand({
@@ -113,7 +113,8 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
       [
         `lambda PUT /2015-03-31/functions/${n.functionName}/configuration`,
         "monitoring PutMetricAlarm",
-        `lambda POST /2015-03-31/functions/${n.functionName}/policy`,
+        // On the live alias (the SDK encodes the qualified name's colon).
+        `lambda POST /2015-03-31/functions/${n.functionName}%3Alive/policy`,
         `s3 PUT /${n.bucket}/?versioning`,
         "dynamodb UpdateTable",
       ].sort(),
@@ -133,7 +134,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
     expect(em.mutating()).toEqual([]);
   });
 
-  it("a code-only change makes exactly 2 mutating calls: the upload and the code update", async () => {
+  it("a code-only change: the upload, the code update, its version, and the alias moved to it", async () => {
     const n = E.names("production");
     em.proxy.arm(undefined);
     const changed = await runMain(["up"], em.cwd, em.env, {
@@ -143,12 +144,21 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the lifecycle against moto", ()
     expect(em.mutating()).toEqual([
       expect.stringMatching(new RegExp(`^s3 PUT /${n.bucket}/artifacts/[0-9a-f]{64}\\.zip`)),
       `lambda PUT /2015-03-31/functions/${n.functionName}/code`,
+      // Published as version 2, the alarm on its errors pointed at it, and served by the alias.
+      `lambda POST /2015-03-31/functions/${n.functionName}/versions`,
+      "monitoring PutMetricAlarm",
+      `lambda PUT /2015-03-31/functions/${n.functionName}/aliases/live`,
     ]);
     // And back to the built-in handler: its bundle is still in the bucket, so only the code
     // update.
     const back = await cli(["up"]);
     expect(back.code, back.stderr).toBe(0);
-    expect(em.mutating()).toEqual([`lambda PUT /2015-03-31/functions/${n.functionName}/code`]);
+    // Version 1 is that code already: nothing is published, the alias goes back to it.
+    expect(em.mutating()).toEqual([
+      `lambda PUT /2015-03-31/functions/${n.functionName}/code`,
+      "monitoring PutMetricAlarm",
+      `lambda PUT /2015-03-31/functions/${n.functionName}/aliases/live`,
+    ]);
   });
 
   it("with the state file deleted, up adopts everything with zero mutating calls", async () => {

@@ -65,7 +65,7 @@ async function methods(): Promise<string[]> {
 }
 
 async function sourceArns(): Promise<string[]> {
-  const out = await em.aws.lambda.send(new GetPolicyCommand({ FunctionName: FN }));
+  const out = await em.aws.lambda.send(new GetPolicyCommand({ FunctionName: `${FN}:live` }));
   const doc = JSON.parse(out.Policy ?? "{}") as {
     Statement: { Condition?: { ArnLike?: Record<string, string> } }[];
   };
@@ -105,7 +105,9 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("your own API against moto", () 
     // RemovePermission, DeleteMethod, UpdateStage and CreateDeployment, on the wire.
     expect(mutating().sort()).toEqual([
       expect.stringMatching(
-        new RegExp(`^DELETE /2015-03-31/functions/${FN}/policy/apigateway-post-items-[0-9a-f]{8}$`),
+        new RegExp(
+          `^DELETE /2015-03-31/functions/${FN}%3Alive/policy/apigateway-post-items-[0-9a-f]{8}$`,
+        ),
       ),
       expect.stringMatching(new RegExp(`^DELETE /restapis/${apiId}/resources/\\w+/methods/POST$`)),
       `PATCH /restapis/${apiId}/stages/prod`,
@@ -117,7 +119,7 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("your own API against moto", () 
     expect(mutating()).toEqual([]);
   });
 
-  it("a code-only change: the new bundle uploaded and the function's code updated, nothing else", async () => {
+  it("a code-only change: the new bundle uploaded, the function's code updated and served as a new version", async () => {
     writeCode("two");
     await up();
     // PutObject and UpdateFunctionCode, on the wire.
@@ -126,6 +128,9 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("your own API against moto", () 
         new RegExp(`^PUT /${E.names("production").bucket}/artifacts/[0-9a-f]{64}\\.zip`),
       ),
       `PUT /2015-03-31/functions/${FN}/code`,
+      `POST /2015-03-31/functions/${FN}/versions`,
+      "PutMetricAlarm",
+      `PUT /2015-03-31/functions/${FN}/aliases/live`,
     ]);
   });
 

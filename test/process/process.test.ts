@@ -207,13 +207,14 @@ describe("a reader that closes early (`| head`)", () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       if (!closing.includes("stdout")) {
         noCrash(r.stdout);
-        // 16 resources and the region's API Gateway logging role.
-        expect(r.stdout).toMatch(/up to date in us-east-1 \(17 created\)/);
+        // 18 resources (the live alias and its version's alarm among them) and the region's
+        // API Gateway logging role.
+        expect(r.stdout).toMatch(/up to date in us-east-1 \(19 created\)/);
       }
       const state = JSON.parse(
         readFileSync(path.join(cwd, ".serverless-automation", "production.us-east-1.json"), "utf8"),
       ) as { resources: Record<string, unknown>; endpoint?: string };
-      expect(Object.keys(state.resources)).toHaveLength(17);
+      expect(Object.keys(state.resources)).toHaveLength(19);
       expect(state.endpoint).toMatch(/^https:\/\//);
       expect(
         existsSync(path.join(cwd, ".serverless-automation", "production.us-east-1.json.lock")),
@@ -278,8 +279,8 @@ describe("SIGTERM and SIGHUP end a run as Ctrl-C does", () => {
     const state = JSON.parse(left.state ?? "null") as { resources: Record<string, unknown> };
     const recorded = Object.keys(state.resources).length;
     expect(recorded).toBeGreaterThan(0);
-    // Stopped mid-run: 16 resources and the region's logging role make a whole stack.
-    expect(recorded).toBeLessThan(17);
+    // Stopped mid-run: 18 resources and the region's logging role make a whole stack.
+    expect(recorded).toBeLessThan(19);
     if (!checkNext) return;
     expect(next.code, next.stderr).toBe(0);
     expect(next.inventory).toEqual(await cleanInventory());

@@ -122,8 +122,9 @@ describe("crash safety of up", () => {
       "IAM.roles": 2,
       // The function's, the access-log and the execution-log groups.
       "CloudWatchLogs.groups": 3,
-      // Error rate and throttles of the function; 5XX rate and requests of the API.
-      "CloudWatch.alarms": 4,
+      // Error rate and throttles of the function; 5XX rate and requests of the API; the errors
+      // of the version the live alias is shifting to.
+      "CloudWatch.alarms": 5,
       "S3.objectVersions": 1,
       "APIGateway.apis": 1,
     });

@@ -5,6 +5,7 @@ import init from "./init.js";
 import logs from "./logs.js";
 import outputs from "./outputs.js";
 import request from "./request.js";
+import rollback from "./rollback.js";
 import state from "./state.js";
 import status from "./status.js";
 import unlock from "./unlock.js";
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CliCommand[] = [
   up,
   status,
   down,
+  rollback,
   outputs,
   request,
   logs,

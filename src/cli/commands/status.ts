@@ -54,6 +54,22 @@ function printHuman(io: Io, r: StatusResult, flags: StackFlags): void {
   });
   w(table([["RESOURCE", "STATE", "ID"], ...rows], { width: outputWidth(io.stdout) }));
   if (r.endpoint) w(`Endpoint: ${r.endpoint}`);
+  const d = r.deploy;
+  if (d) {
+    const since = d.liveSince ? ` since ${d.liveSince}` : "";
+    const before = d.previous ? ` (previous: ${d.previous})` : "";
+    w(`Live version: ${style.bold(d.live)}${since}${before}`);
+    if (d.split) {
+      w(
+        `${style.yellow("!")} A shift is in progress: ${d.split.percent} % of requests go to version ${d.split.version}; up finishes it (or takes it back on an alarm), rollback takes it back.`,
+      );
+    }
+    if (d.rolledBack && d.rolledBack.to === d.live) {
+      w(
+        `${style.yellow("!")} Version ${d.rolledBack.version} was taken back at ${d.rolledBack.at} (${d.rolledBack.reason}).`,
+      );
+    }
+  }
   w(
     r.inSync
       ? style.green("Everything is in sync.")

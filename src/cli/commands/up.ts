@@ -3,7 +3,7 @@ import { outputWidth, seconds, table } from "../../report/format.js";
 import { commandLine, type StackFlags } from "../../hint.js";
 import { exampleRequest } from "../../routes.js";
 import { settingFlag } from "../../settings.js";
-import { defineCommand, flag, value, valueOrOff } from "../command.js";
+import { defineCommand, flag, off, value, valueOrOff } from "../command.js";
 import { parseDuration } from "../duration.js";
 import { interruptible, STOP_SIGNALS, type Outcome } from "../interrupt.js";
 import { EXIT, printJson, styleFor, type Io } from "../io.js";
@@ -18,6 +18,10 @@ export default defineCommand({
   description: "create or update every resource of the stack, idempotently",
   options: {
     dryRun: flag("--dry-run", "print the plan and change nothing"),
+    noBake: off(
+      "--no-bake",
+      "a new version takes all the traffic at once, without the shift the deploy setting asks for",
+    ),
     out: value(
       "--out <file>",
       "with --dry-run: also write the plan to this file, for up --plan to apply exactly",
@@ -47,7 +51,7 @@ export default defineCommand({
         up(
           configInput(opts),
           { ...environment(io, reporter, signal), lockTimeoutMs },
-          { dryRun: opts.dryRun, out: opts.out, plan: opts.plan },
+          { dryRun: opts.dryRun, out: opts.out, plan: opts.plan, noBake: opts.noBake },
         ),
       );
     } finally {
