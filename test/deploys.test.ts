@@ -256,6 +256,8 @@ describe("rollback", () => {
     expect(again.code).toBe(0);
     expect(mutations(w)).toEqual([]);
     expect(again.stderr).toContain("Version 2 was taken back");
+    expect(again.stderr).toContain("(by the rollback command)");
+    expect(again.stderr).toContain("npx serverless-automation rollback --to 2");
 
     const forward = await w.run(["rollback", "--to", "2"], io);
     expect(forward.code, forward.stderr).toBe(0);

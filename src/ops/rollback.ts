@@ -110,7 +110,7 @@ export async function rollback(
       rolledBack: {
         version: split ?? from,
         to,
-        reason: "rollback",
+        reason: "by the rollback command",
         at: new Date().toISOString(),
       },
     });

@@ -6,7 +6,7 @@ import type { AuthMode, ConfigInput, Settings } from "../config.js";
 import { canonicalJson } from "../engine/canonical.js";
 import { deepEqual } from "../engine/equal.js";
 import { UserError } from "../errors.js";
-import { commandLine, shellQuote } from "../hint.js";
+import { commandLine, shellQuote, type StackFlags } from "../hint.js";
 import { HANDLERS } from "../registry.js";
 import { serialOf, type StackState, type StateStore } from "../state/store.js";
 import { RolledBack } from "../deploy/bake.js";
@@ -149,7 +149,7 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
   try {
     // A plan file is checked against the state and AWS as they are now, before any write.
     const verified = planned && (await verifiedPlan(s, store, planned, opts.plan as string, input));
-    const applied = await converge(s, store, e, verified);
+    const applied = await converge(s, store, e, verified, input);
     return {
       ...base,
       ...applied,
@@ -197,6 +197,7 @@ async function converge(
   store: StateStore,
   e: Environment,
   verified: Plan | undefined,
+  input: ConfigInput,
 ): Promise<
   Pick<
     UpResult,
@@ -239,7 +240,11 @@ async function converge(
       },
     });
   }
-  const pinned = pinnedWarning(store.state.rolledBack, NODES.function.outputsIn(result.outputs));
+  const pinned = pinnedWarning(
+    store.state.rolledBack,
+    NODES.function.outputsIn(result.outputs),
+    input,
+  );
   if (pinned && !back) warnings.push(pinned);
   return {
     ok: errors.length === 0,
@@ -286,9 +291,10 @@ function rolledBackBy(err: unknown): RolledBack | undefined {
 export function pinnedWarning(
   r: StackState["rolledBack"],
   fn: { readonly version: string } | undefined,
+  flags: StackFlags,
 ): string | undefined {
   if (!r || fn?.version !== r.version) return undefined;
-  return `Version ${r.version} was taken back at ${r.at} (${r.reason}); version ${r.to} stays live. Change the code or configuration to deploy again, or run rollback --to ${r.version} to send the traffic to it.`;
+  return `Version ${r.version} was taken back at ${r.at} (${r.reason}); version ${r.to} stays live. Change the code or configuration to deploy again, or run ${commandLine(`rollback --to ${r.version}`, flags)} to send the traffic to it.`;
 }
 
 /**
