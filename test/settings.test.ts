@@ -295,7 +295,7 @@ describe("the declaration is the one source", () => {
   }); // prettier-ignore
 });
 
-describe("keepVersions (declared for the next issue; the stack does not use it yet)", () => {
+describe("keepVersions: how many published versions the live alias keeps", () => {
   it("defaults to 5, takes a whole number from 1 to 100, per stage", () => {
     expect(validateSettings({}).keepVersions).toBe(5);
     expect(parseConfig({ keepVersions: 3, stages: { dev: { keepVersions: 10 } } }, "dev").settings.keepVersions).toBe(10);
