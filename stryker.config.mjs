@@ -19,9 +19,11 @@ export default {
   htmlReporter: { fileName: "reports/mutation/mutation.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   concurrency: 2,
-  // `npm run test:mutation:ci` scores every file in `mutate` (reports/stryker-incremental.json
-  // keeps the results of files unchanged since): a score under 85 % fails the run, and so CI.
-  thresholds: { high: 95, low: 90, break: 85 },
+  // `npm run test:mutation:ci` scores its files with the quick unit and single-kind suites only
+  // (stryker.unit.config.mjs; reports/stryker-incremental.json keeps the results of what did not
+  // change): a mutant that only an integration suite would kill counts as surviving there, so
+  // its score is a lower bound. A change that lets it fall under 80 % fails the run, and so CI.
+  thresholds: { high: 95, low: 85, break: 80 },
   // A static mutant (code run once, when a module loads or in a suite's beforeAll) would rerun
   // every test; they are reported as ignored, not counted.
   ignoreStatic: true,
