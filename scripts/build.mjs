@@ -37,6 +37,11 @@ const result = await build({
   minifyWhitespace: true,
   legalComments: "none",
   external: ["esbuild", "dynalite"],
+  // The SDK's ES modules (its packages' "module" entry) rather than its CommonJS bundles: each
+  // client package is then the commands the tool calls, not all of them (client-iam alone is
+  // 150 kB of CommonJS), and esbuild links them instead of wrapping each file in a require shim
+  // that copies its exports at load. About a third less to compile and run at start-up.
+  mainFields: ["module", "main"],
   // Bundled CommonJS require()s Node built-ins: give each chunk a real require.
   banner: {
     js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',

@@ -79,6 +79,7 @@ describe("a create that finds one already there", () => {
     return {
       kind: "toy",
       label: "toy",
+      clients: [],
       displayId: (p) => p.name,
       read: (_c, p) => {
         const c = cloud.get(p.name);

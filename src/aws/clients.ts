@@ -1,14 +1,3 @@
-import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { IAMClient } from "@aws-sdk/client-iam";
-import { KMSClient } from "@aws-sdk/client-kms";
-import { LambdaClient } from "@aws-sdk/client-lambda";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { STSClient } from "@aws-sdk/client-sts";
-import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type {
   AwsCredentialIdentity,
@@ -16,20 +5,37 @@ import type {
   Pluggable,
 } from "@smithy/types";
 
-/** The SDK clients the tool uses, built once per run. */
-export interface Clients {
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
-  lambda: LambdaClient;
-  apigateway: APIGatewayClient;
-  iam: IAMClient;
-  cloudwatch: CloudWatchClient;
-  logs: CloudWatchLogsClient;
-  sts: STSClient;
-  sns: SNSClient;
-  kms: KMSClient;
-  wafv2: WAFV2Client;
-}
+/**
+ * Every SDK client the tool may use, by name: how its package is loaded. A package is loaded
+ * only when a run needs its client (a stack without a web ACL never loads WAF's), which is most
+ * of what starting a command costs. Adding a client is one line here and a one-line module in
+ * ./client/ that re-exports the client class alone as `Client`: a dynamic import of the package
+ * itself would keep every command it has in the bundle, and this one named export lets esbuild
+ * drop the rest.
+ */
+const PACKAGES = {
+  s3: () => import("./client/s3.js"),
+  dynamodb: () => import("./client/dynamodb.js"),
+  lambda: () => import("./client/lambda.js"),
+  apigateway: () => import("./client/apigateway.js"),
+  iam: () => import("./client/iam.js"),
+  cloudwatch: () => import("./client/cloudwatch.js"),
+  logs: () => import("./client/logs.js"),
+  sts: () => import("./client/sts.js"),
+  sns: () => import("./client/sns.js"),
+  kms: () => import("./client/kms.js"),
+  wafv2: () => import("./client/wafv2.js"),
+};
+
+export type ClientName = keyof typeof PACKAGES;
+
+/** Every client name, in the order above. */
+export const CLIENT_NAMES = Object.keys(PACKAGES) as ClientName[];
+
+type ClientClass<K extends ClientName> = Awaited<ReturnType<(typeof PACKAGES)[K]>>["Client"];
+
+/** The SDK clients the tool uses, each made on first use (from a package loaded beforehand). */
+export type Clients = { [K in ClientName]: InstanceType<ClientClass<K>> };
 
 export interface ClientOptions {
   region: string;
@@ -52,7 +58,56 @@ export interface ClientOptions {
  */
 export const MAX_ATTEMPTS = { default: 8, apigateway: 10 } as const;
 
-export function createClients(options: ClientOptions): Clients {
+/** What a client is given beyond the region, credentials, endpoint and retries all share. */
+const OWN_CONFIG: { readonly [K in ClientName]?: (o: ClientOptions) => object } = {
+  // Path-style addressing: LocalStack-style endpoints don't resolve bucket subdomains.
+  s3: (o) => ({ forcePathStyle: o.endpoint !== undefined }),
+  apigateway: () => ({ maxAttempts: MAX_ATTEMPTS.apigateway }),
+};
+
+/** The client classes loaded so far in this process. */
+const loaded = new Map<ClientName, new (config: object) => unknown>();
+
+/**
+ * Loads the packages of these clients (all at once); a run awaits this, for what it will use,
+ * before it makes its clients. Loading one twice costs nothing.
+ */
+export async function loadClients(names: Iterable<ClientName>): Promise<void> {
+  await Promise.all(
+    [...new Set(names)].map(async (name) => {
+      if (!loaded.has(name)) loaded.set(name, (await PACKAGES[name]()).Client);
+    }),
+  );
+}
+
+/** A client of a loaded package, made now with this configuration (no plugins, no sharing). */
+export function makeClient<K extends ClientName>(
+  name: K,
+  config: object,
+): InstanceType<ClientClass<K>> {
+  const Client = loaded.get(name);
+  if (!Client) throw notLoaded(name);
+  // The map holds PACKAGES[name]'s class under name (loadClients).
+  return new Client(config) as InstanceType<ClientClass<K>>;
+}
+
+function notLoaded(name: ClientName): Error {
+  return new Error(
+    `the ${name} client was used but not loaded for this run: list it in the clients of the resource kind (or command) that calls it`,
+  );
+}
+
+/** The clients made so far by each Clients object: destroyClients closes only these. */
+const madeBy = new WeakMap<Clients, Map<ClientName, { destroy(): void }>>();
+
+/**
+ * The clients of a run: each made on first use, all sharing one credential chain. `only`: the
+ * clients this run loaded; using another is a bug, reported as such (the default: any loaded).
+ */
+export function createClients(
+  options: ClientOptions,
+  only: readonly ClientName[] = CLIENT_NAMES,
+): Clients {
   const credentials =
     options.credentials ??
     fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
@@ -62,30 +117,65 @@ export function createClients(options: ClientOptions): Clients {
     maxAttempts: MAX_ATTEMPTS.default,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   };
-  const clients: Clients = {
-    // Path-style addressing: LocalStack-style endpoints don't resolve bucket subdomains.
-    s3: new S3Client({ ...base, forcePathStyle: options.endpoint !== undefined }),
-    dynamodb: new DynamoDBClient(base),
-    lambda: new LambdaClient(base),
-    apigateway: new APIGatewayClient({ ...base, maxAttempts: MAX_ATTEMPTS.apigateway }),
-    iam: new IAMClient(base),
-    cloudwatch: new CloudWatchClient(base),
-    logs: new CloudWatchLogsClient(base),
-    sts: new STSClient(base),
-    sns: new SNSClient(base),
-    kms: new KMSClient(base),
-    wafv2: new WAFV2Client(base),
-  };
-  for (const plugin of options.plugins ?? []) {
-    for (const client of Object.values(clients) as {
+  const made = new Map<ClientName, { destroy(): void }>();
+  const clients = lazily(only, (name) => {
+    const client = makeClient(name, { ...base, ...OWN_CONFIG[name]?.(options) }) as {
+      destroy(): void;
       middlewareStack: { use(p: unknown): void };
-    }[]) {
-      client.middlewareStack.use(plugin);
-    }
-  }
+    };
+    for (const plugin of options.plugins ?? []) client.middlewareStack.use(plugin);
+    made.set(name, client);
+    return client;
+  });
+  madeBy.set(clients, made);
   return clients;
 }
 
+/**
+ * The same clients, of which a run may use only `names` (what it loaded): tests hand every
+ * client in, and this makes a kind that calls a client it does not list fail there too.
+ */
+export function onlyClients(clients: Clients, names: readonly ClientName[]): Clients {
+  const view = lazily(names, (name) => clients[name]);
+  const made = madeBy.get(clients);
+  if (made) madeBy.set(view, made);
+  return view;
+}
+
+/**
+ * An object with a property per name, each computed on first read (or set, e.g. by a test that
+ * swaps one client); reading another name throws.
+ */
+function lazily(names: readonly ClientName[], make: (name: ClientName) => unknown): Clients {
+  const allowed = new Set(names);
+  const target = {};
+  for (const name of CLIENT_NAMES) {
+    let value: unknown;
+    Object.defineProperty(target, name, {
+      enumerable: allowed.has(name),
+      get() {
+        if (!allowed.has(name)) throw notLoaded(name);
+        return (value ??= make(name));
+      },
+      set(client: unknown) {
+        value = client;
+      },
+    });
+  }
+  // Each getter returns Clients[name] (made by makeClient for that name).
+  return target as Clients;
+}
+
+/** Loads the packages of these clients, then makes them (on first use) for a run. */
+export async function clientsFor(
+  options: ClientOptions,
+  names: readonly ClientName[],
+): Promise<Clients> {
+  await loadClients(names);
+  return createClients(options, names);
+}
+
+/** Closes every client made (their sockets would keep the process alive). */
 export function destroyClients(clients: Clients): void {
-  for (const client of Object.values(clients) as { destroy(): void }[]) client.destroy();
+  for (const client of madeBy.get(clients)?.values() ?? []) client.destroy();
 }

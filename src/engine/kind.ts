@@ -1,3 +1,4 @@
+import type { ClientName } from "../aws/clients.js";
 import { isNotFound } from "../aws/errors.js";
 import { foreignOwner, notOurs } from "./owner.js";
 import type {
@@ -40,6 +41,8 @@ export interface Kind<P, O extends Outputs, C, F extends string> {
   readonly kind: string;
   /** Human label, e.g. "DynamoDB table". */
   readonly label: string;
+  /** The SDK clients its calls use: a run loads only those of the kinds in its stack. */
+  readonly clients: readonly ClientName[];
   /** The physical id a resource with these props has or will have. */
   displayId(props: P): string;
   /** What AWS has now; undefined: not found. Read-only. */
@@ -139,6 +142,7 @@ export function lifecycle<P, O extends Outputs, C, F extends string>(
   const handler: ResourceHandler<P, O, C> = {
     kind: k.kind,
     label: k.label,
+    clients: k.clients,
     displayId: (p) => k.displayId(p),
     observe: (ctx, p, recorded) => k.read(ctx, p, recorded),
     diff: (p, o): Change => ({ fields: k.diff(p, o) }),

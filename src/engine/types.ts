@@ -1,4 +1,4 @@
-import type { Clients } from "../aws/clients.js";
+import type { ClientName, Clients } from "../aws/clients.js";
 
 /** What a resource exposes to resources that depend on it, and to the state file. */
 export type Outputs = Readonly<Record<string, string>>;
@@ -116,6 +116,11 @@ export interface ResourceHandler<P = unknown, O extends Outputs = Outputs, C = u
   readonly kind: string;
   /** Human label, e.g. "DynamoDB table". */
   readonly label: string;
+  /**
+   * The SDK clients its calls use: a run loads the packages of those its stack's kinds list, and
+   * no other. Leave it out for a handler that calls none.
+   */
+  readonly clients?: readonly ClientName[] | undefined;
   /**
    * The physical id a resource with these props has or will have, for display. It changes
    * whenever the physical id would (the engine compares it to tell whether a resource's

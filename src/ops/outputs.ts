@@ -1,5 +1,5 @@
 import { stackName, type ConfigInput } from "../config.js";
-import { createClients, type Clients } from "../aws/clients.js";
+import { clientsFor, type Clients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
 import { commandLine } from "../hint.js";
 import { readApiKeyValue } from "../resources/api-key.js";
@@ -117,10 +117,13 @@ export async function apiKeyValue(
 ): Promise<string> {
   const c =
     clients ??
-    createClients({
-      region: o.region,
-      profile: profile ?? (env.AWS_PROFILE || undefined),
-      endpoint: env.AWS_ENDPOINT_URL || undefined,
-    });
+    (await clientsFor(
+      {
+        region: o.region,
+        profile: profile ?? (env.AWS_PROFILE || undefined),
+        endpoint: env.AWS_ENDPOINT_URL || undefined,
+      },
+      ["apigateway"],
+    ));
   return readApiKeyValue({ clients: c }, o.apiKeyId ?? "");
 }

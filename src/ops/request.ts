@@ -1,7 +1,7 @@
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, HttpRequest } from "@smithy/types";
-import { createClients, type Clients } from "../aws/clients.js";
+import { clientsFor, type Clients } from "../aws/clients.js";
 import { isCredentialsError } from "../aws/errors.js";
 import type { StateEntry } from "../engine/types.js";
 import { configFileArg, loadConfigFile } from "../config-file.js";
@@ -118,7 +118,10 @@ export async function request(
   // The stack's own region signs, whatever AWS_REGION says for other work.
   const region = state?.region ?? config.region;
   const clients =
-    e.clients ?? createClients({ region, profile: config.profile, endpoint: config.endpoint });
+    e.clients ??
+    (await clientsFor({ region, profile: config.profile, endpoint: config.endpoint }, [
+      "apigateway",
+    ]));
   const headers = plainHeaders(url, r);
   const stack = { name: `${config.name}-${config.stage}`, keyId, input };
   Object.assign(headers, await credentialHeaders(auth, clients, stack, r, e.env));
@@ -193,7 +196,7 @@ async function readStack(
   const stage = resolveStage(input, e.env);
   const file = await loadConfigFile(e.cwd, configFileArg(input.config, e.env), stage);
   const config = resolveConfig(input, e.env, e.cwd, file);
-  const state = await stateBackend(config.statePath, {
+  const backend = await stateBackend(config.statePath, {
     stage,
     cwd: e.cwd,
     env: e.env,
@@ -204,8 +207,8 @@ async function readStack(
     endpoint: config.endpoint,
     stateBucketOwner: config.stateBucketOwner,
     sts: e.clients?.sts,
-  }).read();
-  return { config, state };
+  });
+  return { config, state: await backend.read() };
 }
 
 /**

@@ -1,4 +1,10 @@
-import { createClients, type Clients } from "../aws/clients.js";
+import {
+  createClients,
+  loadClients,
+  onlyClients,
+  type ClientName,
+  type Clients,
+} from "../aws/clients.js";
 import { callerAccount, once } from "../aws/account.js";
 import { configFileArg, loadConfigFile } from "../config-file.js";
 import {
@@ -20,8 +26,10 @@ import { Limiter } from "../engine/limit.js";
 import { DEFAULT_TIMING, scaleTiming, type Ctx, type Timing } from "../engine/types.js";
 import { bundleHandler, checkArtifactSize, DEFAULT_HANDLER_ENTRY } from "../package/bundle.js";
 import { KEY_SCHEMA_HINT } from "../resources/table.js";
-import { deterministicZip, type Artifact } from "../package/zip.js";
+import { cacheDir, readCachedZip, writeCachedZip } from "../package/bundle-cache.js";
+import { artifactOf, deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
+import { HANDLERS } from "../registry.js";
 import { desiredStack, NODES } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
@@ -97,8 +105,11 @@ export async function buildArtifact(
   cwd = process.cwd(),
 ): Promise<Artifact> {
   const code = await bundleHandler(handlerEntry, runtime, custom, cwd);
-  const artifact = await deterministicZip({ "index.mjs": code });
+  const dir = cacheDir(process.env);
+  const cached = await readCachedZip(dir, code);
+  const artifact = cached ? artifactOf(cached) : await deterministicZip({ "index.mjs": code });
   checkArtifactSize(handlerEntry, code.byteLength, artifact.zip.byteLength);
+  if (!cached) await writeCachedZip(dir, code, artifact.zip);
   return artifact;
 }
 
@@ -145,9 +156,15 @@ export async function openSession(
   const clients =
     e.clients ??
     createClients({ region: given.region, profile: given.profile, endpoint: given.endpoint });
+  // STS's package loads while the state is read and the handler bundled.
+  const stsLoaded = e.clients ? undefined : loadClients(["sts"]);
+  stsLoaded?.catch(() => undefined);
   // Asked once: the state bucket's expected owner is the caller's account unless
   // stateBucketOwner names another, and every command needs it anyway.
-  const callerId = once(() => callerAccount(clients.sts, given));
+  const callerId = once(async () => {
+    await stsLoaded;
+    return callerAccount(clients.sts, given);
+  });
   const found = await readState(given, e, options.command, callerId);
   if (options.refuseKeySchemaChange) refuseKeySchemaChange(found.stored, given);
   const artifact = options.artifact
@@ -158,48 +175,48 @@ export async function openSession(
         e.cwd,
       )
     : undefined;
-  const account = await callerId();
+  // The stack's shape does not depend on the account: the clients its kinds call (and those of
+  // the kinds its state records, which it may delete) load while STS answers, so that the
+  // account costs no round trip of its own before the reads.
+  const stackFor = (account: string, stored: StackState | undefined) => {
+    const config = sessionConfig(given, stored, options.noBake);
+    const names = resourceNames({ ...config, account });
+    const partition = partitionOf(config.region);
+    const tags = stackTags(config, config.settings.extraTags);
+    const specs = desiredStack({
+      config,
+      names,
+      account,
+      region: config.region,
+      partition,
+      tags,
+      waitScale: resolveWaitScale(e.env),
+      rolledBack: stored?.rolledBack,
+      // With the code, the stack the options ask for; without it (down, logs) nothing can be
+      // made, and the stack is looked for whole so that `down` leaves nothing behind.
+      ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
+    });
+    return { config, names, partition, tags, specs };
+  };
+  const needs = clientsOf(stackFor(UNKNOWN_ACCOUNT, found.stored).specs, found.stored);
+  const [account] = await Promise.all([callerId(), e.clients ? undefined : loadClients(needs)]);
   const stored = checkedState(found, given, account, options.command, e.reporter);
+  const { config, names, partition, tags, specs } = stackFor(account, stored);
   // The stack keeps the alarm address it was given until it is removed explicitly.
   const alarmEmail = alarmEmailSetting(given, stored?.settings?.alarmEmail);
-  const config: Config = {
-    ...given,
-    settings: {
-      ...given.settings,
-      alarmEmail: alarmEmail?.address,
-      ...(options.noBake ? { deploy: "all-at-once" as const } : {}),
-    },
-  };
-  const names = resourceNames({ ...config, account });
-  const partition = partitionOf(config.region);
-  const tags = stackTags(config, config.settings.extraTags);
-  const waitScale = resolveWaitScale(e.env);
   const ctx: Ctx = {
-    clients,
+    clients: onlyClients(clients, needs),
     account,
     region: config.region,
     partition,
     endpoint: config.endpoint,
     tags,
     owner: ownerTags(config),
-    timing: e.timing ?? scaleTiming(DEFAULT_TIMING, waitScale),
+    timing: e.timing ?? scaleTiming(DEFAULT_TIMING, resolveWaitScale(e.env)),
     progress: () => undefined,
     signal: e.signal,
     trace: e.trace,
   };
-  const specs = desiredStack({
-    config,
-    names,
-    account,
-    region: config.region,
-    partition,
-    tags,
-    waitScale,
-    rolledBack: stored?.rolledBack,
-    // With the code, the stack the options ask for; without it (down, logs) nothing can be
-    // made, and the stack is looked for whole so that `down` leaves nothing behind.
-    ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
-  });
   return {
     config,
     names,
@@ -243,7 +260,7 @@ async function readState(
     stateBucketOwner: given.stateBucketOwner,
     account: callerId,
   };
-  const backend = stateBackend(given.statePath, backendOptions);
+  const backend = await stateBackend(given.statePath, backendOptions);
   // With the state in S3, STS is asked while the state is read (before it, when the read
   // waits for the account as the bucket's expected owner); its error, if any, is the read's.
   if (backend.remote) callerId().catch(() => undefined);
@@ -253,6 +270,40 @@ async function readState(
   const former = formerLocations(backend, given.legacyStatePath, { ...given, cwd: e.cwd });
   const moving = stored ? undefined : await stateToMove(former, backendOptions);
   return { backend, backendOptions, stored: stored ?? moving?.state, former, moving };
+}
+
+/** The config a run works with: the alarm address the stack keeps, --no-bake's deploy. */
+function sessionConfig(
+  given: Config,
+  stored: StackState | undefined,
+  noBake: boolean | undefined,
+): Config {
+  const alarmEmail = alarmEmailSetting(given, stored?.settings?.alarmEmail);
+  return {
+    ...given,
+    settings: {
+      ...given.settings,
+      alarmEmail: alarmEmail?.address,
+      ...(noBake ? { deploy: "all-at-once" as const } : {}),
+    },
+  };
+}
+
+/** Stands for the account where only the stack's shape is wanted (which never depends on it). */
+const UNKNOWN_ACCOUNT = "000000000000";
+
+/**
+ * The clients a run uses: STS (the account), those the stack's kinds call, and those of the
+ * kinds its state records (a resource the stack no longer wants is deleted by its own kind).
+ */
+export function clientsOf(specs: readonly AnySpec[], stored: StackState | undefined): ClientName[] {
+  const names = new Set<ClientName>(["sts"]);
+  const handlers = [
+    ...specs.map((s) => s.handler),
+    ...Object.values(stored?.resources ?? {}).map((r) => HANDLERS.get(r.kind)),
+  ];
+  for (const h of handlers) for (const c of h?.clients ?? []) names.add(c);
+  return [...names];
 }
 
 /** The state found, once it is known to be this stack's (one about to move may be another's). */

@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { callerAccount } from "../aws/account.js";
 import { isRefused, owned, whyRefused } from "../aws/bucket-owner.js";
-import type { Clients } from "../aws/clients.js";
+import { loadClients, type Clients } from "../aws/clients.js";
 import { errorMessage, isAccessDenied, isNamed, isNotFound } from "../aws/errors.js";
 import { PROJECT, validateRegion } from "../config.js";
 import { sameJson } from "../engine/equal.js";
@@ -147,6 +147,7 @@ async function connect(bucket: string, e: Parameters<typeof stateInit>[1]): Prom
     profile: e.profile ?? (e.env.AWS_PROFILE || undefined),
     endpoint: e.env.AWS_ENDPOINT_URL || undefined,
   };
+  if (!e.clients) await loadClients(["s3", "sts"]);
   const s3 = s3For({ ...where, s3: e.clients?.s3 });
   const account = await callerAccount(stsFor({ ...where, sts: e.clients?.sts }), where);
   const fail = (action: string, err: unknown): unknown => {

@@ -82,7 +82,7 @@ export async function stateWithoutSession(
     ),
     sts: e.clients?.sts,
   };
-  const backend = stateBackend(location, options);
+  const backend = await stateBackend(location, options);
   const former =
     region === undefined
       ? []

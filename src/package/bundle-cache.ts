@@ -94,18 +94,58 @@ export async function writeCached(
   }
 }
 
-/** How many bundles are kept: the most recently written ones (a few MB in all). */
+/**
+ * The zip made of a bundle before, or undefined. A zip is a function of the bundle's bytes alone
+ * (deterministicZip), so the bundle's hash names it. Never throws.
+ */
+export async function readCachedZip(
+  dir: string | undefined,
+  code: Uint8Array,
+): Promise<Buffer | undefined> {
+  if (dir === undefined) return undefined;
+  try {
+    return await fs.readFile(zipFile(dir, code));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the zip of a bundle (best effort, like writeCached). */
+export async function writeCachedZip(
+  dir: string | undefined,
+  code: Uint8Array,
+  zip: Uint8Array,
+): Promise<void> {
+  if (dir === undefined) return;
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await atomicWrite(zipFile(dir, code), zip);
+    await prune(dir, ".zip");
+  } catch {
+    // A read-only or full disk: the next run zips again.
+  }
+}
+
+function zipFile(dir: string, code: Uint8Array): string {
+  return path.join(dir, `${sha256(code)}.zip`);
+}
+
+/** How many bundles (and zips) are kept: the most recently written ones (a few MB in all). */
 export const CACHE_ENTRIES = 32;
 
-/** Removes all but the CACHE_ENTRIES newest entries. */
-async function prune(dir: string): Promise<void> {
-  const names = (await fs.readdir(dir)).filter((n) => n.endsWith(".json"));
+/** Removes all but the CACHE_ENTRIES newest entries (bundles: .json; zips: .zip). */
+async function prune(dir: string, ext: ".json" | ".zip" = ".json"): Promise<void> {
+  const names = (await fs.readdir(dir)).filter((n) => n.endsWith(ext));
   if (names.length <= CACHE_ENTRIES) return;
   const dated = await Promise.all(
     names.map(async (n) => ({ n, at: (await fs.stat(path.join(dir, n))).mtimeMs })),
   );
   dated.sort((a, b) => b.at - a.at);
   for (const { n } of dated.slice(CACHE_ENTRIES)) {
+    if (ext === ".zip") {
+      await fs.rm(path.join(dir, n), { force: true });
+      continue;
+    }
     const key = n.slice(0, -".json".length);
     // The entry first: without it, its code is never read.
     await fs.rm(path.join(dir, n), { force: true });

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { ZipArchive } from "archiver";
 
 /** A fixed timestamp so the same bytes always zip to the same archive. */
 const ZIP_EPOCH = new Date("2000-01-01T00:00:00Z");
@@ -13,8 +12,13 @@ export interface Artifact {
   readonly sha256Base64: string;
 }
 
-/** Zips files deterministically: sorted entries, fixed timestamps and modes. */
+/**
+ * Zips files deterministically: sorted entries, fixed timestamps and modes. archiver (a third of
+ * a megabyte of JavaScript with its streams) is loaded only here: a run whose zip is cached
+ * (see bundle-cache.ts) never loads it.
+ */
 export async function deterministicZip(files: Record<string, Uint8Array>): Promise<Artifact> {
+  const { ZipArchive } = await import("archiver");
   const archive = new ZipArchive({ zlib: { level: 9 } });
   const chunks: Buffer[] = [];
   archive.on("data", (c: Buffer) => chunks.push(c));
@@ -28,10 +32,11 @@ export async function deterministicZip(files: Record<string, Uint8Array>): Promi
   }
   await archive.finalize();
   await done;
-  const zip = Buffer.concat(chunks);
-  return {
-    zip,
-    sha256Hex: createHash("sha256").update(zip).digest("hex"),
-    sha256Base64: createHash("sha256").update(zip).digest("base64"),
-  };
+  return artifactOf(Buffer.concat(chunks));
+}
+
+/** The artifact of a zip: its bytes and the hashes S3 and Lambda know it by. */
+export function artifactOf(zip: Buffer): Artifact {
+  const digest = createHash("sha256").update(zip).digest();
+  return { zip, sha256Hex: digest.toString("hex"), sha256Base64: digest.toString("base64") };
 }

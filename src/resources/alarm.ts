@@ -319,6 +319,7 @@ const putDefinition: Fixer<AlarmProps, AlarmOutputs, AlarmCurrent, AlarmField> =
 export const alarmKind: Kind<AlarmProps, AlarmOutputs, AlarmCurrent, AlarmField> = {
   kind: "cloudwatch-alarm",
   label: "CloudWatch alarm",
+  clients: ["cloudwatch"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

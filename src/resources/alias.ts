@@ -127,6 +127,7 @@ async function route(
 export const aliasKind: Kind<AliasProps, AliasOutputs, AliasCurrent, AliasField> = {
   kind: "lambda-alias",
   label: "Lambda alias",
+  clients: ["lambda", "cloudwatch"],
   displayId: (p) => `${p.functionName}:${p.name}`,
 
   async read(ctx, p) {

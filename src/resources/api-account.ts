@@ -136,6 +136,7 @@ export const loggingRoleKind: Kind<
 > = {
   kind: "apigateway-logging-role",
   label: "API Gateway logging role",
+  clients: ["apigateway", "iam"],
   displayId: (p) => p.roleName,
   // Whichever role the region uses is this node's; one replaced is nobody's to sweep.
   superseded: "forget",
@@ -251,6 +252,7 @@ export const apiAccountKind: Kind<
 > = {
   kind: "apigateway-account",
   label: "API Gateway logging role setting",
+  clients: ["apigateway"],
   // One setting per region, whichever role it names.
   displayId: (p) => p.roleName,
   superseded: "forget",

@@ -66,6 +66,7 @@ type ApiKeyField = "enabled" | "tags";
 export const apiKeyKind: Kind<ApiKeyProps, ApiKeyOutputs, ApiKeyCurrent, ApiKeyField> = {
   kind: "apigateway-api-key",
   label: "API key",
+  clients: ["apigateway"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

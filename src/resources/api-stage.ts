@@ -198,6 +198,7 @@ const patch: Fixer<StageProps, StageOutputs, StageCurrent, StageField> = async (
 export const stageKind: Kind<StageProps, StageOutputs, StageCurrent, StageField> = {
   kind: "apigateway-stage",
   label: "API Gateway stage",
+  clients: ["apigateway"],
   tagsOf: (c) => c.tags,
   displayId: stageId,
 

@@ -60,6 +60,7 @@ type ArtifactField = "encryption";
 export const artifactKind: Kind<ArtifactProps, ArtifactOutputs, ArtifactCurrent, ArtifactField> = {
   kind: "s3-object",
   label: "code bundle",
+  clients: ["s3"],
   displayId,
   // Earlier bundles stay in the bucket for rollback and go with it.
   superseded: "forget",

@@ -153,6 +153,7 @@ type BucketField =
 export const bucketKind: Kind<BucketProps, BucketOutputs, BucketCurrent, BucketField> = {
   kind: "s3-bucket",
   label: "S3 bucket",
+  clients: ["s3"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

@@ -365,6 +365,7 @@ const setConfiguration: FunctionFixer = async (ctx, p, _o, fields) => {
 export const functionKind: Kind<FunctionProps, FunctionOutputs, FunctionCurrent, FunctionField> = {
   kind: "lambda-function",
   label: "Lambda function",
+  clients: ["lambda"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

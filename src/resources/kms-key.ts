@@ -156,6 +156,7 @@ type KmsKeyField = "pendingDeletion" | "enabled" | "policy" | "rotation" | "tags
 export const kmsKeyKind: Kind<KmsKeyProps, KmsKeyOutputs, KmsKeyCurrent, KmsKeyField> = {
   kind: "kms-key",
   label: "KMS key",
+  clients: ["kms"],
   // A key pending deletion has no tags read (see read): who owns it cannot be told.
   tagsOf: (c) => (c.policy === undefined ? undefined : c.tags),
   displayId: (p) => p.alias,

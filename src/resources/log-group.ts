@@ -57,6 +57,7 @@ type LogGroupField = "retention" | "tags";
 export const logGroupKind: Kind<LogGroupProps, LogGroupOutputs, LogGroupCurrent, LogGroupField> = {
   kind: "log-group",
   label: "log group",
+  clients: ["logs"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

@@ -159,6 +159,7 @@ export const permissionKind: Kind<
 > = {
   kind: "lambda-permissions",
   label: "API Gateway invoke permissions",
+  clients: ["lambda"],
   displayId: (p) => `${p.functionName} (${p.statements.length} statements)`,
 
   async read(ctx, p) {

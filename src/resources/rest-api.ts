@@ -290,6 +290,7 @@ const routes: RestApiFixer = async (ctx, p, o, fields) => {
 export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, RestApiField> = {
   kind: "apigateway-rest-api",
   label: "API Gateway REST API",
+  clients: ["apigateway"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

@@ -112,6 +112,7 @@ export function roleValues(p: RoleProps, c: RoleCurrent): { [K in RoleField]: Fi
 export const roleKind: Kind<RoleProps, RoleOutputs, RoleCurrent, RoleField> = {
   kind: "iam-role",
   label: "IAM role",
+  clients: ["iam"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

@@ -1,7 +1,7 @@
 import {
+  ListSubscriptionsByTopicCommand,
   SubscribeCommand,
   UnsubscribeCommand,
-  paginateListSubscriptionsByTopic,
   type Subscription,
 } from "@aws-sdk/client-sns";
 import { isNotFound, orMissing } from "../aws/errors.js";
@@ -45,12 +45,17 @@ const same = (a: string | undefined, b: string) => a?.toLowerCase() === b.toLowe
 /** Every subscription of the topic; undefined when the topic does not exist. */
 async function list(ctx: Ctx, topicArn: string): Promise<Subscription[] | undefined> {
   const out: Subscription[] = [];
+  // Page by page by hand: the SDK's paginator would bring SNS's client class into every run's
+  // start-up, also where the stack has no topic.
   try {
-    for await (const page of paginateListSubscriptionsByTopic(
-      { client: ctx.clients.sns },
-      { TopicArn: topicArn },
-    ))
+    let NextToken: string | undefined;
+    do {
+      const page = await ctx.clients.sns.send(
+        new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }),
+      );
       out.push(...(page.Subscriptions ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -146,6 +151,7 @@ export const emailSubscriptionKind: Kind<
 > = {
   kind: "sns-email-subscription",
   label: "e-mail subscription",
+  clients: ["sns"],
   displayId: (p) => p.email,
   // A changed address: the fix subscribes the new one and removes the old one if AWS lets it.
   superseded: "forget",

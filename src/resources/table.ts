@@ -214,6 +214,7 @@ const settings: Fixer<TableProps, TableOutputs, TableCurrent, TableField> = asyn
 export const tableKind: Kind<TableProps, TableOutputs, TableCurrent, TableField> = {
   kind: "dynamodb-table",
   label: "DynamoDB table",
+  clients: ["dynamodb"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

@@ -108,6 +108,7 @@ const setAttribute = (ctx: Ctx, p: TopicProps, AttributeName: string, AttributeV
 export const topicKind: Kind<TopicProps, TopicOutputs, TopicCurrent, TopicField> = {
   kind: "sns-topic",
   label: "SNS topic",
+  clients: ["sns"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

@@ -148,6 +148,7 @@ export const usagePlanKind: Kind<
 > = {
   kind: "apigateway-usage-plan",
   label: "API usage plan",
+  clients: ["apigateway"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

@@ -83,6 +83,7 @@ export const webAclAssociationKind: Kind<
 > = {
   kind: "wafv2-web-acl-association",
   label: "WAF web ACL association",
+  clients: ["wafv2"],
   displayId: (p) => p.resourceArn,
 
   async read(ctx, p) {

@@ -247,6 +247,7 @@ const updateDefinition: Fixer<WebAclProps, WebAclOutputs, WebAclCurrent, Field> 
 export const webAclKind: Kind<WebAclProps, WebAclOutputs, WebAclCurrent, Field> = {
   kind: "wafv2-web-acl",
   label: "WAF web ACL",
+  clients: ["wafv2"],
   tagsOf: (c) => c.tags,
   displayId: (p) => p.name,
 

@@ -1,10 +1,10 @@
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { S3Client } from "@aws-sdk/client-s3";
-import { STSClient } from "@aws-sdk/client-sts";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { callerAccount, once } from "../aws/account.js";
-import { MAX_ATTEMPTS } from "../aws/clients.js";
+import { loadClients, makeClient, MAX_ATTEMPTS } from "../aws/clients.js";
 import { UserError } from "../errors.js";
 import { RUN } from "../hint.js";
 import type { Reporter } from "../report/reporter.js";
@@ -70,8 +70,9 @@ export interface BackendOptions {
 }
 
 /** The backend for a resolved state location (Config.statePath). */
-export function stateBackend(location: string, o: BackendOptions): StateBackend {
+export async function stateBackend(location: string, o: BackendOptions): Promise<StateBackend> {
   if (!isRemoteState(location)) return localBackend(location);
+  await loadClients([...(o.s3 ? [] : ["s3" as const]), ...(o.sts ? [] : ["sts" as const])]);
   const loc = parseS3Location(location, { name: "-", stage: o.stage, region: o.region });
   const rescue = path.join(
     stateDir(o.cwd),
@@ -100,12 +101,12 @@ export function stateBackend(location: string, o: BackendOptions): StateBackend 
 
 /**
  * A client for the state bucket: it may be in another region than the stack, so S3's
- * redirects to the bucket's region are followed.
+ * redirects to the bucket's region are followed. Its package must be loaded (loadClients).
  */
 export function s3For(o: Pick<BackendOptions, "s3" | "region" | "profile" | "endpoint">): S3Client {
   return (
     o.s3 ??
-    new S3Client({
+    makeClient("s3", {
       region: o.region,
       credentials: fromNodeProviderChain(o.profile ? { profile: o.profile } : {}),
       followRegionRedirects: true,
@@ -115,13 +116,13 @@ export function s3For(o: Pick<BackendOptions, "s3" | "region" | "profile" | "end
   );
 }
 
-/** A client to ask STS for the caller's account, built like the state bucket's. */
+/** A client to ask STS for the caller's account, built like the state bucket's (loaded first). */
 export function stsFor(
   o: Pick<BackendOptions, "sts" | "region" | "profile" | "endpoint">,
 ): STSClient {
   return (
     o.sts ??
-    new STSClient({
+    makeClient("sts", {
       region: o.region,
       credentials: fromNodeProviderChain(o.profile ? { profile: o.profile } : {}),
       maxAttempts: MAX_ATTEMPTS.default,
@@ -214,7 +215,7 @@ export async function stateToMove(
   o: BackendOptions & { readonly name: string },
 ): Promise<StateToMove | undefined> {
   for (const file of former) {
-    const state = await stateBackend(file, o).read();
+    const state = await (await stateBackend(file, o)).read();
     if (
       state &&
       (state.name ?? DEFAULT_NAME) === o.name &&

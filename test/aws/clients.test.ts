@@ -1,8 +1,14 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createClients, destroyClients, MAX_ATTEMPTS } from "../../src/aws/clients.js";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  CLIENT_NAMES,
+  createClients,
+  destroyClients,
+  loadClients,
+  MAX_ATTEMPTS,
+} from "../../src/aws/clients.js";
 
 /**
  * The clients every command uses: the region, the --profile, AWS_ENDPOINT_URL and the retry
@@ -10,6 +16,8 @@ import { createClients, destroyClients, MAX_ATTEMPTS } from "../../src/aws/clien
  */
 
 const CREDENTIALS = { accessKeyId: "AKIAEXAMPLEEXAMPLE01", secretAccessKey: "secret" };
+
+beforeAll(() => loadClients(CLIENT_NAMES));
 
 describe("createClients", () => {
   it("every client targets the region; API Gateway gets 10 attempts, the rest 5", async () => {

@@ -60,8 +60,11 @@ import {
   ListWebACLsCommand,
 } from "@aws-sdk/client-wafv2";
 import { expect } from "vitest";
-import { createClients, type Clients } from "../../src/aws/clients.js";
+import { CLIENT_NAMES, createClients, loadClients, type Clients } from "../../src/aws/clients.js";
 import * as E from "./expected.js";
+
+// awsAt makes any of the tool's clients: every package loaded up front.
+await loadClients(CLIENT_NAMES);
 
 /** The tool's own set of SDK clients. */
 export type Aws = Clients;

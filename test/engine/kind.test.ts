@@ -99,6 +99,7 @@ function toyKind(cloud: ToyCloud): ToyKind {
   return {
     kind: "toy",
     label: "Toy thing",
+    clients: [],
     displayId: (p) => `toy/${p.name}`,
     read(_ctx, p, recorded) {
       cloud.calls.push(recorded ? `read ${p.name} (recorded ${recorded.id})` : `read ${p.name}`);
@@ -165,6 +166,7 @@ describe("lifecycle: what a kind is, seen as a handler", () => {
   it("the optional parts are there only when the kind has them", () => {
     const h = lifecycle(toyKind(new ToyCloud()));
     expect(Object.keys(h).sort()).toEqual([
+      "clients",
       "create",
       "destroy",
       "diff",
@@ -450,6 +452,7 @@ describe("lifecycle: a kind whose fields are open-ended (one fixer)", () => {
     return {
       kind: "parts",
       label: "Parts",
+      clients: [],
       displayId: () => "parts",
       read: () =>
         Promise.resolve(cloud.size ? { id: "parts", outputs: {}, current: current() } : undefined),

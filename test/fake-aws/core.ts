@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Pluggable } from "@smithy/types";
-import { createClients, type Clients } from "../../src/aws/clients.js";
+import { CLIENT_NAMES, createClients, loadClients, type Clients } from "../../src/aws/clients.js";
 import { renderError, WireError, type WireResponse } from "./errors.js";
+
+// Tests make clients for every service at once (FakeAws.clients): each package loaded up front.
+await loadClients(CLIENT_NAMES);
 
 /** Carries a rendered error response from the fake to the SDK's deserializer below it. */
 const RESPONSE = Symbol("fakeAwsResponse");

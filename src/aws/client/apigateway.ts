@@ -1,0 +1,1 @@
+export { APIGatewayClient as Client } from "@aws-sdk/client-api-gateway";

@@ -1,0 +1,1 @@
+export { DynamoDBClient as Client } from "@aws-sdk/client-dynamodb";

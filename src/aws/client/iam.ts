@@ -1,0 +1,1 @@
+export { IAMClient as Client } from "@aws-sdk/client-iam";

@@ -1,0 +1,1 @@
+export { KMSClient as Client } from "@aws-sdk/client-kms";

@@ -1,0 +1,1 @@
+export { LambdaClient as Client } from "@aws-sdk/client-lambda";

@@ -1,0 +1,1 @@
+export { S3Client as Client } from "@aws-sdk/client-s3";

@@ -1,0 +1,1 @@
+export { SNSClient as Client } from "@aws-sdk/client-sns";

@@ -1,0 +1,1 @@
+export { STSClient as Client } from "@aws-sdk/client-sts";

@@ -1,0 +1,1 @@
+export { WAFV2Client as Client } from "@aws-sdk/client-wafv2";
