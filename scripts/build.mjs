@@ -11,6 +11,7 @@
  * about a second, so that `prepare` (also run by the first `npx serverless-automation` in a
  * checkout) costs little.
  */
+import { execFileSync } from "node:child_process";
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,3 +52,21 @@ const result = await build({
 });
 // Which sources each output holds: the test that --help loads no AWS SDK code reads it.
 await writeFile(path.join(OUT, "meta.json"), JSON.stringify(result.metafile));
+
+// The top-level `--help` as commander prints it where the output is not a terminal (80 columns):
+// the bin shim writes this instead of loading the CLI for it (see bin/serverless-automation.js).
+// Rendered by the bundle just built, in a child whose output is a pipe, as a user's would be.
+const help = execFileSync(
+  process.execPath,
+  [
+    "--input-type=module",
+    "-e",
+    `const { main } = await import(${JSON.stringify(new URL("main.mjs", `file://${OUT}/`).href)});
+     let out = "";
+     const code = await main(["--help"], { stdout: { write: (s) => void (out += s) }, stderr: process.stderr, env: {}, cwd: "/" });
+     if (code !== 0) process.exit(code);
+     process.stdout.write(out);`,
+  ],
+  { cwd: ROOT, env: { ...process.env, COLUMNS: "" } },
+);
+await writeFile(path.join(OUT, "help.txt"), help);

@@ -8,6 +8,7 @@ import {
   destroyClients,
   loadClients,
   MAX_ATTEMPTS,
+  onlyClients,
 } from "../../src/aws/clients.js";
 
 /**
@@ -81,6 +82,45 @@ describe("createClients", () => {
     } finally {
       destroyClients(clients);
     }
+  });
+});
+
+describe("made on first use", () => {
+  it("a client is made when first used, once; destroyClients closes the ones made", () => {
+    const made: string[] = [];
+    // A plugin is plugged into each client as it is made: what it sees is what was made.
+    const plugin = {
+      applyToStack: (stack: { identify(): string[] }) =>
+        void made.push(String(stack.identify().length)),
+    };
+    const clients = createClients({
+      region: "us-east-1",
+      credentials: CREDENTIALS,
+      plugins: [plugin as never],
+    });
+    expect(made).toHaveLength(0);
+    const s3 = clients.s3;
+    expect(clients.s3).toBe(s3);
+    const lambda = clients.lambda;
+    expect(made).toHaveLength(2);
+    const spies = [vi.spyOn(s3, "destroy"), vi.spyOn(lambda, "destroy")];
+    destroyClients(clients);
+    for (const spy of spies) expect(spy).toHaveBeenCalledOnce();
+    // Closing made none of the others.
+    expect(made).toHaveLength(2);
+  });
+
+  it("a client the run did not load is refused as a bug, naming it", () => {
+    const clients = createClients({ region: "us-east-1", credentials: CREDENTIALS }, ["s3", "sts"]);
+    expect(Object.keys(clients).sort()).toEqual(["s3", "sts"]);
+    expect(() => clients.wafv2).toThrow(
+      /the wafv2 client was used but not loaded for this run: list it in the clients of the resource kind/,
+    );
+    const view = onlyClients(createClients({ region: "us-east-1", credentials: CREDENTIALS }), [
+      "kms",
+    ]);
+    expect(view.kms.config.serviceId).toBe("KMS");
+    expect(() => view.sns).toThrow(/the sns client was used but not loaded/);
   });
 });
 

@@ -17,7 +17,7 @@ import { buildArtifact } from "../../src/ops/session.js";
 import { DEFAULT_HANDLER_ENTRY, handlerBuildOptions } from "../../src/package/bundle.js";
 import { FakeAccount } from "../fake-aws/index.js";
 import { applyModel, AWS_MODEL, criticalPath, roundTrips } from "./model.js";
-import { formatStartup, startupFigures } from "./startup.js";
+import { buildBaseline, formatStartup, startupFigures } from "./startup.js";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 0.1);
 // This project supports Node 20; the SDK's notice about its 2027 releases is noise here.
@@ -243,13 +243,17 @@ async function run(): Promise<void> {
   await stateComparison();
 
   // The built binary against moto 50 ms away, next to its floor, in this same run; a build to
-  // compare with (e.g. the previous commit's) through BENCH_BEFORE_BIN=/path/to/bin.js.
+  // compare with through BENCH_BASELINE=<git ref> (built from that commit's sources, e.g.
+  // main) or BENCH_BEFORE_BIN=/path/to/bin.js.
   const bins: Record<string, string> = {
     "this build": path.join(ROOT, "bin/serverless-automation.js"),
   };
+  if (process.env.BENCH_BASELINE) {
+    bins[process.env.BENCH_BASELINE] = buildBaseline(process.env.BENCH_BASELINE);
+  }
   if (process.env.BENCH_BEFORE_BIN) bins.before = path.resolve(process.env.BENCH_BEFORE_BIN);
   const startup = await startupFigures(bins, {
-    rounds: Number(process.env.BENCH_STARTUP_ROUNDS ?? 3),
+    rounds: Number(process.env.BENCH_STARTUP_ROUNDS ?? 5),
   });
   if (startup) console.log(`\n${formatStartup(startup, bins)}`);
 

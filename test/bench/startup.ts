@@ -6,7 +6,9 @@
  * alternate (floor, status, up, help, bare, floor, …) so that a machine slowing down during the
  * run moves both sides of a ratio; each ratio is the median of the per-round ratios.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, symlinkSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cliEnv, runBin, workdir } from "../emulator/cli.js";
@@ -127,6 +129,27 @@ export async function startupFigures(
   }
 }
 
+/**
+ * The binary of another commit, built from its own sources into a temporary directory (with
+ * this checkout's node_modules), for a before/after in one run: BENCH_BASELINE=main npm run bench.
+ */
+export function buildBaseline(ref: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sa-bench-baseline-"));
+  const tar = execFileSync("git", ["archive", "--format=tar", ref], {
+    cwd: ROOT,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  execFileSync("tar", ["-x", "-C", dir], { input: tar });
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  execFileSync(process.execPath, [path.join(dir, "scripts/build.mjs")], {
+    cwd: dir,
+    stdio: "inherit",
+  });
+  const bin = path.join(dir, "bin/serverless-automation.js");
+  if (!existsSync(bin)) throw new Error(`${ref} has no bin/serverless-automation.js`);
+  return bin;
+}
+
 /** The figures as the bench prints them. */
 export function formatStartup(f: StartupFigures, bins: Record<string, string>): string {
   const ms = (n: number | undefined) => `${Math.round(n ?? NaN)} ms`;
@@ -144,9 +167,11 @@ export function formatStartup(f: StartupFigures, bins: Record<string, string>): 
   return lines.join("\n");
 }
 
-// Run alone: node --import tsx test/bench/startup.ts [label=bin …]
+// Run alone: [BENCH_BASELINE=<git ref>] node --import tsx test/bench/startup.ts [label=bin …]
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const bins: Record<string, string> = { this: path.join(ROOT, "bin/serverless-automation.js") };
+  const ref = process.env.BENCH_BASELINE;
+  if (ref) bins[ref] = buildBaseline(ref);
   for (const arg of process.argv.slice(2)) {
     const [label, bin] = arg.split("=") as [string, string];
     bins[label] = path.resolve(bin);
