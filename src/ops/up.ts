@@ -165,13 +165,15 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
 
 /** --plan applies a plan and --out writes one: each only where it makes sense. */
 function checkPlanFlags(opts: UpOptions, input: ConfigInput): void {
-  // An empty path resolves to the working directory: say what is missing, not "a directory".
+  // An empty path resolves to the working directory, and a blank one is a file no one means to
+  // write: say what is missing, not "a directory".
   for (const [flag, value] of [
     ["--plan", opts.plan],
     ["--out", opts.out],
   ] as const) {
-    if (value === "") {
-      throw new UserError(`${flag} needs a file name; it was given an empty one.`, {
+    if (value !== undefined && value.trim() === "") {
+      const given = value === "" ? "an empty one" : "only spaces";
+      throw new UserError(`${flag} needs a file name; it was given ${given}.`, {
         hint: "Make the plan with up --dry-run --out plan.json, then apply it with up --plan plan.json.",
       });
     }
