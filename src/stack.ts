@@ -37,6 +37,7 @@ import { alarmTopicPolicy, topicHandler } from "./resources/topic.js";
 import { webAclAssociationHandler } from "./resources/web-acl-association.js";
 import { webAclHandler } from "./resources/web-acl.js";
 import { effectiveRoutes, permissionSid, routeSpecs, sourceArnPath } from "./routes.js";
+import type { ResolvedSecret } from "./secrets.js";
 
 /**
  * Every resource the stack may have, each under its logical key (the state file's key): the one
@@ -94,6 +95,8 @@ export type StackInput = StackPurpose & {
   readonly region: string;
   readonly partition: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** The secrets as `up` looked them up (none for teardown: nothing is granted then). */
+  readonly secrets?: readonly ResolvedSecret[] | undefined;
 };
 
 /** Where the stack lives and what it is called: what every part of it reads. */
@@ -104,6 +107,7 @@ interface Place {
   readonly region: string;
   readonly account: string;
   readonly settings: Config["settings"];
+  readonly secrets: readonly ResolvedSecret[];
 }
 
 /** Noncurrent object versions (replaced bundles) are kept this long for rollback. */
@@ -185,6 +189,8 @@ function addData(b: StackBuilder, w: Place): void {
         tableArn,
         access: s.table.access,
         customHandler: s.handler !== undefined,
+        secrets: w.secrets,
+        extra: s.permissions,
       }),
     },
     managed: [],
@@ -415,7 +421,12 @@ function addFunction(
     memoryMb: s.memoryMb,
     timeoutSeconds: s.timeoutSeconds,
     reservedConcurrency: s.reservedConcurrency,
-    environment: functionEnvironment(names.table, stage, s),
+    environment: functionEnvironment(
+      names.table,
+      stage,
+      s,
+      Object.fromEntries(w.secrets.map((x) => [x.variable, x.value])),
+    ),
     logGroup: n.functionLogGroup.ahead(names.functionLogGroup),
     code: {
       bucket: (artifact ? n.artifact : n.bucket).ahead(names.bucket),
@@ -488,7 +499,15 @@ function addDeploy(
  */
 export function desiredStack(i: StackInput): AnySpec[] {
   const { config, names, tags, partition, region, account } = i;
-  const w: Place = { names, tags, partition, region, account, settings: config.settings };
+  const w: Place = {
+    names,
+    tags,
+    partition,
+    region,
+    account,
+    settings: config.settings,
+    secrets: i.secrets ?? [],
+  };
   const lookForEverything = i.purpose === "teardown";
   const topic = alarmTopic(w, lookForEverything);
   const b = new StackBuilder();

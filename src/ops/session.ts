@@ -22,6 +22,7 @@ import { bundleHandler, checkArtifactSize, DEFAULT_HANDLER_ENTRY } from "../pack
 import { KEY_SCHEMA_HINT } from "../resources/table.js";
 import { deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
+import { lookUpSecrets, type ResolvedSecret } from "../secrets.js";
 import { desiredStack, NODES } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
@@ -174,6 +175,16 @@ export async function openSession(
   const partition = partitionOf(config.region);
   const tags = stackTags(config, config.settings.extraTags);
   const waitScale = resolveWaitScale(e.env);
+  // Read-only and before the plan: a secret that is missing stops the run before any change.
+  // Teardown grants nothing, so it looks nothing up.
+  const secrets: readonly ResolvedSecret[] =
+    artifact && Object.keys(config.settings.secrets).length > 0
+      ? await lookUpSecrets(clients, config.settings.secrets, {
+          partition,
+          region: config.region,
+          account,
+        })
+      : [];
   const ctx: Ctx = {
     clients,
     account,
@@ -196,6 +207,7 @@ export async function openSession(
     tags,
     waitScale,
     rolledBack: stored?.rolledBack,
+    secrets,
     // With the code, the stack the options ask for; without it (down, logs) nothing can be
     // made, and the stack is looked for whole so that `down` leaves nothing behind.
     ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
