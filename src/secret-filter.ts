@@ -146,7 +146,7 @@ export const SECRET_VALUES: readonly ValueRule[] = [
     test: (v) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v) && CREDENTIAL_QUERY.test(v),
   },
   {
-    pattern: `a long high-entropy string (20 characters or more of one token, more than 3.5 bits a character, at least two of lower case, upper case and digits) under a name with the word ${WEAK_HINTS.map((w) => `\`${w}\``).join(", ")}`,
+    pattern: `a long high-entropy string (20 characters or more of one token, not a UUID, more than 3.5 bits a character, at least two of lower case, upper case and digits) under a name with the word ${WEAK_HINTS.map((w) => `\`${w}\``).join(", ")}`,
     why: "random tokens are what keys and signatures look like; under a name that hints at one, it is one",
     test: (v, _n, words) => words.some((w) => WEAK_HINTS.includes(w)) && highEntropy(v),
   },
@@ -167,6 +167,8 @@ export function entropy(s: string): number {
 /** One token of 20+ characters that looks random (base64, hex, url-safe). */
 export function highEntropy(v: string): boolean {
   if (!/^[A-Za-z0-9+/=_\-.~]{20,}$/.test(v)) return false;
+  // A UUID is an identifier (a KMS key id, a tenant id), not key material.
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) return false;
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/].filter((r) => r.test(v)).length;
   return classes >= 2 && entropy(v) > 3.5;
 }

@@ -702,19 +702,21 @@ function checkSecretNames(
   const taken = new Map<string, string>();
   for (const [secret, ref] of Object.entries(s.secrets)) {
     const at = `${name("secrets")}.${secret}`;
-    for (const v of [secret, referenceVariable(secret, ref)]) {
+    // One problem a secret: its own name's collision says it all.
+    const found = [secret, referenceVariable(secret, ref)].flatMap((v) => {
       const what = v === secret ? "" : ` (the variable ${v}, which says where it is)`;
-      if (OWN_ENVIRONMENT.includes(v)) {
-        problems.add(at, `collides${what} with a variable ${PROJECT} sets itself`);
-      } else if (LAMBDA_RESERVED_RE.test(v)) {
-        problems.add(at, `collides${what} with Lambda's reserved variables (AWS_*, LAMBDA_*, _*)`);
-      } else if (v in s.environment) {
-        problems.add(at, `collides${what} with ${name("environment")}.${v}`);
-      } else if (taken.has(v)) {
-        problems.add(at, `collides${what} with ${name("secrets")}.${taken.get(v)!}`);
-      }
+      const other = taken.get(v);
       taken.set(v, secret);
-    }
+      if (OWN_ENVIRONMENT.includes(v))
+        return [`collides${what} with a variable ${PROJECT} sets itself`];
+      if (LAMBDA_RESERVED_RE.test(v)) {
+        return [`collides${what} with Lambda's reserved variables (AWS_*, LAMBDA_*, _*)`];
+      }
+      if (v in s.environment) return [`collides${what} with ${name("environment")}.${v}`];
+      if (other !== undefined) return [`collides${what} with ${name("secrets")}.${other}`];
+      return [];
+    });
+    if (found[0] !== undefined) problems.add(at, found[0]);
   }
 }
 

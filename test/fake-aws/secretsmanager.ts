@@ -13,7 +13,6 @@ export interface Secret {
   deletedDate: number | undefined;
 }
 
-
 const SUFFIX_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /**
