@@ -7,6 +7,7 @@ import {
   type Names,
 } from "./config.js";
 import { node, StackBuilder, type Input } from "./engine/builder.js";
+import { UserError } from "./errors.js";
 import type { AnySpec } from "./engine/types.js";
 import type { Artifact } from "./package/zip.js";
 import {
@@ -27,7 +28,12 @@ import { functionHandler } from "./resources/function.js";
 import { alarmKeyPolicy, kmsKeyHandler } from "./resources/kms-key.js";
 import { logGroupArn, logGroupHandler } from "./resources/log-group.js";
 import { permissionHandler } from "./resources/permission.js";
-import { functionRolePolicy, trustPolicy } from "./resources/policies.js";
+import {
+  functionRolePolicy,
+  ROLE_POLICY_MAX_CHARS,
+  trustPolicy,
+  type PolicyDocument,
+} from "./resources/policies.js";
 import { restApiHandler } from "./resources/rest-api.js";
 import { roleHandler } from "./resources/role.js";
 import { emailSubscriptionHandler } from "./resources/subscription.js";
@@ -175,27 +181,42 @@ function addData(b: StackBuilder, w: Place): void {
   });
   b.add(n.functionLogGroup, logGroupProps(w, names.functionLogGroup));
   b.add(n.accessLogGroup, logGroupProps(w, names.accessLogGroup));
+  const document = functionRolePolicy({
+    partition,
+    region,
+    account,
+    functionLogGroup: names.functionLogGroup,
+    tableArn,
+    access: s.table.access,
+    customHandler: s.handler !== undefined,
+    secrets: w.secrets,
+    extra: s.permissions,
+  });
+  refuseOversizedPolicy(document);
   b.add(n.role, {
     name: names.role,
     description: `Execution role of the ${names.functionName} Lambda function`,
     trust: trustPolicy("lambda.amazonaws.com"),
-    inline: {
-      name: names.rolePolicy,
-      document: functionRolePolicy({
-        partition,
-        region,
-        account,
-        functionLogGroup: names.functionLogGroup,
-        tableArn,
-        access: s.table.access,
-        customHandler: s.handler !== undefined,
-        secrets: w.secrets,
-        extra: s.permissions,
-      }),
-    },
+    inline: { name: names.rolePolicy, document },
     managed: [],
     tags,
   });
+}
+
+/**
+ * IAM refuses a role policy over its size limit when it is put, midway through `up`: with many
+ * secrets or permissions, say so before anything is changed.
+ */
+function refuseOversizedPolicy(document: PolicyDocument): void {
+  const size = JSON.stringify(document).length;
+  if (size > ROLE_POLICY_MAX_CHARS) {
+    throw new UserError(
+      `The function's role policy would be ${size} characters; IAM allows ${ROLE_POLICY_MAX_CHARS}. Nothing was changed.`,
+      {
+        hint: 'Fewer statements under "permissions" (one statement can list several actions and resources), or fewer "secrets".',
+      },
+    );
+  }
 }
 
 /** The four alarms, on the function and on the API. */

@@ -320,6 +320,23 @@ describe("a secret that is missing or cannot be described stops up before any ch
   });
 });
 
+describe("a role policy over IAM's size limit", () => {
+  it("is refused before any change, not when IAM refuses it midway", async () => {
+    const w = quickWorld();
+    const many = Array.from({ length: 120 }, (_, i) => ({
+      actions: ["s3:GetObject"],
+      resources: [`arn:aws:s3:::bucket-number-${i}/some/prefix/*`],
+    }));
+    await configure(w, { permissions: many });
+    const r = await w.run(["up"], IO);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /The function's role policy would be \d+ characters; IAM allows 10240\. Nothing was changed\./,
+    );
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
+});
+
 describe("refused before any AWS call", () => {
   it.each([
     ["a secret in environment", { environment: { DB_PASS: "hunter2" } }, "environment.DB_PASS is refused: it looks like a secret"],

@@ -87,6 +87,9 @@ export interface FunctionPolicyInput {
 
 type Statement = PolicyDocument["Statement"][number];
 
+/** IAM's limit on a role's inline policies, in characters without whitespace (IAM quotas). */
+export const ROLE_POLICY_MAX_CHARS = 10_240;
+
 /** The read each service's secrets need: exactly those ARNs, and their keys through the service. */
 const SECRET_READS = {
   ssm: { sid: "Parameters", action: "ssm:GetParameter" },
