@@ -99,6 +99,18 @@ export interface ResolvedSecret {
   readonly arn: string;
   /** Its customer-managed KMS key, which the role may decrypt with through the service. */
   readonly kmsKeyArn: string | undefined;
+  /** An SSM parameter of type String or StringList: stored unencrypted. */
+  readonly plaintext?: boolean;
+}
+
+/** Said on every up while a secret is a plain String parameter. */
+export function secretWarnings(found: readonly ResolvedSecret[]): string[] {
+  return found
+    .filter((f) => f.plaintext)
+    .map(
+      (f) =>
+        `secrets.${f.name}: the parameter ${f.value} is a plain String, stored unencrypted; make it a SecureString (aws ssm put-parameter --type SecureString --overwrite --name ${f.value} --value '<the value>').`,
+    );
 }
 
 export interface LookupClients {
@@ -148,7 +160,7 @@ export async function lookUpSecrets(
   }));
   const failures: { name: string; raw: string; ref: SecretRef; why: string }[] = [];
   const params = refs.filter((r) => r.ref.service === "ssm");
-  const found = new Map<string, { keyId: string | undefined }>();
+  const found = new Map<string, { keyId: string | undefined; plaintext: boolean }>();
   if (params.length > 0) {
     try {
       for (const [k, v] of await describeParameters(
@@ -185,6 +197,7 @@ export async function lookUpSecrets(
             value: ref.name,
             arn: parameterArn(w, ref.name),
             kmsKeyArn: await keyOf(meta.keyId),
+            plaintext: meta.plaintext,
           };
         }
         const arnRegion = SM_ARN_RE.exec(ref.id)?.[2];
@@ -240,8 +253,8 @@ export async function lookUpSecrets(
 async function describeParameters(
   ssm: SSMClient,
   names: readonly string[],
-): Promise<Map<string, { keyId: string | undefined }>> {
-  const out = new Map<string, { keyId: string | undefined }>();
+): Promise<Map<string, { keyId: string | undefined; plaintext: boolean }>> {
+  const out = new Map<string, { keyId: string | undefined; plaintext: boolean }>();
   // A filter takes at most 50 values.
   for (let i = 0; i < names.length; i += 50) {
     let NextToken: string | undefined;
@@ -255,7 +268,10 @@ async function describeParameters(
       );
       for (const p of page.Parameters ?? []) {
         if (p.Name !== undefined)
-          out.set(p.Name, { keyId: p.Type === "SecureString" ? p.KeyId : undefined });
+          out.set(p.Name, {
+            keyId: p.Type === "SecureString" ? p.KeyId : undefined,
+            plaintext: p.Type !== "SecureString",
+          });
       }
       NextToken = page.NextToken;
     } while (NextToken);

@@ -355,3 +355,86 @@ describe("refused before any AWS call", () => {
     expect(w.fake.calls).toEqual([]);
   }); // prettier-ignore
 });
+
+describe("the look-up, on its own", () => {
+  const where = { partition: "aws", region: "us-east-1", account: ACCOUNT };
+
+  it("a customer key by alias is granted by its key ARN, through the service that holds the secret", async () => {
+    const { FakeAccount } = await import("./fake-aws/index.js");
+    const { lookUpSecrets } = await import("../src/secrets.js");
+    const { functionRolePolicy } = await import("../src/resources/policies.js");
+    const { CreateAliasCommand } = await import("@aws-sdk/client-kms");
+    const fake = new FakeAccount();
+    const c = fake.clients();
+    const key = (await c.kms.send(new CreateKeyCommand({}))).KeyMetadata!;
+    await c.kms.send(new CreateAliasCommand({ AliasName: "alias/app", TargetKeyId: key.KeyId! }));
+    const a = fake.secretsmanager.create("app/a", "x", "alias/app", where);
+    const b = fake.secretsmanager.create("app/b", "y", key.Arn!, where);
+    fake.ssm.putParameter("/app/plain", "not a secret", "String");
+    fake.ssm.putParameter("/app/default", "z");
+    const found = await lookUpSecrets(
+      c,
+      {
+        A: "secretsmanager:app/a",
+        B: `secretsmanager:${b.arn}`,
+        P: "ssm:/app/plain",
+        D: "ssm:/app/default",
+      },
+      where,
+    );
+    expect(found.map((f) => [f.variable, f.value, f.kmsKeyArn])).toEqual([
+      ["A_SECRET_ARN", a.arn, key.Arn],
+      ["B_SECRET_ARN", b.arn, key.Arn],
+      ["P_PARAM", "/app/plain", undefined],
+      ["D_PARAM", "/app/default", undefined],
+    ]);
+    // One DescribeKey a key reference; the parameters' default key (alias/aws/ssm) needs none.
+    expect(fake.operations().filter((o) => o === "KMS.DescribeKey")).toHaveLength(2);
+    const doc = functionRolePolicy({
+      partition: "aws",
+      region: "us-east-1",
+      account: ACCOUNT,
+      functionLogGroup: "/aws/lambda/f",
+      tableArn: "arn:aws:dynamodb:us-east-1:123456789012:table/t",
+      secrets: found,
+    });
+    const byId = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
+    expect(byId.ReadSecrets?.Resource).toEqual([a.arn, b.arn].sort());
+    expect(byId.DecryptSecrets).toMatchObject({
+      Resource: key.Arn,
+      Condition: { StringEquals: { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" } },
+    });
+    expect(byId.ReadParameters?.Resource).toEqual([
+      `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/app/default`,
+      `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/app/plain`,
+    ]);
+    expect(byId.DecryptParameters).toBeUndefined();
+  });
+
+  it("a plain String parameter works, and up says it is stored unencrypted", async () => {
+    const w = quickWorld();
+    w.fake.ssm.putParameter("/app/plain", "not so secret", "String");
+    await configure(w, { secrets: { PLAIN: "ssm:/app/plain" } });
+    const r = await w.run(["up"], IO);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr + r.stdout).toContain(
+      "secrets.PLAIN: the parameter /app/plain is a plain String, stored unencrypted; make it a SecureString",
+    );
+  });
+
+  it("a secret ARN in another region is refused: the function's client would not find it", async () => {
+    const { FakeAccount } = await import("./fake-aws/index.js");
+    const { lookUpSecrets } = await import("../src/secrets.js");
+    const fake = new FakeAccount();
+    await expect(
+      lookUpSecrets(
+        fake.clients(),
+        { S: `secretsmanager:arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:x-AbCdEf` },
+        where,
+      ),
+    ).rejects.toThrow(
+      "secrets.S (secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf) is in eu-west-1, the stack in us-east-1; nothing was changed.",
+    );
+    expect(fake.calls).toEqual([]);
+  });
+});

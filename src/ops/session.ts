@@ -22,7 +22,7 @@ import { bundleHandler, checkArtifactSize, DEFAULT_HANDLER_ENTRY } from "../pack
 import { KEY_SCHEMA_HINT } from "../resources/table.js";
 import { deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
-import { lookUpSecrets, type ResolvedSecret } from "../secrets.js";
+import { lookUpSecrets, secretWarnings, type ResolvedSecret } from "../secrets.js";
 import { desiredStack, NODES } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
@@ -83,6 +83,8 @@ export interface Session {
   /** The alarm address in effect and where it came from: what `up` records. */
   readonly alarmEmail: RecordedAlarmEmail | undefined;
   readonly stackName: string;
+  /** What the secrets' look-up found worth saying (a plain String parameter). */
+  readonly secretWarnings: readonly string[];
 }
 
 export function partitionOf(region: string): string {
@@ -224,6 +226,7 @@ export async function openSession(
     formerState: () => stateToMove(found.former, found.backendOptions),
     alarmEmail,
     stackName: names.stack,
+    secretWarnings: secretWarnings(secrets),
   };
 }
 
