@@ -147,7 +147,7 @@ const SECRET_HINT =
 
 const environment = objectOf<Record<string, string>>(
   "an object of variable names and string values",
-  `names and string values, ${ENVIRONMENT_MAX_BYTES} bytes in all; not the tool's own, \`AWS_*\`, \`LAMBDA_*\` or secret-looking names`,
+  `names and string values, ${ENVIRONMENT_MAX_BYTES} bytes in all; not the tool's own, \`AWS_*\`, \`LAMBDA_*\` or secret-looking names and values`,
   (name, value, at, problems) => {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
       problems.add(at, "is not a valid variable name (a letter, then letters, digits and _)");
