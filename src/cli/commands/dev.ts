@@ -157,6 +157,7 @@ async function devSecrets(
 ) {
   const { resolveDevSecrets } = await import("../../dev/secrets.js");
   let remote: Pick<Clients, "ssm" | "secretsmanager"> | undefined;
+  let made: Clients | undefined;
   if (opts.remoteSecrets && Object.keys(secrets).length > 0) {
     if (io.clients) remote = io.clients;
     else {
@@ -167,15 +168,20 @@ async function devSecrets(
         });
       }
       const { createClients } = await import("../../aws/clients.js");
-      remote = createClients({ region, profile: io.env.AWS_PROFILE || undefined });
+      remote = made = createClients({ region, profile: io.env.AWS_PROFILE || undefined });
     }
   }
-  return resolveDevSecrets(secrets, {
-    env: io.env,
-    cwd: io.cwd,
-    envFile: opts.envFile,
-    ...(remote ? { remote } : {}),
-  });
+  try {
+    return await resolveDevSecrets(secrets, {
+      env: io.env,
+      cwd: io.cwd,
+      envFile: opts.envFile,
+      ...(remote ? { remote } : {}),
+    });
+  } finally {
+    // Read once at start: their sockets would otherwise outlive the reads.
+    if (made) (await import("../../aws/clients.js")).destroyClients(made);
+  }
 }
 
 /** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
