@@ -7,6 +7,7 @@ import {
   type Names,
 } from "./config.js";
 import { node, StackBuilder, type Input } from "./engine/builder.js";
+import { UserError } from "./errors.js";
 import type { AnySpec } from "./engine/types.js";
 import type { Artifact } from "./package/zip.js";
 import {
@@ -27,7 +28,12 @@ import { functionHandler } from "./resources/function.js";
 import { alarmKeyPolicy, kmsKeyHandler } from "./resources/kms-key.js";
 import { logGroupArn, logGroupHandler } from "./resources/log-group.js";
 import { permissionHandler } from "./resources/permission.js";
-import { functionRolePolicy, trustPolicy } from "./resources/policies.js";
+import {
+  functionRolePolicy,
+  ROLE_POLICY_MAX_CHARS,
+  trustPolicy,
+  type PolicyDocument,
+} from "./resources/policies.js";
 import { restApiHandler } from "./resources/rest-api.js";
 import { roleHandler } from "./resources/role.js";
 import { emailSubscriptionHandler } from "./resources/subscription.js";
@@ -37,6 +43,7 @@ import { alarmTopicPolicy, topicHandler } from "./resources/topic.js";
 import { webAclAssociationHandler } from "./resources/web-acl-association.js";
 import { webAclHandler } from "./resources/web-acl.js";
 import { effectiveRoutes, permissionSid, routeSpecs, sourceArnPath } from "./routes.js";
+import type { ResolvedSecret } from "./secrets.js";
 
 /**
  * Every resource the stack may have, each under its logical key (the state file's key): the one
@@ -94,6 +101,8 @@ export type StackInput = StackPurpose & {
   readonly region: string;
   readonly partition: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** The secrets as `up` looked them up (none for teardown: nothing is granted then). */
+  readonly secrets?: readonly ResolvedSecret[] | undefined;
 };
 
 /** Where the stack lives and what it is called: what every part of it reads. */
@@ -104,6 +113,7 @@ interface Place {
   readonly region: string;
   readonly account: string;
   readonly settings: Config["settings"];
+  readonly secrets: readonly ResolvedSecret[];
 }
 
 /** Noncurrent object versions (replaced bundles) are kept this long for rollback. */
@@ -171,25 +181,42 @@ function addData(b: StackBuilder, w: Place): void {
   });
   b.add(n.functionLogGroup, logGroupProps(w, names.functionLogGroup));
   b.add(n.accessLogGroup, logGroupProps(w, names.accessLogGroup));
+  const document = functionRolePolicy({
+    partition,
+    region,
+    account,
+    functionLogGroup: names.functionLogGroup,
+    tableArn,
+    access: s.table.access,
+    customHandler: s.handler !== undefined,
+    secrets: w.secrets,
+    extra: s.permissions,
+  });
+  refuseOversizedPolicy(document);
   b.add(n.role, {
     name: names.role,
     description: `Execution role of the ${names.functionName} Lambda function`,
     trust: trustPolicy("lambda.amazonaws.com"),
-    inline: {
-      name: names.rolePolicy,
-      document: functionRolePolicy({
-        partition,
-        region,
-        account,
-        functionLogGroup: names.functionLogGroup,
-        tableArn,
-        access: s.table.access,
-        customHandler: s.handler !== undefined,
-      }),
-    },
+    inline: { name: names.rolePolicy, document },
     managed: [],
     tags,
   });
+}
+
+/**
+ * IAM refuses a role policy over its size limit when it is put, midway through `up`: with many
+ * secrets or permissions, say so before anything is changed.
+ */
+function refuseOversizedPolicy(document: PolicyDocument): void {
+  const size = JSON.stringify(document).length;
+  if (size > ROLE_POLICY_MAX_CHARS) {
+    throw new UserError(
+      `The function's role policy would be ${size} characters; IAM allows ${ROLE_POLICY_MAX_CHARS}. Nothing was changed.`,
+      {
+        hint: 'Fewer statements under "permissions" (one statement can list several actions and resources), or fewer "secrets".',
+      },
+    );
+  }
 }
 
 /** The four alarms, on the function and on the API. */
@@ -415,7 +442,12 @@ function addFunction(
     memoryMb: s.memoryMb,
     timeoutSeconds: s.timeoutSeconds,
     reservedConcurrency: s.reservedConcurrency,
-    environment: functionEnvironment(names.table, stage, s),
+    environment: functionEnvironment(
+      names.table,
+      stage,
+      s,
+      Object.fromEntries(w.secrets.map((x) => [x.variable, x.value])),
+    ),
     logGroup: n.functionLogGroup.ahead(names.functionLogGroup),
     code: {
       bucket: (artifact ? n.artifact : n.bucket).ahead(names.bucket),
@@ -488,7 +520,15 @@ function addDeploy(
  */
 export function desiredStack(i: StackInput): AnySpec[] {
   const { config, names, tags, partition, region, account } = i;
-  const w: Place = { names, tags, partition, region, account, settings: config.settings };
+  const w: Place = {
+    names,
+    tags,
+    partition,
+    region,
+    account,
+    settings: config.settings,
+    secrets: i.secrets ?? [],
+  };
   const lookForEverything = i.purpose === "teardown";
   const topic = alarmTopic(w, lookForEverything);
   const b = new StackBuilder();

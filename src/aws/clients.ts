@@ -6,7 +6,9 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { STSClient } from "@aws-sdk/client-sts";
 import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
@@ -29,6 +31,8 @@ export interface Clients {
   sns: SNSClient;
   kms: KMSClient;
   wafv2: WAFV2Client;
+  ssm: SSMClient;
+  secretsmanager: SecretsManagerClient;
 }
 
 export interface ClientOptions {
@@ -75,6 +79,8 @@ export function createClients(options: ClientOptions): Clients {
     sns: new SNSClient(base),
     kms: new KMSClient(base),
     wafv2: new WAFV2Client(base),
+    ssm: new SSMClient(base),
+    secretsmanager: new SecretsManagerClient(base),
   };
   for (const plugin of options.plugins ?? []) {
     for (const client of Object.values(clients) as {

@@ -22,6 +22,7 @@ import { bundleHandler, checkArtifactSize, DEFAULT_HANDLER_ENTRY } from "../pack
 import { KEY_SCHEMA_HINT } from "../resources/table.js";
 import { deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
+import { lookUpSecrets, secretWarnings, type ResolvedSecret } from "../secrets.js";
 import { desiredStack, NODES } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
@@ -82,6 +83,8 @@ export interface Session {
   /** The alarm address in effect and where it came from: what `up` records. */
   readonly alarmEmail: RecordedAlarmEmail | undefined;
   readonly stackName: string;
+  /** What the secrets' look-up found worth saying (a plain String parameter). */
+  readonly secretWarnings: readonly string[];
 }
 
 export function partitionOf(region: string): string {
@@ -174,6 +177,16 @@ export async function openSession(
   const partition = partitionOf(config.region);
   const tags = stackTags(config, config.settings.extraTags);
   const waitScale = resolveWaitScale(e.env);
+  // Read-only and before the plan: a secret that is missing stops the run before any change.
+  // Teardown grants nothing, so it looks nothing up.
+  const secrets: readonly ResolvedSecret[] =
+    artifact && Object.keys(config.settings.secrets).length > 0
+      ? await lookUpSecrets(clients, config.settings.secrets, {
+          partition,
+          region: config.region,
+          account,
+        })
+      : [];
   const ctx: Ctx = {
     clients,
     account,
@@ -196,6 +209,7 @@ export async function openSession(
     tags,
     waitScale,
     rolledBack: stored?.rolledBack,
+    secrets,
     // With the code, the stack the options ask for; without it (down, logs) nothing can be
     // made, and the stack is looked for whole so that `down` leaves nothing behind.
     ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
@@ -212,6 +226,7 @@ export async function openSession(
     formerState: () => stateToMove(found.former, found.backendOptions),
     alarmEmail,
     stackName: names.stack,
+    secretWarnings: secretWarnings(secrets),
   };
 }
 

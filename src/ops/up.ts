@@ -117,7 +117,7 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
       (r) => `${r.method} ${r.path}`,
     ),
     advice: securityAdvice(s.config.settings),
-    warnings: securityWarnings(s.config.settings),
+    warnings: [...securityWarnings(s.config.settings), ...s.secretWarnings],
   };
   if (opts.dryRun) {
     const p = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, handlerOf);

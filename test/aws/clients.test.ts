@@ -27,7 +27,9 @@ describe("createClients", () => {
           "lambda",
           "logs",
           "s3",
+          "secretsmanager",
           "sns",
+          "ssm",
           "sts",
           "wafv2",
         ].sort(),
@@ -81,7 +83,7 @@ describe("destroyClients", () => {
     const clients = createClients({ region: "us-east-1", credentials: CREDENTIALS });
     const spies = Object.values(clients).map((c: { destroy(): void }) => vi.spyOn(c, "destroy"));
     destroyClients(clients);
-    expect(spies).toHaveLength(11);
+    expect(spies).toHaveLength(13);
     for (const spy of spies) expect(spy).toHaveBeenCalledOnce();
   });
 });

@@ -43,6 +43,8 @@ const PROTOCOLS: Record<string, Protocol> = {
   CloudWatchLogs: "json1.1",
   KMS: "json1.1",
   WAFV2: "json1.1",
+  SSM: "json1.1",
+  SecretsManager: "json1.1",
 };
 
 /** Services that answer JSON but keep their query-protocol error codes (awsQueryCompatible). */

@@ -7,6 +7,8 @@ import { FakeLambda } from "./lambda.js";
 import { FakeLogs } from "./logs.js";
 import { FakeCloudWatch } from "./cloudwatch.js";
 import { FakeS3 } from "./s3.js";
+import { FakeSecretsManager } from "./secretsmanager.js";
+import { FakeSsm } from "./ssm.js";
 import { FakeSns } from "./sns.js";
 import { FakeSts } from "./sts.js";
 import { FakeWafv2 } from "./wafv2.js";
@@ -27,6 +29,8 @@ export class FakeAccount extends FakeAws {
   readonly kms: FakeKms;
   readonly apigateway: FakeApiGateway;
   readonly wafv2: FakeWafv2;
+  readonly ssm: FakeSsm;
+  readonly secretsmanager: FakeSecretsManager;
 
   constructor(options: FakeOptions = {}) {
     super(options);
@@ -41,6 +45,8 @@ export class FakeAccount extends FakeAws {
     this.kms = new FakeKms(this.account);
     this.apigateway = new FakeApiGateway(this.iam);
     this.wafv2 = new FakeWafv2(this.account, this.apigateway);
+    this.ssm = new FakeSsm(this.account);
+    this.secretsmanager = new FakeSecretsManager(this.account);
     for (const s of [
       this.s3,
       this.dynamodb,
@@ -53,6 +59,8 @@ export class FakeAccount extends FakeAws {
       this.kms,
       this.apigateway,
       this.wafv2,
+      this.ssm,
+      this.secretsmanager,
     ]) {
       this.register(s);
     }
