@@ -60,6 +60,8 @@ export interface PolicyScope {
   readonly features: Features;
   /** The state in S3, when the config keeps it there. */
   readonly state: S3Location | undefined;
+  /** Where the same setting put the state before (read once, to move it). */
+  readonly formerState?: S3Location | undefined;
 }
 
 export type Condition = Record<string, Record<string, string | string[]>>;
@@ -84,6 +86,10 @@ export interface PolicyDocument {
 export const WILDCARD_ONLY: Readonly<Record<string, string>> = {
   "kms:CreateKey":
     "a key's ARN is a random id AWS chooses: scoped by aws:RequestTag to the stack tag instead",
+  "kms:TagResource":
+    "the tags CreateKey puts on the key it makes are checked before the key has an ARN: scoped by aws:RequestTag too",
+  "logs:DescribeLogGroups":
+    "no resource type: the tool finds the function's log group by its name as a prefix",
   "wafv2:ListWebACLs":
     "a list action without a resource type: the tool finds its web ACL by name in the list",
 };
@@ -229,10 +235,9 @@ export const GRANTS: readonly Grant[] = [
     condition: (c) => stackTag(c, "aws:RequestTag"),
   },
   {
-    // DescribeLogGroups checks the ARN of every log group in the region (log-group:*).
     sid: "FindLogGroups",
     read: ["logs:DescribeLogGroups"],
-    resources: (c) => [arn(c, "logs", "log-group:*")],
+    resources: () => ["*"],
   },
   {
     sid: "Roles",
@@ -460,11 +465,13 @@ function stateStatements(s: PolicyScope, purpose: PolicyPurpose): Statement[] {
   const st = s.state;
   if (!st) return [];
   const object = `arn:${s.partition}:s3:::${st.bucket}/${st.key}`;
+  const former =
+    s.formerState && `arn:${s.partition}:s3:::${s.formerState.bucket}/${s.formerState.key}`;
   const read: Statement = {
     Sid: "StateRead",
     Effect: "Allow",
     Action: ["s3:GetObject"],
-    Resource: [object, `${object}.lock`],
+    Resource: [object, `${object}.lock`, ...(former ? [former] : [])],
   };
   if (purpose === "plan") return [read];
   return [
@@ -651,6 +658,10 @@ export async function policy(
     partition: partitionOf(config.region),
     features,
     state,
+    formerState:
+      state && config.legacyStatePath !== undefined && isRemoteState(config.legacyStatePath)
+        ? parseS3Location(config.legacyStatePath, config)
+        : undefined,
   };
   const doc = policyDocument(scope, input.purpose);
   return {
