@@ -473,9 +473,18 @@ function stateStatements(s: PolicyScope, purpose: PolicyPurpose): Statement[] {
     Action: ["s3:GetObject"],
     Resource: [object, `${object}.lock`, ...(former ? [former] : [])],
   };
-  if (purpose === "plan") return [read];
+  const bucket = `arn:${s.partition}:s3:::${st.bucket}`;
+  // Without ListBucket, S3 answers a state not written yet with 403 instead of 404.
+  const list: Statement = {
+    Sid: "StateBucketList",
+    Effect: "Allow",
+    Action: ["s3:ListBucket"],
+    Resource: bucket,
+  };
+  if (purpose === "plan") return [read, list];
   return [
     read,
+    list,
     {
       Sid: "StateWrite",
       Effect: "Allow",
@@ -487,7 +496,7 @@ function stateStatements(s: PolicyScope, purpose: PolicyPurpose): Statement[] {
       Sid: "StateBucketVersioning",
       Effect: "Allow",
       Action: ["s3:GetBucketVersioning"],
-      Resource: `arn:${s.partition}:s3:::${st.bucket}`,
+      Resource: bucket,
     },
   ];
 }
