@@ -29,6 +29,8 @@ const TAG = "serverless-automation:stack";
 /** Another project's stack and another stage's, in the same account and region. */
 const OTHER_PROJECT = "payroll-production";
 const OTHER_STAGE = `${NAME}-staging`;
+/** A stage whose name starts with this one's: its names must not match this stage's grants. */
+const LONGER_STAGE = `${STACK}-2`;
 const POOL = `arn:aws:cognito-idp:us-east-1:${ACCOUNT}:userpool/us-east-1_AbCdEf123`;
 
 type Decision = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | string;
@@ -328,8 +330,11 @@ describe("the deploy policy allows every call of the lifecycle, and only on this
     const policy = await printed(full, ["--for", "deploy"]);
     const project = await neighbours(lifecycle, full, policy, OTHER_PROJECT);
     const stage = await neighbours(lifecycle, full, policy, OTHER_STAGE);
+    const longer = await neighbours(lifecycle, full, policy, LONGER_STAGE);
     expect(project.allowed).toEqual([]);
     expect(stage.allowed).toEqual([]);
+    expect(longer.allowed).toEqual([]);
+    expect(longer.denied).toBe(stage.denied);
     expect(project.denied).toBeGreaterThan(lifecycle.length / 2);
     console.info(
       `neighbours denied: another project ${project.denied}, another stage ${stage.denied} (${project.shared} account-wide calls name no stack)`,
@@ -352,7 +357,9 @@ describe("the deploy policy allows every call of the lifecycle, and only on this
 
   it("the default config: its lifecycle allowed, and nothing of the options it does not turn on can be made", async () => {
     const policy = await printed(plain, ["--for", "deploy"]);
-    expect((await simulate(plainCalls, plain, policy)).refused).toEqual([]);
+    const v = await simulate(plainCalls, plain, policy);
+    expect(v.refused).toEqual([]);
+    console.info(`deploy (default config): ${v.allowed} calls allowed`);
     const actions = policy.Statement.flatMap((s) => s.Action);
     for (const a of [
       "sns:CreateTopic",
@@ -404,6 +411,7 @@ describe("the plan policy: a dry run and status, and no write", () => {
     const v = await simulate(planCalls, full, policy);
     expect(v.refused).toEqual([]);
     expect(v.allowed).toBe(planCalls.length);
+    console.info(`plan: ${v.allowed} calls of status and up --dry-run --out allowed`);
   }, 60_000);
 
   it("grants no action that writes, by the service reference's access levels", async () => {
@@ -424,6 +432,7 @@ describe("the plan policy: a dry run and status, and no write", () => {
     const changes = lifecycle.filter((c) => c.mutating && checksOf(c, where(full)).length > 0);
     const v = await simulate(changes, full, policy);
     expect(v.allowed).toBe(0);
+    console.info(`plan: ${changes.length} changing calls of the lifecycle denied`);
   }, 60_000);
 });
 
