@@ -62,14 +62,46 @@ async function decide(
 }
 
 /**
- * The condition keys a call brings: the stack's tags as the resource's (every resource the tool
- * makes carries them; the tests of each kind check that), the tags the call sends.
+ * The tags of every resource whose grants hang on its tags (API Gateway's APIs, keys and plans,
+ * KMS keys, log groups), as the fake held them at any point of the run: `down` deletes them
+ * before the calls are simulated. Keyed by what a check's ARN names (see taggedBy).
  */
-function contextOf(c: CallRecord, stack: string): Record<string, string | string[]> {
-  const ctx: Record<string, string | string[]> = {
-    [`aws:ResourceTag/${TAG}`]: stack,
-    "aws:ResourceTag/environment": stack.slice(stack.lastIndexOf("-") + 1),
-  };
+const tagsSeen = new Map<string, Record<string, string>>();
+
+function lookTags(w: World): void {
+  const keep = (key: string, tags: Map<string, string>) =>
+    tagsSeen.set(key, Object.fromEntries(tags));
+  w.fake.apigateway.apis.forEach((a, id) => keep(`apigateway:/restapis/${id}`, a.tags));
+  w.fake.apigateway.apiKeys.forEach((k, id) => keep(`apigateway:/apikeys/${id}`, k.tags));
+  w.fake.apigateway.usagePlans.forEach((u, id) => keep(`apigateway:/usageplans/${id}`, u.tags));
+  w.fake.kms.keys.forEach((k) => keep(`kms:${k.arn}`, k.tags));
+  w.fake.logs.groups.forEach((g, name) => keep(`logs:${name}`, g.tags));
+}
+
+/** The key of tagsSeen a check's resource is, if it is one of those resources (or in one). */
+function taggedBy(resource: string): string | undefined {
+  const api =
+    /^arn:[\w-]+:apigateway:[\w-]+::(\/tags\/(.+)|(\/(?:restapis|apikeys|usageplans)\/[^/]+))/.exec(
+      resource,
+    );
+  if (api?.[2]) return taggedBy(decodeURIComponent(api[2]));
+  if (api?.[3]) return `apigateway:${api[3]}`;
+  if (/^arn:[\w-]+:kms:.*:key\//.test(resource)) return `kms:${resource}`;
+  const group = /^arn:[\w-]+:logs:[\w-]+:\d+:log-group:(.+?)(?::\*)?$/.exec(resource)?.[1];
+  return group !== undefined ? `logs:${group}` : undefined;
+}
+
+/**
+ * The condition keys of one check: the tags its resource had in the fake (on another stack's
+ * resources, that stack's tag), the tags the call sends.
+ */
+function contextOf(c: CallRecord, check: Check, to?: string): Record<string, string | string[]> {
+  const ctx: Record<string, string | string[]> = {};
+  const key = taggedBy(check.resource);
+  const held = key === undefined ? undefined : tagsSeen.get(key);
+  for (const [k, v] of Object.entries(held ?? {})) {
+    ctx[`aws:ResourceTag/${k}`] = to === undefined ? v : v.split(STACK).join(to);
+  }
   const sent = requestTags(c.input);
   for (const [k, v] of Object.entries(sent)) ctx[`aws:RequestTag/${k}`] = v;
   if (Object.keys(sent).length > 0) ctx["aws:TagKeys"] = Object.keys(sent);
@@ -131,10 +163,9 @@ async function simulate(
       v.unmapped.push(op);
       continue;
     }
-    const ctx = contextOf(c, STACK);
     let allowed = true;
     for (const check of checksOf(c, where(w))) {
-      const d = await decide(policy, check, ctx);
+      const d = await decide(policy, check, contextOf(c, check));
       if (d !== "Allowed") {
         allowed = false;
         v.refused.push(`${op}: ${check.action} on ${check.resource} → ${d}`);
@@ -158,7 +189,6 @@ async function neighbours(
     const own = checksOf(c, where(w));
     const theirs = moved(c, to);
     const checks = checksOf(theirs, where(w));
-    const ctx = contextOf(theirs, to);
     // Account-wide lists and the region's shared logging role name no stack: nothing to move.
     if (JSON.stringify(own) === JSON.stringify(checks) && !byStackTag(policy, own)) {
       out.shared++;
@@ -169,7 +199,9 @@ async function neighbours(
       out.shared++;
       continue;
     }
-    const decisions = await Promise.all(checks.map((k) => decide(policy, k, ctx)));
+    const decisions = await Promise.all(
+      checks.map((k) => decide(policy, k, contextOf(theirs, k, to))),
+    );
     if (decisions.some((d) => d !== "Allowed")) out.denied++;
     else {
       const key = `${c.service}.${c.operation} ${JSON.stringify(checks)}`;
@@ -212,9 +244,10 @@ async function recorded(w: World, argv: string[], body = "v1"): Promise<CallReco
   const look = () => {
     w.fake.kms.aliases.forEach((k, a) => seen.set(a, k));
     w.fake.kms.keys.forEach((k) => keyPolicies.set(k.arn, JSON.parse(k.policy)));
+    lookTags(w);
   };
   look();
-  w.fake.inject({ service: "KMS", times: Infinity, after: look });
+  w.fake.inject({ times: Infinity, after: look });
   try {
     await ok(w, argv, body);
   } finally {
