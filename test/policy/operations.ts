@@ -6,9 +6,10 @@
  * with the dependent actions AWS checks besides (tag-on-create, iam:PassRole, the S3 object
  * Lambda reads its code from). A call of an operation missing here fails the policy test.
  *
- * Secrets by reference adds rows for SSM.DescribeParameters, SecretsManager.DescribeSecret and
- * KMS.DescribeKey is here already; the custom domain adds ACM and Route53 rows and the
- * API Gateway domain-name paths to `apiGatewayPath`.
+ * A feature adds its rows here: secrets by reference SSM.DescribeParameters and
+ * SecretsManager.DescribeSecret (KMS.DescribeKey has its row already); the custom domain its
+ * ACM and Route53 operations, and the paths of API Gateway's domain names and base path
+ * mappings in `apiGatewayPath` (with their operation names in the list at the end).
  */
 
 export interface Check {
