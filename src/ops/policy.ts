@@ -554,7 +554,14 @@ function actionsOf(g: Grant, purpose: PolicyPurpose, f: Features): string[] {
 /** The policy document for `purpose`. */
 export function policyDocument(s: PolicyScope, purpose: PolicyPurpose): PolicyDocument {
   if (purpose === "state-init") {
-    return { Version: "2012-10-17", Statement: stateInitStatements(s) };
+    // With the state object and its lock: whoever sets the bucket up can hand the state over.
+    return {
+      Version: "2012-10-17",
+      Statement: [
+        ...stateInitStatements(s),
+        ...stateStatements(s, "deploy").filter((st) => st.Sid !== "StateBucketList"),
+      ],
+    };
   }
   const c = scoped(s);
   const statements: Statement[] = [];

@@ -30,7 +30,8 @@ Prints one IAM policy document (JSON) on stdout, to attach to the role CI deploy
   deploy      up, status, down, rollback, logs, outputs and request, for this project's stack
               (one stage, or --all-stages), with the options the config turns on
   plan        status and up --dry-run [--out]: read-only, no action that changes anything
-  state-init  what \`state init\` needs on the state bucket (--state s3://<bucket> or the config's)
+  state-init  what \`state init\` needs on the state bucket (--state s3://<bucket> or the config's),
+              and the stack's state object and lock in it
 
 Every resource is named where AWS names it (roles, function, table, bucket, log groups, alarms,
 topic, web ACL); where AWS picks a random id (API Gateway, the KMS key) the stack tag scopes it.
