@@ -1,3 +1,4 @@
+import { ACMClient } from "@aws-sdk/client-acm";
 import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
@@ -5,6 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
@@ -29,6 +31,8 @@ export interface Clients {
   sns: SNSClient;
   kms: KMSClient;
   wafv2: WAFV2Client;
+  acm: ACMClient;
+  route53: Route53Client;
 }
 
 export interface ClientOptions {
@@ -75,6 +79,9 @@ export function createClients(options: ClientOptions): Clients {
     sns: new SNSClient(base),
     kms: new KMSClient(base),
     wafv2: new WAFV2Client(base),
+    acm: new ACMClient(base),
+    // Global: the SDK sends it to route53.amazonaws.com whatever the region.
+    route53: new Route53Client(base),
   };
   for (const plugin of options.plugins ?? []) {
     for (const client of Object.values(clients) as {
