@@ -19,6 +19,7 @@ describe("createClients", () => {
       const names = Object.keys(clients).sort();
       expect(names).toEqual(
         [
+          "acm",
           "apigateway",
           "cloudwatch",
           "dynamodb",
@@ -30,6 +31,7 @@ describe("createClients", () => {
           "sns",
           "sts",
           "wafv2",
+          "route53",
         ].sort(),
       );
       for (const [name, client] of Object.entries(clients)) {
@@ -81,7 +83,7 @@ describe("destroyClients", () => {
     const clients = createClients({ region: "us-east-1", credentials: CREDENTIALS });
     const spies = Object.values(clients).map((c: { destroy(): void }) => vi.spyOn(c, "destroy"));
     destroyClients(clients);
-    expect(spies).toHaveLength(11);
+    expect(spies).toHaveLength(13);
     for (const spy of spies) expect(spy).toHaveBeenCalledOnce();
   });
 });

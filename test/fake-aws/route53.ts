@@ -79,8 +79,10 @@ export class FakeRoute53 implements FakeService {
   }
 
   /** A public (or private) hosted zone of this account; returns its id. */
-  createZone(name: string, options: { private?: boolean } = {}): string {
-    const id = `Z${String(++this.#changes).padStart(4, "0")}${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
+  createZone(name: string, options: { private?: boolean; id?: string } = {}): string {
+    const id =
+      options.id ??
+      `Z${String(++this.#changes).padStart(4, "0")}${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
     const apex = fqdn(name);
     this.zones.set(id, {
       id,
