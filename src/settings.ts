@@ -305,7 +305,8 @@ const DOMAIN_FIELDS = [
 /** A DNS host name of two labels or more, each 1–63 letters, digits and inner hyphens. */
 const HOST_NAME_RE =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
-const HOSTED_ZONE_ID_RE = /^Z[A-Z0-9]{1,31}$/;
+/** Route 53 zone ids are uppercase letters and digits (AWS gives ones starting with Z). */
+const HOSTED_ZONE_ID_RE = /^[A-Z0-9]{1,32}$/;
 const CERTIFICATE_ARN_RE = /^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
 /** What API Gateway accepts as a base path: path segments of letters, digits and . _ - */
 const BASE_PATH_RE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
