@@ -206,6 +206,29 @@ describe("domain: the API on a custom domain", () => {
     expect(w.fake.apigateway.domainNames.size).toBe(0);
   });
 
+  it("the domain taken out of the config: the next up removes all of it, the certificate last", async () => {
+    const { w, zone } = withZone();
+    await up(w);
+    writeFileSync(path.join(w.cwd, "serverless-automation.config.json"), JSON.stringify({}));
+    w.fake.apigateway.resetQuotas();
+    w.fake.resetCalls();
+    await up(w);
+    const ops = onlyDomain(w.fake.operations({ mutating: true, ok: true }));
+    expect(ops.filter((o) => !o.startsWith("Route53.")).sort()).toEqual([
+      "ACM.DeleteCertificate",
+      "APIGateway.DeleteBasePathMapping",
+      "APIGateway.DeleteDomainName",
+    ]);
+    expect(ops.at(-1)).toBe("ACM.DeleteCertificate");
+    expect(records(w, zone)).toEqual(["example.com. NS", "example.com. SOA"]);
+    expect(w.fake.acm.certificates.size).toBe(0);
+    expect(w.fake.apigateway.domainNames.size).toBe(0);
+    const state = (await w.readState()) as { resources: Record<string, unknown> };
+    expect(
+      Object.keys(state.resources).filter((k) => /certificate|domain|basePath/i.test(k)),
+    ).toEqual([]);
+  });
+
   it("down keeps an alias record someone changed since the stack wrote it, and says so", async () => {
     const { w } = withZone();
     await up(w);

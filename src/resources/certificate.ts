@@ -22,9 +22,12 @@ export interface CertificateProps {
   readonly tags: TagMap;
 }
 
+/**
+ * Not its domain name: that is the API Gateway domain name's id, and an output naming another
+ * resource's id orders the two when both are swept (see sweepTargets).
+ */
 export interface CertificateOutputs extends Record<string, string> {
   arn: string;
-  domainName: string;
   /** ACM's status as last read: PENDING_VALIDATION until the DNS record is seen, then ISSUED. */
   status: string;
   /** The CNAME that proves the domain is ours: its name and value, as ACM gives them. */
@@ -96,7 +99,6 @@ function observed(
     id: arn,
     outputs: {
       arn,
-      domainName: d.DomainName ?? "",
       status: d.Status ?? "",
       validationName: record?.name ?? "",
       validationValue: record?.value ?? "",

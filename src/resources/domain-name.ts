@@ -40,6 +40,11 @@ export interface DomainNameOutputs extends Record<string, string> {
   /** Where the alias records point: the regional endpoint and its hosted zone. */
   regionalDomainName: string;
   regionalHostedZoneId: string;
+  /**
+   * The certificate it serves: named here, so that a sweep of both (the domain taken out of
+   * the config) deletes the domain name first, as ACM requires of a certificate in use.
+   */
+  certificateArn: string;
 }
 
 interface DomainNameCurrent {
@@ -63,6 +68,7 @@ function observed(d: DomainName): Observed<DomainNameOutputs, DomainNameCurrent>
       name,
       regionalDomainName: d.regionalDomainName ?? "",
       regionalHostedZoneId: d.regionalHostedZoneId ?? "",
+      certificateArn: d.regionalCertificateArn ?? "",
     },
     current: {
       certificateArn: d.regionalCertificateArn,
@@ -227,7 +233,7 @@ async function update(
   p: DomainNameProps,
   o: Observed<DomainNameOutputs, DomainNameCurrent>,
   fields: ReadonlySet<Field>,
-): Promise<void> {
+): Promise<Partial<DomainNameOutputs>> {
   const ops: PatchOperation[] = [];
   if (fields.has("certificate")) {
     await waitForIssued(ctx, p);
@@ -244,6 +250,7 @@ async function update(
       ),
     apiBusy(),
   );
+  return { certificateArn: p.certificateArn };
 }
 
 export const domainNameHandler = lifecycle(domainNameKind);
