@@ -1,7 +1,13 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { DescribeCertificateCommand, ListCertificatesCommand } from "@aws-sdk/client-acm";
 import {
+  DescribeCertificateCommand,
+  ListCertificatesCommand,
+  RequestCertificateCommand,
+} from "@aws-sdk/client-acm";
+import {
+  CreateDomainNameCommand,
+  DeleteDomainNameCommand,
   GetBasePathMappingsCommand,
   GetDomainNameCommand,
   GetDomainNamesCommand,
@@ -12,7 +18,7 @@ import {
   ListResourceRecordSetsCommand,
 } from "@aws-sdk/client-route-53";
 import { describe, expect, it } from "vitest";
-import { restApiId } from "./aws.js";
+import { awsAt, restApiId } from "./aws.js";
 import { CREDENTIALS, runBin } from "./cli.js";
 import { MOTO_SKIP_REASON } from "./moto.js";
 import { useEmulator } from "./stack.js";
@@ -42,6 +48,16 @@ function config(domain: Record<string, unknown>): void {
     path.join(em.cwd, "serverless-automation.config.json"),
     JSON.stringify({ domain: { name: NAME, hostedZoneId: zone, ...domain } }),
   );
+}
+
+/** Until moto issues it (MOTO_ACM_VALIDATION_WAIT after the request). */
+async function issued(arn: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const c = await em.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: arn }));
+    if (c.Certificate?.Status === "ISSUED") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`moto did not issue ${arn}`);
 }
 
 async function records() {
@@ -163,5 +179,78 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the custom domain against moto"
     expect((await records()).map((x) => `${x.Name} ${x.Type}`).sort()).toEqual(
       ["example.com. NS", "example.com. SOA", "www.example.com. A"].sort(),
     );
+  });
+
+  it("a certificate the user gives is used as it is: never requested, tagged or deleted", async () => {
+    const requested = await em.aws.acm.send(
+      new RequestCertificateCommand({ DomainName: "*.example.com", ValidationMethod: "DNS" }),
+    );
+    const arn = requested.CertificateArn ?? "";
+    await issued(arn);
+    config({ certificateArn: arn });
+    const r = await cli(["up"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(em.mutating().filter((c) => c.startsWith("acm "))).toEqual([]);
+    const d = await em.aws.apigateway.send(new GetDomainNameCommand({ domainName: NAME }));
+    expect(d.regionalCertificateArn).toBe(arn);
+    const down = await cli(["down", "--yes"]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(em.mutating().filter((c) => c.startsWith("acm "))).toEqual([]);
+    const cert = await em.aws.acm.send(new DescribeCertificateCommand({ CertificateArn: arn }));
+    expect(cert.Certificate?.Status).toBe("ISSUED");
+    expect((await em.aws.apigateway.send(new GetDomainNamesCommand({}))).items ?? []).toEqual([]);
+  });
+
+  describe("errors before anything is made", () => {
+    async function refused(pattern: RegExp) {
+      const r = await cli(["up"]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(pattern);
+      expect(em.mutating()).toEqual([]);
+    }
+
+    it("a name outside the hosted zone", async () => {
+      const other = await em.aws.route53.send(
+        new CreateHostedZoneCommand({ Name: "example.org", CallerReference: "other-zone" }),
+      );
+      config({ hostedZoneId: (other.HostedZone?.Id ?? "").replace("/hostedzone/", "") });
+      await refused(/api\.example\.com is not in the hosted zone \w+ \(example\.org\)/);
+    });
+
+    it("a hosted zone this account does not have", async () => {
+      config({ hostedZoneId: "ZNOSUCHZONE0000" });
+      await refused(
+        /hosted zone ZNOSUCHZONE0000 is not in account \d{12} \(Route 53 answered NoSuchHostedZone\)/,
+      );
+    });
+
+    it("a certificate for another name, or in another region", async () => {
+      const www = await em.aws.acm.send(
+        new RequestCertificateCommand({ DomainName: "www.example.com", ValidationMethod: "DNS" }),
+      );
+      config({ certificateArn: www.CertificateArn });
+      await refused(/is for www\.example\.com, not api\.example\.com/);
+      const far = awsAt(em.moto.endpoint, "eu-west-1");
+      const there = await far.acm.send(
+        new RequestCertificateCommand({ DomainName: NAME, ValidationMethod: "DNS" }),
+      );
+      config({ certificateArn: there.CertificateArn });
+      await refused(/is in eu-west-1, but a regional API in us-east-1 needs one in us-east-1/);
+    });
+
+    it("a name another API uses", async () => {
+      await em.aws.apigateway.send(
+        new CreateDomainNameCommand({
+          domainName: NAME,
+          regionalCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/other",
+          endpointConfiguration: { types: ["REGIONAL"] },
+        }),
+      );
+      config({});
+      await refused(
+        /api\.example\.com is already an API Gateway domain name in us-east-1, and not this stack's/,
+      );
+      await em.aws.apigateway.send(new DeleteDomainNameCommand({ domainName: NAME }));
+    });
   });
 });
