@@ -311,6 +311,9 @@ describe("domain: the API on a custom domain", () => {
     ]);
     expect(done.stdout).toContain(`Endpoint: https://${NAME}\n`);
     expect(done.stdout).not.toContain("waits for its certificate");
+    const target = w.fake.apigateway.domainNames.get(NAME)?.regionalDomainName ?? "";
+    expect(target).not.toBe("");
+    expect(done.stdout).toContain(`Point ${NAME} at ${target} in its DNS`);
   });
 
   describe("errors before anything is made", () => {

@@ -62,6 +62,11 @@ export interface UpResult {
    * the record, and that the domain is made on a run after ACM issued the certificate.
    */
   readonly domainPending?: DomainPending | undefined;
+  /**
+   * A custom domain without hostedZoneId, once made: the regional target its DNS must point at
+   * (the records are the user's to write).
+   */
+  readonly domainTarget?: { readonly name: string; readonly target: string } | undefined;
   readonly codeSha256: string | undefined;
   readonly durationMs: number;
   readonly resources: readonly ResourceRow[];
@@ -242,6 +247,7 @@ async function converge(
     | "endpoint"
     | "defaultEndpoint"
     | "domainPending"
+    | "domainTarget"
     | "resources"
     | "errors"
     | "warnings"
@@ -272,6 +278,12 @@ async function converge(
   }
   const viaDomain = domainUrl(NODES.basePathMapping.outputsIn(result.outputs));
   const pending = domainPending(s, NODES.certificate.outputsIn(result.outputs));
+  const domain = s.config.settings.domain;
+  const made = NODES.domainName.outputsIn(result.outputs);
+  const target =
+    domain && !domain.hostedZoneId && made?.regionalDomainName
+      ? { name: domain.name, target: made.regionalDomainName }
+      : undefined;
   const subscription = NODES.alarmSubscription.outputsIn(result.outputs);
   if (subscription?.note) warnings.push(subscription.note);
   // A shift an alarm took back: recorded, so that the next up keeps the version that was live.
@@ -303,6 +315,7 @@ async function converge(
         }
       : {}),
     ...(pending ? { domainPending: pending } : {}),
+    ...(target ? { domainTarget: target } : {}),
     resources: rowsOf(s, store, result),
     // One failed state write fails every step after it: said once.
     errors: [...new Set(errors)].filter((x) => !(x instanceof Interrupted)).map(errorInfo),

@@ -131,6 +131,11 @@ function printHuman(io: Io, r: UpResult, quiet: boolean, flags: StackFlags): voi
         : `Also at ${r.defaultEndpoint} (set domain.disableDefaultEndpoint to turn it off).`,
     );
   }
+  if (r.domainTarget) {
+    w(
+      `Point ${r.domainTarget.name} at ${style.bold(r.domainTarget.target)} in its DNS (a CNAME, or A and AAAA aliases in Route 53); with domain.hostedZoneId the stack writes them itself.`,
+    );
+  }
   const pending = r.domainPending;
   if (pending) {
     w(
