@@ -316,6 +316,36 @@ describe("domain: the API on a custom domain", () => {
     expect(done.stdout).toContain(`Point ${NAME} at ${target} in its DNS`);
   });
 
+  it("a domain setting that cannot be right is refused whole, each problem named, before any AWS call", async () => {
+    const w = quickWorld();
+    writeFileSync(
+      path.join(w.cwd, "serverless-automation.config.json"),
+      JSON.stringify({
+        domain: {
+          name: "API.Example.com",
+          hostedZoneId: "/hostedzone/z1",
+          certificateArn: "arn:aws:iam::123456789012:role/x",
+          basePath: "/v1",
+          disableDefaultEndpoint: "yes",
+          zone: "Z1",
+        },
+      }),
+    );
+    const r = await w.run(["up"], IO);
+    expect(r.code).not.toBe(0);
+    for (const field of [
+      "domain.name",
+      "domain.hostedZoneId",
+      "domain.certificateArn",
+      "domain.basePath",
+      "domain.disableDefaultEndpoint",
+      "domain.zone",
+    ]) {
+      expect(r.stderr, field).toContain(field);
+    }
+    expect(w.fake.calls).toEqual([]);
+  });
+
   describe("errors before anything is made", () => {
     async function refused(w: World, pattern: RegExp, extra = {}) {
       const r = await w.run(["up"], { ...IO, ...extra });
