@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { STACK_TAG_KEY } from "../src/project.js";
@@ -122,6 +122,26 @@ describe("domain: the API on a custom domain", () => {
     expect(w.fake.operations({ mutating: true })).toEqual([]);
     expect(r.stdout).toContain(`Endpoint: https://${NAME}/v1\n`);
     expect((await w.run(["status"], IO)).code).toBe(0);
+  });
+
+  it("the state file lost: up adopts the certificate by its tag, the domain name by name and tag, the mapping and the records as they are", async () => {
+    const { w } = withZone();
+    await up(w);
+    const before = (await w.readState()) as { resources: Record<string, unknown> };
+    rmSync(w.statePath());
+    w.fake.resetCalls();
+    await up(w);
+    expect(onlyDomain(w.fake.operations({ mutating: true }))).toEqual([]);
+    const after = (await w.readState()) as { resources: Record<string, unknown> };
+    for (const key of [
+      "certificate",
+      "certificateRecord",
+      "domainName",
+      "basePathMapping",
+      "domainRecords",
+    ]) {
+      expect(after.resources[key], key).toEqual(before.resources[key]);
+    }
   });
 
   it("each piece deleted by hand is made again by the next up, and nothing else is", async () => {

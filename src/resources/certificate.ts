@@ -24,12 +24,11 @@ export interface CertificateProps {
 
 /**
  * Not its domain name: that is the API Gateway domain name's id, and an output naming another
- * resource's id orders the two when both are swept (see sweepTargets).
+ * resource's id orders the two when both are swept (see sweepTargets). Nor its status, which
+ * changes on its own: the state would be written again on the run after it is issued.
  */
 export interface CertificateOutputs extends Record<string, string> {
   arn: string;
-  /** ACM's status as last read: PENDING_VALIDATION until the DNS record is seen, then ISSUED. */
-  status: string;
   /** The CNAME that proves the domain is ours: its name and value, as ACM gives them. */
   validationName: string;
   validationValue: string;
@@ -99,7 +98,6 @@ function observed(
     id: arn,
     outputs: {
       arn,
-      status: d.Status ?? "",
       validationName: record?.name ?? "",
       validationValue: record?.value ?? "",
     },
