@@ -5,7 +5,7 @@ import {
   UpdateBasePathMappingCommand,
   type PatchOperation,
 } from "@aws-sdk/client-api-gateway";
-import { orMissing } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
 import { retryWhile } from "../engine/retry.js";
 import type { Ctx, Observed, StateEntry } from "../engine/types.js";
@@ -108,7 +108,7 @@ export const basePathMappingKind: Kind<
     return observed(p, p.restApiId, p.stage);
   },
 
-  alreadyExists: (err) => (err as { name?: string }).name === "ConflictException",
+  alreadyExists: (err) => isNamed(err, "ConflictException") && apiBusy()(err) === undefined,
 
   async exists(ctx, entry) {
     const { domainName, basePath } = entry.outputs;

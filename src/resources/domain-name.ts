@@ -7,7 +7,7 @@ import {
   type DomainName,
   type PatchOperation,
 } from "@aws-sdk/client-api-gateway";
-import { orMissing } from "../aws/errors.js";
+import { isNamed, orMissing } from "../aws/errors.js";
 import { UserError } from "../errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
@@ -212,8 +212,11 @@ export const domainNameKind: Kind<DomainNameProps, DomainNameOutputs, DomainName
     return observed(d);
   },
 
-  /** CreateDomainName on a name that exists (an earlier run's, not recorded) is adopted. */
-  alreadyExists: (err) => (err as { name?: string }).name === "ConflictException",
+  /**
+   * CreateDomainName on a name that exists (an earlier run's, not recorded) is adopted; a
+   * concurrent change (also ConflictException, "try again later") is not that.
+   */
+  alreadyExists: (err) => isNamed(err, "ConflictException") && apiBusy()(err) === undefined,
 
   async exists(ctx, entry) {
     return (await readDomainName(ctx, entry.id)) !== undefined;
