@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { STACK_TAG_KEY } from "../src/project.js";
 import { stackDomain, trustedOrigins } from "../src/ops/request.js";
 import { covers, inZone } from "../src/domain.js";
@@ -483,6 +483,32 @@ describe("domain: the API on a custom domain", () => {
         .filter((c) => c.operation === "CreateDomainName")
         .map((c) => c.error),
     ).toContain("TooManyRequestsException");
+  });
+});
+
+describe("domain: request", () => {
+  it("calls the domain and signs for it, as for the API's own origin; another host is still refused", async () => {
+    const { w } = withZone({ basePath: "v1" });
+    await up(w);
+    const seen: { url: string; headers: Record<string, string> }[] = [];
+    vi.stubGlobal("fetch", (url: URL, init: { headers: Record<string, string> }) => {
+      seen.push({ url: String(url), headers: init.headers });
+      return Promise.resolve(new Response("[]", { status: 200 }));
+    });
+    try {
+      const r = await w.run(["request", "GET", "/items"], IO);
+      expect(r.code, r.stderr).toBe(0);
+      expect(seen.map((x) => x.url)).toEqual([`https://${NAME}/v1/items`]);
+      expect(seen[0]?.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIAFAKEFAKEFAKEFAKE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=[^,]*host/,
+      );
+      const other = await w.run(["request", "GET", "/", "--url", "https://evil.example.net"], IO);
+      expect(other.code).not.toBe(0);
+      expect(other.stderr).toMatch(/Refusing to send credentials to https:\/\/evil\.example\.net/);
+      expect(seen).toHaveLength(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
 
