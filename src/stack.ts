@@ -250,7 +250,12 @@ function addAlarms(b: StackBuilder, w: Place, topic: AlarmTopic): void {
  * The REST API, its stage, logging and invoke permissions. `endpoint`: the custom AWS endpoint
  * (AWS_ENDPOINT_URL), which the stage's invoke URL points at instead of AWS.
  */
-function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
+function addApi(
+  b: StackBuilder,
+  w: Place,
+  endpoint: string | undefined,
+  disableDefault: boolean,
+): void {
   const { names, tags, partition, region, account, settings: s } = w;
   const n = NODES;
   const routes = effectiveRoutes(s.routes, s.handler !== undefined);
@@ -278,7 +283,7 @@ function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
     routes: routeSpecs(routes),
     auth: s.auth,
     userPoolArn: s.cognitoUserPoolArn,
-    disableExecuteApiEndpoint: s.domain?.disableDefaultEndpoint === true,
+    disableExecuteApiEndpoint: disableDefault,
     // The live alias: every new version reaches callers through it, as its shift allows.
     integrationUri: n.alias.ahead(
       `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}:${LIVE_ALIAS}/invocations`,
@@ -580,12 +585,19 @@ export function desiredStack(i: StackInput): AnySpec[] {
   const b = new StackBuilder();
   addData(b, w);
   addAlarms(b, w, topic);
-  addApi(b, w, config.endpoint);
+  // Off only once the domain is there to take the calls: not while its certificate waits.
+  const domainReady = i.domainReady !== false;
+  addApi(
+    b,
+    w,
+    config.endpoint,
+    config.settings.domain?.disableDefaultEndpoint === true && domainReady,
+  );
   addAlarmTopic(b, w, topic);
   addWaf(b, w, lookForEverything);
   addSubscription(b, w, topic);
   addApiKey(b, w, lookForEverything);
-  addDomain(b, w, i.domainReady !== false, lookForEverything);
+  addDomain(b, w, domainReady, lookForEverything);
   addFunction(b, w, config.stage, i.purpose === "deploy" ? i.artifact : undefined);
   addDeploy(b, w, topic, i.waitScale ?? 1, i.rolledBack);
   return b.build();

@@ -294,9 +294,12 @@ describe("domain: the API on a custom domain", () => {
 
   it("without hostedZoneId: up requests the certificate, prints the record to add and exits 0; status waits; the run after it is issued makes the rest", async () => {
     const w = quickWorld();
-    config(w, {});
+    config(w, { disableDefaultEndpoint: true });
     const r = await up(w);
     const cert = [...w.fake.acm.certificates.values()][0];
+    // The execute-api address stays on until the domain can take the calls.
+    const api = [...w.fake.apigateway.apis.values()][0];
+    expect(api?.disableExecuteApiEndpoint).toBe(false);
     expect(cert?.status).toBe("PENDING_VALIDATION");
     expect(domainOps(w.fake.operations({ mutating: true, ok: true }))).toEqual([
       "ACM.RequestCertificate",
@@ -331,6 +334,7 @@ describe("domain: the API on a custom domain", () => {
     ]);
     expect(done.stdout).toContain(`Endpoint: https://${NAME}\n`);
     expect(done.stdout).not.toContain("waits for its certificate");
+    expect(api?.disableExecuteApiEndpoint).toBe(true);
     const target = w.fake.apigateway.domainNames.get(NAME)?.regionalDomainName ?? "";
     expect(target).not.toBe("");
     expect(done.stdout).toContain(`Point ${NAME} at ${target} in its DNS`);
