@@ -282,6 +282,101 @@ const deployStrategy: ValueType<DeployStrategy> = {
   },
 };
 
+/** A custom domain for the API (config file `domain`). */
+export interface DomainSettings {
+  /** The host name callers use, e.g. api.example.com (lowercase, no trailing dot). */
+  readonly name: string;
+  /** The Route 53 public hosted zone the name is in; without it, the records are yours to add. */
+  readonly hostedZoneId?: string | undefined;
+  /** A certificate of yours (ACM, the stack's region) instead of one the stack requests. */
+  readonly certificateArn?: string | undefined;
+  /** The path below the domain the API answers at; "" (the default) is the root. */
+  readonly basePath: string;
+  /** Turns off the execute-api address: every call goes through the domain (and its WAF). */
+  readonly disableDefaultEndpoint: boolean;
+}
+
+const DOMAIN_FIELDS = [
+  "name",
+  "hostedZoneId",
+  "certificateArn",
+  "basePath",
+  "disableDefaultEndpoint",
+];
+/** A DNS host name of two labels or more, each 1–63 letters, digits and inner hyphens. */
+const HOST_NAME_RE =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+/** Route 53 zone ids are uppercase letters and digits (AWS gives ones starting with Z). */
+const HOSTED_ZONE_ID_RE = /^[A-Z0-9]{1,32}$/;
+const CERTIFICATE_ARN_RE = /^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
+/** What API Gateway accepts as a base path: path segments of letters, digits and . _ - */
+const BASE_PATH_RE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+const domain: ValueType<DomainSettings> = {
+  expected: '{"name": "api.example.com", "hostedZoneId": "Z…"}',
+  allowed:
+    "`name`, `hostedZoneId`, `certificateArn`, `basePath`, `disableDefaultEndpoint` (see [Custom domain](#custom-domain))",
+  check: (v, at, problems) => {
+    if (!isObject(v)) {
+      problems.add(at, `must be ${domain.expected}, got ${describeValue(v)}`);
+      return INVALID;
+    }
+    const before = problems.size;
+    const { name, hostedZoneId, certificateArn, basePath, disableDefaultEndpoint, ...rest } = v;
+    for (const extra of Object.keys(rest)) {
+      problems.add(`${at}.${extra}`, unknownField(extra, DOMAIN_FIELDS));
+    }
+    if (typeof name !== "string" || !HOST_NAME_RE.test(name)) {
+      problems.add(
+        `${at}.name`,
+        `must be a lowercase host name such as api.example.com, got ${got(name, "string")}`,
+      );
+    }
+    if (
+      hostedZoneId !== undefined &&
+      (typeof hostedZoneId !== "string" || !HOSTED_ZONE_ID_RE.test(hostedZoneId))
+    ) {
+      problems.add(
+        `${at}.hostedZoneId`,
+        `must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, got ${got(hostedZoneId, "string")}`,
+      );
+    }
+    if (
+      certificateArn !== undefined &&
+      (typeof certificateArn !== "string" || !CERTIFICATE_ARN_RE.test(certificateArn))
+    ) {
+      problems.add(
+        `${at}.certificateArn`,
+        `must be an ACM certificate ARN, got ${got(certificateArn, "string")}`,
+      );
+    }
+    if (
+      basePath !== undefined &&
+      basePath !== "" &&
+      (typeof basePath !== "string" || !BASE_PATH_RE.test(basePath))
+    ) {
+      problems.add(
+        `${at}.basePath`,
+        `must be a path such as "v1" (letters, digits, . _ - and inner /), got ${got(basePath, "string")}`,
+      );
+    }
+    if (disableDefaultEndpoint !== undefined && typeof disableDefaultEndpoint !== "boolean") {
+      problems.add(
+        `${at}.disableDefaultEndpoint`,
+        `must be true or false, got ${got(disableDefaultEndpoint, "boolean")}`,
+      );
+    }
+    if (problems.size !== before) return INVALID;
+    return {
+      name: name as string,
+      ...(hostedZoneId !== undefined ? { hostedZoneId: hostedZoneId as string } : {}),
+      ...(certificateArn !== undefined ? { certificateArn: certificateArn as string } : {}),
+      basePath: (basePath as string | undefined) ?? "",
+      disableDefaultEndpoint: disableDefaultEndpoint === true,
+    };
+  },
+};
+
 const routes: ValueType<readonly string[]> = {
   expected: 'a list such as ["GET /items", "POST /items"]',
   allowed: '`"METHOD /path"` routes',
@@ -578,6 +673,13 @@ export const SCHEMA = {
     defaultText: "`id`, string",
     doc: "the table's key schema, and what the function may do with the table",
     inherit: "merge",
+  }),
+  domain: field({
+    type: optional(domain),
+    default: undefined,
+    defaultText: "none",
+    doc: "the API's custom domain: certificate, domain name, base path mapping and DNS records (see [Custom domain](#custom-domain))",
+    inherit: "replace",
   }),
   environment: field({
     type: environment,

@@ -23,6 +23,10 @@ import { apiAccountHandler, loggingRoleHandler } from "./resources/api-account.j
 import { apiKeyHandler } from "./resources/api-key.js";
 import { accessLogFormat, invokeUrl, stageHandler } from "./resources/api-stage.js";
 import { artifactHandler, artifactKey } from "./resources/artifact.js";
+import { basePathMappingHandler } from "./resources/base-path-mapping.js";
+import { certificateHandler } from "./resources/certificate.js";
+import { dnsRecordsHandler } from "./resources/dns-records.js";
+import { domainNameHandler } from "./resources/domain-name.js";
 import { bucketHandler } from "./resources/bucket.js";
 import { functionHandler } from "./resources/function.js";
 import { alarmKeyPolicy, kmsKeyHandler } from "./resources/kms-key.js";
@@ -76,6 +80,11 @@ export const NODES = {
   function: node("function", functionHandler),
   versionErrorsAlarm: node("versionErrorsAlarm", alarmHandler),
   alias: node("alias", aliasHandler),
+  certificate: node("certificate", certificateHandler),
+  certificateRecord: node("certificateRecord", dnsRecordsHandler),
+  domainName: node("domainName", domainNameHandler),
+  basePathMapping: node("basePathMapping", basePathMappingHandler),
+  domainRecords: node("domainRecords", dnsRecordsHandler),
 };
 
 /**
@@ -96,6 +105,11 @@ export type StackInput = StackPurpose & {
   readonly waitScale?: number | undefined;
   /** A version taken back (state file): while the stack wants it, `to` stays live instead. */
   readonly rolledBack?: { readonly version: string; readonly to: string } | undefined;
+  /**
+   * With a custom domain: false while its certificate awaits a record the user adds (no hosted
+   * zone): the certificate alone is made, the rest on a run after it is issued.
+   */
+  readonly domainReady?: boolean | undefined;
   readonly names: Names;
   readonly account: string;
   readonly region: string;
@@ -263,7 +277,12 @@ function addAlarms(b: StackBuilder, w: Place, topic: AlarmTopic): void {
  * The REST API, its stage, logging and invoke permissions. `endpoint`: the custom AWS endpoint
  * (AWS_ENDPOINT_URL), which the stage's invoke URL points at instead of AWS.
  */
-function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
+function addApi(
+  b: StackBuilder,
+  w: Place,
+  endpoint: string | undefined,
+  disableDefault: boolean,
+): void {
   const { names, tags, partition, region, account, settings: s } = w;
   const n = NODES;
   const routes = effectiveRoutes(s.routes, s.handler !== undefined);
@@ -291,6 +310,7 @@ function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
     routes: routeSpecs(routes),
     auth: s.auth,
     userPoolArn: s.cognitoUserPoolArn,
+    disableExecuteApiEndpoint: disableDefault,
     // The live alias: every new version reaches callers through it, as its shift allows.
     integrationUri: n.alias.ahead(
       `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}:${LIVE_ALIAS}/invocations`,
@@ -420,6 +440,77 @@ function addApiKey(b: StackBuilder, w: Place, lookForEverything: boolean): void 
 }
 
 /**
+ * The custom domain: the certificate (unless the user gave one) and its validation record, the
+ * regional domain name, its base path mapping to the stage, and the alias records. Teardown
+ * looks for all of it while the config names a domain; what the state records goes in any case.
+ */
+function addDomain(b: StackBuilder, w: Place, ready: boolean, lookForEverything: boolean): void {
+  const d = w.settings.domain;
+  if (!d) return;
+  const { names, tags, partition, region } = w;
+  const n = NODES;
+  const zone = d.hostedZoneId;
+  let certificateArn: Input<string> = d.certificateArn ?? "";
+  let validation: Input<{ name: string; value: string }> | undefined;
+  if (d.certificateArn === undefined) {
+    b.add(n.certificate, { domainName: d.name, stackTag: stackTag(w), tags });
+    certificateArn = n.certificate.out.arn;
+    validation = {
+      name: n.certificate.out.validationName,
+      value: n.certificate.out.validationValue,
+    };
+    if (zone) {
+      b.add(n.certificateRecord, {
+        hostedZoneId: zone,
+        purpose: `the validation record of the certificate for ${d.name}`,
+        records: [
+          {
+            name: n.certificate.out.validationName,
+            type: "CNAME" as const,
+            value: n.certificate.out.validationValue,
+          },
+        ],
+      });
+    }
+  }
+  if (!ready && !lookForEverything) return;
+  b.add(
+    n.domainName,
+    {
+      name: d.name,
+      certificateArn,
+      validation: validation ?? { name: "", value: "" },
+      hostedZoneId: zone ?? "",
+      tags,
+      region,
+      partition,
+    },
+    // Its wait for the certificate starts once the validation record is written.
+    { after: zone && d.certificateArn === undefined ? [n.certificateRecord] : [] },
+  );
+  b.add(n.basePathMapping, {
+    domainName: n.domainName.out.name,
+    basePath: d.basePath,
+    restApiId: n.restApi.out.id,
+    stage: n.stage.ahead(names.apiStage),
+  });
+  if (zone) {
+    const target = {
+      dnsName: n.domainName.out.regionalDomainName,
+      hostedZoneId: n.domainName.out.regionalHostedZoneId,
+    };
+    b.add(n.domainRecords, {
+      hostedZoneId: zone,
+      purpose: `the address of ${d.name}`,
+      records: [
+        { name: d.name, type: "A" as const, alias: target },
+        { name: d.name, type: "AAAA" as const, alias: target },
+      ],
+    });
+  }
+}
+
+/**
  * The code bundle and the function. `artifact`: the code to deploy; without it (teardown) there
  * is no bundle node and the function is only looked for. `stage` goes into its environment.
  */
@@ -534,11 +625,19 @@ export function desiredStack(i: StackInput): AnySpec[] {
   const b = new StackBuilder();
   addData(b, w);
   addAlarms(b, w, topic);
-  addApi(b, w, config.endpoint);
+  // Off only once the domain is there to take the calls: not while its certificate waits.
+  const domainReady = i.domainReady !== false;
+  addApi(
+    b,
+    w,
+    config.endpoint,
+    config.settings.domain?.disableDefaultEndpoint === true && domainReady,
+  );
   addAlarmTopic(b, w, topic);
   addWaf(b, w, lookForEverything);
   addSubscription(b, w, topic);
   addApiKey(b, w, lookForEverything);
+  addDomain(b, w, domainReady, lookForEverything);
   addFunction(b, w, config.stage, i.purpose === "deploy" ? i.artifact : undefined);
   addDeploy(b, w, topic, i.waitScale ?? 1, i.rolledBack);
   return b.build();

@@ -14,6 +14,8 @@ import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { ListWebACLsCommand } from "@aws-sdk/client-wafv2";
 import { ListSecretsCommand } from "@aws-sdk/client-secrets-manager";
 import { DescribeParametersCommand } from "@aws-sdk/client-ssm";
+import { ListCertificatesCommand } from "@aws-sdk/client-acm";
+import { ListHostedZonesCommand } from "@aws-sdk/client-route-53";
 import { describe, expect, it } from "vitest";
 import type { Clients } from "../src/aws/clients.js";
 import { isNotFound } from "../src/aws/errors.js";
@@ -44,6 +46,8 @@ const PROBES: Record<string, { client: keyof Clients; operation: string; command
     WAFV2: { client: "wafv2", operation: "ListWebACLs", command: () => new ListWebACLsCommand({ Scope: "REGIONAL" }) },
     SSM: { client: "ssm", operation: "DescribeParameters", command: () => new DescribeParametersCommand({}) },
     SecretsManager: { client: "secretsmanager", operation: "ListSecrets", command: () => new ListSecretsCommand({}) },
+    ACM: { client: "acm", operation: "ListCertificates", command: () => new ListCertificatesCommand({}) },
+    Route53: { client: "route53", operation: "ListHostedZones", command: () => new ListHostedZonesCommand({}) },
   }; // prettier-ignore
 
 /**

@@ -1,3 +1,4 @@
+import { ACMClient } from "@aws-sdk/client-acm";
 import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
@@ -5,6 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -33,6 +35,8 @@ export interface Clients {
   wafv2: WAFV2Client;
   ssm: SSMClient;
   secretsmanager: SecretsManagerClient;
+  acm: ACMClient;
+  route53: Route53Client;
 }
 
 export interface ClientOptions {
@@ -81,6 +85,9 @@ export function createClients(options: ClientOptions): Clients {
     wafv2: new WAFV2Client(base),
     ssm: new SSMClient(base),
     secretsmanager: new SecretsManagerClient(base),
+    acm: new ACMClient(base),
+    // Global: the SDK sends it to route53.amazonaws.com whatever the region.
+    route53: new Route53Client(base),
   };
   for (const plugin of options.plugins ?? []) {
     for (const client of Object.values(clients) as {

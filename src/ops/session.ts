@@ -15,6 +15,7 @@ import {
   type Names,
   type RecordedAlarmEmail,
 } from "../config.js";
+import { checkDomain, type DomainCheck } from "../domain.js";
 import { UserError } from "../errors.js";
 import { Limiter } from "../engine/limit.js";
 import { DEFAULT_TIMING, scaleTiming, type Ctx, type Timing } from "../engine/types.js";
@@ -85,6 +86,8 @@ export interface Session {
   readonly stackName: string;
   /** What the secrets' look-up found worth saying (a plain String parameter). */
   readonly secretWarnings: readonly string[];
+  /** With a custom domain, deploying: what its read-only checks found. */
+  readonly domain: DomainCheck | undefined;
 }
 
 export function partitionOf(region: string): string {
@@ -200,6 +203,15 @@ export async function openSession(
     signal: e.signal,
     trace: e.trace,
   };
+  // Before anything is planned: a domain that cannot work fails here, having changed nothing.
+  const domainSetting = config.settings.domain;
+  const domain =
+    artifact && domainSetting
+      ? await checkDomain(ctx, domainSetting, names.stack, {
+          certificate: stored && NODES.certificate.recorded(stored.resources),
+          records: stored && NODES.domainRecords.recorded(stored.resources),
+        })
+      : undefined;
   const specs = desiredStack({
     config,
     names,
@@ -210,6 +222,7 @@ export async function openSession(
     waitScale,
     rolledBack: stored?.rolledBack,
     secrets,
+    domainReady: domain?.ready,
     // With the code, the stack the options ask for; without it (down, logs) nothing can be
     // made, and the stack is looked for whole so that `down` leaves nothing behind.
     ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
@@ -227,6 +240,7 @@ export async function openSession(
     alarmEmail,
     stackName: names.stack,
     secretWarnings: secretWarnings(secrets),
+    domain,
   };
 }
 

@@ -19,6 +19,7 @@ describe("createClients", () => {
       const names = Object.keys(clients).sort();
       expect(names).toEqual(
         [
+          "acm",
           "apigateway",
           "cloudwatch",
           "dynamodb",
@@ -32,6 +33,7 @@ describe("createClients", () => {
           "ssm",
           "sts",
           "wafv2",
+          "route53",
         ].sort(),
       );
       for (const [name, client] of Object.entries(clients)) {
@@ -83,7 +85,7 @@ describe("destroyClients", () => {
     const clients = createClients({ region: "us-east-1", credentials: CREDENTIALS });
     const spies = Object.values(clients).map((c: { destroy(): void }) => vi.spyOn(c, "destroy"));
     destroyClients(clients);
-    expect(spies).toHaveLength(13);
+    expect(spies).toHaveLength(15);
     for (const spy of spies) expect(spy).toHaveBeenCalledOnce();
   });
 });

@@ -1,3 +1,4 @@
+import { FakeAcm } from "./acm.js";
 import { FakeApiGateway } from "./apigateway.js";
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
@@ -6,6 +7,7 @@ import { FakeKms } from "./kms.js";
 import { FakeLambda } from "./lambda.js";
 import { FakeLogs } from "./logs.js";
 import { FakeCloudWatch } from "./cloudwatch.js";
+import { FakeRoute53 } from "./route53.js";
 import { FakeS3 } from "./s3.js";
 import { FakeSecretsManager } from "./secretsmanager.js";
 import { FakeSsm } from "./ssm.js";
@@ -31,6 +33,8 @@ export class FakeAccount extends FakeAws {
   readonly wafv2: FakeWafv2;
   readonly ssm: FakeSsm;
   readonly secretsmanager: FakeSecretsManager;
+  readonly route53: FakeRoute53;
+  readonly acm: FakeAcm;
 
   constructor(options: FakeOptions = {}) {
     super(options);
@@ -47,6 +51,11 @@ export class FakeAccount extends FakeAws {
     this.wafv2 = new FakeWafv2(this.account, this.apigateway);
     this.ssm = new FakeSsm(this.account);
     this.secretsmanager = new FakeSecretsManager(this.account);
+    this.route53 = new FakeRoute53();
+    this.acm = new FakeAcm(this.account, this.route53, (arn) =>
+      this.apigateway.usesCertificate(arn),
+    );
+    this.apigateway.certificates = { status: (arn) => this.acm.status(arn) };
     for (const s of [
       this.s3,
       this.dynamodb,
@@ -61,6 +70,8 @@ export class FakeAccount extends FakeAws {
       this.wafv2,
       this.ssm,
       this.secretsmanager,
+      this.route53,
+      this.acm,
     ]) {
       this.register(s);
     }
