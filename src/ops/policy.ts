@@ -15,6 +15,8 @@ import {
 } from "../config.js";
 import { UserError } from "../errors.js";
 import { isAccountId, isRemoteState, parseS3Location, type S3Location } from "../state/location.js";
+import { parseReference } from "../secrets.js";
+import type { DomainSettings } from "../settings.js";
 import { partitionOf, type Environment } from "./session.js";
 
 /**
@@ -37,16 +39,22 @@ export interface Features {
   readonly apiKey: boolean;
   /** auth iam: `request` signs its calls, which execute-api:Invoke must allow. */
   readonly iamAuth: boolean;
+  /** secrets: `up` looks each one up (never its value) and grants the function its read. */
+  readonly secrets: boolean;
+  /** domain: the certificate, its validation record, the domain name, mapping and records. */
+  readonly domain: boolean;
 }
 export type Feature = keyof Features;
 
-/** The features the settings turn on. Secrets and the custom domain add a line each here. */
+/** The features the settings turn on. */
 export function featuresOf(s: Settings): Features {
   return {
     alarmEmail: s.alarmEmail !== undefined,
     waf: s.waf,
     apiKey: s.auth === "api-key",
     iamAuth: s.auth === "iam",
+    secrets: Object.keys(s.secrets).length > 0,
+    domain: s.domain !== undefined,
   };
 }
 
@@ -62,6 +70,10 @@ export interface PolicyScope {
   readonly state: S3Location | undefined;
   /** Where the same setting put the state before (read once, to move it). */
   readonly formerState?: S3Location | undefined;
+  /** The secrets' references the config names (every stage's, with --all-stages). */
+  readonly secrets?: readonly string[] | undefined;
+  /** The custom domains the config names (every stage's, with --all-stages). */
+  readonly domains?: readonly DomainSettings[] | undefined;
 }
 
 export type Condition = Record<string, Record<string, string | string[]>>;
@@ -92,6 +104,12 @@ export const WILDCARD_ONLY: Readonly<Record<string, string>> = {
     "no resource type: the tool finds the function's log group by its name as a prefix",
   "wafv2:ListWebACLs":
     "a list action without a resource type: the tool finds its web ACL by name in the list",
+  "ssm:DescribeParameters":
+    "no resource type: the tool filters by the parameters' names and reads their metadata, never a value",
+  "acm:ListCertificates":
+    "no resource type: the tool finds the certificate it requested by the domain name and its stack tag",
+  "acm:RequestCertificate":
+    "no resource type (the certificate's ARN is a random id AWS chooses): scoped by aws:RequestTag to the stack tag and acm:DomainNames to the config's names",
 };
 
 /** The names a policy grants: the stack's own for one stage; for all stages, patterns. */
@@ -458,7 +476,170 @@ export const GRANTS: readonly Grant[] = [
     write: ["execute-api:Invoke"],
     resources: (c) => [arn(c, "execute-api", `*/${API_STAGE_NAME}/*`)],
   },
+  // Secrets by reference: `up` looks each one up (never its value). Nothing of the stack is
+  // made, so with the option off nothing is looked for (teardown looks up no secret).
+  {
+    sid: "FindParameters",
+    feature: "secrets",
+    onlyWhenOn: true,
+    read: ["ssm:DescribeParameters"],
+    resources: (c) => (refsOf(c).some((r) => r.service === "ssm") ? ["*"] : []),
+  },
+  {
+    sid: "DescribeSecrets",
+    feature: "secrets",
+    onlyWhenOn: true,
+    read: ["secretsmanager:DescribeSecret"],
+    resources: (c) => secretArns(c),
+  },
+  {
+    // The customer key a secret is under is the user's, known only once the secret is read:
+    // any key of this account and region, for its metadata only (DescribeKey reads no key
+    // material and no key policy).
+    sid: "SecretKeys",
+    feature: "secrets",
+    onlyWhenOn: true,
+    read: ["kms:DescribeKey"],
+    resources: (c) => (refsOf(c).length > 0 ? [arn(c, "kms", "key/*")] : []),
+  },
+  // The custom domain. With it off the config names no domain, so nothing is looked for by
+  // name; the README says to take a domain down before taking it out of the config.
+  {
+    // Read by any id: the stack finds its own certificate among those for the name by its tag,
+    // and a certificate the user gives carries none.
+    sid: "ReadCertificates",
+    feature: "domain",
+    onlyWhenOn: true,
+    read: ["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+    resources: (c) => [arn(c, "acm", "certificate/*")],
+  },
+  {
+    sid: "FindCertificates",
+    feature: "domain",
+    onlyWhenOn: true,
+    read: ["acm:ListCertificates"],
+    resources: () => ["*"],
+  },
+  {
+    // A certificate's ARN is a random id: the stack tag it was requested with scopes it.
+    sid: "OwnCertificate",
+    feature: "domain",
+    onlyWhenOn: true,
+    write: ["acm:AddTagsToCertificate"],
+    remove: ["acm:DeleteCertificate"],
+    resources: (c) => (requested(c).length > 0 ? [arn(c, "acm", "certificate/*")] : []),
+    condition: (c) => stackTag(c, "aws:ResourceTag"),
+  },
+  {
+    // Only for the config's names, and only with the stack tag.
+    sid: "RequestCertificate",
+    feature: "domain",
+    onlyWhenOn: true,
+    write: ["acm:RequestCertificate"],
+    resources: (c) => (requested(c).length > 0 ? ["*"] : []),
+    condition: (c) => ({
+      ...stackTag(c, "aws:RequestTag"),
+      "ForAllValues:StringEquals": { "acm:DomainNames": requested(c) },
+    }),
+  },
+  {
+    sid: "HostedZone",
+    feature: "domain",
+    onlyWhenOn: true,
+    read: ["route53:GetHostedZone", "route53:ListResourceRecordSets"],
+    resources: (c) => zones(c),
+  },
+  {
+    // Only the domain's own name (its A and AAAA aliases) and its certificate's validation
+    // record (a CNAME at `_<random>.<name>`), never another record of the zone.
+    sid: "DomainRecords",
+    feature: "domain",
+    onlyWhenOn: true,
+    write: ["route53:ChangeResourceRecordSets"],
+    remove: ["route53:ChangeResourceRecordSets"],
+    resources: (c) => zones(c),
+    condition: (c) => ({
+      "ForAllValues:StringLike": {
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": domainsOf(c)
+          .filter((d) => d.hostedZoneId !== undefined)
+          .flatMap((d) => [d.name, `_*.${d.name}`]),
+      },
+      "ForAllValues:StringEquals": {
+        "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"],
+        "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+      },
+    }),
+  },
+  {
+    // POST names the domain in its body, not its path: the stack tag scopes it.
+    sid: "CreateDomainName",
+    feature: "domain",
+    onlyWhenOn: true,
+    write: ["apigateway:POST"],
+    resources: (c) => [apigw(c, "/domainnames")],
+    condition: (c) => stackTag(c, "aws:RequestTag"),
+  },
+  {
+    // Domain names and their mappings are named by the domain: no tag needed.
+    sid: "DomainName",
+    feature: "domain",
+    onlyWhenOn: true,
+    read: ["apigateway:GET"],
+    write: ["apigateway:POST", "apigateway:PATCH"],
+    remove: ["apigateway:DELETE"],
+    resources: (c) =>
+      domainsOf(c).flatMap((d) => [
+        apigw(c, `/domainnames/${d.name}`),
+        apigw(c, `/domainnames/${d.name}/basepathmappings`),
+        apigw(c, `/domainnames/${d.name}/basepathmappings/*`),
+      ]),
+  },
 ];
+
+/** The secrets' references, parsed (the config has checked them). */
+function refsOf(c: Scoped) {
+  return (c.s.secrets ?? []).flatMap((raw) => {
+    const r = parseReference(raw);
+    return "problem" in r ? [] : [r];
+  });
+}
+
+/**
+ * Secrets Manager adds six random characters to a secret's name in its ARN: `NAME-??????`
+ * matches exactly those (`*` would match a longer name). An ARN given may be complete or
+ * end at the name: both forms.
+ */
+function secretArns(c: Scoped): string[] {
+  const out = refsOf(c).flatMap((r) => {
+    if (r.service !== "secretsmanager") return [];
+    return r.id.startsWith("arn:")
+      ? [r.id, `${r.id}-??????`]
+      : [arn(c, "secretsmanager", `secret:${r.id}-??????`)];
+  });
+  return [...new Set(out)].sort();
+}
+
+function domainsOf(c: Scoped): readonly DomainSettings[] {
+  return c.s.domains ?? [];
+}
+
+/** The names the stack requests a certificate for (none when the user gives one). */
+function requested(c: Scoped): string[] {
+  return [
+    ...new Set(
+      domainsOf(c)
+        .filter((d) => d.certificateArn === undefined)
+        .map((d) => d.name),
+    ),
+  ].sort();
+}
+
+function zones(c: Scoped): string[] {
+  const ids = domainsOf(c).flatMap((d) =>
+    d.hostedZoneId === undefined ? [] : [d.hostedZoneId.replace(/^\/?hostedzone\//, "")],
+  );
+  return [...new Set(ids)].sort().map((z) => `arn:${c.s.partition}:route53:::hostedzone/${z}`);
+}
 
 /** The state object and its lock, read by every command and written by those that lock. */
 function stateStatements(s: PolicyScope, purpose: PolicyPurpose): Statement[] {
@@ -569,6 +750,7 @@ export function policyDocument(s: PolicyScope, purpose: PolicyPurpose): PolicyDo
     const actions = [...new Set(actionsOf(g, purpose, s.features))].sort();
     if (actions.length === 0) continue;
     const resources = g.resources(c);
+    if (resources.length === 0) continue;
     statements.push({
       Sid: g.sid,
       Effect: "Allow",
@@ -578,6 +760,84 @@ export function policyDocument(s: PolicyScope, purpose: PolicyPurpose): PolicyDo
     });
   }
   return { Version: "2012-10-17", Statement: [...statements, ...stateStatements(s, purpose)] };
+}
+
+/**
+ * IAM's quotas on policy text, counted without whitespace: all of a role's inline policies
+ * together, and one managed policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+ * A role takes up to 10 managed policies.
+ */
+export const INLINE_POLICIES_LIMIT = 10_240;
+export const MANAGED_POLICY_LIMIT = 6_144;
+export const MANAGED_POLICIES_PER_ROLE = 10;
+
+/** The size IAM counts: the JSON without whitespace. */
+export function policySize(d: PolicyDocument): number {
+  return JSON.stringify(d).length;
+}
+
+const key = (x: unknown) => JSON.stringify(x);
+const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+
+/**
+ * The same permissions in fewer characters: statements on the same resources under the same
+ * condition become one (their actions together), then statements of the same actions under
+ * the same condition (their resources together). Each merge allows exactly what the two did:
+ * a statement allows each of its actions on each of its resources.
+ */
+export function merged(statements: readonly Statement[]): Statement[] {
+  const by = (
+    list: readonly Statement[],
+    same: (st: Statement) => string,
+    join: (a: Statement, b: Statement) => Statement,
+  ) => {
+    const out = new Map<string, Statement>();
+    for (const st of list) {
+      const k = same(st);
+      const was = out.get(k);
+      out.set(k, was ? join(was, st) : st);
+    }
+    return [...out.values()];
+  };
+  const resourcesOf = (st: Statement) => [st.Resource].flat();
+  const one = (rs: string[]) => (rs.length === 1 ? (rs[0] as string) : rs);
+  const byResource = by(
+    statements,
+    (st) => key([sorted(resourcesOf(st)), st.Condition ?? null]),
+    (a, b) => ({ ...a, Sid: `${a.Sid}${b.Sid}`, Action: sorted([...a.Action, ...b.Action]) }),
+  );
+  return by(
+    byResource,
+    (st) => key([st.Action, st.Condition ?? null]),
+    (a, b) => ({
+      ...a,
+      Sid: `${a.Sid}${b.Sid}`,
+      Resource: one(sorted([...resourcesOf(a), ...resourcesOf(b)])),
+    }),
+  );
+}
+
+/**
+ * Documents a user can attach: one when it fits a managed policy, else the statements shared
+ * out, largest first, among as few documents as fit (each under `limit`), to attach as that
+ * many managed policies.
+ */
+export function splitPolicy(d: PolicyDocument, limit = MANAGED_POLICY_LIMIT): PolicyDocument[] {
+  if (policySize(d) <= limit) return [d];
+  const docs: Statement[][] = [];
+  const sizeOf = (sts: Statement[]) => policySize({ Version: d.Version, Statement: sts });
+  const bySize = [...d.Statement].sort((a, b) => key(b).length - key(a).length);
+  for (const st of bySize) {
+    const room = docs.find((sts) => sizeOf([...sts, st]) <= limit);
+    if (room) room.push(st);
+    else docs.push([st]);
+  }
+  // In the order GRANTS gives them, to read: each document keeps its statements' order.
+  const order = new Map(d.Statement.map((st, i) => [st, i]));
+  return docs.map((sts) => ({
+    Version: d.Version,
+    Statement: sts.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0)),
+  }));
 }
 
 /** The distinct actions a document allows. */
@@ -600,9 +860,14 @@ export interface PolicyResult {
   readonly account: string;
   readonly region: string;
   readonly features: Features;
+  /** Every statement in one document, to read (it may be over a managed policy's size). */
   readonly policy: PolicyDocument;
   /** How many distinct actions it allows. */
   readonly actions: number;
+  /** The same statements as documents to attach, each within MANAGED_POLICY_LIMIT. */
+  readonly documents: PolicyDocument[];
+  /** Each document's size as IAM counts it. */
+  readonly sizes: number[];
 }
 
 /**
@@ -628,14 +893,20 @@ export async function policy(
   const file = await loadConfigFile(e.cwd, given, stage, input.settings);
   const config = resolveConfig(input, e.env, e.cwd, file);
   let features = featuresOf(config.settings);
+  const secrets = new Set(Object.values(config.settings.secrets));
+  const domains = config.settings.domain ? [config.settings.domain] : [];
   if (input.allStages) {
     // Every stage the file names may turn on a feature of its own: the policy covers them all.
     for (const other of file ? await stagesOf(file.file) : []) {
       const f = await loadConfigFile(e.cwd, given, other, input.settings);
-      const s = featuresOf(resolveConfig({ ...input, stage: other }, e.env, e.cwd, f).settings);
+      const settings = resolveConfig({ ...input, stage: other }, e.env, e.cwd, f).settings;
+      const s = featuresOf(settings);
       features = Object.fromEntries(
         Object.entries(features).map(([k, v]) => [k, v || s[k as Feature]]),
       ) as unknown as Features;
+      for (const ref of Object.values(settings.secrets)) secrets.add(ref);
+      const d = settings.domain;
+      if (d && !domains.some((x) => JSON.stringify(x) === JSON.stringify(d))) domains.push(d);
     }
   }
   const state = isRemoteState(config.statePath)
@@ -673,13 +944,17 @@ export async function policy(
     region: config.region,
     partition: partitionOf(config.region),
     features,
+    secrets: [...secrets].sort(),
+    domains,
     state,
     formerState:
       state && config.legacyStatePath !== undefined && isRemoteState(config.legacyStatePath)
         ? parseS3Location(config.legacyStatePath, config)
         : undefined,
   };
-  const doc = policyDocument(scope, input.purpose);
+  const whole = policyDocument(scope, input.purpose);
+  const doc: PolicyDocument = { Version: whole.Version, Statement: merged(whole.Statement) };
+  const documents = splitPolicy(doc);
   return {
     for: input.purpose,
     name: scope.name,
@@ -689,6 +964,8 @@ export async function policy(
     features,
     policy: doc,
     actions: distinctActions(doc).length,
+    documents,
+    sizes: documents.map(policySize),
   };
 }
 

@@ -9,13 +9,15 @@ const resources = (d: PolicyDocument) => d.Statement.flatMap((s) => [s.Resource]
 const actions = (d: PolicyDocument) => d.Statement.flatMap((s) => s.Action);
 
 describe("policy", () => {
-  it("with --account: the document on stdout, the account in its ARNs, and no AWS call at all", async () => {
+  it("with --account: the documents on stdout, the account in its ARNs, and no AWS call at all", async () => {
     const w = quickWorld();
     const r = await w.run(["policy", "--account", "210987654321", "--stage", "dev"]);
     expect(r.code, r.stderr).toBe(0);
     expect(w.fake.calls).toEqual([]);
-    const doc = JSON.parse(r.stdout) as PolicyDocument;
-    expect(doc.Version).toBe("2012-10-17");
+    // Larger than one managed policy may be: an array of documents, each within it.
+    const docs = JSON.parse(r.stdout) as PolicyDocument[];
+    for (const d of docs) expect(d.Version).toBe("2012-10-17");
+    const doc = { Version: "2012-10-17" as const, Statement: docs.flatMap((d) => d.Statement) };
     expect(resources(doc)).toContain(
       "arn:aws:dynamodb:us-east-1:210987654321:table/serverless-automation-dev-items",
     );
@@ -23,7 +25,7 @@ describe("policy", () => {
       "arn:aws:iam::210987654321:role/serverless-automation-dev-function-us-east-1",
     );
     expect(r.stderr).toMatch(
-      /^The deploy policy of serverless-automation \(stage dev\) in us-east-1, account 210987654321: \d+ actions\.\n$/,
+      /^The deploy policy of serverless-automation \(stage dev\) in us-east-1, account 210987654321: \d+ actions in 2 documents \(a JSON array; \d+, \d+ characters\)\.\nCreate each as a managed policy and attach all 2 to the role/,
     );
   });
 
@@ -118,8 +120,9 @@ describe("policy", () => {
     expect(w.fake.calls).toEqual([]);
   });
 
-  it("fits in a role's inline policies (10,240 characters) with every option and the state in S3", async () => {
+  it("every option, every stage and the state in S3: documents that each fit a managed policy, and stderr says how to attach them", async () => {
     const w = quickWorld();
+    const zone = w.fake.route53.createZone("example.com");
     await fs.writeFile(
       path.join(w.cwd, "serverless-automation.config.json"),
       JSON.stringify({
@@ -127,10 +130,51 @@ describe("policy", () => {
         waf: true,
         auth: "api-key",
         state: "s3://team-state",
+        secrets: { DB_PASSWORD: "ssm:/my-app/db-password", STRIPE: "secretsmanager:my-app/stripe" },
+        domain: { name: "api.example.com", hostedZoneId: zone },
+        stages: { staging: { domain: { name: "staging.example.com", hostedZoneId: zone } } },
       }),
     );
-    const r = await w.run(["policy", "--account", "123456789012"]);
+    const text = await w.run(["policy", "--all-stages", "--account", "123456789012"]);
+    expect(text.code, text.stderr).toBe(0);
+    const docs = JSON.parse(text.stdout) as PolicyDocument[];
+    expect(docs.length).toBeGreaterThan(1);
+    expect(docs.length).toBeLessThanOrEqual(10);
+    for (const d of docs) expect(JSON.stringify(d).length).toBeLessThanOrEqual(6_144);
+    expect(text.stderr).toContain(`in ${docs.length} documents (a JSON array;`);
+    expect(text.stderr).toContain(`attach all ${docs.length} to the role`);
+    // The same statements as the whole policy --json shows, none lost in the split.
+    const r = await w.run(["policy", "--all-stages", "--account", "123456789012", "--json"]);
+    const whole = r.json.policy as PolicyDocument;
+    expect(r.json.documents).toEqual(docs);
+    expect(docs.flatMap((d) => d.Statement).sort((a, b) => a.Sid.localeCompare(b.Sid))).toEqual(
+      [...whole.Statement].sort((a, b) => a.Sid.localeCompare(b.Sid)),
+    );
+    expect(r.json.sizes).toEqual(docs.map((d) => JSON.stringify(d).length));
+    console.info(
+      `policy --all-stages, every option: ${String(r.json.actions)} actions, ${JSON.stringify(whole).length} characters whole, documents ${(r.json.sizes as number[]).join(", ")}`,
+    );
+    // Both stages' domains, in their zone, and no other records.
+    const records = whole.Statement.find((st) =>
+      st.Action.includes("route53:ChangeResourceRecordSets"),
+    );
+    expect(records?.Resource).toBe(`arn:aws:route53:::hostedzone/${zone}`);
+    expect(records?.Condition?.["ForAllValues:StringLike"]).toEqual({
+      "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+        "api.example.com",
+        "_*.api.example.com",
+        "staging.example.com",
+        "_*.staging.example.com",
+      ],
+    });
+  });
+
+  it("secrets and the custom domain off: no action of theirs", async () => {
+    const w = quickWorld();
+    const r = await w.run(["policy", "--account", "123456789012", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.replace(/\s/g, "").length).toBeLessThanOrEqual(10_240);
+    const services = new Set(actions(r.json.policy as PolicyDocument).map((a) => a.split(":")[0]));
+    for (const s of ["acm", "route53", "ssm", "secretsmanager"]) expect(services).not.toContain(s);
+    expect(resources(r.json.policy as PolicyDocument).join(" ")).not.toContain("/domainnames");
   });
 });

@@ -26,7 +26,9 @@ export default defineCommand({
     ...STACK_OPTIONS,
   },
   helpAfter: `
-Prints one IAM policy document (JSON) on stdout, to attach to the role CI deploys with:
+Prints the IAM policy (JSON) on stdout, to attach to the role CI deploys with: one document,
+or, when it is larger than a managed policy may be (6,144 characters), a JSON array of documents
+each within it, to attach side by side as managed policies:
   deploy      up, status, down, rollback, logs, outputs and request, for this project's stack
               (one stage, or --all-stages), with the options the config turns on
   plan        status and up --dry-run [--out]: read-only, no action that changes anything
@@ -37,7 +39,7 @@ Every resource is named where AWS names it (roles, function, table, bucket, log 
 topic, web ACL); where AWS picks a random id (API Gateway, the KMS key) the stack tag scopes it.
 With --account no AWS call is made, so it runs without credentials. An option turned off keeps
 the reads and deletes of its resources (down looks for them), not their creation: print the
-policy again after turning an option on. --json wraps the document with its scope.
+policy again after turning an option on. --json wraps the documents with their scope and sizes.
 
   ${RUN} policy --for deploy --stage production > deploy-policy.json`,
   async handler(opts, io) {
@@ -52,13 +54,22 @@ policy again after turning an option on. --json wraps the document with its scop
       { ...configInput(opts), purpose, allStages: opts.allStages, account: opts.account },
       io,
     );
-    if (opts.json) printJson(io, { command: "policy", ...r });
+    const several = r.documents.length > 1;
+    // Each document within IAM's size for a managed policy: several are attached side by side.
+    const attach = several
+      ? `Create each as a managed policy and attach all ${r.documents.length} to the role (a role takes up to 10), e.g. jq -c '.[]' policy.json | while read -r doc; do aws iam create-policy --policy-name "${r.name}-${r.for}-$((++n))" --policy-document "$doc"; done`
+      : "Attach it as a managed policy (aws iam create-policy) or as the role's inline policy.";
+    if (opts.json) printJson(io, { command: "policy", ...r, attach });
     else {
-      io.stdout.write(`${JSON.stringify(r.policy, null, 2)}\n`);
+      const out = several ? r.documents : r.documents[0];
+      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       if (!opts.quiet) {
         const stage = r.stage === "all" ? "every stage" : `stage ${r.stage}`;
+        const docs = several
+          ? ` in ${r.documents.length} documents (a JSON array; ${r.sizes.join(", ")} characters)`
+          : ` (${r.sizes[0] ?? 0} characters)`;
         io.stderr.write(
-          `The ${r.for} policy of ${r.name} (${stage}) in ${r.region}, account ${r.account}: ${r.actions} actions.\n`,
+          `The ${r.for} policy of ${r.name} (${stage}) in ${r.region}, account ${r.account}: ${r.actions} actions${docs}.\n${attach}\n`,
         );
       }
     }
