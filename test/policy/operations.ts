@@ -6,17 +6,15 @@
  * with the dependent actions AWS checks besides (tag-on-create, iam:PassRole, the S3 object
  * Lambda reads its code from). A call of an operation missing here fails the policy test.
  *
- * A feature adds its rows here: secrets by reference SSM.DescribeParameters and
- * SecretsManager.DescribeSecret (KMS.DescribeKey has its row already); the custom domain its
- * ACM and Route53 operations, and the paths of API Gateway's domain names and base path
- * mappings in `apiGatewayPath` (with their operation names in the list at the end).
+ * A feature adds its rows here; the paths of API Gateway's operations go in `apiGatewayPath`
+ * (with their operation names in the list at the end).
  */
 
 export interface Check {
   readonly action: string;
   readonly resource: string;
   /** Condition keys that only this check has (iam:PassedToService…). */
-  readonly context?: Readonly<Record<string, string>>;
+  readonly context?: Readonly<Record<string, string | string[]>>;
   /** The resource's own policy, where the service requires one to allow too (KMS keys). */
   readonly resourcePolicy?: unknown;
 }
@@ -173,6 +171,19 @@ function apiGatewayPath(op: string, i: Input): string {
     CreateUsagePlanKey: () => `${plan()}/keys`,
     DeleteUsagePlanKey: () => `${plan()}/keys/${str(i, "keyId")}`,
     TagResource: () => `/tags/${encodeURIComponent(str(i, "resourceArn"))}`,
+    // Custom domains: named by the domain, not a random id.
+    CreateDomainName: () => "/domainnames",
+    GetDomainName: () => `/domainnames/${str(i, "domainName")}`,
+    UpdateDomainName: () => `/domainnames/${str(i, "domainName")}`,
+    DeleteDomainName: () => `/domainnames/${str(i, "domainName")}`,
+    GetBasePathMappings: () => `/domainnames/${str(i, "domainName")}/basepathmappings`,
+    CreateBasePathMapping: () => `/domainnames/${str(i, "domainName")}/basepathmappings`,
+    GetBasePathMapping: () =>
+      `/domainnames/${str(i, "domainName")}/basepathmappings/${str(i, "basePath")}`,
+    UpdateBasePathMapping: () =>
+      `/domainnames/${str(i, "domainName")}/basepathmappings/${str(i, "basePath")}`,
+    DeleteBasePathMapping: () =>
+      `/domainnames/${str(i, "domainName")}/basepathmappings/${str(i, "basePath")}`,
   };
   const path = paths[op];
   if (!path) throw new Error(`no API Gateway path for ${op}`);
@@ -215,6 +226,23 @@ const webAcl = (i: Input, w: Where) =>
 const waf =
   (action: string): Rule =>
   (i, w) => [{ action, resource: webAcl(i, w) }];
+
+/** A secret by name (its ARN ends in six random characters) or by ARN. */
+const secret = (id: string, w: Where) =>
+  id.startsWith("arn:") ? id : arn(w, "secretsmanager", `secret:${id}-Ab12Cd`);
+
+const acm =
+  (action: string): Rule =>
+  (i) => [{ action, resource: str(i, "CertificateArn") }];
+
+const zone = (id: string, w: Where) =>
+  `arn:${w.partition}:route53:::hostedzone/${id.replace(/^\/?hostedzone\//, "")}`;
+
+/**
+ * As Route 53 gives the condition key: lower case, without the final dot (and characters other
+ * than letters, digits, - and _ escaped, which the tool's names do not have).
+ */
+const normalizedName = (name: string) => name.toLowerCase().replace(/\.$/, "");
 
 /** Tag-on-create: a create call that carries tags is also checked for the tagging action. */
 const tagged = (tags: unknown, check: Check): Check[] =>
@@ -476,6 +504,60 @@ export const OPERATIONS: Readonly<Record<string, Rule>> = {
     { action: "wafv2:GetWebACLForResource", resource: str(i, "ResourceArn") },
   ],
 
+  // Secrets by reference: looked up, never read.
+  "SSM.DescribeParameters": () => [{ action: "ssm:DescribeParameters", resource: "*" }],
+  "SecretsManager.DescribeSecret": (i, w) => [
+    { action: "secretsmanager:DescribeSecret", resource: secret(str(i, "SecretId"), w) },
+  ],
+
+  // ACM: a certificate's ARN is a random id; RequestCertificate has no resource type.
+  "ACM.RequestCertificate": (i) => [
+    {
+      action: "acm:RequestCertificate",
+      resource: "*",
+      context: {
+        "acm:DomainNames": [
+          str(i, "DomainName"),
+          ...((i.SubjectAlternativeNames ?? []) as string[]),
+        ],
+      },
+    },
+  ],
+  "ACM.ListCertificates": () => [{ action: "acm:ListCertificates", resource: "*" }],
+  "ACM.DescribeCertificate": acm("acm:DescribeCertificate"),
+  "ACM.ListTagsForCertificate": acm("acm:ListTagsForCertificate"),
+  "ACM.AddTagsToCertificate": acm("acm:AddTagsToCertificate"),
+  "ACM.DeleteCertificate": acm("acm:DeleteCertificate"),
+
+  // Route 53: the hosted zone; a change also by the names, types and actions it changes.
+  "Route53.GetHostedZone": (i, w) => [
+    { action: "route53:GetHostedZone", resource: zone(str(i, "Id"), w) },
+  ],
+  "Route53.ListResourceRecordSets": (i, w) => [
+    { action: "route53:ListResourceRecordSets", resource: zone(str(i, "HostedZoneId"), w) },
+  ],
+  "Route53.ChangeResourceRecordSets": (i, w) => {
+    const changes = ((i.ChangeBatch as Input).Changes ?? []) as {
+      Action: string;
+      ResourceRecordSet: { Name: string; Type: string };
+    }[];
+    return [
+      {
+        action: "route53:ChangeResourceRecordSets",
+        resource: zone(str(i, "HostedZoneId"), w),
+        context: {
+          "route53:ChangeResourceRecordSetsNormalizedRecordNames": changes.map((c) =>
+            normalizedName(c.ResourceRecordSet.Name),
+          ),
+          "route53:ChangeResourceRecordSetsRecordTypes": changes.map(
+            (c) => c.ResourceRecordSet.Type,
+          ),
+          "route53:ChangeResourceRecordSetsActions": changes.map((c) => c.Action),
+        },
+      },
+    ];
+  },
+
   ...Object.fromEntries(
     [
       "GetRestApis", "CreateRestApi", "GetRestApi", "UpdateRestApi", "DeleteRestApi",
@@ -485,7 +567,10 @@ export const OPERATIONS: Readonly<Record<string, Rule>> = {
       "UpdateStage", "DeleteStage", "GetAccount", "UpdateAccount", "GetApiKeys", "CreateApiKey",
       "GetApiKey", "UpdateApiKey", "DeleteApiKey", "GetUsagePlans", "CreateUsagePlan",
       "GetUsagePlan", "UpdateUsagePlan", "DeleteUsagePlan", "GetUsagePlanKeys",
-      "CreateUsagePlanKey", "DeleteUsagePlanKey", "TagResource",
+      "CreateUsagePlanKey", "DeleteUsagePlanKey", "TagResource", "CreateDomainName",
+      "GetDomainName", "UpdateDomainName", "DeleteDomainName", "GetBasePathMappings",
+      "CreateBasePathMapping", "GetBasePathMapping", "UpdateBasePathMapping",
+      "DeleteBasePathMapping",
     ].map((op) => [`APIGateway.${op}`, apiGateway(op)]),
   ), // prettier-ignore
 };
