@@ -98,8 +98,6 @@ export interface PolicyDocument {
 export const WILDCARD_ONLY: Readonly<Record<string, string>> = {
   "kms:CreateKey":
     "a key's ARN is a random id AWS chooses: scoped by aws:RequestTag to the stack tag instead",
-  "kms:TagResource":
-    "the tags CreateKey puts on the key it makes are checked before the key has an ARN: scoped by aws:RequestTag too",
   "logs:DescribeLogGroups":
     "no resource type: the tool finds the function's log group by its name as a prefix",
   "wafv2:ListWebACLs":
@@ -433,8 +431,19 @@ export const GRANTS: readonly Grant[] = [
   {
     sid: "CreateAlarmKey",
     feature: "alarmEmail",
-    write: ["kms:CreateKey", "kms:TagResource"],
+    write: ["kms:CreateKey"],
     resources: () => ["*"],
+    condition: (c) => stackTag(c, "aws:RequestTag"),
+  },
+  {
+    // CreateKey with Tags needs kms:TagResource in an IAM policy that covers, the KMS
+    // developer guide says, at least every key of the account and region (the SAR lists no
+    // dependent action): that, not "*", held to the stack tag the new key is given. It also
+    // lets an existing key be tagged into the stack (the README says what that means).
+    sid: "TagNewAlarmKey",
+    feature: "alarmEmail",
+    write: ["kms:TagResource"],
+    resources: (c) => [arn(c, "kms", "key/*")],
     condition: (c) => stackTag(c, "aws:RequestTag"),
   },
   {

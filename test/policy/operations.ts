@@ -108,6 +108,19 @@ function key(id: string, w: Where): string | undefined {
   }
   return arn(w, "kms", `key/${id}`);
 }
+/** The key policy KMS gives a key created without one: the account's IAM policies decide. */
+const DEFAULT_KEY_POLICY = (w: Where) => ({
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: { AWS: `arn:${w.partition}:iam::${w.account}:root` },
+      Action: "kms:*",
+      Resource: "*",
+    },
+  ],
+});
+
 /** A check on a key, with its key policy; none when the alias names no key (AWS: NotFound). */
 function onKey(action: string, id: string, w: Where): Check[] {
   const k = key(id, w);
@@ -452,10 +465,17 @@ export const OPERATIONS: Readonly<Record<string, Rule>> = {
   "SNS.TagResource": (i) => [{ action: "sns:TagResource", resource: str(i, "ResourceArn") }],
   "SNS.UntagResource": (i) => [{ action: "sns:UntagResource", resource: str(i, "ResourceArn") }],
 
-  // CreateKey has no resource until it returns: `*`, as the reference says.
-  "KMS.CreateKey": (i) => [
+  // CreateKey has no resource until it returns: `*`, as the reference says. Its tags need
+  // kms:TagResource on (at least) every key of the account and region, the KMS developer guide
+  // says (manage-tags-api.html): checked on the key ARN pattern that stands for them.
+  "KMS.CreateKey": (i, w) => [
     { action: "kms:CreateKey", resource: "*" },
-    ...tagged(i.Tags, { action: "kms:TagResource", resource: "*" }),
+    ...tagged(i.Tags, {
+      action: "kms:TagResource",
+      resource: arn(w, "kms", "key/*"),
+      // KMS allows nothing its key policy does not: the new key's, as the call gives it.
+      resourcePolicy: typeof i.Policy === "string" ? JSON.parse(i.Policy) : DEFAULT_KEY_POLICY(w),
+    }),
   ],
   "KMS.DescribeKey": kms("kms:DescribeKey"),
   "KMS.GetKeyPolicy": kms("kms:GetKeyPolicy"),
