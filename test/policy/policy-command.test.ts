@@ -169,6 +169,33 @@ describe("policy", () => {
     });
   });
 
+  it("secrets: DescribeSecret on each secret by its name and Secrets Manager's six characters, or the ARN given", async () => {
+    const w = quickWorld();
+    const given = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shared/token-Xy12Zw";
+    await fs.writeFile(
+      path.join(w.cwd, "serverless-automation.config.json"),
+      JSON.stringify({
+        secrets: { A: "secretsmanager:my-app/stripe", B: `secretsmanager:${given}` },
+      }),
+    );
+    const r = await w.run(["policy", "--account", "123456789012", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = r.json.policy as PolicyDocument;
+    const describe = doc.Statement.filter((st) =>
+      st.Action.includes("secretsmanager:DescribeSecret"),
+    );
+    expect(describe.map((st) => st.Resource)).toEqual([
+      [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:my-app/stripe-??????",
+        given,
+        `${given}-??????`,
+      ],
+    ]);
+    // No parameter named: no ssm:DescribeParameters on "*".
+    expect(actions(doc)).not.toContain("ssm:DescribeParameters");
+    expect(actions(doc)).toContain("kms:DescribeKey");
+  });
+
   it("secrets and the custom domain off: no action of theirs", async () => {
     const w = quickWorld();
     const r = await w.run(["policy", "--account", "123456789012", "--json"]);
