@@ -286,6 +286,12 @@ let requestCalls: CallRecord[] = [];
 const cognito = quickWorld();
 const cognitoCalls: CallRecord[] = [];
 
+/** A certificate the user gives; and a domain without a hosted zone (records are the user's). */
+const givenCert = quickWorld();
+const givenCertCalls: CallRecord[] = [];
+const noZone = quickWorld();
+const noZoneCalls: CallRecord[] = [];
+
 const plain = quickWorld();
 const plainCalls: CallRecord[] = [];
 
@@ -356,6 +362,16 @@ beforeAll(async () => {
   cognitoCalls.push(...(await recorded(cognito, ["up"])));
   cognitoCalls.push(...(await recorded(cognito, ["down", "--yes"])));
 
+  const cert = givenCert.fake.acm.issued("*.example.com", "us-east-1");
+  const own = givenCert.fake.route53.createZone("example.com");
+  await configure(givenCert, { domain: { name: DOMAIN, hostedZoneId: own, certificateArn: cert } });
+  givenCertCalls.push(...(await recorded(givenCert, ["up"])));
+  givenCertCalls.push(...(await recorded(givenCert, ["down", "--yes"])));
+  await configure(noZone, { domain: { name: DOMAIN } });
+  noZoneCalls.push(...(await recorded(noZone, ["up"])));
+  noZoneCalls.push(...(await recorded(noZone, ["up"])));
+  noZoneCalls.push(...(await recorded(noZone, ["down", "--yes"])));
+
   plainCalls.push(...(await recorded(plain, ["up"])));
   plainCalls.push(...(await recorded(plain, ["up"])));
   plainCalls.push(...(await recorded(plain, ["status"])));
@@ -370,7 +386,15 @@ beforeAll(async () => {
 
 describe("the deploy policy allows every call of the lifecycle, and only on this stack", () => {
   it("maps every operation the tool called: a new call without a row fails here", () => {
-    const all = [...lifecycle, ...cognitoCalls, ...plainCalls, ...stateInitCalls, ...remoteCalls];
+    const all = [
+      ...lifecycle,
+      ...cognitoCalls,
+      ...givenCertCalls,
+      ...noZoneCalls,
+      ...plainCalls,
+      ...stateInitCalls,
+      ...remoteCalls,
+    ];
     const missing = [...new Set(all.map((c) => `${c.service}.${c.operation}`))].filter(
       (op) => !OPERATIONS[op],
     );
@@ -508,6 +532,19 @@ describe("the deploy policy allows every call of the lifecycle, and only on this
     const policy = await printed(cognito, ["--for", "deploy"]);
     expect(cognitoCalls.some((c) => c.operation === "CreateAuthorizer")).toBe(true);
     expect((await simulate(cognitoCalls, cognito, policy)).refused).toEqual([]);
+  }, 60_000);
+
+  it("a certificate the user gives, and a domain without a hosted zone: up and down allowed, and nothing requested or deleted of ACM's", async () => {
+    const policy = await printed(givenCert, ["--for", "deploy"]);
+    expect(givenCertCalls.some((c) => c.operation === "CreateDomainName")).toBe(true);
+    expect((await simulate(givenCertCalls, givenCert, policy)).refused).toEqual([]);
+    const actions = policy.Statement.flatMap((s) => s.Action);
+    expect(actions).not.toContain("acm:RequestCertificate");
+    expect(actions).not.toContain("acm:DeleteCertificate");
+    const zoneless = await printed(noZone, ["--for", "deploy"]);
+    expect(noZoneCalls.some((c) => c.operation === "RequestCertificate")).toBe(true);
+    expect((await simulate(noZoneCalls, noZone, zoneless)).refused).toEqual([]);
+    expect(zoneless.Statement.flatMap((s) => s.Action).join(" ")).not.toContain("route53:");
   }, 60_000);
 
   it("the default config: its lifecycle allowed, and nothing of the options it does not turn on can be made", async () => {
