@@ -3,7 +3,7 @@ import { isEmailAddress, PROJECT, PROJECT_TAG_KEY, STACK_TAG_KEY } from "./proje
 import { routeProblems, ROUTE_SYNTAX_HINT } from "./routes.js";
 import { permissions, type PermissionStatement } from "./permissions.js";
 import { secretRefusal } from "./secret-filter.js";
-import { referenceVariable, secretsType } from "./secrets.js";
+import { referenceVariable, secretsType } from "./secret-refs.js";
 import { isAccountId } from "./state/location.js";
 import {
   decimal,

@@ -4,7 +4,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/clien
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { errorName } from "../aws/errors.js";
 import { UserError } from "../errors.js";
-import { parseReference } from "../secrets.js";
+import { parseReference } from "../secret-refs.js";
 
 /**
  * The values `dev` gives the handler for `secrets`: each secret's own name (DB_PASSWORD) holding

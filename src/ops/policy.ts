@@ -15,7 +15,7 @@ import {
 } from "../config.js";
 import { UserError } from "../errors.js";
 import { isAccountId, isRemoteState, parseS3Location, type S3Location } from "../state/location.js";
-import { parseReference } from "../secrets.js";
+import { parseReference } from "../secret-refs.js";
 import type { DomainSettings } from "../settings.js";
 import { partitionOf, type Environment } from "./session.js";
 
