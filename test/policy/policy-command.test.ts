@@ -25,7 +25,7 @@ describe("policy", () => {
       "arn:aws:iam::210987654321:role/serverless-automation-dev-function-us-east-1",
     );
     expect(r.stderr).toMatch(
-      /^The deploy policy of serverless-automation \(stage dev\) in us-east-1, account 210987654321: \d+ actions in 2 documents \(a JSON array; \d+, \d+ characters\)\.\nCreate each as a managed policy and attach all 2 to the role/,
+      /^The deploy policy of serverless-automation \(stage dev\) in us-east-1, account 210987654321: \d+ actions in 2 documents \(a JSON array; \d+, \d+ characters\)\.\nCreate each of the 2 documents as a managed policy and attach them all to the role that deploys/,
     );
   });
 
@@ -142,7 +142,10 @@ describe("policy", () => {
     expect(docs.length).toBeLessThanOrEqual(10);
     for (const d of docs) expect(JSON.stringify(d).length).toBeLessThanOrEqual(6_144);
     expect(text.stderr).toContain(`in ${docs.length} documents (a JSON array;`);
-    expect(text.stderr).toContain(`attach all ${docs.length} to the role`);
+    expect(text.stderr).toContain(
+      `Create each of the ${docs.length} documents as a managed policy`,
+    );
+    expect(text.stderr).toContain("aws iam attach-role-policy");
     // The same statements as the whole policy --json shows, none lost in the split.
     const r = await w.run(["policy", "--all-stages", "--account", "123456789012", "--json"]);
     const whole = r.json.policy as PolicyDocument;

@@ -57,7 +57,7 @@ policy again after turning an option on. --json wraps the documents with their s
     const several = r.documents.length > 1;
     // Each document within IAM's size for a managed policy: several are attached side by side.
     const attach = several
-      ? `Create each as a managed policy and attach all ${r.documents.length} to the role (a role takes up to 10), e.g. jq -c '.[]' policy.json | while read -r doc; do aws iam create-policy --policy-name "${r.name}-${r.for}-$((++n))" --policy-document "$doc"; done`
+      ? `Create each of the ${r.documents.length} documents as a managed policy and attach them all to the role that deploys (a role takes up to 10 managed policies), e.g. with the output saved as policy.json:\n  n=0; jq -c '.[]' policy.json | while read -r doc; do n=$((n+1)); arn=$(aws iam create-policy --policy-name "${r.name}-${r.for}-$n" --policy-document "$doc" --query Policy.Arn --output text) && aws iam attach-role-policy --role-name <the deploying role> --policy-arn "$arn"; done`
       : "Attach it as a managed policy (aws iam create-policy) or as the role's inline policy.";
     if (opts.json) printJson(io, { command: "policy", ...r, attach });
     else {
