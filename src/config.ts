@@ -478,9 +478,12 @@ export function functionEnvironment(
   tableName: string,
   stage: string,
   settings: Pick<Settings, "logLevel" | "corsOrigin"> & Partial<Pick<Settings, "environment">>,
+  /** Where each secret is (NAME_PARAM: the parameter's name, NAME_SECRET_ARN: the ARN); `dev` gives values instead. */
+  secrets: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   return {
     ...settings.environment,
+    ...secrets,
     TABLE_NAME: tableName,
     ENVIRONMENT: stage,
     LOG_LEVEL: settings.logLevel,

@@ -1,3 +1,6 @@
+import { isAccessDenied } from "./aws/errors.js";
+import { PROJECT } from "./project.js";
+
 /**
  * Errors every layer raises (config, state, package, engine, resources, ops, cli) and the CLI
  * turns into output (cli/errors.ts).
@@ -52,12 +55,26 @@ export function describeCause(cause: unknown): string {
 }
 
 function hintFor(cause: unknown): string | undefined {
-  if (!(cause instanceof Error)) return undefined;
-  if (/AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(cause.name)) {
-    const action = /not authorized to perform: ([\w:*-]+)/.exec(cause.message)?.[1];
-    return action
-      ? `Grant ${action} to the credentials you deploy with, then run the command again.`
-      : "Grant the denied permission to the credentials you deploy with, then run the command again.";
-  }
-  return undefined;
+  return isAccessDenied(cause) ? accessDeniedHint(cause) : undefined;
+}
+
+/** What AWS refused, as its message says: "… is not authorized to perform: X on resource: Y". */
+export function refused(err: unknown): { action?: string; resource?: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  const action = /not authorized to perform:? ([\w-]+:[\w*-]+)/i.exec(message)?.[1];
+  // "on resource: arn:…", or IAM's "on resource: role <name>", up to AWS's reason if any.
+  const resource = /on resource:? (.+?)(?: because |\s*$)/i.exec(message)?.[1]?.replace(/\.$/, "");
+  return { ...(action ? { action } : {}), ...(resource ? { resource } : {}) };
+}
+
+/**
+ * An AWS refusal (any service's spelling) explained: what was refused, where AWS says it, and
+ * the command that prints every permission the tool needs.
+ */
+export function accessDeniedHint(err: unknown): string {
+  const { action, resource } = refused(err);
+  const what = action
+    ? `AWS refused ${action}${resource ? ` on ${resource}` : ""}: grant it to the credentials you deploy with.`
+    : "AWS refused a permission the credentials you deploy with lack.";
+  return `${what} \`npx ${PROJECT} policy --for deploy\` prints every permission the tool needs for this stack, to attach to them; then run the command again.`;
 }

@@ -1,6 +1,9 @@
 import type { DeployStrategy } from "./deploy/traffic.js";
 import { isEmailAddress, PROJECT, PROJECT_TAG_KEY, STACK_TAG_KEY } from "./project.js";
 import { routeProblems, ROUTE_SYNTAX_HINT } from "./routes.js";
+import { permissions, type PermissionStatement } from "./permissions.js";
+import { secretRefusal } from "./secret-filter.js";
+import { referenceVariable, secretsType } from "./secret-refs.js";
 import { isAccountId } from "./state/location.js";
 import {
   decimal,
@@ -83,11 +86,6 @@ const DEFAULT_TABLE: TableSettings = {
 
 /** The variables the tool sets itself (see functionEnvironment). */
 export const OWN_ENVIRONMENT = ["TABLE_NAME", "ENVIRONMENT", "LOG_LEVEL", "CORS_ORIGIN"];
-/** Names that look like they hold a secret: refused in the function's environment. */
-const SECRET_NAME_RE =
-  /SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL/i;
-/** Where a secret is, not what it is: DB_PASSWORD_PARAM, API_KEY_SECRET_ARN. */
-const SECRET_REFERENCE_RE = /_(PARAM|PARAMETER|ARN|NAME|PATH|ID)$/i;
 /** Lambda reserves these (AWS_*, LAMBDA_*, _HANDLER, _X_AMZN_TRACE_ID, TZ is allowed). */
 const LAMBDA_RESERVED_RE = /^(AWS_|LAMBDA_|_)/;
 /** Lambda's limit on the total size of a function's environment variables. */
@@ -145,11 +143,11 @@ const tags = objectOf<Record<string, string>>(
 );
 
 const SECRET_HINT =
-  "Keep secrets in SSM Parameter Store (SecureString) or Secrets Manager, put where it is in the environment instead (a name ending in _PARAM, _ARN, _NAME, _PATH or _ID, e.g. DB_PASSWORD_PARAM), and read it at run time.";
+  'Keep the secret in SSM Parameter Store (SecureString) or Secrets Manager and name it under "secrets" instead, e.g. "secrets": {"DB_PASSWORD": "ssm:/my-app/db-password"}: the function gets read access to exactly that secret and where it is, never its value (see Secrets and extra permissions in the README).';
 
 const environment = objectOf<Record<string, string>>(
   "an object of variable names and string values",
-  `names and string values, ${ENVIRONMENT_MAX_BYTES} bytes in all; not the tool's own, \`AWS_*\`, \`LAMBDA_*\` or secret-looking names`,
+  `names and string values, ${ENVIRONMENT_MAX_BYTES} bytes in all; not the tool's own, \`AWS_*\`, \`LAMBDA_*\` or secret-looking names and values`,
   (name, value, at, problems) => {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
       problems.add(at, "is not a valid variable name (a letter, then letters, digits and _)");
@@ -160,15 +158,18 @@ const environment = objectOf<Record<string, string>>(
     if (LAMBDA_RESERVED_RE.test(name)) {
       problems.add(at, "is reserved by Lambda (AWS_*, LAMBDA_*, _*)");
     }
-    if (SECRET_NAME_RE.test(name) && !SECRET_REFERENCE_RE.test(name)) {
+    if (typeof value !== "string") {
+      problems.add(at, `must be a string, got ${describeValue(value)}`);
+      return;
+    }
+    const refused = secretRefusal(name, value);
+    if (refused !== undefined) {
       problems.add(
         at,
-        "is refused: it looks like a secret, and environment variables are readable by anyone who can read the function's configuration",
+        `is refused: it looks like a secret (${refused}), and environment variables are readable by anyone who can read the function's configuration`,
         SECRET_HINT,
       );
     }
-    if (typeof value !== "string")
-      problems.add(at, `must be a string, got ${describeValue(value)}`);
   },
 );
 
@@ -278,6 +279,101 @@ const deployStrategy: ValueType<DeployStrategy> = {
       }
     }
     return problems.size === before ? (v as DeployStrategy) : INVALID;
+  },
+};
+
+/** A custom domain for the API (config file `domain`). */
+export interface DomainSettings {
+  /** The host name callers use, e.g. api.example.com (lowercase, no trailing dot). */
+  readonly name: string;
+  /** The Route 53 public hosted zone the name is in; without it, the records are yours to add. */
+  readonly hostedZoneId?: string | undefined;
+  /** A certificate of yours (ACM, the stack's region) instead of one the stack requests. */
+  readonly certificateArn?: string | undefined;
+  /** The path below the domain the API answers at; "" (the default) is the root. */
+  readonly basePath: string;
+  /** Turns off the execute-api address: every call goes through the domain (and its WAF). */
+  readonly disableDefaultEndpoint: boolean;
+}
+
+const DOMAIN_FIELDS = [
+  "name",
+  "hostedZoneId",
+  "certificateArn",
+  "basePath",
+  "disableDefaultEndpoint",
+];
+/** A DNS host name of two labels or more, each 1–63 letters, digits and inner hyphens. */
+const HOST_NAME_RE =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+/** Route 53 zone ids are uppercase letters and digits (AWS gives ones starting with Z). */
+const HOSTED_ZONE_ID_RE = /^[A-Z0-9]{1,32}$/;
+const CERTIFICATE_ARN_RE = /^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/;
+/** What API Gateway accepts as a base path: path segments of letters, digits and . _ - */
+const BASE_PATH_RE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+const domain: ValueType<DomainSettings> = {
+  expected: '{"name": "api.example.com", "hostedZoneId": "Z…"}',
+  allowed:
+    "`name`, `hostedZoneId`, `certificateArn`, `basePath`, `disableDefaultEndpoint` (see [Custom domain](#custom-domain))",
+  check: (v, at, problems) => {
+    if (!isObject(v)) {
+      problems.add(at, `must be ${domain.expected}, got ${describeValue(v)}`);
+      return INVALID;
+    }
+    const before = problems.size;
+    const { name, hostedZoneId, certificateArn, basePath, disableDefaultEndpoint, ...rest } = v;
+    for (const extra of Object.keys(rest)) {
+      problems.add(`${at}.${extra}`, unknownField(extra, DOMAIN_FIELDS));
+    }
+    if (typeof name !== "string" || !HOST_NAME_RE.test(name)) {
+      problems.add(
+        `${at}.name`,
+        `must be a lowercase host name such as api.example.com, got ${got(name, "string")}`,
+      );
+    }
+    if (
+      hostedZoneId !== undefined &&
+      (typeof hostedZoneId !== "string" || !HOSTED_ZONE_ID_RE.test(hostedZoneId))
+    ) {
+      problems.add(
+        `${at}.hostedZoneId`,
+        `must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, got ${got(hostedZoneId, "string")}`,
+      );
+    }
+    if (
+      certificateArn !== undefined &&
+      (typeof certificateArn !== "string" || !CERTIFICATE_ARN_RE.test(certificateArn))
+    ) {
+      problems.add(
+        `${at}.certificateArn`,
+        `must be an ACM certificate ARN, got ${got(certificateArn, "string")}`,
+      );
+    }
+    if (
+      basePath !== undefined &&
+      basePath !== "" &&
+      (typeof basePath !== "string" || !BASE_PATH_RE.test(basePath))
+    ) {
+      problems.add(
+        `${at}.basePath`,
+        `must be a path such as "v1" (letters, digits, . _ - and inner /), got ${got(basePath, "string")}`,
+      );
+    }
+    if (disableDefaultEndpoint !== undefined && typeof disableDefaultEndpoint !== "boolean") {
+      problems.add(
+        `${at}.disableDefaultEndpoint`,
+        `must be true or false, got ${got(disableDefaultEndpoint, "boolean")}`,
+      );
+    }
+    if (problems.size !== before) return INVALID;
+    return {
+      name: name as string,
+      ...(hostedZoneId !== undefined ? { hostedZoneId: hostedZoneId as string } : {}),
+      ...(certificateArn !== undefined ? { certificateArn: certificateArn as string } : {}),
+      basePath: (basePath as string | undefined) ?? "",
+      disableDefaultEndpoint: disableDefaultEndpoint === true,
+    };
   },
 };
 
@@ -578,11 +674,31 @@ export const SCHEMA = {
     doc: "the table's key schema, and what the function may do with the table",
     inherit: "merge",
   }),
+  domain: field({
+    type: optional(domain),
+    default: undefined,
+    defaultText: "none",
+    doc: "the API's custom domain: certificate, domain name, base path mapping and DNS records (see [Custom domain](#custom-domain))",
+    inherit: "replace",
+  }),
   environment: field({
     type: environment,
     default: {},
     doc: "extra environment variables of the function: configuration, never secrets",
     inherit: "merge",
+  }),
+  secrets: field({
+    type: secretsType,
+    default: {},
+    doc: "secrets the function reads at run time, by reference: its role may read exactly these, its environment says where each is (`NAME_PARAM`, `NAME_SECRET_ARN`), never the value (see [Secrets and extra permissions](#secrets-and-extra-permissions))",
+    inherit: "merge",
+  }),
+  permissions: field({
+    type: permissions,
+    default: [] as readonly PermissionStatement[],
+    defaultText: "`[]`",
+    doc: "extra statements for the function's role, checked for least privilege (see [Secrets and extra permissions](#secrets-and-extra-permissions))",
+    inherit: "replace",
   }),
 };
 
@@ -658,10 +774,12 @@ export function checkAcross(
       'is for a handler of your own: set it only with "handler" (the entry module that serves them), or remove routes to keep the built-in items API',
     );
   }
-  const bytes = Object.entries(s.environment).reduce(
-    (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
-    0,
-  );
+  checkSecretNames(s, name, problems);
+  // A secret's variable holds the parameter's name or the secret's ARN: counted as written here.
+  const bytes = [
+    ...Object.entries(s.environment),
+    ...Object.entries(s.secrets).map(([k, v]) => [referenceVariable(k, v), v] as const),
+  ].reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   if (bytes > ENVIRONMENT_MAX_BYTES) {
     problems.add(
       name("environment"),
@@ -670,6 +788,37 @@ export function checkAcross(
   }
   if (s.table.sortKey && s.table.sortKey.name === s.table.partitionKey.name) {
     problems.add(`${name("table")}.sortKey.name`, "must differ from the partition key's");
+  }
+}
+
+/**
+ * A secret's name and the variable that carries where it is (NAME_PARAM, NAME_SECRET_ARN) are
+ * the function's: neither may be one of `environment`'s, the tool's own, Lambda's reserved ones
+ * or another secret's.
+ */
+function checkSecretNames(
+  s: Settings,
+  name: (key: SettingKey) => string,
+  problems: Problems,
+): void {
+  const taken = new Map<string, string>();
+  for (const [secret, ref] of Object.entries(s.secrets)) {
+    const at = `${name("secrets")}.${secret}`;
+    // One problem a secret: its own name's collision says it all.
+    const found = [secret, referenceVariable(secret, ref)].flatMap((v) => {
+      const what = v === secret ? "" : ` (the variable ${v}, which says where it is)`;
+      const other = taken.get(v);
+      taken.set(v, secret);
+      if (OWN_ENVIRONMENT.includes(v))
+        return [`collides${what} with a variable ${PROJECT} sets itself`];
+      if (LAMBDA_RESERVED_RE.test(v)) {
+        return [`collides${what} with Lambda's reserved variables (AWS_*, LAMBDA_*, _*)`];
+      }
+      if (v in s.environment) return [`collides${what} with ${name("environment")}.${v}`];
+      if (other !== undefined) return [`collides${what} with ${name("secrets")}.${other}`];
+      return [];
+    });
+    if (found[0] !== undefined) problems.add(at, found[0]);
   }
 }
 

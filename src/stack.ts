@@ -7,6 +7,7 @@ import {
   type Names,
 } from "./config.js";
 import { node, StackBuilder, type Input } from "./engine/builder.js";
+import { UserError } from "./errors.js";
 import type { AnySpec } from "./engine/types.js";
 import type { Artifact } from "./package/zip.js";
 import {
@@ -22,12 +23,21 @@ import { apiAccountHandler, loggingRoleHandler } from "./resources/api-account.j
 import { apiKeyHandler } from "./resources/api-key.js";
 import { accessLogFormat, invokeUrl, stageHandler } from "./resources/api-stage.js";
 import { artifactHandler, artifactKey } from "./resources/artifact.js";
+import { basePathMappingHandler } from "./resources/base-path-mapping.js";
+import { certificateHandler } from "./resources/certificate.js";
+import { dnsRecordsHandler } from "./resources/dns-records.js";
+import { domainNameHandler } from "./resources/domain-name.js";
 import { bucketHandler } from "./resources/bucket.js";
 import { functionHandler } from "./resources/function.js";
 import { alarmKeyPolicy, kmsKeyHandler } from "./resources/kms-key.js";
 import { logGroupArn, logGroupHandler } from "./resources/log-group.js";
 import { permissionHandler } from "./resources/permission.js";
-import { functionRolePolicy, trustPolicy } from "./resources/policies.js";
+import {
+  functionRolePolicy,
+  ROLE_POLICY_MAX_CHARS,
+  trustPolicy,
+  type PolicyDocument,
+} from "./resources/policies.js";
 import { restApiHandler } from "./resources/rest-api.js";
 import { roleHandler } from "./resources/role.js";
 import { emailSubscriptionHandler } from "./resources/subscription.js";
@@ -37,6 +47,7 @@ import { alarmTopicPolicy, topicHandler } from "./resources/topic.js";
 import { webAclAssociationHandler } from "./resources/web-acl-association.js";
 import { webAclHandler } from "./resources/web-acl.js";
 import { effectiveRoutes, permissionSid, routeSpecs, sourceArnPath } from "./routes.js";
+import type { ResolvedSecret } from "./secrets.js";
 
 /**
  * Every resource the stack may have, each under its logical key (the state file's key): the one
@@ -69,6 +80,11 @@ export const NODES = {
   function: node("function", functionHandler),
   versionErrorsAlarm: node("versionErrorsAlarm", alarmHandler),
   alias: node("alias", aliasHandler),
+  certificate: node("certificate", certificateHandler),
+  certificateRecord: node("certificateRecord", dnsRecordsHandler),
+  domainName: node("domainName", domainNameHandler),
+  basePathMapping: node("basePathMapping", basePathMappingHandler),
+  domainRecords: node("domainRecords", dnsRecordsHandler),
 };
 
 /**
@@ -89,11 +105,18 @@ export type StackInput = StackPurpose & {
   readonly waitScale?: number | undefined;
   /** A version taken back (state file): while the stack wants it, `to` stays live instead. */
   readonly rolledBack?: { readonly version: string; readonly to: string } | undefined;
+  /**
+   * With a custom domain: false while its certificate awaits a record the user adds (no hosted
+   * zone): the certificate alone is made, the rest on a run after it is issued.
+   */
+  readonly domainReady?: boolean | undefined;
   readonly names: Names;
   readonly account: string;
   readonly region: string;
   readonly partition: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** The secrets as `up` looked them up (none for teardown: nothing is granted then). */
+  readonly secrets?: readonly ResolvedSecret[] | undefined;
 };
 
 /** Where the stack lives and what it is called: what every part of it reads. */
@@ -104,6 +127,7 @@ interface Place {
   readonly region: string;
   readonly account: string;
   readonly settings: Config["settings"];
+  readonly secrets: readonly ResolvedSecret[];
 }
 
 /** Noncurrent object versions (replaced bundles) are kept this long for rollback. */
@@ -171,25 +195,42 @@ function addData(b: StackBuilder, w: Place): void {
   });
   b.add(n.functionLogGroup, logGroupProps(w, names.functionLogGroup));
   b.add(n.accessLogGroup, logGroupProps(w, names.accessLogGroup));
+  const document = functionRolePolicy({
+    partition,
+    region,
+    account,
+    functionLogGroup: names.functionLogGroup,
+    tableArn,
+    access: s.table.access,
+    customHandler: s.handler !== undefined,
+    secrets: w.secrets,
+    extra: s.permissions,
+  });
+  refuseOversizedPolicy(document);
   b.add(n.role, {
     name: names.role,
     description: `Execution role of the ${names.functionName} Lambda function`,
     trust: trustPolicy("lambda.amazonaws.com"),
-    inline: {
-      name: names.rolePolicy,
-      document: functionRolePolicy({
-        partition,
-        region,
-        account,
-        functionLogGroup: names.functionLogGroup,
-        tableArn,
-        access: s.table.access,
-        customHandler: s.handler !== undefined,
-      }),
-    },
+    inline: { name: names.rolePolicy, document },
     managed: [],
     tags,
   });
+}
+
+/**
+ * IAM refuses a role policy over its size limit when it is put, midway through `up`: with many
+ * secrets or permissions, say so before anything is changed.
+ */
+function refuseOversizedPolicy(document: PolicyDocument): void {
+  const size = JSON.stringify(document).length;
+  if (size > ROLE_POLICY_MAX_CHARS) {
+    throw new UserError(
+      `The function's role policy would be ${size} characters; IAM allows ${ROLE_POLICY_MAX_CHARS}. Nothing was changed.`,
+      {
+        hint: 'Fewer statements under "permissions" (one statement can list several actions and resources), or fewer "secrets".',
+      },
+    );
+  }
 }
 
 /** The four alarms, on the function and on the API. */
@@ -236,7 +277,12 @@ function addAlarms(b: StackBuilder, w: Place, topic: AlarmTopic): void {
  * The REST API, its stage, logging and invoke permissions. `endpoint`: the custom AWS endpoint
  * (AWS_ENDPOINT_URL), which the stage's invoke URL points at instead of AWS.
  */
-function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
+function addApi(
+  b: StackBuilder,
+  w: Place,
+  endpoint: string | undefined,
+  disableDefault: boolean,
+): void {
   const { names, tags, partition, region, account, settings: s } = w;
   const n = NODES;
   const routes = effectiveRoutes(s.routes, s.handler !== undefined);
@@ -264,6 +310,7 @@ function addApi(b: StackBuilder, w: Place, endpoint: string | undefined): void {
     routes: routeSpecs(routes),
     auth: s.auth,
     userPoolArn: s.cognitoUserPoolArn,
+    disableExecuteApiEndpoint: disableDefault,
     // The live alias: every new version reaches callers through it, as its shift allows.
     integrationUri: n.alias.ahead(
       `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}:${LIVE_ALIAS}/invocations`,
@@ -393,6 +440,77 @@ function addApiKey(b: StackBuilder, w: Place, lookForEverything: boolean): void 
 }
 
 /**
+ * The custom domain: the certificate (unless the user gave one) and its validation record, the
+ * regional domain name, its base path mapping to the stage, and the alias records. Teardown
+ * looks for all of it while the config names a domain; what the state records goes in any case.
+ */
+function addDomain(b: StackBuilder, w: Place, ready: boolean, lookForEverything: boolean): void {
+  const d = w.settings.domain;
+  if (!d) return;
+  const { names, tags, partition, region } = w;
+  const n = NODES;
+  const zone = d.hostedZoneId;
+  let certificateArn: Input<string> = d.certificateArn ?? "";
+  let validation: Input<{ name: string; value: string }> | undefined;
+  if (d.certificateArn === undefined) {
+    b.add(n.certificate, { domainName: d.name, stackTag: stackTag(w), tags });
+    certificateArn = n.certificate.out.arn;
+    validation = {
+      name: n.certificate.out.validationName,
+      value: n.certificate.out.validationValue,
+    };
+    if (zone) {
+      b.add(n.certificateRecord, {
+        hostedZoneId: zone,
+        purpose: `the validation record of the certificate for ${d.name}`,
+        records: [
+          {
+            name: n.certificate.out.validationName,
+            type: "CNAME" as const,
+            value: n.certificate.out.validationValue,
+          },
+        ],
+      });
+    }
+  }
+  if (!ready && !lookForEverything) return;
+  b.add(
+    n.domainName,
+    {
+      name: d.name,
+      certificateArn,
+      validation: validation ?? { name: "", value: "" },
+      hostedZoneId: zone ?? "",
+      tags,
+      region,
+      partition,
+    },
+    // Its wait for the certificate starts once the validation record is written.
+    { after: zone && d.certificateArn === undefined ? [n.certificateRecord] : [] },
+  );
+  b.add(n.basePathMapping, {
+    domainName: n.domainName.out.name,
+    basePath: d.basePath,
+    restApiId: n.restApi.out.id,
+    stage: n.stage.ahead(names.apiStage),
+  });
+  if (zone) {
+    const target = {
+      dnsName: n.domainName.out.regionalDomainName,
+      hostedZoneId: n.domainName.out.regionalHostedZoneId,
+    };
+    b.add(n.domainRecords, {
+      hostedZoneId: zone,
+      purpose: `the address of ${d.name}`,
+      records: [
+        { name: d.name, type: "A" as const, alias: target },
+        { name: d.name, type: "AAAA" as const, alias: target },
+      ],
+    });
+  }
+}
+
+/**
  * The code bundle and the function. `artifact`: the code to deploy; without it (teardown) there
  * is no bundle node and the function is only looked for. `stage` goes into its environment.
  */
@@ -415,7 +533,12 @@ function addFunction(
     memoryMb: s.memoryMb,
     timeoutSeconds: s.timeoutSeconds,
     reservedConcurrency: s.reservedConcurrency,
-    environment: functionEnvironment(names.table, stage, s),
+    environment: functionEnvironment(
+      names.table,
+      stage,
+      s,
+      Object.fromEntries(w.secrets.map((x) => [x.variable, x.value])),
+    ),
     logGroup: n.functionLogGroup.ahead(names.functionLogGroup),
     code: {
       bucket: (artifact ? n.artifact : n.bucket).ahead(names.bucket),
@@ -488,17 +611,33 @@ function addDeploy(
  */
 export function desiredStack(i: StackInput): AnySpec[] {
   const { config, names, tags, partition, region, account } = i;
-  const w: Place = { names, tags, partition, region, account, settings: config.settings };
+  const w: Place = {
+    names,
+    tags,
+    partition,
+    region,
+    account,
+    settings: config.settings,
+    secrets: i.secrets ?? [],
+  };
   const lookForEverything = i.purpose === "teardown";
   const topic = alarmTopic(w, lookForEverything);
   const b = new StackBuilder();
   addData(b, w);
   addAlarms(b, w, topic);
-  addApi(b, w, config.endpoint);
+  // Off only once the domain is there to take the calls: not while its certificate waits.
+  const domainReady = i.domainReady !== false;
+  addApi(
+    b,
+    w,
+    config.endpoint,
+    config.settings.domain?.disableDefaultEndpoint === true && domainReady,
+  );
   addAlarmTopic(b, w, topic);
   addWaf(b, w, lookForEverything);
   addSubscription(b, w, topic);
   addApiKey(b, w, lookForEverything);
+  addDomain(b, w, domainReady, lookForEverything);
   addFunction(b, w, config.stage, i.purpose === "deploy" ? i.artifact : undefined);
   addDeploy(b, w, topic, i.waitScale ?? 1, i.rolledBack);
   return b.build();

@@ -13,11 +13,15 @@
  */
 import {
   DeleteApiKeyCommand,
+  DeleteBasePathMappingCommand,
+  DeleteDomainNameCommand,
   DeleteRestApiCommand,
   DeleteStageCommand,
   DeleteUsagePlanCommand,
   GetAccountCommand,
   GetApiKeysCommand,
+  GetBasePathMappingCommand,
+  GetDomainNameCommand,
   GetStageCommand,
   GetUsagePlanKeysCommand,
   GetUsagePlansCommand,
@@ -81,6 +85,11 @@ import {
   GetWebACLForResourceCommand,
   ListWebACLsCommand,
 } from "@aws-sdk/client-wafv2";
+import { DeleteCertificateCommand, DescribeCertificateCommand } from "@aws-sdk/client-acm";
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+} from "@aws-sdk/client-route-53";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -118,6 +127,8 @@ interface Env {
   keyId: string;
   /** The invoke permissions' statement ids, as `status` lists drifted ones: sorted. */
   statementIds: string[];
+  /** With the domain: the certificate's validation record, as the state records it. */
+  validationRecord: string;
 }
 
 interface Case {
@@ -140,6 +151,19 @@ interface Case {
   remove: (e: Env) => Promise<unknown>;
   /** Asserts that the resource is back, with the properties that make it what it is. */
   back: (e: Env) => Promise<void>;
+  /** Deployed with the custom domain (DOMAIN) in the zone ZONE. */
+  domain?: true;
+}
+
+/** The custom domain's cases: a public hosted zone of the account, and the name in it. */
+const ZONE = "Z0EXAMPLE00001";
+const DOMAIN = "api.example.com";
+
+async function aliasRecords(e: Env) {
+  const out = await e.c.route53.send(
+    new ListResourceRecordSetsCommand({ HostedZoneId: ZONE, StartRecordName: DOMAIN }),
+  );
+  return (out.ResourceRecordSets ?? []).filter((r) => r.Name === `${DOMAIN}.` && r.AliasTarget);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,6 +291,102 @@ async function deleteWebAcl(e: Env): Promise<void> {
 // The cases
 
 const CASES: Case[] = [
+  {
+    key: "basePathMapping",
+    kind: "apigateway-base-path-mapping",
+    what: "the custom domain's base path mapping",
+    domain: true,
+    id: () => `${DOMAIN}/(none)`,
+    remove: (e) =>
+      e.c.apigateway.send(
+        new DeleteBasePathMappingCommand({ domainName: DOMAIN, basePath: "(none)" }),
+      ),
+    back: async (e) => {
+      const m = await e.c.apigateway.send(
+        new GetBasePathMappingCommand({ domainName: DOMAIN, basePath: "(none)" }),
+      );
+      expect(m).toMatchObject({ restApiId: e.apiId, stage: "prod" });
+    },
+  },
+  {
+    key: "domainRecords",
+    kind: "route53-records",
+    what: "the custom domain's A and AAAA alias records",
+    domain: true,
+    id: () => `${DOMAIN} A, ${DOMAIN} AAAA`,
+    remove: async (e) =>
+      e.c.route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: ZONE,
+          ChangeBatch: {
+            Changes: (await aliasRecords(e)).map((r) => ({
+              Action: "DELETE",
+              ResourceRecordSet: r,
+            })),
+          },
+        }),
+      ),
+    back: async (e) => {
+      const d = await e.c.apigateway.send(new GetDomainNameCommand({ domainName: DOMAIN }));
+      expect((await aliasRecords(e)).map((r) => [r.Type, r.AliasTarget?.DNSName])).toEqual([
+        ["A", `${d.regionalDomainName}.`],
+        ["AAAA", `${d.regionalDomainName}.`],
+      ]);
+    },
+  },
+  {
+    key: "domainName",
+    kind: "apigateway-domain-name",
+    what: "the custom domain name (its mapping first)",
+    domain: true,
+    id: () => DOMAIN,
+    others: () => ({ basePathMapping: "missing", domainRecords: "drifted: records" }),
+    remove: async (e) => {
+      await e.c.apigateway.send(
+        new DeleteBasePathMappingCommand({ domainName: DOMAIN, basePath: "(none)" }),
+      );
+      await e.c.apigateway.send(new DeleteDomainNameCommand({ domainName: DOMAIN }));
+    },
+    back: async (e) => {
+      const d = await e.c.apigateway.send(new GetDomainNameCommand({ domainName: DOMAIN }));
+      expect(d).toMatchObject({
+        securityPolicy: "TLS_1_2",
+        endpointConfiguration: { types: ["REGIONAL"] },
+      });
+    },
+  },
+  {
+    key: "certificate",
+    kind: "acm-certificate",
+    what: "the certificate (the mapping and domain name that use it first)",
+    domain: true,
+    id: () => DOMAIN,
+    // A new certificate has a validation record of its own; the old one's goes.
+    others: (e) => ({
+      basePathMapping: "missing",
+      domainName: "missing",
+      domainRecords: "drifted: records",
+      certificateRecord: "not created",
+      [`certificateRecord@${e.validationRecord}`]: "to delete",
+    }),
+    remove: async (e) => {
+      const state = (await e.w.readState()) as { resources: { certificate: { id: string } } };
+      await e.c.apigateway.send(
+        new DeleteBasePathMappingCommand({ domainName: DOMAIN, basePath: "(none)" }),
+      );
+      await e.c.apigateway.send(new DeleteDomainNameCommand({ domainName: DOMAIN }));
+      await e.c.acm.send(
+        new DeleteCertificateCommand({ CertificateArn: state.resources.certificate.id }),
+      );
+    },
+    back: async (e) => {
+      const d = await e.c.apigateway.send(new GetDomainNameCommand({ domainName: DOMAIN }));
+      const cert = await e.c.acm.send(
+        new DescribeCertificateCommand({ CertificateArn: d.regionalCertificateArn }),
+      );
+      expect(cert.Certificate?.Status).toBe("ISSUED");
+    },
+  },
   {
     key: "bucket",
     kind: "s3-bucket",
@@ -698,9 +818,11 @@ const shown = (r: Row) => (r.state === "drifted" ? `drifted: ${r.fields.join(", 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A fresh account with the whole stack deployed, and what the cases need to know of it. */
-async function deployed(): Promise<Env> {
+async function deployed(domain = false): Promise<Env> {
   const w = quickWorld();
-  writeFileSync(path.join(w.cwd, "serverless-automation.config.json"), JSON.stringify(CONFIG));
+  w.fake.route53.createZone("example.com", { id: ZONE });
+  const config = domain ? { ...CONFIG, domain: { name: DOMAIN, hostedZoneId: ZONE } } : CONFIG;
+  writeFileSync(path.join(w.cwd, "serverless-automation.config.json"), JSON.stringify(config));
   const up = await w.run(["up"], IO);
   expect(up.code, up.stderr).toBe(0);
   await sleep(SETTLE_MS);
@@ -717,6 +839,7 @@ async function deployed(): Promise<Env> {
     artifactKey: objects.Contents?.[0]?.Key ?? "",
     keyId: key.KeyMetadata?.KeyId ?? "",
     statementIds: (state.resources.permissions?.outputs.statementIds ?? "").split(",").sort(),
+    validationRecord: state.resources.certificateRecord?.id ?? "",
   };
 }
 
@@ -726,7 +849,7 @@ describe("every resource deleted behind the tool's back: status says missing, up
   });
 
   it.each(CASES.map((c) => [c.kind, c.what, c] as const))("%s: %s", async (_kind, _what, c) => {
-    const e = await deployed();
+    const e = await deployed(c.domain === true);
     const recorded = (await e.w.readState()) as { resources: Record<string, { kind: string }> };
     expect(recorded.resources[c.key]?.kind).toBe(c.kind);
 

@@ -12,6 +12,10 @@ import { HeadBucketCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
 import { ListTopicsCommand } from "@aws-sdk/client-sns";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { ListWebACLsCommand } from "@aws-sdk/client-wafv2";
+import { ListSecretsCommand } from "@aws-sdk/client-secrets-manager";
+import { DescribeParametersCommand } from "@aws-sdk/client-ssm";
+import { ListCertificatesCommand } from "@aws-sdk/client-acm";
+import { ListHostedZonesCommand } from "@aws-sdk/client-route-53";
 import { describe, expect, it } from "vitest";
 import type { Clients } from "../src/aws/clients.js";
 import { isNotFound } from "../src/aws/errors.js";
@@ -40,6 +44,10 @@ const PROBES: Record<string, { client: keyof Clients; operation: string; command
     CloudWatchLogs: { client: "logs", operation: "DescribeLogGroups", command: () => new DescribeLogGroupsCommand({}) },
     KMS: { client: "kms", operation: "ListKeys", command: () => new ListKeysCommand({}) },
     WAFV2: { client: "wafv2", operation: "ListWebACLs", command: () => new ListWebACLsCommand({ Scope: "REGIONAL" }) },
+    SSM: { client: "ssm", operation: "DescribeParameters", command: () => new DescribeParametersCommand({}) },
+    SecretsManager: { client: "secretsmanager", operation: "ListSecrets", command: () => new ListSecretsCommand({}) },
+    ACM: { client: "acm", operation: "ListCertificates", command: () => new ListCertificatesCommand({}) },
+    Route53: { client: "route53", operation: "ListHostedZones", command: () => new ListHostedZonesCommand({}) },
   }; // prettier-ignore
 
 /**

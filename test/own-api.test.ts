@@ -520,9 +520,11 @@ describe("init", () => {
       "--test",
       "--test-reporter=tap",
       "test/handler.test.ts",
+      "test/secrets.test.ts",
     ]);
     expect(test.code, test.out).toBe(0);
-    expect(test.out).toMatch(/# pass 2/);
+    // The handler's two tests and the secret reader's two (read, cache, dev's value, not configured).
+    expect(test.out).toMatch(/# pass 4/);
     // Its test passes its own table and makes no AWS SDK client, so on any Node (the machine's
     // Node 20 included) it prints no NodeVersionSupportWarning; on Node 20, npm install says
     // that the project wants Node 22 (engines), once.

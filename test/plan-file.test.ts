@@ -332,6 +332,15 @@ describe("up --plan refuses, changing nothing", () => {
     expect(w.fake.operations({ mutating: true })).toEqual([]);
   });
 
+  it("a blank --out writes no file named by spaces: refused like an empty one", async () => {
+    const w = world();
+    const r = await w.run(["up", "--dry-run", "--out", " "]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("--out needs a file name; it was given only spaces.");
+    expect(await fs.readdir(w.cwd)).not.toContain(" ");
+    expect(w.fake.operations({ mutating: true })).toEqual([]);
+  });
+
   it("a directory passed as the plan file, in the user's words and with a hint that works", async () => {
     const w = world();
     await fs.mkdir(path.join(w.cwd, "plans"));

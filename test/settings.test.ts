@@ -50,11 +50,13 @@ describe("a bad config file: every problem in one run", () => {
         "  - memorymb is not a known field; did you mean memoryMb?",
         "  - tags.project is reserved",
         "  - stages.dev.timeoutSeconds must be a whole number from 1 to 900, got 0",
-        "  - stages.dev.environment.DB_PASSWORD is refused: it looks like a secret, and environment variables are readable by anyone who can read the function's configuration",
+        "  - stages.dev.environment.DB_PASSWORD is refused: it looks like a secret (its name looks like a secret's), and environment variables are readable by anyone who can read the function's configuration",
       ].sort(),
     );
     // The secret's own advice, then where to fix it all; no list of every known field.
-    expect(err.hint).toMatch(/^Keep secrets in SSM Parameter Store/);
+    expect(err.hint).toMatch(/^Keep the secret in SSM Parameter Store/);
+    expect(err.hint).toContain('name it under "secrets"');
+    expect(`${err.message}\n${err.hint}`).not.toContain("hunter2");
     expect(err.hint).toContain("Fix them in serverless-automation.config.json.");
     expect(`${err.message}\n${err.hint}`).not.toMatch(/Known fields|runtime, memoryMb/);
     expect(err.exitCode).toBe(1);

@@ -25,6 +25,11 @@ const PACKAGES = {
   sns: () => import("./client/sns.js"),
   kms: () => import("./client/kms.js"),
   wafv2: () => import("./client/wafv2.js"),
+  ssm: () => import("./client/ssm.js"),
+  secretsmanager: () => import("./client/secretsmanager.js"),
+  acm: () => import("./client/acm.js"),
+  // Global: the SDK sends it to route53.amazonaws.com whatever the region.
+  route53: () => import("./client/route53.js"),
 };
 
 export type ClientName = keyof typeof PACKAGES;

@@ -1,5 +1,5 @@
-import { networkHint } from "../aws/errors.js";
-import { ResourceError, UserError } from "../errors.js";
+import { errorName, isAccessDenied, networkHint } from "../aws/errors.js";
+import { accessDeniedHint, ResourceError, UserError } from "../errors.js";
 import { COLOR, PLAIN, useColor } from "../report/format.js";
 import { fileSystemReason, isFileSystemError } from "../state/fs-errors.js";
 import type { Io } from "./io.js";
@@ -71,6 +71,10 @@ function usersToFix(
       message: `Cannot reach AWS${endpoint ? ` at ${endpoint}` : ""}: ${why}`,
       hint: unreachable,
     };
+  }
+  if (isAccessDenied(err)) {
+    const why = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+    return { message: `${errorName(err)}: ${why}`, hint: accessDeniedHint(err) };
   }
   if (isFileSystemError(err)) {
     return {

@@ -31,10 +31,15 @@ export interface DevServerOptions {
    * entry, routes, table key schema and environment; the defaults otherwise.
    */
   settings?: Partial<
-    Pick<Settings, "corsOrigin" | "logLevel" | "handler" | "routes" | "table" | "environment">
+    Pick<
+      Settings,
+      "corsOrigin" | "logLevel" | "handler" | "routes" | "table" | "environment" | "secrets"
+    >
   >;
   /** Receives the handler's JSON request lines; the server itself prints nothing. */
   log?: (line: string) => void;
+  /** The values of `secrets` dev resolved (NAME → value): in the handler's environment as NAME. */
+  secretValues?: Readonly<Record<string, string>>;
   /**
    * A handler of your own is rebuilt and reloaded when one of its sources changes; each reload,
    * or the build error that kept the last good build serving, is one line here.
@@ -112,7 +117,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await ensureTable(dynamo.clientConfig, DEV_TABLE, settings.table);
 
     // The environment up gives the function, but for the local table.
-    const env = functionEnvironment(DEV_TABLE, options.stage ?? "dev", settings);
+    // Secrets by value, not by where they are: dev never reads them from AWS itself.
+    const env = functionEnvironment(
+      DEV_TABLE,
+      options.stage ?? "dev",
+      settings,
+      options.secretValues ?? {},
+    );
     const loaded = await loadServed(settings, env, dynamo, bundleDir, options, log);
     if (loaded.close) cleanups.push(loaded.close);
 
@@ -229,9 +240,9 @@ function watchConfig(
       return;
     }
     const nextRoutes = effectiveRoutes(next.routes, next.handler !== undefined);
-    const restart = (["handler", "table", "environment", "corsOrigin", "logLevel"] as const).filter(
-      (k) => JSON.stringify(next[k]) !== JSON.stringify(settings[k]),
-    );
+    const restart = (
+      ["handler", "table", "environment", "secrets", "corsOrigin", "logLevel"] as const
+    ).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(settings[k]));
     const key = (rs: typeof nextRoutes) => rs.map((r) => `${r.method} ${r.path}`).join(", ");
     if (key(nextRoutes) !== key(served.routes) && next.handler === settings.handler) {
       served.routes = nextRoutes;

@@ -25,7 +25,9 @@ export function toolDependency(root: string, version: string): string {
 const FILES: readonly { from: string; to: string }[] = [
   { from: CONFIG_FILE_NAME, to: CONFIG_FILE_NAME },
   { from: "src/handler.ts", to: "src/handler.ts" },
+  { from: "src/secrets.ts", to: "src/secrets.ts" },
   { from: "test/handler.test.ts", to: "test/handler.test.ts" },
+  { from: "test/secrets.test.ts", to: "test/secrets.test.ts" },
   { from: "tsconfig.json", to: "tsconfig.json" },
   { from: "gitignore", to: ".gitignore" },
 ];
@@ -176,6 +178,8 @@ function packageJson(dir: string, own: OwnPackage): object {
     },
     devDependencies: {
       "@aws-sdk/client-dynamodb": version("@aws-sdk/client-dynamodb"),
+      "@aws-sdk/client-secrets-manager": version("@aws-sdk/client-secrets-manager"),
+      "@aws-sdk/client-ssm": version("@aws-sdk/client-ssm"),
       "@types/aws-lambda": version("@types/aws-lambda"),
       "@types/node": version("@types/node"),
       [PROJECT]: toolDependency(PACKAGE_ROOT, own.version),

@@ -5,6 +5,7 @@ import { commandLine } from "../hint.js";
 import { readApiKeyValue } from "../resources/api-key.js";
 import { localRegions, stateWithoutSession } from "./state-only.js";
 import { NODES } from "../stack.js";
+import { domainUrl } from "../resources/base-path-mapping.js";
 import type { Node } from "../engine/builder.js";
 import type { Outputs } from "../engine/types.js";
 
@@ -14,8 +15,15 @@ export interface OutputsResult {
   readonly stage: string;
   readonly region: string;
   readonly account: string;
-  /** The API's invoke URL; null until the API is deployed. */
+  /**
+   * Where callers reach the API: its custom domain once mapped, else the invoke URL; null
+   * until the API is deployed.
+   */
   readonly endpoint: string | null;
+  /** The execute-api invoke URL (turned off by domain.disableDefaultEndpoint); null: none yet. */
+  readonly defaultEndpoint: string | null;
+  /** The custom domain's name, once its base path mapping is made; null: none. */
+  readonly domain: string | null;
   readonly table: string | null;
   readonly function: string | null;
   readonly bucket: string | null;
@@ -90,7 +98,9 @@ export async function outputs(
     stage: state.stage,
     region: state.region,
     account: state.account,
-    endpoint: state.endpoint ?? null,
+    endpoint: domainUrl(NODES.basePathMapping.recorded(r)?.outputs) ?? state.endpoint ?? null,
+    defaultEndpoint: state.endpoint ?? null,
+    domain: NODES.basePathMapping.recorded(r)?.outputs.domainName ?? null,
     table: id(NODES.table),
     function: id(NODES.function),
     bucket: id(NODES.bucket),

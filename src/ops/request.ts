@@ -17,6 +17,7 @@ import { UserError } from "../errors.js";
 import { commandLine, RUN, type StackFlags } from "../hint.js";
 import { readApiKeyValue } from "../resources/api-key.js";
 import { executeApiOrigin } from "../resources/api-stage.js";
+import { domainUrl } from "../resources/base-path-mapping.js";
 import { stateBackend } from "../state/backend.js";
 import type { StackState } from "../state/store.js";
 import { NODES } from "../stack.js";
@@ -102,9 +103,13 @@ export async function request(
   }
   const { config, state } = await readStack(input, e);
   const own = stackApi(state, config.endpoint, input);
+  const domain = stackDomain(state, config);
   const url =
-    r.url === undefined ? deployedUrl(config, state, own, input, r.path) : httpUrl(r.url, r.path);
-  const trusted = own.origin !== undefined && trustedOrigins(own.origin).includes(url.origin);
+    r.url === undefined
+      ? deployedUrl(config, state, own, input, r.path, domain)
+      : httpUrl(r.url, r.path);
+  const trusted =
+    own.origin !== undefined && trustedOrigins(own.origin, domain).includes(url.origin);
   const loopback = isLoopback(url.hostname);
   const keyId = state && NODES.apiKey.recorded(state.resources)?.id;
   const stackAuth: AuthMode = keyId ? "api-key" : config.settings.auth;
@@ -221,6 +226,7 @@ function deployedUrl(
   own: ReturnType<typeof stackApi>,
   input: ConfigInput,
   path: string,
+  domain: string | undefined,
 ): URL {
   if (!state?.endpoint) {
     const stack = `${config.name}-${config.stage}`;
@@ -235,7 +241,9 @@ function deployedUrl(
     );
   }
   if (own.problem) throw new UserError(own.problem.message, { hint: own.problem.hint });
-  return httpUrl(state.endpoint, path);
+  // The custom domain, once mapped: the address the stack's callers use (and the only one
+  // that answers with domain.disableDefaultEndpoint).
+  return httpUrl(domain ?? state.endpoint, path);
 }
 
 /** The API key or Cognito token the auth mode sends (iam signs the request instead). */
@@ -415,11 +423,27 @@ function originOf(url: string): string | undefined {
 }
 
 /**
- * The origins the stack's credentials may go to: its REST API's. A custom domain for the API,
- * once the stack manages one, joins this list with its https origin as the state records it.
+ * The origins the stack's credentials may go to: its REST API's, and its custom domain's (see
+ * stackDomain). Signed for the domain's host, a SigV4 request is one API Gateway accepts there.
  */
-export function trustedOrigins(apiOrigin: string): readonly string[] {
-  return [apiOrigin];
+export function trustedOrigins(apiOrigin: string, domainUrl?: string): readonly string[] {
+  const domainOrigin = domainUrl === undefined ? undefined : originOf(domainUrl);
+  return domainOrigin ? [apiOrigin, domainOrigin] : [apiOrigin];
+}
+
+/**
+ * The API's custom domain URL (with its base path), when the state records the mapping and
+ * the config file (the user's own, unlike a shared state) names that very domain. Not under
+ * AWS_ENDPOINT_URL: an emulator serves the API under its own address only.
+ */
+export function stackDomain(
+  state: { resources: Record<string, StateEntry> } | undefined,
+  config: Pick<Config, "settings" | "endpoint">,
+): string | undefined {
+  const mapping = state && NODES.basePathMapping.recorded(state.resources)?.outputs;
+  const name = config.settings.domain?.name;
+  if (config.endpoint || !name || mapping?.domainName !== name) return undefined;
+  return domainUrl(mapping);
 }
 
 /** Refuses, before anything is read or sent, to send credentials where they do not belong. */

@@ -21,6 +21,7 @@ import {
   type Names,
   type RecordedAlarmEmail,
 } from "../config.js";
+import { checkDomain, type DomainCheck } from "../domain.js";
 import { UserError } from "../errors.js";
 import { Limiter } from "../engine/limit.js";
 import { DEFAULT_TIMING, scaleTiming, type Ctx, type Timing } from "../engine/types.js";
@@ -30,6 +31,7 @@ import { cacheDir, readCachedZip, writeCachedZip } from "../package/bundle-cache
 import { artifactOf, deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
 import { HANDLERS } from "../registry.js";
+import { lookUpSecrets, secretWarnings, type ResolvedSecret } from "../secrets.js";
 import { desiredStack, NODES } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
@@ -90,6 +92,10 @@ export interface Session {
   /** The alarm address in effect and where it came from: what `up` records. */
   readonly alarmEmail: RecordedAlarmEmail | undefined;
   readonly stackName: string;
+  /** What the secrets' look-up found worth saying (a plain String parameter). */
+  readonly secretWarnings: readonly string[];
+  /** With a custom domain, deploying: what its read-only checks found. */
+  readonly domain: DomainCheck | undefined;
 }
 
 export function partitionOf(region: string): string {
@@ -175,35 +181,28 @@ export async function openSession(
         e.cwd,
       )
     : undefined;
-  // The stack's shape does not depend on the account: the clients its kinds call (and those of
-  // the kinds its state records, which it may delete) load while STS answers, so that the
-  // account costs no round trip of its own before the reads.
-  const stackFor = (account: string, stored: StackState | undefined) => {
-    const config = sessionConfig(given, stored, options.noBake);
-    const names = resourceNames({ ...config, account });
-    const partition = partitionOf(config.region);
-    const tags = stackTags(config, config.settings.extraTags);
-    const specs = desiredStack({
-      config,
-      names,
-      account,
-      region: config.region,
-      partition,
-      tags,
+  // The stack's kinds do not depend on the account: the clients they call (and those of the
+  // kinds its state records, which it may delete) load while STS answers, so that the account
+  // costs no round trip of its own before the reads.
+  const needs = clientsOf(
+    desiredStack({
+      ...stackShape(given, found.stored, options.noBake, UNKNOWN_ACCOUNT),
       waitScale: resolveWaitScale(e.env),
-      rolledBack: stored?.rolledBack,
-      // With the code, the stack the options ask for; without it (down, logs) nothing can be
-      // made, and the stack is looked for whole so that `down` leaves nothing behind.
       ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
-    });
-    return { config, names, partition, tags, specs };
-  };
-  const needs = clientsOf(stackFor(UNKNOWN_ACCOUNT, found.stored).specs, found.stored);
+    }),
+    found.stored,
+    [
+      // Looked up before the plan (below), not by a kind.
+      ...(artifact && Object.keys(given.settings.secrets).length > 0 ? SECRETS_CLIENTS : []),
+      ...(artifact && given.settings.domain ? DOMAIN_CLIENTS : []),
+    ],
+  );
   const [account] = await Promise.all([callerId(), e.clients ? undefined : loadClients(needs)]);
   const stored = checkedState(found, given, account, options.command, e.reporter);
-  const { config, names, partition, tags, specs } = stackFor(account, stored);
   // The stack keeps the alarm address it was given until it is removed explicitly.
   const alarmEmail = alarmEmailSetting(given, stored?.settings?.alarmEmail);
+  const { config, names, partition, tags } = stackShape(given, stored, options.noBake, account);
+  const waitScale = resolveWaitScale(e.env);
   const ctx: Ctx = {
     clients: onlyClients(clients, needs),
     account,
@@ -212,11 +211,45 @@ export async function openSession(
     endpoint: config.endpoint,
     tags,
     owner: ownerTags(config),
-    timing: e.timing ?? scaleTiming(DEFAULT_TIMING, resolveWaitScale(e.env)),
+    timing: e.timing ?? scaleTiming(DEFAULT_TIMING, waitScale),
     progress: () => undefined,
     signal: e.signal,
     trace: e.trace,
   };
+  // Read-only and before the plan: a secret that is missing stops the run before any change.
+  // Teardown grants nothing, so it looks nothing up.
+  const secrets: readonly ResolvedSecret[] =
+    artifact && Object.keys(config.settings.secrets).length > 0
+      ? await lookUpSecrets(ctx.clients, config.settings.secrets, {
+          partition,
+          region: config.region,
+          account,
+        })
+      : [];
+  // Before anything is planned: a domain that cannot work fails here, having changed nothing.
+  const domainSetting = config.settings.domain;
+  const domain =
+    artifact && domainSetting
+      ? await checkDomain(ctx, domainSetting, names.stack, {
+          certificate: stored && NODES.certificate.recorded(stored.resources),
+          records: stored && NODES.domainRecords.recorded(stored.resources),
+        })
+      : undefined;
+  const specs = desiredStack({
+    config,
+    names,
+    account,
+    region: config.region,
+    partition,
+    tags,
+    waitScale,
+    rolledBack: stored?.rolledBack,
+    secrets,
+    domainReady: domain?.ready,
+    // With the code, the stack the options ask for; without it (down, logs) nothing can be
+    // made, and the stack is looked for whole so that `down` leaves nothing behind.
+    ...(artifact ? { purpose: "deploy", artifact } : { purpose: "teardown" }),
+  });
   return {
     config,
     names,
@@ -229,6 +262,8 @@ export async function openSession(
     formerState: () => stateToMove(found.former, found.backendOptions),
     alarmEmail,
     stackName: names.stack,
+    secretWarnings: secretWarnings(secrets),
+    domain,
   };
 }
 
@@ -272,14 +307,18 @@ async function readState(
   return { backend, backendOptions, stored: stored ?? moving?.state, former, moving };
 }
 
-/** The config a run works with: the alarm address the stack keeps, --no-bake's deploy. */
-function sessionConfig(
+/**
+ * The config a run works with (the alarm address the stack keeps, --no-bake's deploy), and the
+ * names, partition and tags it gives in this account.
+ */
+function stackShape(
   given: Config,
   stored: StackState | undefined,
   noBake: boolean | undefined,
-): Config {
+  account: string,
+) {
   const alarmEmail = alarmEmailSetting(given, stored?.settings?.alarmEmail);
-  return {
+  const config: Config = {
     ...given,
     settings: {
       ...given.settings,
@@ -287,7 +326,21 @@ function sessionConfig(
       ...(noBake ? { deploy: "all-at-once" as const } : {}),
     },
   };
+  const partition = partitionOf(config.region);
+  return {
+    config,
+    names: resourceNames({ ...config, account }),
+    account,
+    region: config.region,
+    partition,
+    tags: stackTags(config, config.settings.extraTags),
+    rolledBack: stored?.rolledBack,
+  };
 }
+
+/** What the secrets' look-up and the domain's check call before the plan. */
+const SECRETS_CLIENTS: readonly ClientName[] = ["ssm", "secretsmanager", "kms"];
+const DOMAIN_CLIENTS: readonly ClientName[] = ["acm", "route53", "apigateway"];
 
 /** Stands for the account where only the stack's shape is wanted (which never depends on it). */
 const UNKNOWN_ACCOUNT = "000000000000";
@@ -296,8 +349,12 @@ const UNKNOWN_ACCOUNT = "000000000000";
  * The clients a run uses: STS (the account), those the stack's kinds call, and those of the
  * kinds its state records (a resource the stack no longer wants is deleted by its own kind).
  */
-export function clientsOf(specs: readonly AnySpec[], stored: StackState | undefined): ClientName[] {
-  const names = new Set<ClientName>(["sts"]);
+export function clientsOf(
+  specs: readonly AnySpec[],
+  stored: StackState | undefined,
+  more: readonly ClientName[] = [],
+): ClientName[] {
+  const names = new Set<ClientName>(["sts", ...more]);
   const handlers = [
     ...specs.map((s) => s.handler),
     ...Object.values(stored?.resources ?? {}).map((r) => HANDLERS.get(r.kind)),

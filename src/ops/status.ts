@@ -2,6 +2,8 @@ import type { ConfigInput } from "../config.js";
 import { plan, type Action } from "../engine/plan.js";
 import { HANDLERS } from "../registry.js";
 import { openSession, type Environment } from "./session.js";
+import { domainPending, type DomainPending } from "./up.js";
+import { domainUrl } from "../resources/base-path-mapping.js";
 import { NODES } from "../stack.js";
 import type { StackState } from "../state/store.js";
 
@@ -30,6 +32,8 @@ export interface StatusResult {
   readonly resources: readonly StatusRow[];
   /** Which version of the function callers reach; null before the live alias exists. */
   readonly deploy: DeployStatus | null;
+  /** A custom domain whose certificate waits for the DNS record the user adds; null: none. */
+  readonly domainPending: DomainPending | null;
 }
 
 export interface DeployStatus {
@@ -53,6 +57,9 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
   );
   const { steps } = p.data;
   const alias = (await p.run.observations.get(NODES.alias.key))?.observed?.outputs;
+  const outputsOf = async (key: string) => (await p.run.observations.get(key))?.observed?.outputs;
+  const certificate = await outputsOf(NODES.certificate.key);
+  const mapping = await outputsOf(NODES.basePathMapping.key);
   const rows: StatusRow[] = steps.map((i) => ({
     key: i.key,
     label: i.label,
@@ -77,12 +84,15 @@ export async function status(input: ConfigInput, e: Environment): Promise<Status
     account: s.ctx.account,
     // The state file's endpoint outlives an API or stage deleted behind our back: show it only
     // while the stage is there.
-    endpoint: steps.some((i) => i.key === NODES.stage.key && !i.missing && i.action !== "create")
-      ? s.stored?.endpoint
-      : undefined,
+    endpoint:
+      domainUrl(mapping) ??
+      (steps.some((i) => i.key === NODES.stage.key && !i.missing && i.action !== "create")
+        ? s.stored?.endpoint
+        : undefined),
     inSync: rows.every((r) => r.state === "in sync"),
     resources: rows,
     deploy: alias ? deployStatus(alias, s.stored?.rolledBack) : null,
+    domainPending: domainPending(s, certificate) ?? null,
   };
 }
 

@@ -22,6 +22,7 @@ import {
 } from "./plan-file.js";
 import { openSession, openState, type Environment, type Session } from "./session.js";
 import { NODES } from "../stack.js";
+import { domainUrl } from "../resources/base-path-mapping.js";
 
 /** What a row of up's report says happened: a step's action, or failed (never reached, or it failed). */
 export type RowAction = Action | "failed";
@@ -50,7 +51,22 @@ export interface UpResult {
   readonly stage: string;
   readonly region: string;
   readonly account: string;
+  /** Where callers reach the API: its custom domain when it has one, else the invoke URL. */
   readonly endpoint: string | undefined;
+  /** With a custom domain: the execute-api invoke URL (off with disableDefaultEndpoint). */
+  readonly defaultEndpoint?: string | undefined;
+  /** domain.disableDefaultEndpoint: defaultEndpoint answers 403 to every call. */
+  readonly disabledDefault?: boolean | undefined;
+  /**
+   * A custom domain whose certificate waits for a DNS record the user adds (no hostedZoneId):
+   * the record, and that the domain is made on a run after ACM issued the certificate.
+   */
+  readonly domainPending?: DomainPending | undefined;
+  /**
+   * A custom domain without hostedZoneId, once made: the regional target its DNS must point at
+   * (the records are the user's to write).
+   */
+  readonly domainTarget?: { readonly name: string; readonly target: string } | undefined;
   readonly codeSha256: string | undefined;
   readonly durationMs: number;
   readonly resources: readonly ResourceRow[];
@@ -79,6 +95,31 @@ export interface UpOptions {
   readonly plan?: string | undefined;
   /** A new version takes all the traffic at once, whatever the `deploy` setting says. */
   readonly noBake?: boolean | undefined;
+}
+
+export interface DomainPending {
+  readonly name: string;
+  readonly certificateArn: string;
+  /** The CNAME to add to the domain's DNS: ACM issues the certificate once it resolves. */
+  readonly record: { readonly name: string; readonly type: "CNAME"; readonly value: string };
+}
+
+/** The custom domain waiting for its certificate, from the certificate's outputs. */
+export function domainPending(
+  s: Pick<Session, "domain" | "config">,
+  certificate: Readonly<Record<string, string>> | undefined,
+): DomainPending | undefined {
+  const name = s.config.settings.domain?.name;
+  if (!name || s.domain?.ready !== false || !certificate?.arn) return undefined;
+  return {
+    name,
+    certificateArn: certificate.arn,
+    record: {
+      name: certificate.validationName ?? "",
+      type: "CNAME",
+      value: certificate.validationValue ?? "",
+    },
+  };
 }
 
 export interface AlarmNotifications {
@@ -117,7 +158,7 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
       (r) => `${r.method} ${r.path}`,
     ),
     advice: securityAdvice(s.config.settings),
-    warnings: securityWarnings(s.config.settings),
+    warnings: [...securityWarnings(s.config.settings), ...s.secretWarnings],
   };
   if (opts.dryRun) {
     const p = await plan(s.ctx, s.specs, s.stored?.resources ?? {}, s.limiter, handlerOf);
@@ -165,13 +206,15 @@ export async function up(input: ConfigInput, e: Environment, opts: UpOptions): P
 
 /** --plan applies a plan and --out writes one: each only where it makes sense. */
 function checkPlanFlags(opts: UpOptions, input: ConfigInput): void {
-  // An empty path resolves to the working directory: say what is missing, not "a directory".
+  // An empty path resolves to the working directory, and a blank one is a file no one means to
+  // write: say what is missing, not "a directory".
   for (const [flag, value] of [
     ["--plan", opts.plan],
     ["--out", opts.out],
   ] as const) {
-    if (value === "") {
-      throw new UserError(`${flag} needs a file name; it was given an empty one.`, {
+    if (value !== undefined && value.trim() === "") {
+      const given = value === "" ? "an empty one" : "only spaces";
+      throw new UserError(`${flag} needs a file name; it was given ${given}.`, {
         hint: "Make the plan with up --dry-run --out plan.json, then apply it with up --plan plan.json.",
       });
     }
@@ -201,7 +244,16 @@ async function converge(
 ): Promise<
   Pick<
     UpResult,
-    "ok" | "interrupted" | "endpoint" | "resources" | "errors" | "warnings" | "alarmNotifications"
+    | "ok"
+    | "interrupted"
+    | "endpoint"
+    | "defaultEndpoint"
+    | "domainPending"
+    | "domainTarget"
+    | "resources"
+    | "errors"
+    | "warnings"
+    | "alarmNotifications"
   >
 > {
   // Recorded first: what this run was asked for is what the next plain `up` keeps.
@@ -226,6 +278,14 @@ async function converge(
   ) {
     await store.set({ codeSha256: s.artifact?.sha256Hex, endpoint });
   }
+  const viaDomain = domainUrl(NODES.basePathMapping.outputsIn(result.outputs));
+  const pending = domainPending(s, NODES.certificate.outputsIn(result.outputs));
+  const domain = s.config.settings.domain;
+  const made = NODES.domainName.outputsIn(result.outputs);
+  const target =
+    domain && !domain.hostedZoneId && made?.regionalDomainName
+      ? { name: domain.name, target: made.regionalDomainName }
+      : undefined;
   const subscription = NODES.alarmSubscription.outputsIn(result.outputs);
   if (subscription?.note) warnings.push(subscription.note);
   // A shift an alarm took back: recorded, so that the next up keeps the version that was live.
@@ -249,7 +309,15 @@ async function converge(
   return {
     ok: errors.length === 0,
     interrupted: errors.some((x) => x instanceof Interrupted),
-    endpoint,
+    endpoint: viaDomain ?? endpoint,
+    ...(viaDomain
+      ? {
+          defaultEndpoint: endpoint,
+          disabledDefault: s.config.settings.domain?.disableDefaultEndpoint === true,
+        }
+      : {}),
+    ...(pending ? { domainPending: pending } : {}),
+    ...(target ? { domainTarget: target } : {}),
     resources: rowsOf(s, store, result),
     // One failed state write fails every step after it: said once.
     errors: [...new Set(errors)].filter((x) => !(x instanceof Interrupted)).map(errorInfo),

@@ -12,6 +12,7 @@ export interface PolicyDocument {
     Principal?: { Service: string };
     Action: string | string[];
     Resource?: string | string[];
+    Condition?: Record<string, Record<string, string | string[]>>;
   }[];
 }
 
@@ -71,6 +72,64 @@ export interface FunctionPolicyInput {
    * built-in one: only the actions it calls, on the table alone.
    */
   readonly customHandler?: boolean;
+  /** Secrets the function reads: the ARN each read is granted on, and its customer key if any. */
+  readonly secrets?: readonly {
+    readonly service: "ssm" | "secretsmanager";
+    readonly arn: string;
+    readonly kmsKeyArn: string | undefined;
+  }[];
+  /** Extra statements from the config file's `permissions`, checked before any AWS call. */
+  readonly extra?: readonly {
+    readonly actions: readonly string[];
+    readonly resources: readonly string[];
+  }[];
+}
+
+type Statement = PolicyDocument["Statement"][number];
+
+/** IAM's limit on a role's inline policies, in characters without whitespace (IAM quotas). */
+export const ROLE_POLICY_MAX_CHARS = 10_240;
+
+/** The read each service's secrets need: exactly those ARNs, and their keys through the service. */
+const SECRET_READS = {
+  ssm: { sid: "Parameters", action: "ssm:GetParameter" },
+  secretsmanager: { sid: "Secrets", action: "secretsmanager:GetSecretValue" },
+} as const;
+
+function secretStatements(i: FunctionPolicyInput): Statement[] {
+  const out: Statement[] = [];
+  for (const service of ["ssm", "secretsmanager"] as const) {
+    const mine = (i.secrets ?? []).filter((s) => s.service === service);
+    if (mine.length === 0) continue;
+    const { sid, action } = SECRET_READS[service];
+    const arns = [...new Set(mine.map((s) => s.arn))].sort();
+    out.push({
+      Sid: `Read${sid}`,
+      Effect: "Allow",
+      Action: action,
+      Resource: arns.length === 1 ? arns[0]! : arns,
+    });
+    const keys = [...new Set(mine.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])))].sort();
+    if (keys.length > 0) {
+      out.push({
+        Sid: `Decrypt${sid}`,
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: keys.length === 1 ? keys[0]! : keys,
+        // Only as the service decrypts the secret for the function, never directly.
+        Condition: { StringEquals: { "kms:ViaService": `${service}.${i.region}.amazonaws.com` } },
+      });
+    }
+  }
+  (i.extra ?? []).forEach((e, n) => {
+    out.push({
+      Sid: `Extra${n + 1}`,
+      Effect: "Allow",
+      Action: [...e.actions],
+      Resource: e.resources.length === 1 ? e.resources[0]! : [...e.resources],
+    });
+  });
+  return out;
 }
 
 /**
@@ -109,6 +168,7 @@ export function functionRolePolicy(i: FunctionPolicyInput): PolicyDocument {
             },
           ]
         : []),
+      ...secretStatements(i),
     ],
   };
 }

@@ -46,6 +46,8 @@ export interface RestApiProps extends RoutesProps {
   readonly partition: string;
   /** auth cognito: the user pool whose ID tokens the API's authorizer accepts. */
   readonly userPoolArn?: string | undefined;
+  /** With a custom domain: the execute-api address is turned off, so calls go through it. */
+  readonly disableExecuteApiEndpoint?: boolean | undefined;
 }
 
 export interface RestApiOutputs extends Record<string, string> {
@@ -71,6 +73,7 @@ interface RestApiCurrent {
   /** The API's authorizers whose names say this stack made them. */
   authorizers: AuthorizerState[];
   endpointTypes: string[];
+  disableExecuteApiEndpoint: boolean;
   tags: Record<string, string>;
   rootResourceId: string;
   resources: ResourceState[];
@@ -191,6 +194,7 @@ async function readCurrent(
   return {
     authorizers: authorizers.filter((x) => x.name.startsWith(`${p.name}${AUTHORIZER_INFIX}`)),
     endpointTypes: a.endpointConfiguration?.types ?? [],
+    disableExecuteApiEndpoint: a.disableExecuteApiEndpoint === true,
     tags: a.tags ?? {},
     rootResourceId: a.rootResourceId ?? resources.find((r) => r.path === "/")?.id ?? "",
     resources,
@@ -217,7 +221,14 @@ function observed(
 }
 
 type RestApiField =
-  "endpointType" | "tags" | "authorizer" | "resources" | "methods" | "integrations" | "deployment";
+  | "endpointType"
+  | "defaultEndpoint"
+  | "tags"
+  | "authorizer"
+  | "resources"
+  | "methods"
+  | "integrations"
+  | "deployment";
 
 type RestApiFixer = Fixer<RestApiProps, RestApiOutputs, RestApiCurrent, RestApiField>;
 
@@ -316,6 +327,8 @@ export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, Res
     const c = o.current;
     const fields: RestApiField[] = [];
     if (!deepEqual(c.endpointTypes, [ENDPOINT_TYPE])) fields.push("endpointType");
+    if (c.disableExecuteApiEndpoint !== (p.disableExecuteApiEndpoint === true))
+      fields.push("defaultEndpoint");
     if (!hasTags(c.tags, p.tags)) fields.push("tags");
     const routes = new Set(
       routeChanges(p, c, authorizerDrift(p, c).good?.id).map((x) => ROUTE_FIELD[x.op]),
@@ -354,6 +367,10 @@ export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, Res
     });
     return {
       endpointType: { observed: c.endpointTypes, desired: [ENDPOINT_TYPE] },
+      defaultEndpoint: {
+        observed: c.disableExecuteApiEndpoint ? "disabled" : "enabled",
+        desired: p.disableExecuteApiEndpoint === true ? "disabled" : "enabled",
+      },
       tags: { observed: c.tags, desired: p.tags },
       resources: { observed: c.resources.map((r) => r.path).sort(), desired: [...paths].sort() },
       methods: methods(authOf),
@@ -405,6 +422,30 @@ export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, Res
         apiBusy(),
       );
     },
+    /**
+     * The execute-api address, on or off. The change reaches callers only with a new deployment
+     * (API Gateway's developer guide, "Disable the default endpoint for REST APIs").
+     */
+    async defaultEndpoint(ctx, p, o) {
+      await retryWhile(
+        ctx,
+        () =>
+          ctx.clients.apigateway.send(
+            new UpdateRestApiCommand({
+              restApiId: o.id,
+              patchOperations: [
+                {
+                  op: "replace",
+                  path: "/disableExecuteApiEndpoint",
+                  value: String(p.disableExecuteApiEndpoint === true),
+                },
+              ],
+            }),
+          ),
+        apiBusy(),
+      );
+      if (o.outputs.deploymentId) return { deploymentId: await deploy(ctx, p, o.id) };
+    },
     async tags(ctx, p, o) {
       await ctx.clients.apigateway.send(
         new TagResourceCommand({
@@ -430,6 +471,7 @@ export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, Res
       new CreateRestApiCommand({
         name: p.name,
         endpointConfiguration: { types: [ENDPOINT_TYPE] },
+        ...(p.disableExecuteApiEndpoint ? { disableExecuteApiEndpoint: true } : {}),
         // Tagged at birth: should this run stop before recording it, the next one adopts it.
         tags: { ...p.tags },
       }),

@@ -37,6 +37,8 @@ const toItem = (a: Record<string, AttributeValue>): Item => ({
  * The routes of serverless-automation.config.json:
  *   GET /items, POST /items, GET /items/{id}, DELETE /items/{id}
  * The table's name comes from TABLE_NAME, which serverless-automation sets (up and dev alike).
+ * A secret (a database password, an API key) is named under "secrets" in the config file and
+ * read with `await getSecret("DB_PASSWORD")` from ./secrets.ts, never put in "environment".
  */
 export function createHandler(db: Db, table = process.env.TABLE_NAME ?? "") {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {

@@ -28,6 +28,7 @@ describe("createClients", () => {
       const names = Object.keys(clients).sort();
       expect(names).toEqual(
         [
+          "acm",
           "apigateway",
           "cloudwatch",
           "dynamodb",
@@ -36,9 +37,12 @@ describe("createClients", () => {
           "lambda",
           "logs",
           "s3",
+          "secretsmanager",
           "sns",
+          "ssm",
           "sts",
           "wafv2",
+          "route53",
         ].sort(),
       );
       for (const [name, client] of Object.entries(clients)) {
@@ -129,7 +133,7 @@ describe("destroyClients", () => {
     const clients = createClients({ region: "us-east-1", credentials: CREDENTIALS });
     const spies = Object.values(clients).map((c: { destroy(): void }) => vi.spyOn(c, "destroy"));
     destroyClients(clients);
-    expect(spies).toHaveLength(11);
+    expect(spies).toHaveLength(15);
     for (const spy of spies) expect(spy).toHaveBeenCalledOnce();
   });
 });

@@ -12,6 +12,14 @@ export const AWS_MODEL = {
   pitrDelayMs: 1000,
   lambdaPendingMs: 2000,
   lambdaUpdatingMs: 1000,
+  /** RequestCertificate → DescribeCertificate lists the validation record (AWS: "a few seconds"). */
+  acmRecordMs: 3000,
+  /**
+   * The validation CNAME written → ISSUED: Route 53 propagates a change in about a minute, then
+   * ACM's next check issues; a few minutes is typical, the ACM guide allows up to 30 once the
+   * record resolves. Modelled as two minutes.
+   */
+  acmIssueMs: 120_000,
 } as const;
 
 /** Makes the fake account behave like AWS, with every duration multiplied by `scale`. */
@@ -29,6 +37,8 @@ export function applyModel(fake: FakeAccount, scale: number): void {
     pendingMs: m.lambdaPendingMs * scale,
     updatingMs: m.lambdaUpdatingMs * scale,
   };
+  fake.acm.recordDelayMs = m.acmRecordMs * scale;
+  fake.acm.validationMs = m.acmIssueMs * scale;
   // API Gateway's per-account quotas (1 CreateRestApi / 3 s, 1 DeleteRestApi / 30 s, …), sped up alike.
   fake.apigateway.quota.enabled = true;
   fake.apigateway.quota.scale = 1 / scale;

@@ -37,8 +37,17 @@ interface Row {
 }
 
 /** The graph's edges: key → keys that must finish first; for teardown, reversed. */
-function edges(teardown: boolean): Map<string, string[]> {
-  const config = resolveConfig({ region: "us-east-1" }, {}, "/");
+function edges(teardown: boolean, domainZone?: string): Map<string, string[]> {
+  const plain = resolveConfig({ region: "us-east-1" }, {}, "/");
+  const domain = domainZone
+    ? {
+        name: "api.example.com",
+        hostedZoneId: domainZone,
+        basePath: "",
+        disableDefaultEndpoint: false,
+      }
+    : undefined;
+  const config = { ...plain, settings: { ...plain.settings, domain } };
   const specs = desiredStack({
     config,
     names: resourceNames({
@@ -64,6 +73,7 @@ async function scenario(
   name: string,
   argv: string[],
   handlerEntry: string,
+  domainZone?: string,
 ): Promise<Row> {
   const events: TraceEvent[] = [];
   fake.resetCalls();
@@ -96,7 +106,7 @@ async function scenario(
     concurrency,
     wallMs,
     ...(() => {
-      const cp = criticalPath(events, edges(name === "down"));
+      const cp = criticalPath(events, edges(name === "down", domainZone));
       return { criticalPathMs: cp.ms, chain: cp.chain };
     })(),
     calls: fake.calls.length,
@@ -154,6 +164,48 @@ async function stateSuite(remote: boolean): Promise<Row[]> {
     await scenario(fake, cwd, 8, "status", ["status", ...state], e),
     await scenario(fake, cwd, 8, "down", ["down", "--yes", ...state], e),
   ];
+}
+
+/**
+ * What a custom domain adds: a cold up with and without one (each in an account of its own,
+ * same model), then the domain stack's re-run and down. The certificate's issue time is the
+ * model's acmIssueMs; everything is reported at AWS's speed (÷ scale) as well.
+ */
+async function domainComparison(): Promise<void> {
+  const run = async (domain: boolean) => {
+    const fake = new FakeAccount({ region: "us-east-1" });
+    applyModel(fake, SCALE);
+    const cwd = mkdtempSync(path.join(os.tmpdir(), "sa-bench-domain-"));
+    const zone = domain ? fake.route53.createZone("example.com") : undefined;
+    if (zone) {
+      await fs.writeFile(
+        path.join(cwd, "serverless-automation.config.json"),
+        JSON.stringify({ domain: { name: "api.example.com", hostedZoneId: zone } }),
+      );
+    }
+    const e = DEFAULT_HANDLER_ENTRY;
+    const cold = await scenario(fake, cwd, 8, "cold up", ["up"], e, zone);
+    if (!zone) return [cold];
+    return [
+      cold,
+      await scenario(fake, cwd, 8, "no-op up", ["up"], e, zone),
+      await scenario(fake, cwd, 8, "down", ["down", "--yes"], e, zone),
+    ];
+  };
+  const [plain] = await run(false);
+  const withDomain = await run(true);
+  const [cold, noop, down] = withDomain as [Row, Row, Row];
+  const aws = (n: number) => `${(n / SCALE / 1000).toFixed(1)} s`;
+  const added = cold.wallMs - (plain as Row).wallMs;
+  console.log(`
+Custom domain (hosted zone given; certificate issued ${AWS_MODEL.acmIssueMs / 1000} s after its record is written):
+| run | wall | at AWS's speed | calls (mutating) |
+|---|---|---|---|
+| cold up, no domain | ${ms((plain as Row).wallMs)} | ${aws((plain as Row).wallMs)} | ${(plain as Row).calls} (${(plain as Row).mutating}) |
+| cold up, domain | ${ms(cold.wallMs)} | ${aws(cold.wallMs)} | ${cold.calls} (${cold.mutating}) |
+| re-run, domain | ${ms(noop.wallMs)} | ${aws(noop.wallMs)} | ${noop.calls} (${noop.mutating}) |
+| down, domain | ${ms(down.wallMs)} | ${aws(down.wallMs)} | ${down.calls} (${down.mutating}) |
+A domain adds ${aws(added)} to a cold up at AWS's speed: the certificate's chain (request, validation record, ${AWS_MODEL.acmIssueMs / 1000} s to issue, domain name, mapping) is the critical path, ${cold.chain.join(" → ")}, and the rest of the stack is made meanwhile.`);
 }
 
 async function stateComparison(): Promise<void> {
@@ -218,6 +270,10 @@ async function handlerFigures(): Promise<{ zipBytes: number; initMs: number }> {
 
 async function run(): Promise<void> {
   const t0 = performance.now();
+  if (process.env.BENCH_ONLY === "domain") {
+    await domainComparison();
+    return;
+  }
   console.log(
     `Latency model (×${SCALE}): ${JSON.stringify(AWS_MODEL)} and API Gateway's quotas.\n`,
   );
@@ -241,6 +297,7 @@ async function run(): Promise<void> {
   if (noop) console.log(`Deepest chain of calls in a no-op up: ${noop.depthChain.join(" → ")}`);
 
   await stateComparison();
+  await domainComparison();
 
   // The built binary against moto 50 ms away, next to its floor, in this same run; a build to
   // compare with through BENCH_BASELINE=<git ref> (built from that commit's sources, e.g.

@@ -1,7 +1,11 @@
+import type { Clients } from "../../src/aws/clients.js";
 import { main } from "../../src/cli/main.js";
 
 /** `serverless-automation dev …` through the real main(), until it prints its URL or ends. */
-export async function dev(argv: string[], options: { cwd: string; env?: Record<string, string> }) {
+export async function dev(
+  argv: string[],
+  options: { cwd: string; env?: Record<string, string>; clients?: Clients },
+) {
   let stdout = "";
   let stderr = "";
   const stop = new AbortController();
@@ -12,6 +16,7 @@ export async function dev(argv: string[], options: { cwd: string; env?: Record<s
     env: options.env ?? {},
     cwd: options.cwd,
     signal: stop.signal,
+    ...(options.clients ? { clients: options.clients } : {}),
   }).finally(() => {
     ended = true;
   });

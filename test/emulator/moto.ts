@@ -32,10 +32,14 @@ export class Moto {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<Moto> {
+  /**
+   * `env`: moto's own settings, read once when it starts (e.g. MOTO_ACM_VALIDATION_WAIT, the
+   * seconds before it issues a DNS-validated certificate; moto/settings.py).
+   */
+  static async start(env: Record<string, string> = {}): Promise<Moto> {
     const child = spawn(PYTHON, [LAUNCHER, "--host", "127.0.0.1", "--port", "0"], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PYTHONUNBUFFERED: "1" },
+      env: { ...process.env, ...env, PYTHONUNBUFFERED: "1" },
     });
     const log: string[] = [];
     const port = await new Promise<number>((resolve, reject) => {

@@ -636,6 +636,31 @@ def patch_lambda_versions_and_aliases() -> None:
     response.remove_permission = remove_permission_response
 
 
+def patch_apigateway_mappings_of_a_new_domain() -> None:
+    """A domain name without base path mappings has none to read (moto fails with a 500).
+
+    GetBasePathMapping of a base path the domain does not map answers NotFoundException, and
+    GetBasePathMappings lists no items.
+    https://docs.aws.amazon.com/apigateway/latest/api/API_GetBasePathMapping.html
+    https://docs.aws.amazon.com/apigateway/latest/api/API_GetBasePathMappings.html
+    """
+    backend = apigateway_models.APIGatewayBackend
+    for name in (
+        "get_base_path_mapping",
+        "get_base_path_mappings",
+        "delete_base_path_mapping",
+        "update_base_path_mapping",
+    ):
+        original = getattr(backend, name)
+
+        def patched(self, domain_name, *args, __original=original, **kwargs):  # type: ignore[no-untyped-def]
+            if domain_name in self.domain_names:
+                self.base_path_mappings.setdefault(domain_name, {})
+            return __original(self, domain_name, *args, **kwargs)
+
+        setattr(backend, name, patched)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -652,6 +677,7 @@ def main() -> None:
     patch_lambda_duplicate_statement_id()
     patch_lambda_versions_and_aliases()
     patch_apigateway_delete_missing_api()
+    patch_apigateway_mappings_of_a_new_domain()
     patch_dynamodb_on_demand_throughput()
     patch_wafv2_associations()
     patch_wafv2_duplicate_code()

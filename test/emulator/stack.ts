@@ -13,8 +13,11 @@ export interface Started {
 }
 
 /** Starts moto and, with `withProxy`, a wire proxy in front of it. */
-export async function startEmulator(withProxy: boolean): Promise<Started> {
-  const moto = await Moto.start();
+export async function startEmulator(
+  withProxy: boolean,
+  motoEnv: Record<string, string> = {},
+): Promise<Started> {
+  const moto = await Moto.start(motoEnv);
   const proxy = withProxy ? await WireProxy.start(moto.endpoint) : undefined;
   return { moto, proxy, aws: awsAt(moto.endpoint) };
 }
@@ -45,6 +48,8 @@ export interface EmulatorOptions {
   readonly resetEach?: boolean;
   /** More environment for the CLI (e.g. a session token). */
   readonly env?: Record<string, string>;
+  /** moto's settings, e.g. { MOTO_ACM_VALIDATION_WAIT: "2" }. */
+  readonly motoEnv?: Record<string, string>;
 }
 
 /**
@@ -63,7 +68,7 @@ export function useEmulator(options: EmulatorOptions = {}): Emulator {
   };
   if (MOTO_SKIP_REASON === undefined) {
     beforeAll(async () => {
-      started = await startEmulator(withProxy);
+      started = await startEmulator(withProxy, options.motoEnv);
       const endpoint = started.proxy?.endpoint ?? started.moto.endpoint;
       env = cliEnv(endpoint, options.env);
       cwd = workdir();

@@ -85,6 +85,7 @@ export interface RestApi {
   name: string;
   description: string | undefined;
   endpointTypes: string[];
+  disableExecuteApiEndpoint: boolean;
   createdAt: number;
   tags: Map<string, string>;
   rootResourceId: string;
@@ -93,6 +94,33 @@ export interface RestApi {
   stages: Map<string, Stage>;
   authorizers: Map<string, Authorizer>;
 }
+
+/** A custom domain name (regional) and its base path mappings. */
+export interface DomainName {
+  name: string;
+  region: string;
+  regionalCertificateArn: string | undefined;
+  certificateArn: string | undefined;
+  endpointTypes: string[];
+  securityPolicy: string;
+  regionalDomainName: string;
+  regionalHostedZoneId: string;
+  tags: Map<string, string>;
+  /** basePath ("(none)" for the root) → where it leads. */
+  mappings: Map<string, { restApiId: string; stage: string }>;
+}
+
+/** The certificates API Gateway may use, as ACM has them (the fake ACM answers). */
+export interface CertificateLookup {
+  status(arn: string): string | undefined;
+}
+
+/** The hosted zone of every regional API Gateway endpoint of a region (Route 53 alias targets). */
+export const REGIONAL_HOSTED_ZONES: Record<string, string> = {
+  "us-east-1": "Z1UJRXOUMOOFQ8",
+  "us-west-2": "Z2OJLYMUO9EFXC",
+  "eu-west-1": "ZLY8HYME6SFDD",
+};
 
 export interface Authorizer {
   id: string;
@@ -117,6 +145,9 @@ export const API_GATEWAY_QUOTAS: Record<string, { perSecond: number; burst: numb
   CreateDeployment: { perSecond: 1 / 5, burst: 1 },
   UpdateAccount: { perSecond: 1 / 20, burst: 1 },
   CreateResource: { perSecond: 5, burst: 5 },
+  // One per 30 s per account, both (the quotas page; AWS re:Post on DeleteDomainName).
+  CreateDomainName: { perSecond: 1 / 30, burst: 1 },
+  DeleteDomainName: { perSecond: 1 / 30, burst: 1 },
 };
 const DEFAULT_QUOTA = { perSecond: 10, burst: 10 };
 
@@ -160,6 +191,9 @@ export class FakeApiGateway implements FakeService {
   readonly apis = new Map<string, RestApi>();
   readonly apiKeys = new Map<string, ApiKey>();
   readonly usagePlans = new Map<string, UsagePlan>();
+  readonly domainNames = new Map<string, DomainName>();
+  /** Set by the account: ACM's view of certificates, for CreateDomainName. */
+  certificates: CertificateLookup = { status: () => undefined };
   /** region → the account's CloudWatch Logs role ARN. */
   readonly accountRoles = new Map<string, string>();
   readonly quota: QuotaModel = { enabled: false, scale: 1 };
@@ -194,6 +228,8 @@ export class FakeApiGateway implements FakeService {
             a.endpointTypes = a.endpointTypes.map((t) => (t === m[1] ? (p.value as string) : t));
           } else if (p.path === "/description" && p.op === "replace") {
             a.description = p.value;
+          } else if (p.path === "/disableExecuteApiEndpoint" && p.op === "replace") {
+            a.disableExecuteApiEndpoint = bool(p.value ?? "", p.path);
           } else if (p.path === "/name" && p.op === "replace" && p.value) {
             a.name = p.value;
           } else {
@@ -385,6 +421,7 @@ export class FakeApiGateway implements FakeService {
         tags: Object.fromEntries(this.taggable(i.resourceArn as string, c)),
       }),
       ...this.keyAndPlanOperations(),
+      ...this.domainOperations(),
       CreateAuthorizer: (i, c) => {
         const a = this.api(i, c);
         const type = i.type as string;
@@ -512,6 +549,7 @@ export class FakeApiGateway implements FakeService {
       name: i.name as string,
       description: i.description as string | undefined,
       endpointTypes: types,
+      disableExecuteApiEndpoint: i.disableExecuteApiEndpoint === true,
       createdAt: c.now,
       tags: new Map(Object.entries((i.tags as Record<string, string> | undefined) ?? {})),
       rootResourceId: rootId,
@@ -841,7 +879,153 @@ export class FakeApiGateway implements FakeService {
     };
   }
 
+  /** Whether a regional domain name of this region uses the certificate (ACM's InUseBy). */
+  usesCertificate(arn: string): boolean {
+    return [...this.domainNames.values()].some(
+      (d) => d.regionalCertificateArn === arn || d.certificateArn === arn,
+    );
+  }
+
+  private domain(i: In, c: CallContext): DomainName {
+    const d = this.domainNames.get(i.domainName as string);
+    if (!d || d.region !== c.region)
+      throw err("NotFoundException", "Invalid domain name identifier specified", 404);
+    return d;
+  }
+
+  private domainOperations(): Record<string, OperationHandler> {
+    const describe = (d: DomainName) => ({
+      domainName: d.name,
+      ...(d.regionalCertificateArn ? { regionalCertificateArn: d.regionalCertificateArn } : {}),
+      regionalDomainName: d.regionalDomainName,
+      regionalHostedZoneId: d.regionalHostedZoneId,
+      endpointConfiguration: { types: [...d.endpointTypes] },
+      domainNameStatus: "AVAILABLE",
+      securityPolicy: d.securityPolicy,
+      tags: Object.fromEntries(d.tags),
+    });
+    const mapping = (basePath: string, m: { restApiId: string; stage: string }) => ({
+      basePath,
+      restApiId: m.restApiId,
+      stage: m.stage,
+    });
+    const usable = (arn: unknown, c: CallContext) => {
+      const status = typeof arn === "string" ? this.certificates.status(arn) : undefined;
+      if (status === undefined || !(arn as string).includes(`:${c.region}:`))
+        throw err("BadRequestException", "Invalid certificate ARN specified");
+      if (status !== "ISSUED")
+        throw err("BadRequestException", `Certificate ${arn as string} is not issued`);
+    };
+    return {
+      CreateDomainName: (i, c) => {
+        const name = i.domainName as string;
+        if (this.domainNames.has(name))
+          throw err("ConflictException", "The domain name you provided already exists.", 409);
+        const types = (i.endpointConfiguration as { types?: string[] } | undefined)?.types ?? [
+          "EDGE",
+        ];
+        if (types[0] === "REGIONAL") usable(i.regionalCertificateArn, c);
+        else usable(i.certificateArn, { ...c, region: "us-east-1" });
+        const d: DomainName = {
+          name,
+          region: c.region,
+          regionalCertificateArn: i.regionalCertificateArn as string | undefined,
+          certificateArn: i.certificateArn as string | undefined,
+          endpointTypes: [...types],
+          securityPolicy: (i.securityPolicy as string | undefined) ?? "TLS_1_2",
+          regionalDomainName: `d-${newId(10)}.execute-api.${c.region}.amazonaws.com`,
+          regionalHostedZoneId: REGIONAL_HOSTED_ZONES[c.region] ?? "Z0FAKEREGIONALZONE",
+          tags: new Map(Object.entries((i.tags as Record<string, string> | undefined) ?? {})),
+          mappings: new Map(),
+        };
+        this.domainNames.set(name, d);
+        return describe(d);
+      },
+      GetDomainName: (i, c) => describe(this.domain(i, c)),
+      GetDomainNames: (i, c) =>
+        this.page(
+          [...this.domainNames.values()].filter((d) => d.region === c.region).map(describe),
+          i,
+        ),
+      UpdateDomainName: (i, c) => {
+        const d = this.domain(i, c);
+        for (const p of patches(i)) {
+          if (p.op === "replace" && p.path === "/regionalCertificateArn") {
+            usable(p.value, c);
+            d.regionalCertificateArn = p.value;
+          } else if (p.op === "replace" && p.path === "/securityPolicy") {
+            if (p.value !== "TLS_1_0" && p.value !== "TLS_1_2")
+              throw err("BadRequestException", `Invalid security policy: ${p.value ?? ""}`);
+            d.securityPolicy = p.value;
+          } else throw err("BadRequestException", `Invalid patch path ${p.path}`);
+        }
+        return describe(d);
+      },
+      DeleteDomainName: (i, c) => {
+        this.domainNames.delete(this.domain(i, c).name);
+        return {};
+      },
+      CreateBasePathMapping: (i, c) => {
+        const d = this.domain(i, c);
+        const basePath = (i.basePath as string | undefined) || "(none)";
+        if (d.mappings.has(basePath))
+          throw err("ConflictException", "Base path already exists for this domain name", 409);
+        const a = this.apis.get(i.restApiId as string);
+        if (!a || a.region !== c.region)
+          throw err("BadRequestException", "Invalid REST API identifier specified");
+        const stage = (i.stage as string | undefined) ?? "";
+        if (stage && !a.stages.has(stage))
+          throw err("BadRequestException", "Invalid stage identifier specified");
+        const m = { restApiId: a.id, stage };
+        d.mappings.set(basePath, m);
+        return mapping(basePath, m);
+      },
+      GetBasePathMapping: (i, c) => {
+        const basePath = i.basePath as string;
+        const m = this.domain(i, c).mappings.get(basePath);
+        if (!m)
+          throw err("NotFoundException", "Invalid base path mapping identifier specified", 404);
+        return mapping(basePath, m);
+      },
+      GetBasePathMappings: (i, c) =>
+        this.page(
+          [...this.domain(i, c).mappings].map(([b, m]) => mapping(b, m)),
+          i,
+        ),
+      UpdateBasePathMapping: (i, c) => {
+        const d = this.domain(i, c);
+        const basePath = i.basePath as string;
+        const m = d.mappings.get(basePath);
+        if (!m)
+          throw err("NotFoundException", "Invalid base path mapping identifier specified", 404);
+        for (const p of patches(i)) {
+          if (p.op === "replace" && p.path === "/restapiId") {
+            const a = this.apis.get(p.value ?? "");
+            if (!a || a.region !== c.region)
+              throw err("BadRequestException", "Invalid REST API identifier specified");
+            m.restApiId = a.id;
+          } else if (p.op === "replace" && p.path === "/stage") {
+            m.stage = p.value ?? "";
+          } else throw err("BadRequestException", `Invalid patch path ${p.path}`);
+        }
+        const a = this.apis.get(m.restApiId);
+        if (m.stage && !a?.stages.has(m.stage))
+          throw err("BadRequestException", "Invalid stage identifier specified");
+        return mapping(basePath, m);
+      },
+      DeleteBasePathMapping: (i, c) => {
+        const d = this.domain(i, c);
+        if (!d.mappings.delete(i.basePath as string))
+          throw err("NotFoundException", "Invalid base path mapping identifier specified", 404);
+        return {};
+      },
+    };
+  }
+
   private taggable(arn: string, c: CallContext): Map<string, string> {
+    const domain = /^arn:aws[\w-]*:apigateway:([\w-]+)::\/domainnames\/([\w.-]+)$/.exec(arn);
+    if (domain)
+      return this.domain({ domainName: domain[2] }, { ...c, region: domain[1] ?? "" }).tags;
     const other = /^arn:aws[\w-]*:apigateway:([\w-]+)::\/(apikeys|usageplans)\/(\w+)$/.exec(arn);
     if (other) {
       const found =
@@ -868,7 +1052,7 @@ export class FakeApiGateway implements FakeService {
       createdDate: new Date(a.createdAt),
       apiKeySource: "HEADER",
       endpointConfiguration: { types: [...a.endpointTypes] },
-      disableExecuteApiEndpoint: false,
+      disableExecuteApiEndpoint: a.disableExecuteApiEndpoint,
       rootResourceId: a.rootResourceId,
       tags: Object.fromEntries(a.tags),
     };

@@ -43,6 +43,10 @@ const PROTOCOLS: Record<string, Protocol> = {
   CloudWatchLogs: "json1.1",
   KMS: "json1.1",
   WAFV2: "json1.1",
+  SSM: "json1.1",
+  SecretsManager: "json1.1",
+  ACM: "json1.1",
+  Route53: "restXml",
 };
 
 /** Services that answer JSON but keep their query-protocol error codes (awsQueryCompatible). */
@@ -84,6 +88,14 @@ export function renderError(err: WireError, operation: string): WireResponse {
       break;
     case "restXml":
       headers["x-amz-request-id"] = requestId;
+      // Route 53 wraps its errors as the query protocol does.
+      if (err.service === "Route53") {
+        headers["content-type"] = "text/xml";
+        body =
+          `<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>${fault}</Type><Code>${xml(err.code)}</Code>` +
+          `<Message>${xml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+        break;
+      }
       // HEAD responses have no body: the SDK can only go by the status code.
       if (!operation.startsWith("Head")) {
         headers["content-type"] = "application/xml";

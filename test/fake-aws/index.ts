@@ -1,3 +1,4 @@
+import { FakeAcm } from "./acm.js";
 import { FakeApiGateway } from "./apigateway.js";
 import { FakeAws, type FakeOptions } from "./core.js";
 import { FakeDynamoDb } from "./dynamodb.js";
@@ -6,7 +7,10 @@ import { FakeKms } from "./kms.js";
 import { FakeLambda } from "./lambda.js";
 import { FakeLogs } from "./logs.js";
 import { FakeCloudWatch } from "./cloudwatch.js";
+import { FakeRoute53 } from "./route53.js";
 import { FakeS3 } from "./s3.js";
+import { FakeSecretsManager } from "./secretsmanager.js";
+import { FakeSsm } from "./ssm.js";
 import { FakeSns } from "./sns.js";
 import { FakeSts } from "./sts.js";
 import { FakeWafv2 } from "./wafv2.js";
@@ -27,6 +31,10 @@ export class FakeAccount extends FakeAws {
   readonly kms: FakeKms;
   readonly apigateway: FakeApiGateway;
   readonly wafv2: FakeWafv2;
+  readonly ssm: FakeSsm;
+  readonly secretsmanager: FakeSecretsManager;
+  readonly route53: FakeRoute53;
+  readonly acm: FakeAcm;
 
   constructor(options: FakeOptions = {}) {
     super(options);
@@ -41,6 +49,13 @@ export class FakeAccount extends FakeAws {
     this.kms = new FakeKms(this.account);
     this.apigateway = new FakeApiGateway(this.iam);
     this.wafv2 = new FakeWafv2(this.account, this.apigateway);
+    this.ssm = new FakeSsm(this.account);
+    this.secretsmanager = new FakeSecretsManager(this.account);
+    this.route53 = new FakeRoute53();
+    this.acm = new FakeAcm(this.account, this.route53, (arn) =>
+      this.apigateway.usesCertificate(arn),
+    );
+    this.apigateway.certificates = { status: (arn) => this.acm.status(arn) };
     for (const s of [
       this.s3,
       this.dynamodb,
@@ -53,6 +68,10 @@ export class FakeAccount extends FakeAws {
       this.kms,
       this.apigateway,
       this.wafv2,
+      this.ssm,
+      this.secretsmanager,
+      this.route53,
+      this.acm,
     ]) {
       this.register(s);
     }

@@ -326,7 +326,10 @@ describe("a permanent AccessDenied stops cleanly", () => {
     expect(mine.map((c) => c.error)).toEqual(["AccessDenied"]);
     expect(r.stderr).toContain(`creating IAM role (${ROLE})`);
     expect(r.stderr).toContain("iam:CreateRole");
-    expect(r.stderr).toMatch(/Grant iam:CreateRole to the credentials you deploy with/);
+    expect(r.stderr).toContain(
+      `AWS refused iam:CreateRole on arn:aws:iam::${ACCOUNT}:role/${ROLE}: grant it to the credentials you deploy with.`,
+    );
+    expect(r.stderr).toContain("`npx serverless-automation policy --for deploy` prints");
     expect(r.stderr).not.toMatch(/^\s+at /m);
     // Nothing depending on the role was attempted.
     expect(attempts(w, "Lambda", "CreateFunction")).toEqual([]);
@@ -393,7 +396,7 @@ describe("a permanent AccessDenied stops cleanly", () => {
     const r = await w.run(["down", "--yes"], IO);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`deleting IAM role (${ROLE})`);
-    expect(r.stderr).toContain("Grant iam:DeleteRole");
+    expect(r.stderr).toContain(`AWS refused iam:DeleteRole on role ${ROLE}: grant it`);
     const state = JSON.parse(readFileSync(w.statePath(), "utf8")) as {
       resources: Record<string, { id: string }>;
     };

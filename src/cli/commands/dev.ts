@@ -4,7 +4,8 @@ import { resolveStage, validateSettings } from "../../config.js";
 import { UserError } from "../../errors.js";
 import { defineCommand, flag, value } from "../command.js";
 import { onStopSignal } from "../interrupt.js";
-import { EXIT, styleFor } from "../io.js";
+import type { Clients } from "../../aws/clients.js";
+import { EXIT, styleFor, type Io } from "../io.js";
 
 /**
  * Serves the handler locally against an embedded DynamoDB until interrupted, with the stage's
@@ -25,6 +26,14 @@ export default defineCommand({
       "-c, --config <file>",
       "config file (default: ./serverless-automation.config.json)",
     ),
+    envFile: value(
+      "--env-file <file>",
+      "take the values of the config's secrets from this file of KEY=VALUE lines (default: .env when there is one)",
+    ),
+    remoteSecrets: flag(
+      "--remote-secrets",
+      "read the secrets neither the environment nor the env file has from AWS, with your credentials",
+    ),
     quiet: flag("-q, --quiet", "do not print request logs"),
     json: flag("--json", "when ready, print one JSON line on stdout (url, stage, routes…)"),
   },
@@ -41,6 +50,7 @@ export default defineCommand({
     const settings = validateSettings(file?.settings ?? {}, file?.origins);
     const configPath = opts.config ?? (io.env.SERVERLESS_AUTOMATION_CONFIG || undefined);
     const style = styleFor(io, "stderr");
+    const secrets = await devSecrets(settings.secrets, opts, io, file?.region);
     const { startDevServer } = await import("../../dev/server.js");
     let server;
     try {
@@ -50,6 +60,7 @@ export default defineCommand({
         dataDir: opts.data ? path.resolve(io.cwd, opts.data) : undefined,
         stage,
         settings,
+        secretValues: secrets.values,
         log: opts.quiet ? undefined : (line) => io.stderr.write(`${style.dim(line)}\n`),
         notice: (line) => io.stderr.write(`${line}\n`),
         // Routes added or removed take effect on save, as the handler's code does.
@@ -101,6 +112,22 @@ export default defineCommand({
         `Serving ${entry} (rebuilt and reloaded when its sources change): ${server.routes.join(", ")}\n`,
       );
     }
+    const names = Object.keys(secrets.sources);
+    if (names.length > 0) {
+      const where = (n: string) =>
+        secrets.sources[n] === "env file"
+          ? path.relative(io.cwd, secrets.envFile ?? "") || ".env"
+          : `the ${secrets.sources[n]!}`.replace("the AWS", "AWS");
+      const resolved = names.filter((n) => secrets.sources[n] !== "unresolved");
+      if (resolved.length > 0) {
+        say.write(`Secrets: ${resolved.map((n) => `${n} from ${where(n)}`).join(", ")}\n`);
+      }
+    }
+    if (secrets.unresolved.length > 0) {
+      io.stderr.write(
+        `${style.yellow("warning:")} secrets not resolved: ${secrets.unresolved.map((n) => `${n} (${settings.secrets[n]!})`).join(", ")}. Set ${secrets.unresolved.length === 1 ? "it" : "them"} in the environment or in ${opts.envFile ?? ".env"}${opts.remoteSecrets ? "" : ", or pass --remote-secrets to read them from AWS"}; until then the handler's getSecret throws for ${secrets.unresolved.length === 1 ? "it" : "them"}.\n`,
+      );
+    }
     if (!isLoopback(opts.host)) {
       // dev checks no credentials: on another address, anyone who can reach it has the table.
       io.stderr.write(
@@ -117,6 +144,48 @@ export default defineCommand({
     return EXIT.ok;
   },
 });
+
+/**
+ * The secrets' values for dev: from the environment or the env file; from AWS only with
+ * --remote-secrets, in the stage's region, with the caller's credentials.
+ */
+async function devSecrets(
+  secrets: Readonly<Record<string, string>>,
+  opts: { envFile?: string | undefined; remoteSecrets: boolean },
+  io: Io,
+  fileRegion: string | undefined,
+) {
+  const { resolveDevSecrets } = await import("../../dev/secrets.js");
+  let remote: Pick<Clients, "ssm" | "secretsmanager"> | undefined;
+  let made: Clients | undefined;
+  if (opts.remoteSecrets && Object.keys(secrets).length > 0) {
+    if (io.clients) remote = io.clients;
+    else {
+      const region = io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || fileRegion;
+      if (!region) {
+        throw new UserError("--remote-secrets needs a region to read the secrets from.", {
+          hint: 'Set AWS_REGION, or "region" in the config file.',
+        });
+      }
+      const { clientsFor } = await import("../../aws/clients.js");
+      remote = made = await clientsFor({ region, profile: io.env.AWS_PROFILE || undefined }, [
+        "ssm",
+        "secretsmanager",
+      ]);
+    }
+  }
+  try {
+    return await resolveDevSecrets(secrets, {
+      env: io.env,
+      cwd: io.cwd,
+      envFile: opts.envFile,
+      ...(remote ? { remote } : {}),
+    });
+  } finally {
+    // Read once at start: their sockets would otherwise outlive the reads.
+    if (made) (await import("../../aws/clients.js")).destroyClients(made);
+  }
+}
 
 /** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
 export function isLoopback(host: string): boolean {

@@ -4,6 +4,7 @@ import down from "./down.js";
 import init from "./init.js";
 import logs from "./logs.js";
 import outputs from "./outputs.js";
+import policy from "./policy.js";
 import request from "./request.js";
 import rollback from "./rollback.js";
 import state from "./state.js";
@@ -24,4 +25,5 @@ export const COMMANDS: readonly CliCommand[] = [
   init,
   state,
   unlock,
+  policy,
 ];

@@ -43,6 +43,8 @@ function printHuman(io: Io, r: OutputsResult, apiKey: string | undefined): void 
   const n = r.alarmNotifications;
   const rows: [string, string | null][] = [
     ["endpoint", r.endpoint],
+    ["defaultEndpoint", r.defaultEndpoint],
+    ["domain", r.domain],
     ["stack", r.stack],
     ["stage", r.stage],
     ["region", r.region],

@@ -54,6 +54,12 @@ function printHuman(io: Io, r: StatusResult, flags: StackFlags): void {
   });
   w(table([["RESOURCE", "STATE", "ID"], ...rows], { width: outputWidth(io.stdout) }));
   if (r.endpoint) w(`Endpoint: ${r.endpoint}`);
+  const pending = r.domainPending;
+  if (pending) {
+    w(
+      `${style.yellow("!")} The custom domain ${pending.name} waits for ACM to issue its certificate (${pending.certificateArn}), which it does once this record resolves: ${pending.record.name} CNAME ${pending.record.value}. Then run ${style.bold(commandLine("up", { ...flags, stage: r.stage }))}.`,
+    );
+  }
   const d = r.deploy;
   if (d) {
     const since = d.liveSince ? ` since ${d.liveSince}` : "";

@@ -124,6 +124,28 @@ function printHuman(io: Io, r: UpResult, quiet: boolean, flags: StackFlags): voi
     );
   }
   if (r.endpoint) w(`Endpoint: ${style.bold(r.endpoint)}`);
+  if (r.defaultEndpoint && r.endpoint !== r.defaultEndpoint) {
+    w(
+      r.disabledDefault
+        ? `The execute-api address is turned off (domain.disableDefaultEndpoint): every call goes through ${r.endpoint}.`
+        : `Also at ${r.defaultEndpoint} (set domain.disableDefaultEndpoint to turn it off).`,
+    );
+  }
+  if (r.domainTarget) {
+    w(
+      `Point ${r.domainTarget.name} at ${style.bold(r.domainTarget.target)} in its DNS (a CNAME, or A and AAAA aliases in Route 53); with domain.hostedZoneId the stack writes them itself.`,
+    );
+  }
+  const pending = r.domainPending;
+  if (pending) {
+    w(
+      `${style.yellow("!")} The custom domain ${style.bold(pending.name)} waits for its certificate. Add this record to the domain's DNS:`,
+    );
+    w(`    ${pending.record.name} CNAME ${pending.record.value}`);
+    w(
+      `  ACM issues the certificate once the record resolves (usually minutes, up to 30 once it does); then run ${style.bold(commandLine("up", flags))} again to make the domain name, its mapping and records. ${commandLine("status", flags)} says whether it is issued.`,
+    );
+  }
   // Advice, not the result: --quiet leaves it out.
   if (r.endpoint && !quiet && r.auth !== "none") {
     // The flags that found this stack, so that the command reaches it (a state in S3…).

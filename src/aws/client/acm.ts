@@ -1,0 +1,1 @@
+export { ACMClient as Client } from "@aws-sdk/client-acm";

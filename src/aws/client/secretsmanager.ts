@@ -1,0 +1,1 @@
+export { SecretsManagerClient as Client } from "@aws-sdk/client-secrets-manager";

@@ -1,0 +1,1 @@
+export { SSMClient as Client } from "@aws-sdk/client-ssm";
