@@ -2,10 +2,11 @@ import {
   AddTagsToCertificateCommand,
   DeleteCertificateCommand,
   DescribeCertificateCommand,
+  ListCertificatesCommand,
   ListTagsForCertificateCommand,
   RequestCertificateCommand,
-  paginateListCertificates,
   type CertificateDetail,
+  type CertificateSummary,
 } from "@aws-sdk/client-acm";
 import { isNamed, orMissing } from "../aws/errors.js";
 import { hasTags } from "../engine/equal.js";
@@ -65,17 +66,26 @@ export async function findOurs(
   p: Pick<CertificateProps, "domainName" | "stackTag">,
 ): Promise<CertificateDetail[]> {
   const found: CertificateDetail[] = [];
-  for await (const page of paginateListCertificates(
-    { client: ctx.clients.acm },
-    { CertificateStatuses: ["PENDING_VALIDATION", "ISSUED"] },
-  )) {
-    for (const c of page.CertificateSummaryList ?? []) {
-      if (c.DomainName !== p.domainName || !c.CertificateArn) continue;
-      const tags = await orMissing(tagsOf(ctx, c.CertificateArn));
-      if (tags?.[p.stackTag.key] !== p.stackTag.value) continue;
-      const d = await describeCertificate(ctx, c.CertificateArn);
-      if (d) found.push(d);
-    }
+  // Page by page by hand: the SDK's paginator would bring ACM's client class into every run's
+  // start-up, also where the stack has no domain.
+  const summaries: CertificateSummary[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ctx.clients.acm.send(
+      new ListCertificatesCommand({
+        CertificateStatuses: ["PENDING_VALIDATION", "ISSUED"],
+        NextToken,
+      }),
+    );
+    summaries.push(...(page.CertificateSummaryList ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  for (const c of summaries) {
+    if (c.DomainName !== p.domainName || !c.CertificateArn) continue;
+    const tags = await orMissing(tagsOf(ctx, c.CertificateArn));
+    if (tags?.[p.stackTag.key] !== p.stackTag.value) continue;
+    const d = await describeCertificate(ctx, c.CertificateArn);
+    if (d) found.push(d);
   }
   return found.sort((a, b) => (a.CreatedAt?.getTime() ?? 0) - (b.CreatedAt?.getTime() ?? 0));
 }
