@@ -31,7 +31,7 @@ import { cacheDir, readCachedZip, writeCachedZip } from "../package/bundle-cache
 import { artifactOf, deterministicZip, type Artifact } from "../package/zip.js";
 import type { Reporter } from "../report/reporter.js";
 import { HANDLERS } from "../registry.js";
-import { lookUpSecrets, secretWarnings, type ResolvedSecret } from "../secrets.js";
+import type { ResolvedSecret } from "../secrets.js";
 import { desiredStack, NODES } from "../stack.js";
 import type { AnySpec } from "../engine/types.js";
 import {
@@ -218,14 +218,18 @@ export async function openSession(
   };
   // Read-only and before the plan: a secret that is missing stops the run before any change.
   // Teardown grants nothing, so it looks nothing up.
-  const secrets: readonly ResolvedSecret[] =
+  // Loaded only then: the look-up's SSM and Secrets Manager commands are a fifth of the rest.
+  const secretsModule =
     artifact && Object.keys(config.settings.secrets).length > 0
-      ? await lookUpSecrets(ctx.clients, config.settings.secrets, {
-          partition,
-          region: config.region,
-          account,
-        })
-      : [];
+      ? await import("../secrets.js")
+      : undefined;
+  const secrets: readonly ResolvedSecret[] = secretsModule
+    ? await secretsModule.lookUpSecrets(ctx.clients, config.settings.secrets, {
+        partition,
+        region: config.region,
+        account,
+      })
+    : [];
   // Before anything is planned: a domain that cannot work fails here, having changed nothing.
   const domainSetting = config.settings.domain;
   const domain =
@@ -262,7 +266,7 @@ export async function openSession(
     formerState: () => stateToMove(found.former, found.backendOptions),
     alarmEmail,
     stackName: names.stack,
-    secretWarnings: secretWarnings(secrets),
+    secretWarnings: secretsModule?.secretWarnings(secrets) ?? [],
     domain,
   };
 }
