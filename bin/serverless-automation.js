@@ -9,13 +9,14 @@ const module_ = require("node:module");
 const argv = process.argv.slice(2);
 
 /**
- * `--help` alone, where commander would print it 80 columns wide (output not a terminal, or a
- * terminal that wide): the text the build rendered with this same CLI (dist/cli/help.txt), so that
- * the CLI is not loaded for it. Anything else, or no such file, goes to the CLI.
+ * `--help` alone, where the text the build rendered 80 columns wide with this same CLI
+ * (dist/cli/help.txt) fits: output not a terminal, or a terminal at least that wide (commander
+ * would only wrap its lines later). The CLI is not loaded for it. Anything else (a narrower
+ * terminal, where commander wraps to its width), or no such file, goes to the CLI.
  */
 function prerenderedHelp() {
   if (argv.length !== 1 || (argv[0] !== "--help" && argv[0] !== "-h")) return undefined;
-  if ((process.stdout.isTTY ? process.stdout.columns : 80) !== 80) return undefined;
+  if (process.stdout.isTTY && !(process.stdout.columns >= 80)) return undefined;
   try {
     return readFileSync(path.join(__dirname, "../dist/cli/help.txt"));
   } catch {
