@@ -133,9 +133,28 @@ function zipFile(dir: string, code: Uint8Array): string {
 /** How many bundles (and zips) are kept: the most recently written ones (a few MB in all). */
 export const CACHE_ENTRIES = 32;
 
-/** Removes all but the CACHE_ENTRIES newest entries (bundles: .json; zips: .zip). */
+/**
+ * How old a temporary file must be before pruning takes it for the leftover of a run killed while
+ * it wrote (a run writing now has one a few milliseconds old).
+ */
+export const STALE_TEMPORARY_MS = 10 * 60_000;
+
+/**
+ * Removes all but the CACHE_ENTRIES newest entries (bundles: .json; zips: .zip), and the
+ * temporary files of runs killed halfway through a write.
+ */
 async function prune(dir: string, ext: ".json" | ".zip" = ".json"): Promise<void> {
-  const names = (await fs.readdir(dir)).filter((n) => n.endsWith(ext));
+  const all = await fs.readdir(dir);
+  const now = Date.now();
+  for (const n of all.filter((f) => f.endsWith(".tmp"))) {
+    const file = path.join(dir, n);
+    const at = await fs.stat(file).then(
+      (st) => st.mtimeMs,
+      () => now,
+    );
+    if (now - at > STALE_TEMPORARY_MS) await fs.rm(file, { force: true });
+  }
+  const names = all.filter((n) => n.endsWith(ext));
   if (names.length <= CACHE_ENTRIES) return;
   const dated = await Promise.all(
     names.map(async (n) => ({ n, at: (await fs.stat(path.join(dir, n))).mtimeMs })),
@@ -176,6 +195,11 @@ async function configsAbove(dir: string): Promise<string[]> {
 
 async function atomicWrite(file: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  await fs.writeFile(tmp, data, { mode: 0o600 });
-  await fs.rename(tmp, file);
+  try {
+    await fs.writeFile(tmp, data, { mode: 0o600 });
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CACHE_ENTRIES } from "../../src/package/bundle-cache.js";
+import { CACHE_ENTRIES, STALE_TEMPORARY_MS } from "../../src/package/bundle-cache.js";
 import { bundleHandler } from "../../src/package/bundle.js";
 
 /**
@@ -98,5 +98,21 @@ describe("the handler's bundle cache", () => {
       await bundleHandler(path.join(dir, "api.ts"), "nodejs22.x", true, cwd);
     }
     expect(await entries()).toHaveLength(CACHE_ENTRIES);
+  });
+
+  it("removes what a run killed while it wrote left behind, not what a run writing now has", async () => {
+    const bundles = path.join(cache, "serverless-automation", "bundles");
+    await fs.mkdir(bundles, { recursive: true });
+    const stale = path.join(bundles, "a.mjs.0123456789ab.tmp");
+    const fresh = path.join(bundles, "b.mjs.ba9876543210.tmp");
+    await fs.writeFile(stale, "half");
+    await fs.writeFile(fresh, "half");
+    const then = new Date(Date.now() - STALE_TEMPORARY_MS - 60_000);
+    await fs.utimes(stale, then, then);
+    await bundle();
+    const left = await fs.readdir(bundles);
+    expect(left).not.toContain(path.basename(stale));
+    expect(left).toContain(path.basename(fresh));
+    expect(left.filter((n) => n.endsWith(".mjs"))).toHaveLength(1);
   });
 });
