@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -558,8 +558,25 @@ function parseLock(raw: string): LockInfo | undefined {
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return !zombie(pid);
+}
+
+/**
+ * A run killed outright (SIGKILL from `timeout -s KILL`, a CI job's cancel) whose parent went
+ * with it stays a zombie until something reaps it, and in a container without an init that may
+ * be never: signal 0 still finds it, yet it holds nothing and will never run again. Linux says
+ * so in /proc/<pid>/stat (state Z, after the parenthesised command name); elsewhere there is no
+ * telling, and the process counts as running.
+ */
+function zombie(pid: number): boolean {
+  if (process.platform !== "linux") return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
   }
 }

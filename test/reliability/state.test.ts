@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -54,6 +55,41 @@ describe("the lock", () => {
     );
     expect(existsSync(`${w.statePath()}.lock`)).toBe(false);
   });
+
+  it.runIf(process.platform === "linux")(
+    "a lock held by a killed run that no one reaped (a zombie) is stale too",
+    async () => {
+      // The inner shell prints its pid and exits; its parent has become `sleep`, which never
+      // waits for children: the inner shell stays a zombie until sleep ends.
+      const holder = spawn("sh", ["-c", 'sh -c "echo \\$\\$" & exec sleep 30'], {
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      try {
+        const pid = Number(
+          await new Promise<string>((resolve) =>
+            holder.stdout.once("data", (d) => resolve(`${d}`)),
+          ),
+        );
+        await vi.waitFor(() => expect(readFileSync(`/proc/${pid}/stat`, "utf8")).toMatch(/\) Z /), {
+          timeout: 5000,
+        });
+        const w = quickWorld();
+        mkdirSync(path.dirname(w.statePath()), { recursive: true });
+        writeFileSync(
+          `${w.statePath()}.lock`,
+          JSON.stringify({ pid, hostname: os.hostname(), command: "up", startedAt: "then" }),
+        );
+        const r = await w.run(["up"], IO);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toMatch(
+          new RegExp(`warning:.*stale lock left by process ${pid}.*no longer running`),
+        );
+        expect(existsSync(`${w.statePath()}.lock`)).toBe(false);
+      } finally {
+        holder.kill("SIGKILL");
+      }
+    },
+  );
 
   it("a lock held on another host is never treated as stale", async () => {
     const w = quickWorld();
