@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-acm";
 import {
   CreateDomainNameCommand,
+  DeleteBasePathMappingCommand,
   DeleteDomainNameCommand,
   GetBasePathMappingsCommand,
   GetDomainNameCommand,
@@ -167,6 +168,57 @@ describe.skipIf(MOTO_SKIP_REASON !== undefined)("the custom domain against moto"
     expect(r.code, r.stderr).toBe(0);
     expect(domainCalls()).toEqual(["route53 POST /2013-04-01/hostedzone/ZONE/rrset"]);
     expect((await records()).filter((x) => x.Name === `${NAME}.`)).toHaveLength(2);
+  });
+
+  it("the base path mapping and the validation record deleted by hand: up makes exactly them again", async () => {
+    await em.aws.apigateway.send(
+      new DeleteBasePathMappingCommand({ domainName: NAME, basePath: "(none)" }),
+    );
+    const validation = (await records()).filter((x) => x.Type === "CNAME");
+    expect(validation).toHaveLength(1);
+    await em.aws.route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone,
+        ChangeBatch: {
+          Changes: validation.map((x) => ({ Action: "DELETE", ResourceRecordSet: x })),
+        },
+      }),
+    );
+    const r = await cli(["up"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(domainCalls().sort()).toEqual(
+      [
+        "apigateway POST /domainnames/NAME/basepathmappings",
+        "route53 POST /2013-04-01/hostedzone/ZONE/rrset",
+      ].sort(),
+    );
+    const mappings = await em.aws.apigateway.send(
+      new GetBasePathMappingsCommand({ domainName: NAME }),
+    );
+    expect(mappings.items?.map((m) => m.stage)).toEqual(["prod"]);
+    expect((await records()).filter((x) => x.Type === "CNAME")).toEqual(validation);
+    expect((await cli(["up"])).code).toBe(0);
+    expect(em.mutating()).toEqual([]);
+  });
+
+  it("the domain name deleted by hand (its mapping goes with it): up makes both again and points the records at it", async () => {
+    await em.aws.apigateway.send(new DeleteDomainNameCommand({ domainName: NAME }));
+    const r = await cli(["up"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(domainCalls()).toEqual(
+      expect.arrayContaining([
+        "apigateway POST /domainnames",
+        "apigateway POST /domainnames/NAME/basepathmappings",
+      ]),
+    );
+    const made = await em.aws.apigateway.send(new GetDomainNameCommand({ domainName: NAME }));
+    const alias = (await records()).filter((x) => x.Name === `${NAME}.`);
+    expect(alias.map((x) => x.AliasTarget?.DNSName?.replace(/\.$/, ""))).toEqual([
+      made.regionalDomainName,
+      made.regionalDomainName,
+    ]);
+    const status = await cli(["status"]);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
   });
 
   it("down removes the certificate, domain name, mapping and records, and nothing else in the zone", async () => {

@@ -661,6 +661,26 @@ def patch_apigateway_mappings_of_a_new_domain() -> None:
         setattr(backend, name, patched)
 
 
+def patch_apigateway_delete_domain_mappings() -> None:
+    """A deleted domain name takes its base path mappings with it (moto keeps them).
+
+    A base path mapping is a sub-resource of its domain name, addressed only through it
+    (/domainnames/{domain_name}/basepathmappings/{base_path}), and a domain name made again under
+    the same name starts with none: GetBasePathMappings of a domain name lists the mappings made
+    on that domain name.
+    https://docs.aws.amazon.com/apigateway/latest/api/API_DeleteDomainName.html
+    https://docs.aws.amazon.com/apigateway/latest/api/API_BasePathMapping.html
+    """
+    backend = apigateway_models.APIGatewayBackend
+    original = backend.delete_domain_name
+
+    def delete_domain_name(self, domain_name):  # type: ignore[no-untyped-def]
+        original(self, domain_name)
+        self.base_path_mappings.pop(domain_name, None)
+
+    backend.delete_domain_name = delete_domain_name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -678,6 +698,7 @@ def main() -> None:
     patch_lambda_versions_and_aliases()
     patch_apigateway_delete_missing_api()
     patch_apigateway_mappings_of_a_new_domain()
+    patch_apigateway_delete_domain_mappings()
     patch_dynamodb_on_demand_throughput()
     patch_wafv2_associations()
     patch_wafv2_duplicate_code()
