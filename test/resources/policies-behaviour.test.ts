@@ -120,6 +120,104 @@ describe("IAM documents", () => {
     ]);
   });
 
+  it("secrets: one read on exactly their ARNs per service, and their customer keys only through that service", () => {
+    const P1 = "arn:aws-cn:ssm:cn-north-1:111122223333:parameter/shop/db";
+    const P2 = "arn:aws-cn:ssm:cn-north-1:111122223333:parameter/shop/api";
+    const S1 = "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:shop/stripe-AbCdEf";
+    const K1 = "arn:aws-cn:kms:cn-north-1:111122223333:key/1111";
+    const K2 = "arn:aws-cn:kms:cn-north-1:111122223333:key/2222";
+    const statements = functionRolePolicy({
+      ...BASE,
+      access: "none",
+      secrets: [
+        { service: "ssm", arn: P1, kmsKeyArn: K2 },
+        { service: "secretsmanager", arn: S1, kmsKeyArn: K1 },
+        { service: "ssm", arn: P2, kmsKeyArn: K1 },
+        // The same parameter twice (two names for one secret): granted once.
+        { service: "ssm", arn: P1, kmsKeyArn: K2 },
+      ],
+    }).Statement;
+    expect(statements).toEqual([
+      LOGS,
+      TRACES,
+      { Sid: "ReadParameters", Effect: "Allow", Action: "ssm:GetParameter", Resource: [P2, P1] },
+      {
+        Sid: "DecryptParameters",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: [K1, K2],
+        Condition: { StringEquals: { "kms:ViaService": "ssm.cn-north-1.amazonaws.com" } },
+      },
+      {
+        Sid: "ReadSecrets",
+        Effect: "Allow",
+        Action: "secretsmanager:GetSecretValue",
+        Resource: S1,
+      },
+      {
+        Sid: "DecryptSecrets",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: K1,
+        Condition: {
+          StringEquals: { "kms:ViaService": "secretsmanager.cn-north-1.amazonaws.com" },
+        },
+      },
+    ]);
+  });
+
+  it("secrets under AWS-managed keys: the reads alone, no kms:Decrypt", () => {
+    const P1 = "arn:aws-cn:ssm:cn-north-1:111122223333:parameter/shop/db";
+    expect(
+      functionRolePolicy({
+        ...BASE,
+        access: "none",
+        secrets: [{ service: "ssm", arn: P1, kmsKeyArn: undefined }],
+      }).Statement,
+    ).toEqual([
+      LOGS,
+      TRACES,
+      { Sid: "ReadParameters", Effect: "Allow", Action: "ssm:GetParameter", Resource: P1 },
+    ]);
+  });
+
+  it("extra permissions: one statement each, in order, numbered from 1", () => {
+    expect(
+      functionRolePolicy({
+        ...BASE,
+        access: "none",
+        extra: [
+          { actions: ["s3:GetObject"], resources: ["arn:aws-cn:s3:::inbox/*"] },
+          {
+            actions: ["sqs:SendMessage", "sqs:GetQueueUrl"],
+            resources: [
+              "arn:aws-cn:sqs:cn-north-1:111122223333:a",
+              "arn:aws-cn:sqs:cn-north-1:111122223333:b",
+            ],
+          },
+        ],
+      }).Statement,
+    ).toEqual([
+      LOGS,
+      TRACES,
+      {
+        Sid: "Extra1",
+        Effect: "Allow",
+        Action: ["s3:GetObject"],
+        Resource: "arn:aws-cn:s3:::inbox/*",
+      },
+      {
+        Sid: "Extra2",
+        Effect: "Allow",
+        Action: ["sqs:SendMessage", "sqs:GetQueueUrl"],
+        Resource: [
+          "arn:aws-cn:sqs:cn-north-1:111122223333:a",
+          "arn:aws-cn:sqs:cn-north-1:111122223333:b",
+        ],
+      },
+    ]);
+  });
+
   it("API Gateway's logging role: the AWS managed policy in the stack's partition", () => {
     expect(API_GATEWAY_LOGS_MANAGED_POLICY("aws-us-gov")).toBe(
       "arn:aws-us-gov:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
