@@ -473,6 +473,37 @@ describe("domain: the API on a custom domain", () => {
     });
   });
 
+  it("Ctrl-C while the certificate waits for validation: an interruption, not a certificate that cannot be used; the next up goes on", async () => {
+    const { w } = withZone();
+    w.fake.acm.validationMs = 60_000;
+    const ctrlC = new AbortController();
+    let stderr = "";
+    const r = await w.run(["up"], {
+      ...IO,
+      signal: ctrlC.signal,
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          if (stderr.includes("waiting for ACM to validate the certificate")) ctrlC.abort();
+        },
+      },
+    });
+    expect(r.code, stderr).toBe(130);
+    expect(stderr).toMatch(
+      /failed API Gateway domain name api\.example\.com: interrupted while waiting/,
+    );
+    expect(stderr).not.toContain("cannot be used");
+    expect(w.fake.apigateway.domainNames.size).toBe(0);
+    w.fake.acm.validationMs = 0;
+    w.fake.resetCalls();
+    await up(w);
+    expect(domainOps(w.fake.operations({ mutating: true, ok: true }))).toEqual([
+      "APIGateway.CreateDomainName",
+      "APIGateway.CreateBasePathMapping",
+      "Route53.ChangeResourceRecordSets",
+    ]);
+  });
+
   it("API Gateway's one CreateDomainName per 30 s: a second stack's domain waits for the quota instead of failing", async () => {
     const { w } = withZone();
     w.fake.apigateway.quota.scale = 10; // 30 s → 3 s

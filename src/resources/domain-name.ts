@@ -12,6 +12,7 @@ import { UserError } from "../errors.js";
 import { deepEqual, hasTags } from "../engine/equal.js";
 import { lifecycle, type Kind } from "../engine/kind.js";
 import { retryWhile, waitFor } from "../engine/retry.js";
+import { Interrupted } from "../engine/interrupted.js";
 import type { Ctx, Observed, StateEntry } from "../engine/types.js";
 import { apiBusy } from "./api-common.js";
 import { describeCertificate } from "./certificate.js";
@@ -116,6 +117,8 @@ async function waitForIssued(ctx: Ctx, p: DomainNameProps): Promise<void> {
             : { failed: `the certificate ${p.certificateArn} is ${s}` },
     );
   } catch (err) {
+    // Stopped by Ctrl-C or a signal: nothing is wrong with the certificate.
+    if (err instanceof Interrupted) throw err;
     const waited = Math.round((Date.now() - started) / 1000);
     const minutes = waited >= 120 ? `${Math.round(waited / 60)} min` : `${waited} s`;
     throw new UserError(
