@@ -298,6 +298,18 @@ const routes: RestApiFixer = async (ctx, p, o, fields) => {
   }
 };
 
+/** One field of the REST API replaced (UpdateRestApi), retried while the API is busy. */
+async function replaceField(ctx: Ctx, restApiId: string, path: string, value: string) {
+  await retryWhile(
+    ctx,
+    () =>
+      ctx.clients.apigateway.send(
+        new UpdateRestApiCommand({ restApiId, patchOperations: [{ op: "replace", path, value }] }),
+      ),
+    apiBusy(),
+  );
+}
+
 export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, RestApiField> = {
   kind: "apigateway-rest-api",
   label: "API Gateway REST API",
@@ -404,46 +416,15 @@ export const restApiKind: Kind<RestApiProps, RestApiOutputs, RestApiCurrent, Res
     async endpointType(ctx, _p, o) {
       // Only one endpoint type at a time: replace whatever it is now.
       const from = o.current.endpointTypes[0] ?? "EDGE";
-      await retryWhile(
-        ctx,
-        () =>
-          ctx.clients.apigateway.send(
-            new UpdateRestApiCommand({
-              restApiId: o.id,
-              patchOperations: [
-                {
-                  op: "replace",
-                  path: `/endpointConfiguration/types/${from}`,
-                  value: ENDPOINT_TYPE,
-                },
-              ],
-            }),
-          ),
-        apiBusy(),
-      );
+      await replaceField(ctx, o.id, `/endpointConfiguration/types/${from}`, ENDPOINT_TYPE);
     },
     /**
      * The execute-api address, on or off. The change reaches callers only with a new deployment
      * (API Gateway's developer guide, "Disable the default endpoint for REST APIs").
      */
     async defaultEndpoint(ctx, p, o) {
-      await retryWhile(
-        ctx,
-        () =>
-          ctx.clients.apigateway.send(
-            new UpdateRestApiCommand({
-              restApiId: o.id,
-              patchOperations: [
-                {
-                  op: "replace",
-                  path: "/disableExecuteApiEndpoint",
-                  value: String(p.disableExecuteApiEndpoint === true),
-                },
-              ],
-            }),
-          ),
-        apiBusy(),
-      );
+      const disabled = String(p.disableExecuteApiEndpoint === true);
+      await replaceField(ctx, o.id, "/disableExecuteApiEndpoint", disabled);
       if (o.outputs.deploymentId) return { deploymentId: await deploy(ctx, p, o.id) };
     },
     async tags(ctx, p, o) {
